@@ -1,0 +1,108 @@
+"""Spatial rules (空间指标规则): service radii and the 15-minute life circle, with their policy sources.
+
+The table lives in ``spatial_rules.csv`` next to this module. Every row names the check-up indicator
+it serves (number in the MOHURD 2025 basic set, ``data/checkup_indicators.csv``), the facility
+categories (keys of :data:`cityrenew.engine.facilities.CATEGORIES`), the radius in metres measured
+along the walking network, and the document and article the radius comes from. The spatial engine
+reads radii only from here.
+
+Pure Python (csv + dataclasses): importable by the engine, the web app and the tests alike.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+SPATIAL_RULES_CSV = Path(__file__).resolve().parent / "spatial_rules.csv"
+INDICATORS_CSV = Path(__file__).resolve().parent / "data" / "checkup_indicators.csv"
+
+KIND_RADIUS = "radius"  # 服务半径覆盖: a unit is covered if a facility is within radius_m
+KIND_LIFE_CIRCLE = "life_circle"  # 生活圈完整度: how many of the categories are within radius_m
+
+
+@dataclass(frozen=True)
+class SpatialRule:  # 空间指标规则
+    code: str
+    indicator_number: int | None  # MOHURD 2025 basic set numbering; None for composite rules
+    indicator_version: str
+    kind: str  # KIND_RADIUS or KIND_LIFE_CIRCLE
+    name: str  # Chinese name shown to users
+    categories: tuple[str, ...]  # facility category keys
+    radius_m: float  # metres along the walking network
+    source: str  # policy document and article/table
+    note: str = ""
+
+
+class SpatialRuleError(ValueError):
+    """The spatial rule table is malformed (message in Chinese, names the row)."""
+
+
+def _indicator_numbers(version: str) -> set[int]:
+    with INDICATORS_CSV.open(encoding="utf-8", newline="") as fh:
+        return {int(r["number"]) for r in csv.DictReader(fh) if r["version"] == version}
+
+
+def load_spatial_rules(path: str | Path | None = None) -> list[SpatialRule]:
+    """Read and validate the spatial rule table (default: the packaged ``spatial_rules.csv``).
+
+    Raises :class:`SpatialRuleError` naming the row when a radius is not a positive number of
+    metres, a source is missing, a kind is unknown, a code repeats, or an indicator number is not
+    in the MOHURD set of the stated version.
+    """
+    path = Path(path) if path is not None else SPATIAL_RULES_CSV
+    rules: list[SpatialRule] = []
+    seen: set[str] = set()
+    known: dict[str, set[int]] = {}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for lineno, row in enumerate(csv.DictReader(fh), start=2):
+            where = f"{path.name} 第{lineno}行"
+            code = (row.get("code") or "").strip()
+            if not code:
+                raise SpatialRuleError(f"{where}：缺少指标代码 code")
+            if code in seen:
+                raise SpatialRuleError(f"{where}：指标代码 {code} 重复")
+            seen.add(code)
+            kind = (row.get("kind") or "").strip()
+            if kind not in (KIND_RADIUS, KIND_LIFE_CIRCLE):
+                raise SpatialRuleError(f"{where}：kind 必须是 radius 或 life_circle，实际为 {kind!r}")
+            try:
+                radius = float(row.get("radius_m") or "")
+            except ValueError:
+                raise SpatialRuleError(f"{where}：radius_m 不是数字（单位：米）") from None
+            if not radius > 0:
+                raise SpatialRuleError(f"{where}：radius_m 必须大于0米")
+            source = (row.get("source") or "").strip()
+            if not source:
+                raise SpatialRuleError(f"{where}：{code} 缺少政策依据 source")
+            cats = tuple(c.strip() for c in (row.get("categories") or "").split(";") if c.strip())
+            if not cats:
+                raise SpatialRuleError(f"{where}：{code} 没有设施类别 categories")
+            number_s = (row.get("indicator_number") or "").strip()
+            version = (row.get("indicator_version") or "").strip()
+            number: int | None = None
+            if number_s:
+                number = int(number_s)
+                if version not in known:
+                    known[version] = _indicator_numbers(version)
+                if number not in known[version]:
+                    raise SpatialRuleError(
+                        f"{where}：指标编号 {number} 不在 {version} 版城市体检基础指标中"
+                    )
+            elif kind == KIND_RADIUS:
+                raise SpatialRuleError(f"{where}：服务半径规则 {code} 必须给出体检指标编号")
+            rules.append(
+                SpatialRule(
+                    code=code,
+                    indicator_number=number,
+                    indicator_version=version,
+                    kind=kind,
+                    name=(row.get("name") or "").strip(),
+                    categories=cats,
+                    radius_m=radius,
+                    source=source,
+                    note=(row.get("note") or "").strip(),
+                )
+            )
+    return rules

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "cityrenew.core"
+    label = "core"
+    verbose_name = "基础数据"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401

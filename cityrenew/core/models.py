@@ -1,0 +1,260 @@
+"""Core models: 行政区划, 组织, 角色, 审计日志, and the audited base model."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.urls import NoReverseMatch, reverse
+
+from . import audit
+from .choices import AuditAction, AuditSource, OrganisationKind, RegionKind, RegionLevel, Role
+
+
+class AuditLog(models.Model):  # 审计日志
+    timestamp = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    user_name = models.CharField("操作人名称", max_length=150, blank=True)
+    source = models.CharField("来源", max_length=16, choices=AuditSource.choices, default=AuditSource.SYSTEM)
+    request_id = models.CharField("请求编号", max_length=32, blank=True, db_index=True)
+    action = models.CharField("动作", max_length=16, choices=AuditAction.choices)
+    content_type = models.ForeignKey(ContentType, verbose_name="对象类型", on_delete=models.PROTECT)
+    object_id = models.CharField("对象编号", max_length=64, db_index=True)
+    object_repr = models.CharField("对象", max_length=300)
+    changes = models.JSONField("变更内容", default=dict, blank=True)  # {field: [old, new]}
+    note = models.CharField("备注", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "审计日志"
+        verbose_name_plural = "审计日志"
+        ordering = ["-timestamp", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-timestamp"])]
+
+    def __str__(self) -> str:
+        return f"{self.timestamp:%Y-%m-%d %H:%M} {self.user_name or '系统'} {self.get_action_display()} {self.object_repr}"
+
+    @classmethod
+    def record(
+        cls,
+        obj: models.Model,
+        action: str,
+        changes: dict[str, Any] | None = None,
+        note: str = "",
+    ) -> "AuditLog":
+        ctx = audit.current()
+        user = ctx.user if getattr(ctx.user, "is_authenticated", False) else None
+        return cls.objects.create(
+            user=user,
+            user_name=(user.get_username() if user else ""),
+            source=ctx.source,
+            request_id=ctx.request_id,
+            action=action,
+            content_type=ContentType.objects.get_for_model(obj.__class__),
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:300],
+            changes=audit.to_jsonable(changes or {}),
+            note=(note or ctx.note)[:300],
+        )
+
+    @classmethod
+    def for_object(cls, obj: models.Model) -> models.QuerySet["AuditLog"]:
+        return cls.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj.__class__), object_id=str(obj.pk)
+        ).select_related("user")
+
+
+class AuditedModel(models.Model):
+    """Base model whose every create/update/delete is written to :class:`AuditLog`.
+
+    Field values as loaded from the database are kept, so an update records only the fields that
+    really changed (``{"field": [old, new]}``); a save that changes nothing writes no log row.
+    Many-to-many changes are recorded by :mod:`cityrenew.core.signals`.
+    """
+
+    audit_exclude: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):  # type: ignore[override]
+        instance = super().from_db(db, field_names, values)
+        instance._audit_loaded = dict(zip(field_names, values))
+        return instance
+
+    def _audit_fields(self) -> Iterable[models.Field]:
+        for f in self._meta.concrete_fields:
+            if f.primary_key or f.name in self.audit_exclude:
+                continue
+            yield f
+
+    def audit_snapshot(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.attname) for f in self._audit_fields()}
+
+    def audit_diff(self) -> dict[str, list[Any]]:
+        loaded = getattr(self, "_audit_loaded", None)
+        if loaded is None:
+            return {}
+        diff: dict[str, list[Any]] = {}
+        for f in self._audit_fields():
+            if f.attname not in loaded:
+                continue
+            old = f.to_python(loaded[f.attname]) if loaded[f.attname] is not None else None
+            new = getattr(self, f.attname)
+            if new is not None:
+                try:
+                    new = f.to_python(new)
+                except Exception:  # validation happens elsewhere; record what we have
+                    pass
+            if old != new:
+                diff[f.name] = [old, new]
+        return diff
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        creating = self._state.adding or self.pk is None
+        diff = {} if creating else self.audit_diff()
+        super().save(*args, **kwargs)
+        if creating:
+            snap = {k: [None, v] for k, v in self.audit_snapshot().items() if v not in (None, "")}
+            AuditLog.record(self, AuditAction.CREATE, snap)
+        elif diff:
+            AuditLog.record(self, AuditAction.UPDATE, diff)
+        self._audit_loaded = {f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields}
+
+    def delete(self, *args: Any, **kwargs: Any):
+        snap = {k: [v, None] for k, v in self.audit_snapshot().items() if v not in (None, "")}
+        AuditLog.record(self, AuditAction.DELETE, snap)
+        return super().delete(*args, **kwargs)
+
+    def get_history(self) -> models.QuerySet[AuditLog]:
+        return AuditLog.for_object(self)
+
+
+class Region(AuditedModel):  # 行政区划
+    code = models.CharField("区划代码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=64)
+    short_name = models.CharField("简称", max_length=32, blank=True, help_text="项目库等表格中使用的名称，如“管城区”")
+    aliases = models.CharField("别名", max_length=200, blank=True, help_text="以“、”分隔")
+    level = models.CharField("层级", max_length=16, choices=RegionLevel.choices)
+    kind = models.CharField("类型", max_length=32, choices=RegionKind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField("层级路径", max_length=255, db_index=True, editable=False)
+    group = models.ForeignKey(
+        "RegionGroup", verbose_name="片区分组", null=True, blank=True, on_delete=models.SET_NULL, related_name="regions"
+    )
+    order = models.PositiveIntegerField("排序", default=0)
+    boundary = models.JSONField("边界（WGS84 GeoJSON）", null=True, blank=True)
+    boundary_source = models.CharField("边界来源", max_length=200, blank=True)
+    centroid_lon = models.FloatField("中心经度（WGS84）", null=True, blank=True)
+    centroid_lat = models.FloatField("中心纬度（WGS84）", null=True, blank=True)
+
+    audit_exclude = ("path",)
+
+    class Meta:
+        verbose_name = "行政区划"
+        verbose_name_plural = "行政区划"
+        ordering = ["path", "order", "code"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+    def all_names(self) -> list[str]:
+        names = [self.name]
+        if self.short_name:
+            names.append(self.short_name)
+        names += [a.strip() for a in self.aliases.replace(",", "、").split("、") if a.strip()]
+        return names
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.path = (self.parent.path if self.parent_id else "/") + f"{self.code}/"
+        super().save(*args, **kwargs)
+
+    def descendants(self, include_self: bool = True) -> models.QuerySet["Region"]:
+        qs = Region.objects.filter(path__startswith=self.path)
+        return qs if include_self else qs.exclude(pk=self.pk)
+
+    def ancestors(self) -> list["Region"]:
+        codes = [c for c in self.path.strip("/").split("/") if c]
+        by_code = {r.code: r for r in Region.objects.filter(code__in=codes)}
+        return [by_code[c] for c in codes if c in by_code]
+
+    def city(self) -> "Region | None":
+        for r in self.ancestors():
+            if r.level == RegionLevel.CITY:
+                return r
+        return None
+
+    def get_absolute_url(self) -> str:
+        return reverse("core:region_detail", args=[self.pk])
+
+
+class RegionGroup(AuditedModel):  # 片区分组（如 市内五区 / 各开发区 / 各区县（市））
+    city = models.ForeignKey(Region, verbose_name="所属城市", on_delete=models.CASCADE, related_name="region_groups")
+    name = models.CharField("名称", max_length=64)
+    order = models.PositiveIntegerField("排序", default=0)
+    source = models.CharField("依据", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "片区分组"
+        verbose_name_plural = "片区分组"
+        ordering = ["city", "order"]
+        constraints = [models.UniqueConstraint(fields=["city", "name"], name="uniq_region_group")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organisation(AuditedModel):  # 组织（政府、主管部门、行业部门、实施主体、咨询单位）
+    name = models.CharField("名称", max_length=200, unique=True)
+    short_name = models.CharField("简称", max_length=64, blank=True)
+    kind = models.CharField("类型", max_length=32, choices=OrganisationKind.choices)
+    region = models.ForeignKey(Region, verbose_name="所属区划", null=True, blank=True, on_delete=models.PROTECT)
+    credit_code = models.CharField("统一社会信用代码", max_length=18, blank=True)
+    contact = models.CharField("联系人", max_length=64, blank=True)
+    phone = models.CharField("联系电话", max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = "组织"
+        verbose_name_plural = "组织"
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+
+class RoleAssignment(AuditedModel):  # 角色授权：用户在某区划范围内的角色
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    role = models.CharField("角色", max_length=32, choices=Role.choices)
+    region = models.ForeignKey(Region, verbose_name="区划范围", on_delete=models.PROTECT)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="所属组织", null=True, blank=True, on_delete=models.PROTECT
+    )
+
+    class Meta:
+        verbose_name = "角色授权"
+        verbose_name_plural = "角色授权"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "region", "organisation"], name="uniq_role_assignment")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.region}"
+
+
+def admin_url(obj: models.Model) -> str:
+    try:
+        return obj.get_absolute_url()  # type: ignore[attr-defined]
+    except (AttributeError, NoReverseMatch):
+        return ""

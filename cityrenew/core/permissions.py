@@ -1,0 +1,88 @@
+"""Region-scoped permissions (按区划授权).
+
+A user's roles are :class:`~cityrenew.core.models.RoleAssignment` rows. A 市级管理员 edits
+everything under the city region; a 区级编辑 edits only what lies under its district region; a
+只读用户 edits nothing. Superusers edit everything. Every page, API endpoint and import asks these
+functions, so the rule is written once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from django.db.models import Q
+
+from .choices import EDITOR_ROLES, Role
+from .models import Region, RoleAssignment
+
+
+def _cache(user: Any) -> dict:
+    cache = getattr(user, "_cityrenew_perm_cache", None)
+    if cache is None:
+        cache = {}
+        try:
+            user._cityrenew_perm_cache = cache
+        except AttributeError:
+            pass
+    return cache
+
+
+def region_ids_for(user: Any, roles: Iterable[str]) -> set[int] | None:
+    """Ids of the regions (with all their descendants) where ``user`` holds one of ``roles``.
+
+    ``None`` means "no limit" (superuser). An anonymous user gets the empty set.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    if user.is_superuser:
+        return None
+    key = ("regions", frozenset(roles))
+    cache = _cache(user)
+    if key not in cache:
+        paths = list(
+            RoleAssignment.objects.filter(user=user, role__in=list(roles)).values_list("region__path", flat=True)
+        )
+        if not paths:
+            cache[key] = set()
+        else:
+            q = Q()
+            for p in paths:
+                q |= Q(path__startswith=p)
+            cache[key] = set(Region.objects.filter(q).values_list("id", flat=True))
+    return cache[key]
+
+
+def editable_region_ids(user: Any) -> set[int] | None:
+    return region_ids_for(user, EDITOR_ROLES)
+
+
+def can_edit_any(user: Any) -> bool:
+    ids = editable_region_ids(user)
+    return ids is None or bool(ids)
+
+
+def can_edit_regions(user: Any, region_ids: Iterable[int]) -> bool:
+    """True when ``user`` may change an object that belongs to all of ``region_ids``."""
+    ids = editable_region_ids(user)
+    if ids is None:
+        return True
+    wanted = set(region_ids)
+    return bool(wanted) and wanted <= ids
+
+
+def has_role(user: Any, role: str) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    return RoleAssignment.objects.filter(user=user, role=role).exists()
+
+
+def is_city_admin(user: Any) -> bool:
+    return has_role(user, Role.CITY_ADMIN)
+
+
+def roles_of(user: Any) -> list[RoleAssignment]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(RoleAssignment.objects.filter(user=user).select_related("region", "organisation"))

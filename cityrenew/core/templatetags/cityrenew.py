@@ -1,0 +1,49 @@
+"""Template tags: policy citations (政策依据) and object history (变更记录)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django import template
+from django.utils.html import format_html
+
+from cityrenew.catalogue.policies import Citation
+from cityrenew.core.models import AuditLog
+
+register = template.Library()
+
+
+@register.simple_tag
+def cite(citation: Citation | None) -> str:
+    """A small badge naming the policy document and article; the tooltip has the details."""
+    if citation is None:
+        return ""
+    doc = citation.doc
+    detail = " · ".join(x for x in [doc.issuer, doc.date, citation.note, f"{doc.seed} {doc.lines}".strip()] if x)
+    return format_html(
+        '<a class="cite" href="/policies/#{}" title="{}">依据：{}</a>', doc.key, detail, str(citation)
+    )
+
+
+@register.inclusion_tag("core/_history.html")
+def object_history(obj: Any, limit: int = 50) -> dict[str, Any]:
+    return {"entries": list(AuditLog.for_object(obj)[:limit])}
+
+
+@register.filter
+def yi(value: Any, places: int = 2) -> str:
+    """Render an amount in 亿元 with ``places`` decimals, rounding half up (as the official tables do)."""
+    if value in (None, ""):
+        return ""
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    q = Decimal(1).scaleb(-int(places))
+    return f"{d.quantize(q, rounding=ROUND_HALF_UP):,}"
+
+
+@register.filter
+def get_item(mapping: dict, key: Any) -> Any:
+    return mapping.get(key) if mapping else None

@@ -1,0 +1,107 @@
+"""Core pages: 工作台, 行政区划, 审计日志, 政策依据, 个人信息."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.views import View
+from django.views.generic import DetailView, TemplateView
+from openpyxl import Workbook
+
+from cityrenew.catalogue.policies import DOCUMENTS, cite
+
+from . import permissions
+from .filtersets import AuditLogFilterSet, RegionFilterSet
+from .models import AuditLog, Region
+from .xlsx import write_table, xlsx_response
+
+
+class HomeView(LoginRequiredMixin, TemplateView):
+    template_name = "core/home.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        ctx["recent_changes"] = AuditLog.objects.select_related("user", "content_type")[:12]
+        ctx["can_edit"] = permissions.can_edit_any(self.request.user)
+        # Each app contributes a card: see <app>/dashboard.py (optional).
+        cards = []
+        for mod in ("cityrenew.projects.dashboard", "cityrenew.checkup.dashboard"):
+            try:
+                m = __import__(mod, fromlist=["card"])
+            except ImportError:
+                continue
+            cards.append(m.card(self.request))
+        ctx["cards"] = cards
+        return ctx
+
+
+class RegionListView(LoginRequiredMixin, TemplateView):
+    template_name = "core/region_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        fs = RegionFilterSet(self.request.GET, queryset=Region.objects.select_related("parent", "group"))
+        ctx["filter"] = fs
+        ctx["regions"] = fs.qs.annotate(n_children=Count("children"))
+        ctx["region_code_source"] = cite("GB-T-2260", "（县级及以上）；街道、社区为本地编码")
+        return ctx
+
+
+class RegionDetailView(LoginRequiredMixin, DetailView):
+    model = Region
+    template_name = "core/region_detail.html"
+    context_object_name = "region"
+
+
+class AuditLogListView(LoginRequiredMixin, TemplateView):
+    template_name = "core/audit_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        fs = AuditLogFilterSet(self.request.GET, queryset=AuditLog.objects.select_related("user", "content_type"))
+        page = Paginator(fs.qs, 50).get_page(self.request.GET.get("page"))
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        ctx.update(filter=fs, page=page, query=query.urlencode())
+        return ctx
+
+
+class AuditLogExportView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        fs = AuditLogFilterSet(request.GET, queryset=AuditLog.objects.select_related("user", "content_type"))
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "审计日志"
+        rows = (
+            (
+                e.timestamp.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+                e.user_name or "系统",
+                e.get_source_display(),
+                e.get_action_display(),
+                e.content_type.name,
+                e.object_id,
+                e.object_repr,
+                "; ".join(f"{k}: {v[0]} → {v[1]}" for k, v in (e.changes or {}).items() if isinstance(v, list) and len(v) == 2),
+            )
+            for e in fs.qs[:100000]
+        )
+        write_table(ws, ["时间", "操作人", "来源", "动作", "对象类型", "对象编号", "对象", "变更内容"], rows,
+                    widths=[20, 14, 8, 8, 14, 14, 40, 80])
+        return xlsx_response(wb, "审计日志.xlsx")
+
+
+class PolicyListView(LoginRequiredMixin, TemplateView):
+    template_name = "core/policy_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        ctx["documents"] = list(DOCUMENTS.values())
+        return ctx
+
+
+class ProfileView(LoginRequiredMixin, TemplateView):
+    template_name = "core/profile.html"

@@ -1,0 +1,68 @@
+"""Named choices of the project library (项目库), each with its policy source."""
+
+from django.db import models
+
+from cityrenew.catalogue.policies import cite
+
+
+class ProjectCategory(models.TextChoices):  # 更新任务类型
+    EXISTING_BUILDING = "existing_building", "既有建筑改造利用"
+    OLD_COMMUNITY = "old_community", "城镇老旧小区改造"
+    COMPLETE_COMMUNITY = "complete_community", "完整社区建设"
+    OLD_BLOCK = "old_block", "老旧街区更新改造"
+    OLD_FACTORY = "old_factory", "老旧厂区更新改造"
+    URBAN_VILLAGE = "urban_village", "城中村改造"
+    OLD_STATION = "old_station", "老旧火车站更新"
+    CITY_FUNCTION = "city_function", "城市功能完善"
+    INFRASTRUCTURE = "infrastructure", "城市基础设施建设改造"
+    ECOLOGY = "ecology", "城市生态系统修复"
+    HERITAGE = "heritage", "城市历史文化保护传承"
+    UNCLASSIFIED = "unclassified", "未分类"
+
+
+CATEGORY_SOURCE = cite(
+    "CPC-2025-URBAN-RENEWAL",
+    "二、主要任务（一）至（八）",
+    "八项主要任务；第（四）项拆分为老旧街区、老旧厂区、城中村和老旧火车站",
+)
+
+
+class ProjectStatus(models.TextChoices):  # 项目状态（全生命周期）
+    PLANNING = "planning", "谋划"
+    RESERVE = "reserve", "储备"
+    LIBRARY = "library", "入库"
+    IMPLEMENTING = "implementing", "实施"
+    COMPLETED = "completed", "竣工"
+    REMOVED = "removed", "调出"
+
+
+STATUS_SOURCE = cite("MOF-2025-11", "三、（一）项目储备和生成", "项目储备库与项目生成机制")
+
+
+class BatchType(models.TextChoices):  # 项目库调整类型
+    INITIAL = "initial", "初始入库"
+    ADD = "add", "新增入库"
+    ADJUST = "adjust", "调整"
+    REMOVE = "remove", "调出"
+
+
+class FundingSource(models.TextChoices):  # 资金来源
+    TREASURY_BOND = "treasury_bond", "超长期特别国债"
+    CENTRAL_BUDGET = "central_budget", "中央预算内投资"
+    CENTRAL_FINANCE = "central_finance", "中央财政城市更新补助资金"
+    GENERAL_BUDGET = "general_budget", "地方政府一般公共预算"
+    SPECIAL_BOND = "special_bond", "地方政府专项债券"
+    GOV_FUND = "gov_fund", "其他政府性基金预算"
+    STATE_CAPITAL = "state_capital", "国有资本经营预算"
+    CREDIT = "credit", "银行信贷"
+    SOCIAL_CAPITAL = "social_capital", "社会资本"
+    REITS = "reits", "基础设施REITs"
+    ABS = "abs", "资产证券化"
+    CORPORATE_BOND = "corporate_bond", "公司信用类债券"
+    RESIDENT = "resident", "居民出资"
+    OTHER = "other", "其他"
+
+
+FUNDING_SOURCE_SOURCE = cite(
+    "CPC-2025-URBAN-RENEWAL", "三、（四）健全多元化投融资方式", "另见财办建〔2025〕11号 三、（二）资金安排和筹措"
+)

@@ -1,0 +1,21 @@
+"""URL configuration: pages per app, the REST API under /api/, its OpenAPI schema and docs."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from cityrenew.core.views import HomeView
+
+urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
+    path("", include("cityrenew.core.urls")),
+    path("projects/", include("cityrenew.projects.urls")),
+    path("checkup/", include("cityrenew.checkup.urls")),
+    path("api/", include("cityrenew.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
