@@ -10,7 +10,7 @@ NPM_STAMP := node_modules/.cityrenew-installed
 export CITYRENEW_SHARED_DATA ?= $(abspath ../shared/data)
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench browser clean lock
+.PHONY: setup demo test bench browser fonts clean lock
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
@@ -24,20 +24,28 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Debian's chromium for the Playwright page tests (Playwright never downloads a browser here).
-browser:
+# Debian packages: a CJK font (charts in reports, screenshots) and chromium for the Playwright page
+# tests (Playwright never downloads a browser here). Installed only when missing.
+APT_INSTALL = apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
+
+fonts:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  echo "安装中文字体 fonts-noto-cjk（报告图表需要）…"; \
+	  $(APT_INSTALL) fonts-noto-cjk fontconfig >/dev/null || echo "警告：无法安装中文字体，报告图表中的中文将无法显示"; }
+
+browser: fonts
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "安装 Debian chromium（页面测试需要）…"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	  $(APT_INSTALL) chromium >/dev/null; }
 
-demo: setup
+demo: setup fonts
 	$(BIN)/cityrenew demo
 
 test: setup browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Regenerate requirements.lock from a fresh environment resolved from pyproject.toml.
 lock:

@@ -1,0 +1,44 @@
+"""``make bench``: run every benchmark and print its report.
+
+Each benchmark compares against a baseline measured in the same run and prints ratios; absolute
+times on a shared 2-core machine vary by up to 2× between runs, so read the ratios.
+
+    python bench/run.py            # full runs
+    python bench/run.py --quick    # small sizes, for a smoke check
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCHES = [
+    ("项目库：导入、列表接口、汇总", HERE / "projects_bench.py"),
+    ("空间引擎：步行网络服务半径覆盖", HERE / "engine_bench.py"),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="小规模快速运行")
+    ap.add_argument("--only", choices=["projects", "engine"], help="只运行其中一项")
+    args = ap.parse_args(argv)
+    failed = 0
+    for title, script in BENCHES:
+        if args.only and args.only not in script.name:
+            continue
+        print(f"\n==== {title} ({script.name}) ====", flush=True)
+        cmd = [sys.executable, str(script)] + (["--quick"] if args.quick else [])
+        t0 = time.perf_counter()
+        rc = subprocess.call(cmd)
+        print(f"---- {script.name}: exit {rc}, {time.perf_counter() - t0:.1f} s", flush=True)
+        failed += rc != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
