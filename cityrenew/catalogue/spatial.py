@@ -20,6 +20,8 @@ INDICATORS_CSV = Path(__file__).resolve().parent / "data" / "checkup_indicators.
 
 KIND_RADIUS = "radius"  # 服务半径覆盖: a unit is covered if a facility is within radius_m
 KIND_LIFE_CIRCLE = "life_circle"  # 生活圈完整度: how many of the categories are within radius_m
+KIND_DENSITY = "density"  # 密度类指标 (城市道路网密度): a threshold, no radius
+KINDS = (KIND_RADIUS, KIND_LIFE_CIRCLE, KIND_DENSITY)
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,11 @@ class SpatialRule:  # 空间指标规则
     kind: str  # KIND_RADIUS or KIND_LIFE_CIRCLE
     name: str  # Chinese name shown to users
     categories: tuple[str, ...]  # facility category keys
-    radius_m: float  # metres along the walking network
+    radius_m: float | None  # metres along the walking network (None for density rules)
     source: str  # policy document and article/table
     note: str = ""
+    threshold: float | None = None  # target value, in threshold_unit
+    threshold_unit: str = ""
 
 
 class SpatialRuleError(ValueError):
@@ -65,14 +69,24 @@ def load_spatial_rules(path: str | Path | None = None) -> list[SpatialRule]:
                 raise SpatialRuleError(f"{where}：指标代码 {code} 重复")
             seen.add(code)
             kind = (row.get("kind") or "").strip()
-            if kind not in (KIND_RADIUS, KIND_LIFE_CIRCLE):
-                raise SpatialRuleError(f"{where}：kind 必须是 radius 或 life_circle，实际为 {kind!r}")
-            try:
-                radius = float(row.get("radius_m") or "")
-            except ValueError:
-                raise SpatialRuleError(f"{where}：radius_m 不是数字（单位：米）") from None
-            if not radius > 0:
-                raise SpatialRuleError(f"{where}：radius_m 必须大于0米")
+            if kind not in KINDS:
+                raise SpatialRuleError(f"{where}：kind 必须是 {'、'.join(KINDS)} 之一，实际为 {kind!r}")
+            radius: float | None = None
+            if kind != KIND_DENSITY:
+                try:
+                    radius = float(row.get("radius_m") or "")
+                except ValueError:
+                    raise SpatialRuleError(f"{where}：radius_m 不是数字（单位：米）") from None
+                if not radius > 0:
+                    raise SpatialRuleError(f"{where}：radius_m 必须大于0米")
+            threshold: float | None = None
+            if (row.get("threshold") or "").strip():
+                try:
+                    threshold = float(row["threshold"])
+                except ValueError:
+                    raise SpatialRuleError(f"{where}：threshold 不是数字") from None
+            elif kind == KIND_DENSITY:
+                raise SpatialRuleError(f"{where}：密度类规则 {code} 必须给出 threshold")
             source = (row.get("source") or "").strip()
             if not source:
                 raise SpatialRuleError(f"{where}：{code} 缺少政策依据 source")
@@ -90,7 +104,7 @@ def load_spatial_rules(path: str | Path | None = None) -> list[SpatialRule]:
                     raise SpatialRuleError(
                         f"{where}：指标编号 {number} 不在 {version} 版城市体检基础指标中"
                     )
-            elif kind == KIND_RADIUS:
+            elif kind != KIND_LIFE_CIRCLE:
                 raise SpatialRuleError(f"{where}：服务半径规则 {code} 必须给出体检指标编号")
             rules.append(
                 SpatialRule(
@@ -103,6 +117,8 @@ def load_spatial_rules(path: str | Path | None = None) -> list[SpatialRule]:
                     radius_m=radius,
                     source=source,
                     note=(row.get("note") or "").strip(),
+                    threshold=threshold,
+                    threshold_unit=(row.get("threshold_unit") or "").strip(),
                 )
             )
     return rules

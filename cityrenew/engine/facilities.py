@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Category:  # 设施类别
 # Chinese school names carry the level: 小学 primary, 中学/初中 junior middle, 九年一贯/十二年一贯
 # both; 高中/高级中学 only senior high, which is not the 初中 of indicator 22.
 _PRIMARY = r"小学|九年|一贯|完全学校|primary"
-_MIDDLE = r"中学|初中|九年|一贯|完全学校|middle"
+_MIDDLE = r"中学|初中|九年|一贯|完全学校|\d+中$|[一二三四五六七八九十]中$|铁中|middle"
 _NOT_MIDDLE = r"高级中学|高中|中学附属小学|附小|职业|中专|技校"
 
 CATEGORIES: dict[str, Category] = {
@@ -204,3 +204,70 @@ def category_label(key: str) -> str:
     """Chinese label of a category key (the key itself if unknown)."""
     c = CATEGORIES.get(key)
     return c.label if c else key
+
+
+@dataclass
+class Facilities:  # 设施点集
+    """Facilities in metres (metric CRS), each reached through one or more *access points*.
+
+    A point facility has one access point (itself); a polygon or line facility (a park, a pitch)
+    has its boundary vertices as access points, because a service radius is measured from the site
+    boundary (城市体检工作手册 指标25: "radius measured from site boundary").
+    ``ax``, ``ay``: access point coordinates; ``owner``: facility index of each access point;
+    ``members``: category key → facility indices; ``names``, ``px``, ``py``: per facility.
+    """
+
+    ax: NDArray[np.float64]
+    ay: NDArray[np.float64]
+    owner: NDArray[np.int64]
+    members: dict[str, NDArray[np.int64]]
+    names: NDArray[np.object_]
+    px: NDArray[np.float64]
+    py: NDArray[np.float64]
+
+    @property
+    def n(self) -> int:
+        return int(self.px.shape[0])
+
+    def access_mask(self, category: str) -> NDArray[np.bool_]:
+        """Boolean mask over access points of facilities in ``category``."""
+        fac = self.members.get(category, np.empty(0, dtype=np.int64))
+        inside = np.zeros(self.n, dtype=bool)
+        inside[fac] = True
+        return inside[self.owner]
+
+
+def facilities_from_geometries(
+    geoms: NDArray[np.object_],
+    membership: dict[str, NDArray[np.bool_]],
+    names: ArrayLike | None = None,
+) -> Facilities:
+    """Build :class:`Facilities` from shapely geometries already in a metric CRS (metres).
+
+    Rows that belong to no category are dropped. Points give one access point; lines and polygons
+    give their (exterior) vertices.
+    """
+    import shapely
+
+    geoms = np.asarray(geoms, dtype=object)
+    any_cat = np.zeros(len(geoms), dtype=bool)
+    for m in membership.values():
+        any_cat |= np.asarray(m, dtype=bool)
+    any_cat &= ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    keep = np.flatnonzero(any_cat)
+    g = geoms[keep]
+    nm = np.asarray(names if names is not None else [""] * len(geoms), dtype=object)[keep]
+    rep = shapely.point_on_surface(g)
+    px, py = shapely.get_x(rep), shapely.get_y(rep)
+    poly = np.isin(shapely.get_type_id(g), (3, 6))
+    outline = np.where(poly, shapely.boundary(g), g)
+    xy, idx = shapely.get_coordinates(outline, return_index=True)
+    # facilities whose outline yielded nothing still get their representative point
+    have = np.zeros(len(g), dtype=bool)
+    have[idx] = True
+    miss = np.flatnonzero(~have)
+    ax = np.concatenate([xy[:, 0], px[miss]])
+    ay = np.concatenate([xy[:, 1], py[miss]])
+    owner = np.concatenate([idx, miss]).astype(np.int64)
+    members = {k: np.flatnonzero(np.asarray(m, dtype=bool)[keep]).astype(np.int64) for k, m in membership.items()}
+    return Facilities(ax=ax, ay=ay, owner=owner, members=members, names=nm, px=px, py=py)

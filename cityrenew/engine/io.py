@@ -1,0 +1,545 @@
+"""Reading inputs (数据读取): OSM .osm.pbf, GeoPackage, Shapefile (UTF-8 or GBK), GeoJSON, CSV lon/lat.
+
+Every reader returns data with a stated CRS; :func:`load_city` projects everything into the metric
+CRS chosen for the city (:func:`cityrenew.engine.crs.metric_crs_for`) and builds the network, units
+and facilities the coverage computation needs. Problems with the input raise :class:`InputError`
+with a Chinese message that names the file and what to do; the CLI turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from . import crs as crsmod
+from .facilities import OSM_KEYS, CATEGORIES, Facilities, facilities_from_geometries, match_osm, match_poi_types
+from .network import NetworkError, WalkNetwork, build_network
+from .units import Units, assign_districts, units_from_geometries
+
+# Units farther than this from the walking network are "outside the network's extent" and are
+# excluded from the shares (reported, never silently counted as covered or uncovered).
+DEFAULT_MAX_SNAP_M = 300.0
+
+# OSM highway classes counted as 城市道路 (快速路/主干路/次干路/支路) for 城市道路网密度 (指标35);
+# service roads, footways, paths and tracks are not city roads.
+CITY_ROAD_CLASSES = (
+    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link", "secondary",
+    "secondary_link", "tertiary", "tertiary_link", "unclassified", "residential", "living_street",
+)
+
+
+class InputError(ValueError):
+    """Bad input that a user can fix; the message is Chinese first and names the file."""
+
+
+@dataclass
+class Layer:
+    """A vector layer as read: ``gdf`` geometries in ``crs`` coordinates (GCJ-02 kept as degrees)."""
+
+    gdf: gpd.GeoDataFrame
+    crs: str
+    path: str
+    declared: bool  # CRS stated by the file (.prj, GeoPackage) or by the user, not assumed
+    encoding: str | None = None
+    gcj_hint: str = ""  # why the layer looks like Amap/Tencent data (GCJ-02)
+
+
+@dataclass
+class City:  # 一个城市（或分区）的计算输入
+    network: WalkNetwork
+    units: Units
+    facilities: Facilities
+    crs: str
+    roads: NDArray[np.object_]  # city-road line geometries in ``crs`` (for 道路网密度)
+    area: object  # shapely polygon in ``crs``: the built-up area the density is measured over
+    area_source: str
+    sources: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- OSM
+
+
+def _require_file(path: str | Path, what: str) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"找不到{what}文件：{p}（file not found）")
+    if p.is_dir():
+        raise InputError(f"{what}路径是一个目录，而不是文件：{p}")
+    return p
+
+
+def _tags_frame(df: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """One column per OSM key, filling keys pyrosm left in its JSON ``tags`` column."""
+    out = pd.DataFrame(index=df.index)
+    extra = None
+    for k in keys:
+        if k in df.columns:
+            out[k] = df[k].astype("string")
+            continue
+        if extra is None:
+            raw = df["tags"] if "tags" in df.columns else pd.Series([None] * len(df), index=df.index)
+            extra = raw.map(lambda t: json.loads(t) if isinstance(t, str) and t else (t if isinstance(t, dict) else {}))
+        out[k] = extra.map(lambda d, k=k: d.get(k)).astype("string")
+    return out
+
+
+@dataclass
+class OsmExtract:
+    """What the engine needs from an OSM extract, in WGS84 degrees."""
+
+    node_ids: NDArray[np.int64]
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    u: NDArray[np.int64]
+    v: NDArray[np.int64]
+    edge_geoms: NDArray[np.object_]
+    highway: NDArray[np.object_]
+    residential: gpd.GeoDataFrame
+    pois: gpd.GeoDataFrame
+    poi_tags: pd.DataFrame
+
+
+def read_osm(path: str | Path) -> OsmExtract:
+    """Read the walking network, residential areas and facilities from an ``.osm.pbf`` (WGS84)."""
+    p = _require_file(path, "OSM")
+    import pyrosm
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            osm = pyrosm.OSM(str(p))
+            net = osm.get_network(network_type="walking", nodes=True)
+    except Exception as exc:  # pyrosm raises bare errors for non-PBF input
+        raise InputError(f"无法读取OSM文件 {p.name}：不是有效的 .osm.pbf（{type(exc).__name__}: {exc}）") from None
+    if net is None or net[1] is None or len(net[1]) == 0:
+        raise InputError(
+            f"OSM文件 {p.name} 中没有步行路网（没有可步行的 highway 道路）。"
+            "请换用包含道路的OSM提取范围，或用 --roads 提供道路图层（no walking network in the file）"
+        )
+    nodes, edges = net
+    filt: dict[str, set] = {}
+    for c in CATEGORIES.values():
+        for r in c.osm:
+            filt.setdefault(r.key, set()).update(r.values or [True])
+    custom = {k: (True if True in v else sorted(v)) for k, v in filt.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pois = osm.get_pois(custom_filter=custom)
+        res = osm.get_data_by_custom_criteria(
+            custom_filter={"landuse": ["residential"]},
+            extra_attributes=["name"],
+            filter_type="keep",
+            keep_nodes=False,
+            keep_ways=True,
+            keep_relations=True,
+        )
+    if pois is None:
+        pois = gpd.GeoDataFrame({"name": pd.Series([], dtype="string")}, geometry=[], crs=crsmod.WGS84)
+    if res is None:
+        res = gpd.GeoDataFrame({"name": pd.Series([], dtype="string"), "id": []}, geometry=[], crs=crsmod.WGS84)
+    res = res[np.isin(shapely.get_type_id(res.geometry.values), (3, 6))]
+    return OsmExtract(
+        node_ids=nodes["id"].to_numpy(np.int64),
+        lon=nodes["lon"].to_numpy(float),
+        lat=nodes["lat"].to_numpy(float),
+        u=edges["u"].to_numpy(np.int64),
+        v=edges["v"].to_numpy(np.int64),
+        edge_geoms=edges.geometry.values,
+        highway=edges["highway"].astype(object).to_numpy(),
+        residential=res.reset_index(drop=True),
+        pois=pois.reset_index(drop=True),
+        poi_tags=_tags_frame(pois.reset_index(drop=True), OSM_KEYS),
+    )
+
+
+# ---------------------------------------------------------------- layers
+
+_LON = ("lon", "lng", "longitude", "long", "经度", "x", "wgs_lng", "gcj_lng", "gcj_lon", "lng_gcj")
+_LAT = ("lat", "latitude", "纬度", "y", "wgs_lat", "gcj_lat", "lat_gcj")
+_AMAP_COLUMNS = ("typecode", "adcode", "pcode", "citycode", "pname", "adname", "business_area")
+
+
+def _detect_text_encoding(raw: bytes) -> str:
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        raw.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def _shapefile_encoding(p: Path) -> str | None:
+    """GBK or UTF-8 for a shapefile's .dbf when no .cpg declares it (GDAL would assume ISO-8859-1)."""
+    cpg = p.with_suffix(".cpg")
+    if cpg.exists():
+        return None  # GDAL honours the .cpg
+    dbf = p.with_suffix(".dbf")
+    if not dbf.exists():
+        return None
+    return _detect_text_encoding(dbf.read_bytes())
+
+
+def _gcj_hint(columns: list[str], df: pd.DataFrame) -> str:
+    low = [str(c).lower() for c in columns]
+    for c in low:
+        if "gcj" in c or "amap" in c or "gaode" in c or "高德" in c or "腾讯" in c or "火星" in c:
+            return f"列名“{c}”"
+    found = [c for c in _AMAP_COLUMNS if c in low]
+    if found:
+        return f"高德POI字段（{', '.join(found)}）"
+    if "location" in low:
+        col = df.columns[low.index("location")]
+        sample = df[col].astype(str).head(20)
+        if sample.str.match(r"^\s*\d{2,3}\.\d+\s*,\s*\d{1,2}\.\d+\s*$").all() and len(sample):
+            return "“location”列为高德格式“经度,纬度”"
+    return ""
+
+
+def _read_csv(p: Path, encoding: str | None, lon_col: str | None, lat_col: str | None) -> tuple[pd.DataFrame, str, str, str]:
+    enc = encoding or _detect_text_encoding(p.read_bytes())
+    if enc == "utf-8":
+        enc = "utf-8-sig"
+    try:
+        df = pd.read_csv(p, encoding=enc, dtype=str, keep_default_na=False)
+    except Exception as exc:
+        raise InputError(f"无法读取CSV文件 {p.name}（{type(exc).__name__}: {exc}）") from None
+    cols = {str(c).strip().lower(): c for c in df.columns}
+    lon_c = cols.get(lon_col.lower()) if lon_col else next((cols[c] for c in _LON if c in cols), None)
+    lat_c = cols.get(lat_col.lower()) if lat_col else next((cols[c] for c in _LAT if c in cols), None)
+    if (lon_c is None or lat_c is None) and "location" in cols:
+        loc = df[cols["location"]].astype(str).str.split(",", n=1, expand=True)
+        if loc.shape[1] == 2:
+            df["_lon"], df["_lat"] = loc[0], loc[1]
+            lon_c, lat_c = "_lon", "_lat"
+    if lon_c is None or lat_c is None:
+        raise InputError(
+            f"CSV文件 {p.name} 中找不到经纬度列。请提供 lon/lat（或 经度/纬度、lng/lat、location）列，"
+            f"或用 --lon-col/--lat-col 指定；现有列：{', '.join(map(str, df.columns))}"
+        )
+    return df, lon_c, lat_c, enc
+
+
+def read_layer(
+    path: str | Path,
+    *,
+    crs: str | None = None,
+    encoding: str | None = None,
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    what: str = "图层",
+) -> Layer:
+    """Read a GeoPackage / Shapefile / GeoJSON / CSV (lon, lat) layer with its CRS.
+
+    ``crs`` (any form :func:`cityrenew.engine.crs.parse_crs` accepts, including ``gcj02``)
+    overrides the file's own CRS. A shapefile without ``.cpg`` has its attribute encoding detected
+    (UTF-8, else GBK/GB18030). A CSV without a stated CRS is assumed WGS84 (``declared=False``);
+    a layer with neither a CRS in the file nor ``crs`` raises :class:`InputError`.
+    """
+    p = _require_file(path, what)
+    user_crs = crsmod.parse_crs(crs) if crs else None
+    suffix = p.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        df, lon_c, lat_c, enc = _read_csv(p, encoding, lon_col, lat_col)
+        lon = pd.to_numeric(df[lon_c], errors="coerce").to_numpy(float)
+        lat = pd.to_numeric(df[lat_c], errors="coerce").to_numpy(float)
+        bad = ~(np.isfinite(lon) & np.isfinite(lat))
+        if bad.any():
+            rows = ", ".join(str(i + 2) for i in np.flatnonzero(bad)[:10])
+            raise InputError(f"CSV文件 {p.name} 第 {rows} 行的经纬度不是数字（{lon_c}/{lat_c}）")
+        hint = _gcj_hint(list(df.columns), df)
+        geo_crs = user_crs or crsmod.WGS84
+        if not crsmod.is_geographic(geo_crs) and user_crs is not None:
+            pass  # projected x/y columns are fine when the user says so
+        elif (np.abs(lon) > 180).any() or (np.abs(lat) > 90).any():
+            raise InputError(
+                f"CSV文件 {p.name} 的坐标超出经纬度范围，像是投影坐标；请用 --*-crs 指定坐标系（如 EPSG:4545）"
+            )
+        gdf = gpd.GeoDataFrame(df, geometry=shapely.points(lon, lat), crs=None)
+        return Layer(gdf, geo_crs, str(p), declared=user_crs is not None, encoding=enc, gcj_hint=hint)
+    enc = encoding
+    if suffix == ".shp" and enc is None:
+        enc = _shapefile_encoding(p)
+    try:
+        import pyogrio
+
+        gdf = pyogrio.read_dataframe(p, encoding=enc) if enc else pyogrio.read_dataframe(p)
+    except Exception as exc:
+        raise InputError(f"无法读取{what}文件 {p.name}（{type(exc).__name__}: {exc}）") from None
+    if gdf.geometry is None or len(gdf) == 0:
+        raise InputError(f"{what}文件 {p.name} 中没有要素（empty layer）")
+    hint = _gcj_hint(list(gdf.columns), gdf)
+    if user_crs is not None:
+        return Layer(gdf, user_crs, str(p), declared=True, encoding=enc, gcj_hint=hint)
+    if gdf.crs is None:
+        raise InputError(
+            f"{what}文件 {p.name} 没有坐标系信息（例如缺少 .prj 文件）。请用参数指定坐标系，"
+            "如 wgs84、cgcs2000、gcj02 或 EPSG:4545（CGCS2000 3度带 CM 108E）（unknown CRS）"
+        )
+    return Layer(gdf, crsmod.parse_crs(gdf.crs), str(p), declared=True, encoding=enc, gcj_hint=hint)
+
+
+def project_geoms(geoms: NDArray[np.object_], src_crs: str, dst_crs: str) -> NDArray[np.object_]:
+    """Project shapely geometries between CRSs (GCJ-02 source converted to WGS84 first)."""
+    g = np.asarray(geoms, dtype=object)
+    if src_crs == dst_crs:
+        return g
+
+    def fn(xy: NDArray) -> NDArray:
+        x, y = crsmod.to_metric(xy[:, 0], xy[:, 1], src_crs, dst_crs)
+        return np.column_stack([x, y])
+
+    return shapely.transform(g, fn)
+
+
+def _first_col(gdf: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    low = {str(c).lower(): c for c in gdf.columns}
+    return next((low[n] for n in names if n in low), None)
+
+
+_NAME_COLS = ("name", "名称", "小区名称", "xqmc", "mc", "unit_name")
+_ID_COLS = ("id", "unit_id", "编号", "code", "osm_id", "fid")
+_POP_COLS = ("population", "pop", "人口", "常住人口", "户籍人口", "rk")
+_TYPE_COLS = ("category", "type", "类型", "类别", "poi_type", "设施类型", "kind")
+_DISTRICT_NAME = ("name", "名称", "district", "区县", "区名")
+
+
+# ---------------------------------------------------------------- city
+
+
+def _network_from_lines(geoms: NDArray[np.object_], crs: str) -> WalkNetwork:
+    """Walking network from line geometries in metres: vertices are nodes, shared at equal
+    coordinates (rounded to 1 cm); consecutive vertices are edges."""
+    lines = shapely.get_parts(np.asarray(geoms, dtype=object))
+    lines = lines[np.isin(shapely.get_type_id(lines), (1, 2))]
+    xy, idx = shapely.get_coordinates(lines, return_index=True)
+    if len(xy) < 2:
+        raise NetworkError("道路图层中没有线要素，无法构建步行路网（no walking network）")
+    key = np.round(xy * 100).astype(np.int64)
+    uniq, inv = np.unique(key, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    same = idx[1:] == idx[:-1]
+    u, v = inv[:-1][same], inv[1:][same]
+    ln = np.hypot(*(xy[1:][same] - xy[:-1][same]).T)
+    return build_network(np.arange(len(uniq)), uniq[:, 0] / 100.0, uniq[:, 1] / 100.0, u, v, ln, crs=crs)
+
+
+def load_city(
+    *,
+    osm: str | Path | None = None,
+    roads: str | Path | None = None,
+    units: str | Path | None = None,
+    facilities: str | Path | None = None,
+    districts: str | Path | None = None,
+    area: str | Path | None = None,
+    units_crs: str | None = None,
+    facilities_crs: str | None = None,
+    roads_crs: str | None = None,
+    encoding: str | None = None,
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    all_residential: bool = False,
+    metric_crs: str | None = None,
+    gcj_check: bool = True,
+) -> City:
+    """Read everything for one city and project it into one metric CRS (metres).
+
+    Network from ``osm`` (walking network via pyrosm) or ``roads`` (line layer). Units from
+    ``units`` or, by default, the named ``landuse=residential`` areas (小区) of ``osm``
+    (``all_residential`` adds unnamed ones). Facilities from ``facilities`` (category from a
+    ``category``/``type`` column or OSM tag columns) or from the OSM POIs. ``districts``: polygons
+    whose ``name`` labels the units. ``area``: polygon(s) for 道路网密度 (default: the districts
+    clipped to the convex hull of the units, else that hull).
+    """
+    if osm is None and roads is None:
+        raise InputError("需要 --osm（OSM .osm.pbf）或 --roads（道路线图层）之一来构建步行路网")
+    warn: list[str] = []
+    sources: dict[str, str] = {}
+    ext: OsmExtract | None = read_osm(osm) if osm is not None else None
+    road_layer = read_layer(roads, crs=roads_crs, encoding=encoding, what="道路") if roads is not None else None
+    unit_layer = (
+        read_layer(units, crs=units_crs, encoding=encoding, lon_col=lon_col, lat_col=lat_col, what="评价单元")
+        if units is not None
+        else None
+    )
+    fac_layer = (
+        read_layer(facilities, crs=facilities_crs, encoding=encoding, lon_col=lon_col, lat_col=lat_col, what="设施")
+        if facilities is not None
+        else None
+    )
+    if fac_layer is not None and fac_layer.gcj_hint and not fac_layer.declared and gcj_check:
+        raise InputError(
+            f"设施文件 {Path(fac_layer.path).name} 看起来来自高德/腾讯（{fac_layer.gcj_hint}），"
+            "其坐标通常是GCJ-02（火星坐标），但文件没有声明坐标系。请加 --facilities-crs gcj02；"
+            "若确认是WGS84，请加 --facilities-crs wgs84。（GCJ-02 suspected, CRS not declared）"
+        )
+
+    # --- metric CRS for the city
+    if metric_crs is None:
+        if ext is not None:
+            lon0, lat0 = float(np.median(ext.lon)), float(np.median(ext.lat))
+        else:
+            assert road_layer is not None
+            b = road_layer.gdf.total_bounds
+            cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+            lon0, lat0 = (float(v[0]) for v in crsmod.to_lonlat([cx], [cy], road_layer.crs))
+        metric_crs = crsmod.metric_crs_for(lon0, lat0)
+    mcrs = metric_crs
+
+    # --- network + city roads
+    if ext is not None:
+        x, y = crsmod.to_metric(ext.lon, ext.lat, crsmod.WGS84, mcrs)
+        edge_m = project_geoms(ext.edge_geoms, crsmod.WGS84, mcrs)
+        network = build_network(ext.node_ids, x, y, ext.u, ext.v, shapely.length(edge_m), crs=mcrs)
+        road_geoms = edge_m[np.isin(ext.highway.astype(str), CITY_ROAD_CLASSES)]
+        sources["network"] = f"OSM {Path(osm).name}（pyrosm walking）"  # type: ignore[arg-type]
+    else:
+        assert road_layer is not None
+        g = project_geoms(road_layer.gdf.geometry.values, road_layer.crs, mcrs)
+        network = _network_from_lines(g, mcrs)
+        hw = _first_col(road_layer.gdf, ("highway", "fclass", "class"))
+        road_geoms = g if hw is None else g[np.isin(road_layer.gdf[hw].astype(str), CITY_ROAD_CLASSES)]
+        sources["network"] = f"道路图层 {Path(roads).name}"  # type: ignore[arg-type]
+    if network.n < 2:
+        raise InputError("步行路网的最大连通分量少于2个节点，无法计算（no walking network）")
+
+    # --- units
+    if unit_layer is not None:
+        gdf = unit_layer.gdf
+        geoms = project_geoms(gdf.geometry.values, unit_layer.crs, mcrs)
+        name_c, id_c, pop_c = _first_col(gdf, _NAME_COLS), _first_col(gdf, _ID_COLS), _first_col(gdf, _POP_COLS)
+        the_units = units_from_geometries(
+            geoms,
+            ids=gdf[id_c].astype(str).to_numpy() if id_c else None,
+            names=gdf[name_c].astype(str).to_numpy() if name_c else None,
+            population=pd.to_numeric(gdf[pop_c], errors="coerce").to_numpy(float) if pop_c else None,
+        )
+        sources["units"] = f"{Path(unit_layer.path).name}（{unit_layer.crs}）"
+    else:
+        assert ext is not None
+        res = ext.residential
+        named = res["name"].notna() & (res["name"].astype(str).str.strip() != "")
+        sel = res if all_residential else res[named]
+        if len(sel) == 0:
+            raise InputError("OSM文件中没有带名称的居住用地（landuse=residential）作为小区单元；请用 --units 提供评价单元")
+        geoms = project_geoms(sel.geometry.values, crsmod.WGS84, mcrs)
+        the_units = units_from_geometries(
+            geoms,
+            ids=sel["id"].astype(str).to_numpy(),
+            names=sel["name"].fillna("").astype(str).to_numpy(),
+        )
+        sources["units"] = "OSM landuse=residential" + ("" if all_residential else "（有名称的小区）")
+
+    # --- facilities
+    if fac_layer is not None:
+        gdf = fac_layer.gdf
+        geoms = project_geoms(gdf.geometry.values, fac_layer.crs, mcrs)
+        membership = {k: np.zeros(len(gdf), dtype=bool) for k in CATEGORIES}
+        type_c = _first_col(gdf, _TYPE_COLS)
+        if type_c is not None:
+            for k, m in match_poi_types(gdf[type_c]).items():
+                membership[k] |= m
+        if any(k in gdf.columns for k in OSM_KEYS if k != "name"):
+            for k, m in match_osm(_tags_frame(gdf, OSM_KEYS)).items():
+                membership[k] |= m
+        if type_c is None and not any(k in gdf.columns for k in OSM_KEYS if k != "name"):
+            raise InputError(
+                f"设施文件 {Path(fac_layer.path).name} 没有类别列（category/type/类型）或OSM标签列（amenity、leisure…），"
+                "无法判断设施类别"
+            )
+        name_c = _first_col(gdf, _NAME_COLS)
+        the_facilities = facilities_from_geometries(
+            geoms, membership, gdf[name_c].astype(str).to_numpy() if name_c else None
+        )
+        if the_facilities.n == 0:
+            raise InputError(f"设施文件 {Path(fac_layer.path).name} 中没有任何要素能对应到设施类别（请检查类别列的取值）")
+        sources["facilities"] = f"{Path(fac_layer.path).name}（{fac_layer.crs}）"
+        if gcj_check and ext is not None and not fac_layer.declared and fac_layer.crs == crsmod.WGS84:
+            ref = facilities_from_geometries(
+                project_geoms(ext.pois.geometry.values, crsmod.WGS84, mcrs), match_osm(ext.poi_tags)
+            )
+            _check_not_gcj(ref, the_facilities, mcrs, Path(fac_layer.path).name)
+    else:
+        if ext is None:
+            raise InputError("没有OSM文件时必须用 --facilities 提供设施图层")
+        membership = match_osm(ext.poi_tags)
+        geoms = project_geoms(ext.pois.geometry.values, crsmod.WGS84, mcrs)
+        names = ext.pois["name"].fillna("").astype(str).to_numpy() if "name" in ext.pois else None
+        the_facilities = facilities_from_geometries(geoms, membership, names)
+        sources["facilities"] = "OSM POI（amenity/leisure/shop/railway…）"
+
+    # --- districts and area
+    area_poly = None
+    area_source = ""
+    if districts is not None:
+        dl = read_layer(districts, what="行政区")
+        dg = project_geoms(dl.gdf.geometry.values, dl.crs, mcrs)
+        nc = _first_col(dl.gdf, _DISTRICT_NAME)
+        labels = dl.gdf[nc].astype(str).to_numpy() if nc else np.arange(len(dl.gdf)).astype(str)
+        the_units.district = assign_districts(the_units, dg, labels)
+        sources["districts"] = Path(districts).name
+    if area is not None:
+        al = read_layer(area, what="建成区范围")
+        area_poly = shapely.union_all(project_geoms(al.gdf.geometry.values, al.crs, mcrs))
+        area_source = f"建成区范围文件 {Path(area).name}"
+    else:
+        hull = shapely.convex_hull(shapely.multipoints(np.column_stack([the_units.x, the_units.y])))
+        if the_units.geometry is not None:
+            hull = shapely.convex_hull(shapely.union_all(np.append(the_units.geometry, hull)))
+        area_poly = hull
+        area_source = "评价单元的凸包（未提供 --area 建成区范围）"
+    return City(
+        network=network,
+        units=the_units,
+        facilities=the_facilities,
+        crs=mcrs,
+        roads=np.asarray(road_geoms, dtype=object),
+        area=area_poly,
+        area_source=area_source,
+        sources=sources,
+        warnings=warn,
+    )
+
+
+def _check_not_gcj(reference: Facilities, fac: Facilities, crs: str, name: str) -> None:
+    """Refuse a point layer assumed to be WGS84 whose points match OSM much better after GCJ→WGS.
+
+    GCJ-02 shifts points by 100–700 m, more than the spacing of nodes in a city street network, so
+    the distance to the *network* cannot tell the two apart. The OSM features of the same extract
+    can: a school POI lies on or next to the school mapped in OSM. Statistic: the share of the
+    layer's points within 40 m of an OSM facility point/outline vertex, as given and after treating
+    the points as GCJ-02. Decision: refuse when the corrected share is at least 10 %, at least 3
+    points, and at least 3 × the share as given.
+    """
+    if fac.n < 5 or reference.n == 0:
+        return
+    from scipy.spatial import cKDTree
+
+    lon, lat = crsmod.to_lonlat(fac.px, fac.py, crs)
+    if not crsmod.in_china_box(lon, lat).all():
+        return
+    glon, glat = crsmod.gcj02_to_wgs84(lon, lat)
+    cx, cy = crsmod.to_metric(glon, glat, crsmod.WGS84, crs)
+    tree = cKDTree(np.column_stack([reference.ax, reference.ay]))
+    d0, _ = tree.query(np.column_stack([fac.px, fac.py]), distance_upper_bound=40.0)
+    d1, _ = tree.query(np.column_stack([cx, cy]), distance_upper_bound=40.0)
+    h0, h1 = int(np.isfinite(d0).sum()), int(np.isfinite(d1).sum())
+    if h1 >= 3 and h1 >= 0.10 * fac.n and h1 >= 3 * max(h0, 1):
+        raise InputError(
+            f"设施文件 {name} 的坐标疑似GCJ-02（火星坐标，如高德/腾讯POI）却被当作WGS84：按GCJ-02纠偏后"
+            f"与OSM设施重合（40米内）的点从 {h0} 个增加到 {h1} 个（共 {fac.n} 个）。请加 --facilities-crs gcj02；"
+            "若确认是WGS84，请加 --facilities-crs wgs84。（GCJ-02 coordinates assumed as WGS84）"
+        )
