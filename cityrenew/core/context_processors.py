@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 NAV = [
-    ("home", "工作台"),
-    ("projects:project_list", "项目库"),
-    ("projects:summary", "汇总表"),
-    ("projects:map", "一张图"),
-    ("checkup:dashboard", "城市体检"),
-    ("core:region_list", "行政区划"),
-    ("core:audit_list", "审计日志"),
-    ("core:policy_list", "政策依据"),
+    ("home", _("工作台")),
+    ("projects:project_list", _("项目库")),
+    ("projects:summary", _("汇总表")),
+    ("projects:map", _("一张图")),
+    ("checkup:dashboard", _("城市体检")),
+    ("core:region_list", _("行政区划")),
+    ("core:audit_list", _("审计日志")),
+    ("core:policy_list", _("政策依据")),
 ]
 
 

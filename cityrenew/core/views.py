@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -30,11 +32,8 @@ class HomeView(LoginRequiredMixin, TemplateView):
         # Each app contributes a card: see <app>/dashboard.py (optional).
         cards = []
         for mod in ("cityrenew.projects.dashboard", "cityrenew.checkup.dashboard"):
-            try:
-                m = __import__(mod, fromlist=["card"])
-            except ImportError:
-                continue
-            cards.append(m.card(self.request))
+            if importlib.util.find_spec(mod) is not None:
+                cards.append(importlib.import_module(mod).card(self.request))
         ctx["cards"] = cards
         return ctx
 
