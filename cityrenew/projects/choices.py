@@ -46,6 +46,16 @@ class BatchType(models.TextChoices):  # 项目库调整类型
     REMOVE = "remove", "调出"
 
 
+# The --batch-type option and import files may name a batch type by its Chinese label.
+BATCH_TYPE_BY_LABEL = {label: value for value, label in BatchType.choices}
+
+
+class ChangeAction(models.TextChoices):  # 批次对项目的变更
+    ADDED = "added", "新增入库"
+    UPDATED = "updated", "调整"
+    REMOVED = "removed", "调出"
+
+
 class FundingSource(models.TextChoices):  # 资金来源
     TREASURY_BOND = "treasury_bond", "超长期特别国债"
     CENTRAL_BUDGET = "central_budget", "中央预算内投资"

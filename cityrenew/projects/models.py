@@ -12,7 +12,23 @@ from django.urls import reverse
 
 from cityrenew.core.models import AuditedModel, Organisation, Region, RegionGroup
 
-from .choices import BatchType, FundingSource, ProjectCategory, ProjectStatus
+from .choices import BatchType, ChangeAction, FundingSource, ProjectCategory, ProjectStatus
+
+# 亿元 amounts are stored with 6 decimals; ``investment_micro`` keeps the same amount as an integer
+# number of 1e-6 亿元 (= 100 元) so that sums in the database are exact on every backend (SQLite keeps
+# DECIMAL columns as floating point, PostgreSQL as NUMERIC) — see :mod:`cityrenew.projects.summary`.
+MICRO = Decimal("1000000")
+
+
+def to_micro(amount: Decimal | None) -> int:
+    """亿元 (Decimal, ≤ 6 decimals) → integer count of 1e-6 亿元."""
+    if amount is None:
+        return 0
+    return int((Decimal(amount) * MICRO).to_integral_value())
+
+
+def from_micro(micro: int | None) -> Decimal:
+    return Decimal(int(micro or 0)) / MICRO
 
 # Zhengzhou code format: K + YYYY + BB (batch) + NNN — 郑州市城市更新项目库 (seed 003 L7480–8443)
 PROJECT_CODE_RE = re.compile(r"^K(20\d{2})(\d{2})(\d{3})$")
@@ -63,6 +79,9 @@ class RenewalProject(AuditedModel):  # 城市更新项目
         decimal_places=6,
         validators=[MinValueValidator(Decimal("0"))],
     )
+    investment_micro = models.BigIntegerField(
+        "项目总投资（1e-6 亿元，整数）", default=0, editable=False, help_text="由项目总投资自动换算，用于精确汇总"
+    )
     category = models.CharField(
         "更新类型", max_length=32, choices=ProjectCategory.choices, default=ProjectCategory.UNCLASSIFIED
     )
@@ -84,7 +103,7 @@ class RenewalProject(AuditedModel):  # 城市更新项目
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
-    audit_exclude = ("updated_at", "created_at")
+    audit_exclude = ("updated_at", "created_at", "investment_micro")
 
     class Meta:
         verbose_name = "城市更新项目"
@@ -102,6 +121,13 @@ class RenewalProject(AuditedModel):  # 城市更新项目
     def get_absolute_url(self) -> str:
         return reverse("projects:project_detail", args=[self.code])
 
+    def save(self, *args, **kwargs) -> None:
+        if self.total_investment is not None:
+            self.investment_micro = to_micro(self.total_investment)
+            if kwargs.get("update_fields") is not None and "total_investment" in kwargs["update_fields"]:
+                kwargs["update_fields"] = list(set(kwargs["update_fields"]) | {"investment_micro"})
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         if self.start_year and self.end_year and self.end_year < self.start_year:
             raise ValidationError({"end_year": "完工年份不能早于开工年份"})
@@ -109,6 +135,29 @@ class RenewalProject(AuditedModel):  # 城市更新项目
     @property
     def is_multi_district(self) -> bool:
         return self.districts.count() > 1
+
+
+class ProjectChange(models.Model):  # 批次变更记录（项目库在每个批次的变化）
+    """What one adjustment batch did to one project: 新增入库 / 调整 (with the field changes) / 调出.
+
+    An append-only journal next to the audit log: the audit log says who changed a row and when, this
+    says which official document (文号) changed the library, so its state at any batch can be shown.
+    """
+
+    batch = models.ForeignKey(AdjustmentBatch, verbose_name="批次", on_delete=models.CASCADE, related_name="changes")
+    project = models.ForeignKey(RenewalProject, verbose_name="项目", on_delete=models.CASCADE, related_name="batch_changes")
+    action = models.CharField("变更", max_length=16, choices=ChangeAction.choices)
+    changes = models.JSONField("变更内容", default=dict, blank=True)  # {field: [old, new]}
+    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "批次变更记录"
+        verbose_name_plural = "批次变更记录"
+        ordering = ["batch_id", "id"]
+        indexes = [models.Index(fields=["project", "batch"])]
+
+    def __str__(self) -> str:
+        return f"{self.batch.doc_number} {self.get_action_display()} {self.project.code}"
 
 
 class ProjectFunding(AuditedModel):  # 项目资金来源
