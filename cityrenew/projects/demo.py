@@ -1,0 +1,103 @@
+"""Demo data of the project library: the Zhengzhou library and its 2025 adjustment batch.
+
+The two CSVs in ``data/`` are the facts of seed 003 (table A2, L7480–8443: 276 projects,
+7895.45 亿元; table A3, L8444–8512: the 23 projects added by 郑建文〔2025〕45号, 88.4079 亿元).
+The demo loads the library the way it came about: every project except the 23 as the initial state
+(初始入库), then the 2025 list as a 新增入库 batch. Running it again changes nothing.
+
+Categories and statuses are not in the source tables. For the demo they are assigned by a keyword
+rule on the project name (:data:`CATEGORY_RULES`) and by the code's year (:func:`demo_status`);
+both are marked as demo assumptions.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from cityrenew.catalogue.policies import cite
+from cityrenew.core.models import Region
+
+from .choices import BatchType, ProjectCategory, ProjectStatus
+from .importer import import_projects
+
+DATA = Path(__file__).resolve().parent / "data"
+LIBRARY_CSV = DATA / "zhengzhou_projects.csv"
+BATCH_2025_CSV = DATA / "zhengzhou_new_2025.csv"
+INITIAL_DOC = "郑州市城市更新项目库"
+BATCH_2025_DOC = "郑建文〔2025〕45号"
+BATCH_2025_TITLE = "郑州市城乡建设局关于调整城市更新项目库的通知"
+
+LIBRARY_SOURCE = cite("ZZ-PROJECT-LIBRARY", "附件2 项目库（L7480–L8443）", "276 个项目，合计 7895.45 亿元")
+BATCH_SOURCE = cite("ZZJW-2025-45", "新增入库项目清单（L8444–L8512）", "23 个项目，合计 88.4079 亿元")
+CATEGORY_RULE_SOURCE = cite(
+    "CPC-2025-URBAN-RENEWAL",
+    "二、主要任务（一）至（八）",
+    "演示数据：按项目名称关键词归入八项主要任务（关键词规则为本平台拟定，非原文）",
+)
+
+# First match wins; keywords are matched against the project name.
+CATEGORY_RULES: list[tuple[tuple[str, ...], str]] = [
+    (("城中村",), ProjectCategory.URBAN_VILLAGE),
+    (("老旧小区", "小区改造", "棚户区", "家属院"), ProjectCategory.OLD_COMMUNITY),
+    (("完整社区", "社区"), ProjectCategory.COMPLETE_COMMUNITY),
+    (("历史文化", "遗址", "王城", "文物", "古城", "古镇", "书院", "故居", "历史"), ProjectCategory.HERITAGE),
+    (("火车站", "客运站", "客运西站", "站前"), ProjectCategory.OLD_STATION),
+    (("管网", "管道", "道路", "桥", "燃气", "排水", "供水", "供热", "雨污", "停车"), ProjectCategory.INFRASTRUCTURE),
+    (("河", "湖", "公园", "生态", "水系", "湿地", "绿道", "山体"), ProjectCategory.ECOLOGY),
+    (("厂", "产业园", "工业", "低效", "仓库", "双创园", "孵化", "创意园", "科技园", "基地", "智能装备"), ProjectCategory.OLD_FACTORY),
+    (("街区", "商业街", "步行街", "片区", "街道"), ProjectCategory.OLD_BLOCK),
+    (("医院", "学校", "中学", "小学", "幼儿园", "养老", "体育", "便民", "市场", "中心", "救援"), ProjectCategory.CITY_FUNCTION),
+    (("酒店", "楼宇", "大厦", "商场", "宾馆", "写字楼", "改造", "提升"), ProjectCategory.EXISTING_BUILDING),
+]
+STATUS_RULE_SOURCE = cite("MOF-2025-11", "三、（一）项目储备和生成", "演示数据：按编号年份设定状态（2022–2023 实施，2024 及以后入库）")
+
+
+def demo_category(name: str) -> str:
+    for keywords, category in CATEGORY_RULES:
+        if any(k in name for k in keywords):
+            return category
+    return ProjectCategory.UNCLASSIFIED
+
+
+def demo_status(code: str) -> str:
+    year = int(code[1:5])
+    return ProjectStatus.IMPLEMENTING if year <= 2023 else ProjectStatus.LIBRARY
+
+
+def _with_demo_columns(rows: list[dict[str, str]]) -> io.StringIO:
+    """The rows as CSV text with 更新类型 / 项目状态 columns added (labels, as a clerk would type them)."""
+    buf = io.StringIO()
+    fields = list(rows[0].keys()) + ["category", "status"]
+    w = csv.DictWriter(buf, fieldnames=fields)
+    w.writeheader()
+    for r in rows:
+        w.writerow({**r, "category": ProjectCategory(demo_category(r["name"])).label,
+                    "status": ProjectStatus(demo_status(r["code"])).label})
+    buf.seek(0)
+    buf.name = "demo.csv"
+    return buf
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def load(stdout=None) -> None:
+    """Load the Zhengzhou library (initial state) and the 2025 batch; idempotent."""
+    city = Region.objects.get(code="410100")
+    batch_rows = _rows(BATCH_2025_CSV)
+    new_codes = {r["code"] for r in batch_rows}
+    initial = [r for r in _rows(LIBRARY_CSV) if r["code"] not in new_codes]
+    steps = [
+        (initial, INITIAL_DOC, BatchType.INITIAL, "郑州市城市更新项目库（初始状态）"),
+        (batch_rows, BATCH_2025_DOC, BatchType.ADD, BATCH_2025_TITLE),
+    ]
+    for rows, doc, btype, title in steps:
+        report = import_projects(_with_demo_columns(rows), batch_no=doc, batch_type=btype, batch_title=title, city=city)
+        if not report.ok:
+            raise RuntimeError(report.summary_text())
+        if stdout is not None:
+            stdout.write(f"项目库 · {doc}：{report.summary_text()}")

@@ -1,0 +1,117 @@
+"""``cityrenew projects import|summary|export`` — the project library's command line (CLI contract).
+
+* ``cityrenew projects import FILE [--batch-no 文号] [--batch-type 新增入库] [--dry-run] [--update] [--user USERNAME]``
+  exits 0 on success and 1 with the row-by-row report when any row is invalid (nothing written);
+* ``cityrenew projects summary --format json|table [--as-of 文号]`` prints the library summary;
+* ``cityrenew projects export --out FILE.xlsx [--layout library|summary|list] [--as-of 文号]``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from cityrenew.core import audit
+from cityrenew.core.models import Region
+
+from ...choices import BatchType
+from ...exports import library_workbook, projects_workbook, summary_workbook
+from ...importer import import_projects
+from ...models import AdjustmentBatch, RenewalProject
+from ...summary import compute_summary, library_queryset, summary_table
+
+
+class Command(BaseCommand):
+    help = "项目库：导入（import）、汇总（summary）、导出（export）"
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{import,summary,export}")
+        p = sub.add_parser("import", help="从 CSV 或 Excel 导入项目（全部成功才写入）")
+        p.add_argument("file", help="CSV（UTF-8 或 GBK）或 xlsx 文件")
+        p.add_argument("--batch-no", help="调整批次文号，如 郑建文〔2025〕45号")
+        p.add_argument("--batch-type", default=None, help="调整类型：" + "、".join(BatchType.labels) + "（默认 新增入库）")
+        p.add_argument("--batch-date", default=None, help="批次日期 YYYY-MM-DD")
+        p.add_argument("--dry-run", action="store_true", help="只校验并输出逐行报告，不写入")
+        p.add_argument("--update", action="store_true", help="允许更新已存在项目（每项修改记入审计日志）")
+        p.add_argument("--user", help="以该用户身份导入（检查其区域权限并记入审计日志）")
+        p.add_argument("--city", default=None, help="城市名称或区划代码（默认按区域自动识别）")
+        p.add_argument("--quiet-rows", action="store_true", help="成功时不输出逐行报告")
+        s = sub.add_parser("summary", help="输出项目库汇总（片区分组 → 区域）")
+        s.add_argument("--format", choices=["json", "table"], default="json")
+        s.add_argument("--as-of", default=None, help="某一调整批次（文号）之后的项目库状态")
+        s.add_argument("--city", default=None)
+        e = sub.add_parser("export", help="导出 Excel")
+        e.add_argument("--out", required=True, help="输出 xlsx 文件")
+        e.add_argument("--layout", choices=["library", "summary", "list"], default="library")
+        e.add_argument("--as-of", default=None)
+        e.add_argument("--city", default=None)
+
+    def handle(self, *args, **opts):
+        return getattr(self, "do_" + opts["action"])(opts)
+
+    # helpers
+    def _city(self, value):
+        if not value:
+            return None
+        city = Region.objects.filter(code=value).first() or Region.objects.filter(name=value, level="city").first()
+        if city is None:
+            raise CommandError(f"未知城市：{value}")
+        return city
+
+    def _batch(self, doc):
+        if not doc:
+            return None
+        batch = AdjustmentBatch.objects.filter(doc_number=doc).first()
+        if batch is None:
+            known = "、".join(AdjustmentBatch.objects.values_list("doc_number", flat=True)) or "（无）"
+            raise CommandError(f"未找到调整批次“{doc}”；已有批次：{known}")
+        return batch
+
+    def do_import(self, opts):
+        user = None
+        if opts.get("user"):
+            user = get_user_model().objects.filter(username=opts["user"]).first()
+            if user is None:
+                raise CommandError(f"用户不存在：{opts['user']}")
+        with audit.actor(user, "cli", note="cityrenew projects import"):
+            report = import_projects(
+                opts["file"],
+                user=user,
+                batch_no=opts.get("batch_no"),
+                batch_type=opts.get("batch_type"),
+                batch_date=opts.get("batch_date"),
+                dry_run=opts["dry_run"],
+                update=opts["update"],
+                city=self._city(opts.get("city")),
+            )
+        if not report.ok:
+            self.stdout.write(report.row_report())
+            self.stdout.write(report.summary_text())
+            self.stdout.flush()
+            sys.stdout.flush()
+            raise CommandError(f"导入失败：{len(report.errors)} 处错误，数据库未修改", returncode=1)
+        if not opts.get("quiet_rows"):
+            self.stdout.write(report.row_report())
+        self.stdout.write(self.style.SUCCESS(report.summary_text()))
+
+    def do_summary(self, opts):
+        s = compute_summary(city=self._city(opts.get("city")), as_of=self._batch(opts.get("as_of")))
+        if opts["format"] == "json":
+            self.stdout.write(json.dumps(s, ensure_ascii=False, indent=2))
+        else:
+            self.stdout.write(summary_table(s))
+
+    def do_export(self, opts):
+        city, as_of = self._city(opts.get("city")), self._batch(opts.get("as_of"))
+        layout = opts["layout"]
+        if layout == "library":
+            wb = library_workbook(city=city, as_of=as_of)
+        elif layout == "summary":
+            wb = summary_workbook(city=city, as_of=as_of)
+        else:
+            wb = projects_workbook(library_queryset(RenewalProject.objects.all(), city=city, as_of=as_of).order_by("seq", "code"))
+        wb.save(opts["out"])
+        self.stdout.write(self.style.SUCCESS(f"已导出：{opts['out']}"))
