@@ -39,15 +39,15 @@ CATEGORY_RULE_SOURCE = cite(
 
 # First match wins; keywords are matched against the project name.
 CATEGORY_RULES: list[tuple[tuple[str, ...], str]] = [
-    (("城中村",), ProjectCategory.URBAN_VILLAGE),
+    (("城中村", "村城市更新", "村改造"), ProjectCategory.URBAN_VILLAGE),
     (("老旧小区", "小区改造", "棚户区", "家属院"), ProjectCategory.OLD_COMMUNITY),
     (("完整社区", "社区"), ProjectCategory.COMPLETE_COMMUNITY),
-    (("历史文化", "遗址", "王城", "文物", "古城", "古镇", "书院", "故居", "历史"), ProjectCategory.HERITAGE),
+    (("历史文化", "遗址", "王城", "文物", "古城", "古镇", "书院", "故居", "历史", "文脉"), ProjectCategory.HERITAGE),
     (("火车站", "客运站", "客运西站", "站前"), ProjectCategory.OLD_STATION),
-    (("管网", "管道", "道路", "桥", "燃气", "排水", "供水", "供热", "雨污", "停车"), ProjectCategory.INFRASTRUCTURE),
+    (("管网", "管道", "道路", "桥", "燃气", "排水", "供水", "供热", "雨污", "停车", "污水", "垃圾"), ProjectCategory.INFRASTRUCTURE),
     (("河", "湖", "公园", "生态", "水系", "湿地", "绿道", "山体"), ProjectCategory.ECOLOGY),
-    (("厂", "产业园", "工业", "低效", "仓库", "双创园", "孵化", "创意园", "科技园", "基地", "智能装备"), ProjectCategory.OLD_FACTORY),
-    (("街区", "商业街", "步行街", "片区", "街道"), ProjectCategory.OLD_BLOCK),
+    (("厂", "产业园", "工业", "低效", "仓库", "双创园", "孵化", "创意园", "科技园", "基地", "智能装备", "科创", "产业", "企业园", "创新园", "文创园", "物联港"), ProjectCategory.OLD_FACTORY),
+    (("街区", "商业街", "步行街", "片区", "街道", "城区", "商务区", "镇区", "老镇"), ProjectCategory.OLD_BLOCK),
     (("医院", "学校", "中学", "小学", "幼儿园", "养老", "体育", "便民", "市场", "中心", "救援"), ProjectCategory.CITY_FUNCTION),
     (("酒店", "楼宇", "大厦", "商场", "宾馆", "写字楼", "改造", "提升"), ProjectCategory.EXISTING_BUILDING),
 ]
