@@ -199,11 +199,11 @@ def _read_bytes(path_or_file: Any) -> tuple[bytes, str]:
 def _decode_csv(data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as utf8_exc:
         try:
             text = data.decode("gbk")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
+        except UnicodeDecodeError:
+            line = data[: utf8_exc.start].count(b"\n") + 1
             raise ImportFileError(
                 "encoding",
                 f"无法识别的文件编码（第 {line} 行附近有既不是 UTF-8 也不是 GBK 的字节）；请将 CSV 另存为 UTF-8 或 GBK 编码后重新导入",
