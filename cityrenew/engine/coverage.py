@@ -35,8 +35,7 @@ from cityrenew.catalogue.spatial import (
 )
 
 from .facilities import CATEGORIES, Facilities, category_label
-from .io import DEFAULT_MAX_SNAP_M
-from .network import WalkNetwork
+from .network import DEFAULT_MAX_SNAP_M, WalkNetwork
 from .units import Units
 
 # 指标35 城市道路网密度: reference value ≥ 8 km/km² (城市体检工作手册（试行）2025 指标35 参考标准;

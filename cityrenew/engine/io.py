@@ -22,12 +22,8 @@ from numpy.typing import NDArray
 
 from . import crs as crsmod
 from .facilities import OSM_KEYS, CATEGORIES, Facilities, facilities_from_geometries, match_osm, match_poi_types
-from .network import NetworkError, WalkNetwork, build_network
+from .network import DEFAULT_MAX_SNAP_M, NetworkError, WalkNetwork, build_network  # noqa: F401
 from .units import Units, assign_districts, units_from_geometries
-
-# Units farther than this from the walking network are "outside the network's extent" and are
-# excluded from the shares (reported, never silently counted as covered or uncovered).
-DEFAULT_MAX_SNAP_M = 300.0
 
 # OSM highway classes counted as 城市道路 (快速路/主干路/次干路/支路) for 城市道路网密度 (指标35);
 # service roads, footways, paths and tracks are not city roads.

@@ -26,6 +26,11 @@ from scipy.spatial import cKDTree
 # "no edge").
 MIN_EDGE_M = 1e-3
 
+# Units farther than this from the walking network (metres) are "outside the network's extent":
+# excluded from the shares and reported, never silently counted as covered or uncovered.
+# Facility access points farther than this are not used as network sources.
+DEFAULT_MAX_SNAP_M = 300.0
+
 
 class NetworkError(ValueError):
     """The walking network cannot be built (Chinese message)."""

@@ -1,0 +1,392 @@
+"""Benchmark of the spatial engine (空间引擎基准): our engine vs pandana vs a plain scipy baseline.
+
+    python bench/engine_bench.py            # full: Chengdu + tiled enlargements up to ~1M nodes
+    python bench/engine_bench.py --quick    # Chengdu + a 2×2 enlargement
+
+Workload per size: a walking network, residential units (小区 polygons + building centroids), and
+9 facility categories (kindergarten, primary and middle school, health, market, park, sports,
+culture, metro station) with the search limits the catalogue gives (``spatial_rules.csv``: the
+largest radius any rule needs per category). Every tool computes, for every unit and category, the
+walking distance to the nearest facility within that limit.
+
+Sizes: the real Chengdu extract (``../shared/data/osm-chengdu-central``, read in place), and
+synthetic enlargements: the extract clipped to its 8.4 × 8.3 km study box, copied k × k times side
+by side, and stitched at the borders (each border node joined to the nearest border node of the
+neighbouring copy). Units and facilities are copied with their tile.
+
+Tools, each in its own process (so peak memory is its own):
+* engine   — ``build_network`` (sparse matrix, largest component) + ``coverage()`` (snapping,
+  multi-source Dijkstra per category, straight-line distances, flags and shares);
+* scipy    — the plain baseline: a CSR matrix from the edge list and one
+  ``scipy.sparse.csgraph.dijkstra(directed=False, indices=sources, min_only=True, limit=…)`` per
+  category;
+* pandana  — ``pandana.Network`` (contraction hierarchies) + per category POIs at the same nodes
+  and ``nearest_pois``.
+Baseline and pandana are given the engine's snapped nodes (largest component, smallest id on
+ties), so the comparison measures the network search and all three must agree on distances.
+
+Timing noise on a shared 2-core machine reaches 2× between runs; compare the ratios of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+OUT = HERE / "out"
+SHARED = Path(os.environ.get("CITYRENEW_SHARED_DATA", REPO.parent / "shared" / "data")).resolve()
+PBF = SHARED / "osm-chengdu-central" / "chengdu_central.osm.pbf"
+# study box of the extract (SOURCES.md), WGS84 degrees
+BOX = (104.0421, 30.6528, 104.1296, 30.7279)
+CATEGORIES = (
+    "kindergarten", "primary_school", "middle_school", "health", "market", "park", "sports", "culture", "metro_station",
+)
+STITCH_M = 80.0  # border band in which nodes are joined to the neighbouring copy
+GAP_M = 20.0  # street gap between copies
+
+sys.path.insert(0, str(REPO))
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process in MB (VmHWM; ru_maxrss would include the parent's
+    peak, which Linux carries across fork/exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# ------------------------------------------------------------------ datasets
+
+
+def _limits() -> dict[str, float]:
+    from cityrenew.catalogue.spatial import load_spatial_rules
+    from cityrenew.engine.coverage import search_limits
+
+    lim = search_limits(load_spatial_rules())
+    return {c: lim[c] for c in CATEGORIES}
+
+
+def _chengdu():
+    import pyrosm
+
+    from cityrenew.engine import crs as C
+    from cityrenew.engine.io import load_city, project_geoms
+
+    city = load_city(osm=PBF, all_residential=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b = pyrosm.OSM(str(PBF)).get_buildings()
+    import shapely
+
+    bc = shapely.centroid(project_geoms(b.geometry.values, C.WGS84, city.crs))
+    return city, shapely.get_x(bc), shapely.get_y(bc)
+
+
+def _save(path: Path, name: str, ids, x, y, u, v, w, ux, uy, fac: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
+    """Build the engine network once to verify connectivity, snap everything, write the npz."""
+    from cityrenew.engine.network import DEFAULT_MAX_SNAP_M, build_network
+
+    net = build_network(ids, x, y, u, v, w, crs="EPSG:4544")
+    # keep only the largest component, renumbered 0..n-1 (ids ascending = index order)
+    pos = np.searchsorted(net.node_ids, ids)
+    pos = np.clip(pos, 0, net.n - 1)
+    inside = net.node_ids[pos] == ids
+    remap = np.full(ids.size, -1)
+    remap[inside] = pos[inside]
+    ok = (remap[np.searchsorted(ids, u)] >= 0) & (remap[np.searchsorted(ids, v)] >= 0)
+    eu, ev, ew = remap[np.searchsorted(ids, u[ok])], remap[np.searchsorted(ids, v[ok])], w[ok]
+    unode, usnap = net.snap(ux, uy)
+    arrays = {
+        "x": net.x, "y": net.y, "u": eu, "v": ev, "w": ew, "ux": ux, "uy": uy, "unode": unode,
+    }
+    for c, (fx, fy) in fac.items():
+        fnode, fsnap = net.snap(fx, fy)
+        arrays[f"fx_{c}"], arrays[f"fy_{c}"] = fx, fy
+        arrays[f"src_{c}"] = np.unique(fnode[fsnap <= DEFAULT_MAX_SNAP_M])
+    np.savez(path, **arrays)
+    return {"name": name, "nodes": int(net.n), "edges": int(ew.size), "units": int(ux.size),
+            "facilities": int(sum(f[0].size for f in fac.values()))}
+
+
+def prepare(sizes: list[int]) -> list[dict]:
+    """Write bench/out/engine_<name>.npz for the real extract and each k×k enlargement."""
+    from cityrenew.engine import crs as C
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    city, bx, by = _chengdu()
+    net, f = city.network, city.facilities
+    ux = np.concatenate([city.units.x, bx])
+    uy = np.concatenate([city.units.y, by])
+    # the graph's undirected edges from the CSR (upper triangle)
+    coo = net.graph.tocoo()
+    up = coo.row < coo.col
+    u0, v0, w0 = coo.row[up].astype(np.int64), coo.col[up].astype(np.int64), coo.data[up]
+    fac0 = {c: (f.ax[f.access_mask(c)], f.ay[f.access_mask(c)]) for c in CATEGORIES}
+    metas = [_save(OUT / "engine_chengdu.npz", "chengdu", np.arange(net.n), net.x, net.y, u0, v0, w0, ux, uy, fac0)]
+
+    # --- base tile: the study box
+    bxs, bys = C.to_metric([BOX[0], BOX[2]], [BOX[1], BOX[3]], C.WGS84, net.crs)
+    x0, x1, y0, y1 = bxs[0], bxs[1], bys[0], bys[1]
+    inb = (net.x >= x0) & (net.x <= x1) & (net.y >= y0) & (net.y <= y1)
+    keep = np.flatnonzero(inb)
+    new = np.full(net.n, -1)
+    new[keep] = np.arange(keep.size)
+    ek = inb[u0] & inb[v0]
+    tu, tv, tw = new[u0[ek]], new[v0[ek]], w0[ek]
+    tx, ty = net.x[keep] - x0, net.y[keep] - y0
+    W, H = (x1 - x0) + GAP_M, (y1 - y0) + GAP_M
+    uin = (ux >= x0) & (ux <= x1) & (uy >= y0) & (uy <= y1)
+    tux, tuy = ux[uin] - x0, uy[uin] - y0
+    tfac = {}
+    for c, (fx, fy) in fac0.items():
+        m = (fx >= x0) & (fx <= x1) & (fy >= y0) & (fy <= y1)
+        tfac[c] = (fx[m] - x0, fy[m] - y0)
+    # border links of one copy to its east and north neighbours
+    from scipy.spatial import cKDTree
+
+    def links(a_mask, b_mask, dx, dy):
+        a, b = np.flatnonzero(a_mask), np.flatnonzero(b_mask)
+        tree = cKDTree(np.column_stack([tx[b] + dx, ty[b] + dy]))
+        d, j = tree.query(np.column_stack([tx[a], ty[a]]))
+        return a, b[j], d
+
+    east = links(tx > (x1 - x0) - STITCH_M, tx < STITCH_M, W, 0.0)
+    north = links(ty > (y1 - y0) - STITCH_M, ty < STITCH_M, 0.0, H)
+    nb = tx.size
+    for k in sizes:
+        t = np.arange(k * k)
+        ti, tj = t // k, t % k
+        off = t * nb
+        X = (tx[None, :] + (ti * W)[:, None]).ravel()
+        Y = (ty[None, :] + (tj * H)[:, None]).ravel()
+        U = [(tu[None, :] + off[:, None]).ravel()]
+        V = [(tv[None, :] + off[:, None]).ravel()]
+        Wt = [np.tile(tw, k * k)]
+        for (a, b, d), step, has in ((east, k, ti < k - 1), (north, 1, tj < k - 1)):
+            src = t[has]
+            U.append((a[None, :] + (src * nb)[:, None]).ravel())
+            V.append((b[None, :] + ((src + step) * nb)[:, None]).ravel())
+            Wt.append(np.tile(d, src.size))
+        UX = (tux[None, :] + (ti * W)[:, None]).ravel()
+        UY = (tuy[None, :] + (tj * H)[:, None]).ravel()
+        fac = {
+            c: ((fx[None, :] + (ti * W)[:, None]).ravel(), (fy[None, :] + (tj * H)[:, None]).ravel())
+            for c, (fx, fy) in tfac.items()
+        }
+        metas.append(
+            _save(OUT / f"engine_{k}x{k}.npz", f"{k}x{k}", np.arange(X.size), X, Y,
+                  np.concatenate(U), np.concatenate(V), np.concatenate(Wt), UX, UY, fac)
+        )
+    return metas
+
+
+# ------------------------------------------------------------------ workers (one process each)
+
+
+def work_engine(data: dict, limits: dict[str, float]) -> tuple[dict, dict]:
+    from cityrenew.catalogue.spatial import SpatialRule
+    from cityrenew.engine.coverage import coverage
+    from cityrenew.engine.facilities import Facilities
+    from cityrenew.engine.network import build_network
+    from cityrenew.engine.units import Units
+
+    t0 = time.perf_counter()
+    n = data["x"].size
+    net = build_network(np.arange(n), data["x"], data["y"], data["u"], data["v"], data["w"], crs="EPSG:4544")
+    t1 = time.perf_counter()
+    ax = np.concatenate([data[f"fx_{c}"] for c in CATEGORIES])
+    ay = np.concatenate([data[f"fy_{c}"] for c in CATEGORIES])
+    sizes = [data[f"fx_{c}"].size for c in CATEGORIES]
+    owner = np.arange(ax.size)
+    bounds = np.cumsum([0] + sizes)
+    members = {c: np.arange(bounds[i], bounds[i + 1]) for i, c in enumerate(CATEGORIES)}
+    fac = Facilities(ax=ax, ay=ay, owner=owner, members=members, names=np.full(ax.size, "", dtype=object), px=ax, py=ay)
+    nu = data["ux"].size
+    units = Units(
+        ids=np.arange(nu).astype(str).astype(object), names=np.full(nu, "", dtype=object), x=data["ux"], y=data["uy"],
+        area_m2=np.full(nu, np.nan), population=np.full(nu, np.nan), district=np.full(nu, "", dtype=object),
+    )
+    rules = [
+        SpatialRule(code=f"B_{c}", indicator_number=None, indicator_version="", kind="radius", name=c,
+                    categories=(c,), radius_m=limits[c], source="bench")
+        for c in CATEGORIES
+    ]
+    t2 = time.perf_counter()
+    res = coverage(net, units, fac, rules=rules)
+    t3 = time.perf_counter()
+    assert (res.unit_node == data["unit_nodes_expected"]).all(), "engine snapped units differently"
+    # units farther than 300 m from the network are "outside" (nan): not compared
+    dist = {c: res.distance_m[c] for c in CATEGORIES}
+    return {"build_s": t1 - t0, "query_s": t3 - t2, "total_s": (t1 - t0) + (t3 - t2)}, dist
+
+
+def work_scipy(data: dict, limits: dict[str, float]) -> tuple[dict, dict]:
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import dijkstra
+
+    t0 = time.perf_counter()
+    n = data["x"].size
+    G = sp.csr_matrix((data["w"], (data["u"], data["v"])), shape=(n, n))
+    t1 = time.perf_counter()
+    dist = {}
+    for c in CATEGORIES:
+        d = dijkstra(G, directed=False, indices=data[f"src_{c}"], min_only=True, limit=limits[c])
+        dist[c] = d[data["unode"]]
+    t2 = time.perf_counter()
+    return {"build_s": t1 - t0, "query_s": t2 - t1, "total_s": t2 - t0}, dist
+
+
+def work_pandana(data: dict, limits: dict[str, float]) -> tuple[dict, dict]:
+    import pandas as pd
+    import pandana
+
+    t0 = time.perf_counter()
+    n = data["x"].size
+    nodes = pd.Index(np.arange(n))
+    net = pandana.Network(
+        pd.Series(data["x"], index=nodes), pd.Series(data["y"], index=nodes),
+        pd.Series(data["u"]), pd.Series(data["v"]), pd.DataFrame({"w": data["w"]}), twoway=True,
+    )
+    t1 = time.perf_counter()
+    dist = {}
+    for c in CATEGORIES:
+        src = data[f"src_{c}"]
+        # the POIs at exactly the engine's snapped nodes (pandana's public set_pois would re-snap
+        # by coordinates, which hits the coincident-node trap)
+        net.max_pois = 1
+        net.poi_category_names.append(c)
+        net.poi_category_indexes[c] = pd.Index(src)
+        net.net.initialize_category(limits[c], 1, c.encode("utf-8"), src.astype(np.int64))
+        r = net.nearest_pois(limits[c], c, num_pois=1)
+        d = r[1].to_numpy(dtype=float)[data["unode"]]
+        d[d >= limits[c]] = np.inf  # pandana fills "none within limit" with the limit
+        dist[c] = d
+    t2 = time.perf_counter()
+    return {"build_s": t1 - t0, "query_s": t2 - t1, "total_s": t2 - t0}, dist
+
+
+def worker(tool: str, data_path: Path, result_path: Path) -> None:
+    warnings.simplefilter("ignore")
+    z = np.load(data_path)
+    data = {k: z[k] for k in z.files}
+    data["unit_nodes_expected"] = data["unode"]
+    limits = _limits()
+    fn = {"engine": work_engine, "scipy": work_scipy, "pandana": work_pandana}[tool]
+    stats, dist = fn(data, limits)
+    np.savez(result_path, **{c: dist[c] for c in CATEGORIES})
+    stats["peak_mb"] = peak_mb()
+    print(json.dumps(stats))
+
+
+# ------------------------------------------------------------------ orchestration
+
+
+def run_tool(tool: str, name: str) -> dict:
+    data = OUT / f"engine_{name}.npz"
+    result = OUT / f"result_{name}_{tool}.npz"
+    p = subprocess.run(
+        [sys.executable, __file__, "--worker", tool, "--data", str(data), "--result", str(result)],
+        capture_output=True, text=True,
+    )
+    if p.returncode != 0:
+        raise RuntimeError(f"{tool} on {name} failed:\n{p.stderr[-3000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def compare(name: str, tools: list[str]) -> dict:
+    ref = np.load(OUT / f"result_{name}_engine.npz")
+    out = {}
+    for t in tools:
+        if t == "engine":
+            continue
+        other = np.load(OUT / f"result_{name}_{t}.npz")
+        maxdiff, mismatch, pairs = 0.0, 0, 0
+        for c in CATEGORIES:
+            inside = ~np.isnan(ref[c])
+            a, b = ref[c][inside], other[c][inside]
+            both = np.isfinite(a) & np.isfinite(b)
+            pairs += int(both.sum())
+            if both.any():
+                maxdiff = max(maxdiff, float(np.abs(a[both] - b[both]).max()))
+            # finite in one only: allowed only within 0.5 m of the limit (float rounding at the edge)
+            lim = _limits()[c]
+            one = np.isfinite(a) ^ np.isfinite(b)
+            mismatch += int((np.abs(np.where(np.isfinite(a), a, b)[one] - lim) > 0.5).sum())
+        out[t] = {"max_abs_diff_m": maxdiff, "mismatched": mismatch, "pairs": pairs}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="空间引擎基准：本引擎 vs pandana vs scipy 基线")
+    ap.add_argument("--quick", action="store_true", help="小规模：成都 + 2×2 拼接")
+    ap.add_argument("--sizes", type=int, nargs="*", help="拼接规模 k（k×k 份成都研究区）")
+    ap.add_argument("--no-pandana", action="store_true")
+    ap.add_argument("--worker", choices=("engine", "scipy", "pandana"), help=argparse.SUPPRESS)
+    ap.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.worker:
+        worker(a.worker, a.data, a.result)
+        return 0
+    if not PBF.exists():
+        print(f"错误：找不到成都OSM提取文件 {PBF}（设置 CITYRENEW_SHARED_DATA）", file=sys.stderr)
+        return 2
+    sizes = a.sizes if a.sizes is not None else ([2] if a.quick else [4, 8, 12])
+    tools = ["engine", "scipy"] + ([] if a.no_pandana else ["pandana"])
+    t0 = time.perf_counter()
+    metas = prepare(sizes)
+    print(f"datasets prepared in {time.perf_counter() - t0:.1f} s (bench/out/)", flush=True)
+    rows = []
+    for m in metas:
+        r = {t: run_tool(t, m["name"]) for t in tools}
+        agree = compare(m["name"], tools)
+        rows.append((m, r, agree))
+        e, s = r["engine"], r["scipy"]
+        line = (
+            f"{m['name']:>8} nodes={m['nodes']:>9,} units={m['units']:>7,} | "
+            f"engine build {e['build_s']:.2f}s query {e['query_s']:.2f}s total {e['total_s']:.2f}s {e['peak_mb']:.0f}MB | "
+            f"scipy query {s['query_s']:.2f}s ({e['query_s'] / s['query_s']:.2f}× engine/scipy)"
+        )
+        if "pandana" in r:
+            p = r["pandana"]
+            line += (
+                f" | pandana build {p['build_s']:.2f}s query {p['query_s']:.2f}s total {p['total_s']:.2f}s "
+                f"{p['peak_mb']:.0f}MB ({p['total_s'] / e['total_s']:.1f}× slower than engine)"
+            )
+        line += " | agree " + ", ".join(f"{t}: max {v['max_abs_diff_m']:.3f} m, {v['mismatched']} mismatched" for t, v in agree.items())
+        print(line, flush=True)
+    report = [{"dataset": m, "tools": r, "agreement": ag} for m, r, ag in rows]
+    (OUT / "engine_bench.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print("\n| dataset | nodes | units | engine build+query (s) | engine peak MB | scipy query (s) | engine/scipy query | pandana build+query (s) | pandana peak MB | pandana/engine total | max diff (m) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    ok = True
+    for m, r, ag in rows:
+        e, s, p = r["engine"], r["scipy"], r.get("pandana")
+        ok &= all(v["mismatched"] == 0 and v["max_abs_diff_m"] < 0.5 for v in ag.values())
+        print(
+            f"| {m['name']} | {m['nodes']:,} | {m['units']:,} | {e['build_s']:.2f} + {e['query_s']:.2f} | {e['peak_mb']:.0f} | "
+            f"{s['query_s']:.2f} | {e['query_s'] / s['query_s']:.2f} | "
+            + (f"{p['build_s']:.2f} + {p['query_s']:.2f} | {p['peak_mb']:.0f} | {p['total_s'] / e['total_s']:.1f}× | " if p else "— | — | — | ")
+            + f"{max((v['max_abs_diff_m'] for v in ag.values()), default=0):.3f} |"
+        )
+    print("\nall tools agree on distances" if ok else "\nDISAGREEMENT between tools (see above)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
