@@ -24,6 +24,11 @@
         })
       };
     });
+    // Registered before setOption: with animation off the first frame can finish immediately.
+    chart.on("finished", function () {
+      el.dataset.rendered = "1";
+      window.cityrenewSummaryChart = { rendered: true, bars: names.length };
+    });
     chart.setOption({
       animation: false,
       grid: { left: 60, right: 20, top: 50, bottom: 70 },
@@ -37,10 +42,6 @@
       xAxis: { type: "category", data: names, axisLabel: { interval: 0, rotate: 30 } },
       yAxis: { type: "value", name: "亿元" },
       series: series
-    });
-    chart.on("finished", function () {
-      el.dataset.rendered = "1";
-      window.cityrenewSummaryChart = { rendered: true, bars: names.length };
     });
     window.addEventListener("resize", function () { chart.resize(); });
   }
