@@ -9,6 +9,7 @@ district's project whichever URL is typed.
 
 from __future__ import annotations
 
+import re
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -446,6 +447,9 @@ class BatchDetailView(LoginRequiredMixin, TemplateView):
 # --- import -----------------------------------------------------------------------------------
 
 
+UPLOAD_TOKEN_RE = re.compile(r"^[0-9a-f]{32}\.(csv|xlsx)$")
+
+
 def _upload_dir() -> Path:
     d = Path(settings.DATA_DIR) / "uploads" / "project-imports"
     d.mkdir(parents=True, exist_ok=True)
@@ -495,9 +499,8 @@ class ProjectImportView(LoginRequiredMixin, View):
 
     def commit(self, request: HttpRequest) -> HttpResponse:
         token = request.POST.get("token", "")
-        name = Path(token).name  # never a path from the client
-        path = _upload_dir() / name
-        if not name or name != token or not path.exists():
+        path = _upload_dir() / token
+        if not UPLOAD_TOKEN_RE.match(token) or not path.exists():  # never a path from the client
             messages.error(request, "导入文件已失效，请重新上传")
             return redirect("projects:import")
         options = {

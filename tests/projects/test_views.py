@@ -139,6 +139,9 @@ def test_htmx_request_gets_only_the_table(client, library, viewer):
     html = r.content.decode()
     assert "<html" not in html and 'id="project-table"' in html
     assert codes_in(html) == [ZHONGYUAN_CODE]
+    # the current sort order travels with the swapped table, so the filter form keeps it
+    html = client.get("/projects/?ordering=-total_investment", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="project-table").content.decode()
+    assert '<input type="hidden" name="ordering" value="-total_investment" form="project-filters">' in html
 
 
 def test_edit_buttons_only_on_editable_projects(client, library, zhongyuan_editor, viewer):
