@@ -160,11 +160,12 @@ class MultipleFileField(forms.FileField):
 
 
 class FieldProblemForm(forms.ModelForm):  # 现场问题记录
+    gcj02 = forms.BooleanField(label="坐标取自高德/腾讯地图（GCJ-02），保存时转换为 WGS84", required=False)
     photos = MultipleFileField(label="照片（可多选）", required=False)
 
     class Meta:
         model = FieldProblem
-        fields = ["unit", "indicator", "sub_problem", "severity", "description", "lon", "lat", "suggestion"]
+        fields = ["unit", "indicator", "sub_problem", "severity", "description", "lon", "lat", "gcj02", "suggestion"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "suggestion": forms.Textarea(attrs={"rows": 2}),
@@ -182,7 +183,11 @@ class FieldProblemForm(forms.ModelForm):  # 现场问题记录
         self.fields["unit"].label_from_instance = lambda u: f"{u.name}（{u.get_kind_display()}）"
         self.fields["indicator"].queryset = run.indicator_set.indicators.filter(retired=False).order_by("number")
         self.fields["sub_problem"].queryset = SubProblemType.objects.filter(indicator__indicator_set=run.indicator_set).select_related("indicator")
-        self.fields["sub_problem"].label_from_instance = lambda s: f"{s.code} {s.name}"
+        # grouped by indicator (optgroups) so the page can show only the chosen indicator's items
+        groups: dict[str, list[tuple[int, str]]] = {}
+        for sp in self.fields["sub_problem"].queryset.order_by("indicator__number", "code"):
+            groups.setdefault(f"{sp.indicator.number}. {sp.indicator.name}", []).append((sp.pk, f"{sp.code} {sp.name}"))
+        self.fields["sub_problem"].choices = [("", "---------")] + list(groups.items())
         self.fields["lon"].help_text = "WGS84 经度，如 113.6254"
         self.fields["lat"].help_text = "WGS84 纬度，如 34.7466"
 
@@ -201,6 +206,12 @@ class FieldProblemForm(forms.ModelForm):  # 现场问题记录
         if ind and sub and sub.indicator_id != ind.pk:
             self.add_error("sub_problem", f"问题细项“{sub.code} {sub.name}”不属于指标{ind.number}“{ind.name}”")
         lon, lat = data.get("lon"), data.get("lat")
+        if data.get("gcj02") and lon is not None and lat is not None:
+            from cityrenew.engine.crs import gcj02_to_wgs84  # the project's one GCJ-02 conversion
+
+            x, y = gcj02_to_wgs84([lon], [lat])
+            lon, lat = round(float(x[0]), 7), round(float(y[0]), 7)
+            data["lon"], data["lat"] = lon, lat
         if (lon is None) != (lat is None):
             self.add_error("lat" if lat is None else "lon", "经度和纬度须同时填写")
         if lon is not None and not (73 <= lon <= 136):

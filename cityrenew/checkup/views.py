@@ -426,11 +426,11 @@ class RunDetailView(LoginRequiredMixin, TemplateView):
         tasks = list(services.visible_tasks(user, run).annotate(n_ind=Count("indicators", distinct=True)))
         dept_only = is_department_user(user, run)
         if dept_only:
-            mine = {t.organisation.name for t in tasks}
-            comp = dict(comp, by_department=[d for d in comp["by_department"] if d["name"] in mine])
-        by_dept = {d["name"]: d for d in comp["by_department"]}
+            mine = {t.pk for t in tasks}
+            comp = dict(comp, by_department=[d for d in comp["by_department"] if d["task_id"] in mine])
+        by_task = {d["task_id"]: d for d in comp["by_department"]}
         for t in tasks:
-            t.completeness = by_dept.get(t.organisation.name)
+            t.completeness = by_task.get(t.pk)
             t.can_fill = services.can_fill_task(user, t)
             t.can_review = services.can_review_task(user, t)
         ctx.update(
@@ -663,6 +663,19 @@ class TaskAcceptView(LoginRequiredMixin, View):
 
 # --- field problems -----------------------------------------------------------------------------
 
+LABEL_LEVELS = (RegionLevel.DISTRICT, RegionLevel.STREET, RegionLevel.COMMUNITY)
+
+
+def region_label(region: Region, cache: dict[int, str] | None = None) -> str:
+    """“中原区 · 绿东村街道”: the region's place below the city."""
+    if cache is not None and region.pk in cache:
+        return cache[region.pk]
+    text = " · ".join(r.display_name for r in region.ancestors() if r.level in LABEL_LEVELS) or region.display_name
+    if cache is not None:
+        cache[region.pk] = text
+    return text
+
+
 
 def problem_queryset(run: CheckupRun):
     return FieldProblem.objects.filter(run=run).select_related(
@@ -679,6 +692,10 @@ class ProblemListView(LoginRequiredMixin, TemplateView):
         fs = ProblemFilterSet(self.request.GET, queryset=problem_queryset(run), run=run)
         qs = fs.qs
         page = Paginator(qs, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        page.object_list = list(page.object_list)
+        labels: dict[int, str] = {}
+        for p in page.object_list:
+            p.region_text = region_label(p.unit.region, labels)
         query = self.request.GET.copy()
         query.pop("page", None)
         user = self.request.user
@@ -737,6 +754,7 @@ class ProblemDetailView(LoginRequiredMixin, TemplateView):
             pk=kwargs["pk"],
         )
         ctx.update(problem=p, run=p.run, photos=p.photos.all(), chain=[p.unit, *p.unit.ancestors()],
+                   region_text=region_label(p.unit.region),
                    can_manage=services.can_manage_city(self.request.user, p.run.city),
                    severity_source=SEVERITY_SOURCE)
         return ctx
