@@ -301,7 +301,9 @@ class SetListView(LoginRequiredMixin, TemplateView):
             n=Count("indicators", filter=Q(indicators__retired=False)),
             n_retired=Count("indicators", filter=Q(indicators__retired=True)),
         ).order_by("-year", "code")
-        ctx.update(sets=sets, diff_form=SetDiffForm(), sets_source=SETS_SOURCE)
+        ordered = list(sets)
+        initial = {"old": ordered[1], "new": ordered[0]} if len(ordered) > 1 else {}
+        ctx.update(sets=ordered, diff_form=SetDiffForm(initial=initial), sets_source=SETS_SOURCE)
         return ctx
 
 

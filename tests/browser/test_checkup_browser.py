@@ -120,7 +120,11 @@ def seed_checkup(admin):
 
 @pytest.fixture
 def checkup(regions, city_admin):
-    return seed_checkup(city_admin)
+    from cityrenew.projects.boundaries import load_district_boundaries
+
+    run = seed_checkup(city_admin)
+    load_district_boundaries(run.city)  # the map draws Region.boundary where present
+    return run
 
 
 def test_dashboard_problem_list_and_report(page, live_server, checkup, city_admin, screenshot_dir, tmp_path):
@@ -145,6 +149,7 @@ def test_dashboard_problem_list_and_report(page, live_server, checkup, city_admi
     state = page.evaluate("({p: window.cityrenewCheckup.problems, u: window.cityrenewCheckup.units, c: window.cityrenewCheckup.charts})")
     assert state == {"p": len(PROBLEMS), "u": 3 + 6 + 18, "c": 3}
     assert page.locator("#checkup-map canvas.maplibregl-canvas").count() == 1
+    assert re.search(r"区县边界 (\d+) 个", page.inner_text('[data-testid="map-status"]')).group(1) != "0"
     # the problem layer really draws: the rendered features at the map canvas include problem points
     rendered = page.evaluate("window.cityrenewCheckup.map.queryRenderedFeatures({layers: ['problem']}).length")
     assert rendered >= 1

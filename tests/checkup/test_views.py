@@ -327,7 +327,9 @@ def test_problems_to_project_creates_the_linked_draft_project(client, run, probl
     assert set(project.checkup_problems.values_list("pk", flat=True)) == {p.pk for p in chosen}
     assert FieldProblem.objects.get(pk=chosen[0].pk).status == ProblemStatus.IN_PROGRESS
     # the project page is in the library; the problem page links to it
-    assert client.get(resp["Location"]).status_code == 200
+    project_page = client.get(resp["Location"]).content.decode()
+    for p in chosen:  # the project page links back to its problems
+        assert reverse("checkup:problem_detail", args=[p.pk]) in project_page.split('data-testid="checkup-problems"')[1]
     detail = client.get(reverse("checkup:problem_detail", args=[chosen[0].pk])).content.decode()
     assert reverse("projects:project_detail", args=[project.code]) in detail
     listing = client.get(reverse("checkup:problem_list", args=[run.pk])).content.decode()

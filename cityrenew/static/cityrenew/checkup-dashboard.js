@@ -25,7 +25,7 @@
 
   function stacked(categories, series, horizontal, unit) {
     var cat = { type: "category", data: categories, axisLabel: { interval: 0, width: horizontal ? 170 : 80, overflow: "truncate" } };
-    var val = { type: "value", minInterval: 1, name: unit || "" };
+    var val = { type: "value", minInterval: 1, name: horizontal ? "" : (unit || "") };
     return {
       textStyle: FONT,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
