@@ -278,13 +278,13 @@ class ReportView(LoginRequiredMixin, View):
         run = _run(pk)
         out_dir = Path(settings.DATA_DIR) / "reports"
         out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / f"checkup-{run.city.code}-{run.year}.docx"
+        name = f"{run.city.display_name}{run.year}年城市体检报告.docx"
+        path = out_dir / name  # the same file the demo and the CLI write
         try:
             build_report(run, path)
-        except Exception as exc:  # the builder names what is missing
+        except (services.CheckupError, ValueError, OSError) as exc:  # the builder names what is missing
             messages.error(request, f"体检报告生成失败：{_error_text(exc)}")
             return redirect(reverse("checkup:dashboard") + f"?run={run.pk}")
-        name = f"{run.city.display_name}{run.year}年城市体检报告.docx"
         return FileResponse(open(path, "rb"), as_attachment=True, filename=name,
                             content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 

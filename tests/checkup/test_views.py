@@ -418,3 +418,22 @@ def test_dashboard_cards_charts_map_and_home_card(client, run, problems, city_ad
     assert len(gj["units"]["features"]) == 6
     home = client.get("/").content.decode()
     assert "2025 年度 · 60 项指标" in home
+
+
+def test_run_creation_is_for_city_admins_and_generates_department_tasks(client, regions, city_admin, zhongyuan_editor):
+    load_indicator_sets()
+    _login(client, zhongyuan_editor)
+    assert client.get(reverse("checkup:run_create")).status_code == 403
+    client.logout()
+    _login(client, city_admin)
+    s25 = load_indicator_sets()[SET_2025]
+    form = {"city": regions["郑州市"].pk, "year": 2026, "indicator_set": s25.pk}
+    resp = client.post(reverse("checkup:run_create"), form)
+    assert resp.status_code == 302
+    run = CheckupRun.objects.get(year=2026)
+    assert resp["Location"] == reverse("checkup:run_detail", args=[run.pk])
+    assert run.tasks.count() == 18  # one per responsible department of the 2025 set
+    assert sum(t.indicators.count() for t in run.tasks.all()) == 60
+    again = client.post(reverse("checkup:run_create"), form)
+    assert again.status_code == 400 and "郑州市2026年城市体检已存在" in again.content.decode()
+    assert CheckupRun.objects.count() == 1
