@@ -33,7 +33,7 @@ from cityrenew.core.permissions import can_edit_any
 from cityrenew.core.xlsx import xlsx_response
 
 from . import exports, summary
-from .choices import CATEGORY_SOURCE, FUNDING_SOURCE_SOURCE, STATUS_SOURCE
+from .choices import CATEGORY_SOURCE, FUNDING_SOURCE_SOURCE, STATUS_SOURCE, ChangeAction
 from .filtersets import ProjectFilterSet
 from .forms import FundingFormSet, ImportForm, ProjectForm
 from .importer import import_projects
@@ -146,7 +146,7 @@ class ProjectDetailView(LoginRequiredMixin, TemplateView):
             category_source=CATEGORY_SOURCE,
             status_source=STATUS_SOURCE,
             funding_source=FUNDING_SOURCE_SOURCE,
-            batch_changes=list(project.batch_changes.select_related("batch")) if hasattr(project, "batch_changes") else [],
+            batch_changes=list(project.batch_changes.select_related("batch")),
         )
         return ctx
 
@@ -431,7 +431,8 @@ class BatchDetailView(LoginRequiredMixin, TemplateView):
             row = by_district.setdefault(key, {"name": key, "count": 0, "total": Decimal(0)})
             row["count"] += 1
             row["total"] += p.total_investment
-        changes = list(batch.changes.select_related("project")) if hasattr(batch, "changes") else []
+        # 新增入库 rows are the project table above; list only adjustments and removals here
+        changes = list(batch.changes.exclude(action=ChangeAction.ADDED).select_related("project"))
         ctx.update(
             batch=batch,
             projects=projects,
