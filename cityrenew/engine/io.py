@@ -178,15 +178,21 @@ def _detect_text_encoding(raw: bytes) -> str:
         return "latin-1"
 
 
-def _shapefile_encoding(p: Path) -> str | None:
-    """GBK or UTF-8 for a shapefile's .dbf when no .cpg declares it (GDAL would assume ISO-8859-1)."""
-    cpg = p.with_suffix(".cpg")
-    if cpg.exists():
+def shapefile_encoding(p: Path) -> str | None:
+    """UTF-8 or GB18030 (a superset of GBK) for a shapefile's .dbf when no .cpg declares it.
+
+    GDAL would assume ISO-8859-1. Only the records are judged: the .dbf header (its length is in
+    bytes 8–9) holds binary numbers, which need not decode in either encoding.
+    """
+    if p.with_suffix(".cpg").exists():
         return None  # GDAL honours the .cpg
     dbf = p.with_suffix(".dbf")
     if not dbf.exists():
         return None
-    return _detect_text_encoding(dbf.read_bytes())
+    raw = dbf.read_bytes()
+    if len(raw) < 32:
+        return None
+    return _detect_text_encoding(raw[int.from_bytes(raw[8:10], "little"):])
 
 
 def _gcj_hint(columns: list[str], df: pd.DataFrame) -> str:
@@ -268,7 +274,7 @@ def read_layer(
         return Layer(gdf, geo_crs, str(p), declared=user_crs is not None, encoding=enc, gcj_hint=hint)
     enc = encoding
     if suffix == ".shp" and enc is None:
-        enc = _shapefile_encoding(p)
+        enc = shapefile_encoding(p)
     try:
         import pyogrio
 

@@ -284,7 +284,7 @@ def import_units_geodata(
 
     Attribute columns are matched like the Excel columns (名称/name, 类型/kind, 所在区划/region,
     编码/code, 上级单元/parent); ``kind`` and ``region`` give defaults for all features. A shapefile
-    without .cpg has its attribute encoding detected (UTF-8, else GBK).
+    without .cpg has its attribute encoding detected by the engine (UTF-8, else GBK).
     """
     from shapely.geometry import mapping
 
@@ -292,8 +292,6 @@ def import_units_geodata(
     from cityrenew.engine.io import InputError, project_geoms, read_layer
 
     report = UnitImportReport()
-    if encoding is None and Path(path).suffix.lower() == ".shp" and not Path(path).with_suffix(".cpg").exists():
-        encoding = dbf_text_encoding(Path(path).with_suffix(".dbf"))
     try:
         layer = read_layer(path, crs=crs, encoding=encoding, what="体检单元")
     except (InputError, crsmod.CRSInputError) as exc:
@@ -321,26 +319,6 @@ def import_units_geodata(
                              if h not in known and _json_value(v) not in (None, "")}
         rows.append((i, row))
     return _process(rows, city, report, kind, region, user)
-
-
-def dbf_text_encoding(dbf: Path) -> str | None:
-    """UTF-8 or GB18030 (a superset of GBK) for a .dbf without .cpg, judged from the records only.
-
-    The header (its length is in bytes 8–9) holds binary numbers, so the whole file is not a text.
-    """
-    if not dbf.exists():
-        return None
-    raw = dbf.read_bytes()
-    if len(raw) < 32:
-        return None
-    records = raw[int.from_bytes(raw[8:10], "little"):]
-    for enc in ("utf-8", "gb18030"):
-        try:
-            records.decode(enc)
-            return enc
-        except UnicodeDecodeError:
-            continue
-    return None
 
 
 def _round_geojson(obj: Any) -> Any:
