@@ -27,6 +27,7 @@ from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -45,6 +46,7 @@ from .choices import (
     Severity,
     TaskStatus,
     Trend,
+    UnitKind,
     Verdict,
 )
 from .forms import (
@@ -233,7 +235,9 @@ class MapGeoJSONView(LoginRequiredMixin, View):
             FieldProblem.objects.filter(run=run).values_list("unit_id").annotate(n=Count("id")).values_list("unit_id", "n")
         )
         units = []
-        for u in AssessmentUnit.objects.filter(city=run.city).select_related("region"):
+        # 街区/小区/社区 always; buildings only where a problem was recorded (a city has far too many to draw)
+        shown = AssessmentUnit.objects.filter(city=run.city).filter(~Q(kind=UnitKind.BUILDING) | Q(pk__in=list(counts)))
+        for u in shown.select_related("region"):
             geom = u.geometry
             if not geom and u.centroid_lon is not None and u.centroid_lat is not None:
                 geom = {"type": "Point", "coordinates": [u.centroid_lon, u.centroid_lat]}
@@ -767,8 +771,8 @@ class ProblemActionView(LoginRequiredMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         run = _run(pk)
-        back = request.POST.get("next") or reverse("checkup:problem_list", args=[pk])
-        if not back.startswith("/"):
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
             back = reverse("checkup:problem_list", args=[pk])
         if not services.can_manage_city(request.user, run.city):
             return forbidden(request, "只有市级管理员可以把问题转为整治任务或生成项目。")

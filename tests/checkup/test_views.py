@@ -437,3 +437,40 @@ def test_run_creation_is_for_city_admins_and_generates_department_tasks(client, 
     again = client.post(reverse("checkup:run_create"), form)
     assert again.status_code == 400 and "郑州市2026年城市体检已存在" in again.content.decode()
     assert CheckupRun.objects.count() == 1
+
+
+def test_evidence_upload_by_the_department_is_listed_on_its_task(client, run, edu_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    _login(client, edu_user)
+    edu = _task(run, Department.EDUCATION)
+    ind22 = edu.indicators.get(number=22)
+    f = SimpleUploadedFile("中学覆盖分析.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+    resp = client.post(reverse("checkup:task_evidence", args=[edu.pk]), {"file": f, "indicator": ind22.pk, "description": ""})
+    assert resp.status_code == 302
+    ev = edu.evidence.get()
+    assert ev.uploaded_by == edu_user and ev.description == "指标22 中学服务半径覆盖率"
+    page = client.get(reverse("checkup:task_detail", args=[edu.pk])).content.decode()
+    assert "指标22 中学服务半径覆盖率" in page.split('data-testid="evidence-table"')[1]
+    # another department's task takes no evidence from this user
+    housing = _task(run, Department.HOUSING)
+    f = SimpleUploadedFile("x.pdf", b"%PDF", content_type="application/pdf")
+    assert client.post(reverse("checkup:task_evidence", args=[housing.pk]), {"file": f}).status_code == 403
+    assert not housing.evidence.exists()
+
+
+def test_problem_form_converts_gcj02_coordinates_with_the_engine(client, run, city_admin):
+    from cityrenew.engine.crs import gcj02_to_wgs84
+
+    _login(client, city_admin)
+    ind17 = run.indicator_set.indicators.get(number=17)
+    unit = AssessmentUnit.objects.get(code="T-C1")
+    resp = client.post(reverse("checkup:problem_create", args=[run.pk]), {
+        "unit": unit.pk, "indicator": ind17.pk, "severity": "general", "description": "高德地图取点",
+        "lon": "113.634470", "lat": "34.746920", "gcj02": "on",
+    })
+    assert resp.status_code == 302
+    p = FieldProblem.objects.get()
+    x, y = gcj02_to_wgs84([113.634470], [34.746920])
+    assert (p.lon, p.lat) == (round(float(x[0]), 7), round(float(y[0]), 7))
+    assert 0.003 < 113.634470 - p.lon < 0.008  # GCJ-02 is offset by a few hundred metres here
