@@ -64,6 +64,36 @@ class CopySetForm(forms.Form):  # 复制指标体系
         return code
 
 
+class LocalIndicatorForm(forms.ModelForm):  # 增设地方指标（须注明依据文件和条款）
+    class Meta:
+        model = Indicator
+        fields = ["dimension", "group", "name", "unit", "direction", "method", "standard", "threshold", "comparator",
+                  "department", "evidence", "definition", "source_document", "source_article"]
+        widgets = {"standard": forms.Textarea(attrs={"rows": 2}), "definition": forms.Textarea(attrs={"rows": 2}),
+                   "evidence": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from cityrenew.catalogue.policies import DOCUMENTS
+
+        super().__init__(*args, **kwargs)
+        self.fields["source_document"] = forms.ChoiceField(
+            label="依据文件", choices=[("", "---------")] + [(k, f"《{d.title}》{d.number}") for k, d in DOCUMENTS.items()],
+        )
+        self.fields["source_article"].required = True
+        self.fields["source_article"].error_messages["required"] = "请填写依据条款（如“第三条”“附件一”），地方指标必须注明出处"
+        self.fields["source_document"].error_messages["required"] = "请选择依据文件"
+        self.fields["source_article"].help_text = "条款、表或附件，如“第三条”"
+        self.fields["unit"].required = True
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("threshold") is not None and not data.get("comparator"):
+            self.add_error("comparator", "填写了标准值时须选择比较方式（不低于/不高于）")
+        if data.get("comparator") and data.get("threshold") is None:
+            self.add_error("threshold", "选择了比较方式时须填写标准值")
+        return data
+
+
 class SetDiffForm(forms.Form):  # 比较两个指标体系
     old = forms.ModelChoiceField(label="原体系", queryset=IndicatorSet.objects.all(), empty_label=None)
     new = forms.ModelChoiceField(label="新体系", queryset=IndicatorSet.objects.all(), empty_label=None)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("sets/diff/", views.SetDiffView.as_view(), name="set_diff"),
     path("sets/<int:pk>/", views.SetDetailView.as_view(), name="set_detail"),
     path("sets/<int:pk>/copy/", views.SetCopyView.as_view(), name="set_copy"),
+    path("indicators/<int:pk>/retire/", views.IndicatorRetireView.as_view(), name="indicator_retire"),
     # runs (城市体检)
     path("runs/", views.RunListView.as_view(), name="run_list"),
     path("runs/new/", views.RunCreateView.as_view(), name="run_create"),

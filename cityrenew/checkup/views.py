@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
@@ -36,7 +37,7 @@ from cityrenew.core.models import Region
 from cityrenew.core.xlsx import xlsx_response
 
 from . import services
-from .catalogue import DIFF_SOURCE, SETS_SOURCE, copy_set, diff_sets
+from .catalogue import DIFF_SOURCE, SETS_SOURCE, add_local_indicator, copy_set, diff_sets, retire_indicator
 from .choices import (
     DIMENSION_SOURCE,
     SEVERITY_SOURCE,
@@ -53,6 +54,7 @@ from .forms import (
     CopySetForm,
     EvidenceForm,
     FieldProblemForm,
+    LocalIndicatorForm,
     ProblemFilterSet,
     ReturnForm,
     RunCreateForm,
@@ -334,8 +336,49 @@ class SetDetailView(LoginRequiredMixin, TemplateView):
             copy_form=CopySetForm(initial={"city": city, "code": f"{s.code}-{city.code if city else ''}",
                                            "name": f"{city.display_name if city else ''}{s.name}"}),
             others=IndicatorSet.objects.exclude(pk=s.pk).order_by("-year", "code"),
+            can_edit=s.city_id is not None and services.can_manage_city(self.request.user, s.city),
+            local_form=kwargs.get("local_form") or LocalIndicatorForm(),
         )
         return ctx
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Add a local indicator to a city's set (城市特色指标), with its policy source."""
+        s = get_object_or_404(IndicatorSet, pk=pk)
+        if s.city_id is None or not services.can_manage_city(request.user, s.city):
+            return forbidden(request, "国家基础指标体系不能直接修改；城市的指标体系只有该市的市级管理员可以增设指标。")
+        form = LocalIndicatorForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(pk=pk, local_form=form), status=400)
+        fields = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        try:
+            ind = add_local_indicator(s, **fields)
+        except (ValueError, ValidationError) as exc:
+            form.add_error(None, _error_text(exc))
+            return self.render_to_response(self.get_context_data(pk=pk, local_form=form), status=400)
+        messages.success(request, f"已增设地方指标{ind.number}“{ind.name}”")
+        return redirect(reverse("checkup:set_detail", args=[pk]) + f"#dim-{ind.dimension}")
+
+
+class IndicatorRetireView(LoginRequiredMixin, View):
+    """Retire (停用) or restore an indicator of a city's set; kept for history, left out of new runs."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        ind = get_object_or_404(Indicator.objects.select_related("indicator_set__city"), pk=pk)
+        s = ind.indicator_set
+        if s.city_id is None or not services.can_manage_city(request.user, s.city):
+            return forbidden(request, "国家基础指标体系中的指标不能停用，请先复制为本市指标体系；只有该市的市级管理员可以停用指标。")
+        if request.POST.get("restore"):
+            ind.retired = False
+            ind.save()
+            messages.success(request, f"已恢复指标{ind.number}“{ind.name}”")
+        else:
+            try:
+                retire_indicator(ind)
+            except ValueError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"已停用指标{ind.number}“{ind.name}”（保留历史，新的体检不再使用）")
+        return redirect(reverse("checkup:set_detail", args=[s.pk]) + f"#dim-{ind.dimension}")
 
 
 class SetDiffView(LoginRequiredMixin, TemplateView):

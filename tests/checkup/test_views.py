@@ -474,3 +474,41 @@ def test_problem_form_converts_gcj02_coordinates_with_the_engine(client, run, ci
     x, y = gcj02_to_wgs84([113.634470], [34.746920])
     assert (p.lon, p.lat) == (round(float(x[0]), 7), round(float(y[0]), 7))
     assert 0.003 < 113.634470 - p.lon < 0.008  # GCJ-02 is offset by a few hundred metres here
+
+
+def test_city_set_takes_local_indicators_with_a_source_and_retires_others(client, run, city_admin, viewer):
+    from cityrenew.checkup.catalogue import copy_set
+    from cityrenew.checkup.models import Indicator
+
+    national = run.indicator_set
+    city_set = copy_set(national, run.city, "ZZ-2025", "郑州市城市体检指标体系（2025年）")
+    form = {"dimension": "city", "group": "城市特色", "name": "口袋公园数量", "unit": "个", "direction": "higher_better",
+            "method": "reported", "standard": "", "threshold": "", "comparator": "", "department": "garden",
+            "evidence": "", "definition": "", "source_document": "CPC-2025-HQ-URBAN", "source_article": ""}
+    _login(client, viewer)
+    assert client.post(reverse("checkup:set_detail", args=[city_set.pk]), form).status_code == 403
+    client.logout()
+    _login(client, city_admin)
+    # the national set is not edited directly
+    assert client.post(reverse("checkup:set_detail", args=[national.pk]), dict(form, source_article="二")).status_code == 403
+    # no article → the form names the field; a threshold without comparator too
+    resp = client.post(reverse("checkup:set_detail", args=[city_set.pk]), dict(form, threshold="50"))
+    assert resp.status_code == 400
+    html = resp.content.decode()
+    assert "须选择比较方式" in html and "请填写依据条款" in html
+    assert city_set.indicators.count() == 60
+
+    resp = client.post(reverse("checkup:set_detail", args=[city_set.pk]),
+                       dict(form, source_article="（三）", threshold="50", comparator=">="))
+    assert resp.status_code == 302
+    local = city_set.indicators.get(number=61)
+    assert (local.code, local.is_local, local.threshold, local.source_document) == ("L61", True, Decimal("50"), "CPC-2025-HQ-URBAN")
+    page = client.get(reverse("checkup:set_detail", args=[city_set.pk])).content.decode()
+    assert "口袋公园数量" in page and "依据：《关于推动城市高质量发展的意见》（三）" in page
+
+    retire = city_set.indicators.get(number=27)
+    assert client.post(reverse("checkup:indicator_retire", args=[retire.pk])).status_code == 302
+    assert Indicator.objects.get(pk=retire.pk).retired
+    assert client.post(reverse("checkup:indicator_retire", args=[national.indicators.get(number=27).pk])).status_code == 403
+    page = client.get(reverse("checkup:set_detail", args=[city_set.pk])).content.decode()
+    assert '<span data-testid="indicator-count">60</span>' in page and "另有已停用 1 项" in page
