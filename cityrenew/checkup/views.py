@@ -13,7 +13,6 @@ user who opens another department's task gets a Chinese 403 page, whichever URL 
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -72,7 +71,6 @@ from .models import (
     Indicator,
     IndicatorSet,
     IndicatorValue,
-    ProblemPhoto,
     RemediationTask,
     value_as_text,
 )
