@@ -27,10 +27,12 @@ from django.db.models import Count, Q
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
+from cityrenew.core.views import forbidden as core_forbidden
 from cityrenew.core.choices import RegionLevel
 from cityrenew.core.models import Region
 from cityrenew.core.xlsx import xlsx_response
@@ -86,8 +88,13 @@ TREND_ARROW = {Trend.BETTER: "↑", Trend.WORSE: "↓", Trend.SAME: "→", Trend
 
 
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    """The Chinese 403 page of the check-up."""
-    return render(request, "checkup/403.html", {"message": message}, status=403)
+    return core_forbidden(
+        request,
+        message,
+        hint=gettext("如需办理，请联系本部门的填报人员或市城市更新主管部门。"),
+        back_url=reverse("checkup:dashboard"),
+        back_label=gettext("返回城市体检"),
+    )
 
 
 def latest_run() -> CheckupRun | None:

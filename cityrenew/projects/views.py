@@ -24,9 +24,11 @@ from django.db.models import Count, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import TemplateView
 
+from cityrenew.core.views import forbidden as core_forbidden
 from cityrenew.core.choices import RegionKind, RegionLevel
 from cityrenew.core.models import Region
 from cityrenew.core.permissions import can_edit_any
@@ -61,8 +63,13 @@ def with_amounts(projects):
 
 
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    """The Chinese 403 page of the project library."""
-    return render(request, "projects/403.html", {"message": message}, status=403)
+    return core_forbidden(
+        request,
+        message,
+        hint=gettext("如需修改，请联系该区域的区级编辑或市级管理员。"),
+        back_url=reverse("projects:project_list"),
+        back_label=gettext("返回项目库"),
+    )
 
 
 def default_city() -> Region | None:
