@@ -21,7 +21,7 @@ from cityrenew.core.models import Region, RoleAssignment
 from cityrenew.projects.choices import ProjectStatus
 
 from .catalogue import SET_2024, SET_2025, load_indicator_sets
-from .choices import Severity, TaskStatus, UnitKind, ValueSource
+from .choices import Severity, UnitKind, ValueSource
 from .models import AssessmentUnit, CheckupRun, FieldProblem, IndicatorSet
 from .services import (
     accept_task,
@@ -199,7 +199,7 @@ def report_path(run: CheckupRun) -> Path:
 
 
 def load(stdout=None):
-    sets = load_indicator_sets()
+    load_indicator_sets()
     city = Region.objects.get(code=CITY_CODE)
     User = get_user_model()
     admin = User.objects.filter(username="admin").first() or User.objects.filter(is_superuser=True).first()

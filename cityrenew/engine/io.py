@@ -9,7 +9,6 @@ with a Chinese message that names the file and what to do; the CLI turns it into
 from __future__ import annotations
 
 import json
-import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -70,7 +70,6 @@ def library_workbook(
         c = ws.cell(row=2, column=col, value=h)
         c.font, c.fill, c.border, c.alignment = HEADER_FONT, HEADER_FILL, BORDER, CENTER
     r = 3
-    block_start: int | None = None
     for row in library_rows(projects, city=city, as_of=as_of):
         kind = row["kind"]
         if kind in ("group", "total"):
@@ -92,7 +91,6 @@ def library_workbook(
             ws.cell(row=r, column=5, value=row["district"]).alignment = CENTER
             c = ws.cell(row=r, column=6, value=_amount(row["district_total"]))
             c.number_format, c.alignment = TOTAL_FORMAT, CENTER
-            block_start = r
             size = 1 if kind == "multi" else row["block_size"]
             if size > 1:
                 ws.merge_cells(start_row=r, start_column=5, end_row=r + size - 1, end_column=5)

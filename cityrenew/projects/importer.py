@@ -24,12 +24,13 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Max
 
+from cityrenew.core.tabular import RowError, cell_text
 from cityrenew.core import audit
 from cityrenew.core.choices import AuditAction, RegionLevel
 from cityrenew.core.models import AuditLog, Region, RegionGroup
@@ -85,16 +86,6 @@ def _norm_header(value: Any) -> str:
 
 
 HEADER_INDEX = {_norm_header(name): key for key, names in COLUMNS.items() for name in names}
-
-
-@dataclass(frozen=True)
-class RowError:  # 行级错误
-    row: int
-    field: str  # column label in Chinese, e.g. 项目编号
-    message: str
-
-    def __str__(self) -> str:
-        return f"第 {self.row} 行「{self.field}」：{self.message}" if self.row else f"「{self.field}」：{self.message}"
 
 
 @dataclass
@@ -305,14 +296,6 @@ def read_table(path_or_file: Any) -> tuple[str, list[tuple[int, dict[str, Any]]]
 # --- validating ---------------------------------------------------------------------------------
 
 
-def _text(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return str(v).strip()
-
-
 def _decimal(v: Any) -> Decimal:
     if isinstance(v, bool):
         raise InvalidOperation
@@ -320,11 +303,11 @@ def _decimal(v: Any) -> Decimal:
         return Decimal(v)
     if isinstance(v, float):
         return Decimal(repr(v))
-    return Decimal(_text(v).replace(",", "").replace("，", ""))
+    return Decimal(cell_text(v).replace(",", "").replace("，", ""))
 
 
 def _int_or_none(v: Any) -> int | None:
-    t = _text(v)
+    t = cell_text(v)
     if not t:
         return None
     return int(Decimal(t)) if Decimal(t) == Decimal(t).to_integral_value() else int("x")
@@ -386,13 +369,13 @@ class _Resolver:
 
 def _parse_row(row_no: int, raw: dict[str, Any], res: _Resolver, report: ImportReport) -> _Parsed | None:
     n_errors = len(report.errors)
-    code = _text(raw.get("code"))
+    code = cell_text(raw.get("code"))
     if not code:
         report.error(row_no, "code", "不能为空")
     elif not PROJECT_CODE_RE.match(code):
         report.error(row_no, "code", f"格式不正确，应为 K+年份+批次+序号（如 K202201001），实际为“{code}”")
 
-    name = _text(raw.get("name"))
+    name = cell_text(raw.get("name"))
     if not name:
         report.error(row_no, "name", "不能为空")
     elif len(name) > MAX_NAME:
@@ -400,7 +383,7 @@ def _parse_row(row_no: int, raw: dict[str, Any], res: _Resolver, report: ImportR
 
     investment = Decimal("0")
     inv_raw = raw.get("total_investment")
-    if _text(inv_raw) == "":
+    if cell_text(inv_raw) == "":
         report.error(row_no, "total_investment", "不能为空")
     else:
         try:
@@ -408,18 +391,18 @@ def _parse_row(row_no: int, raw: dict[str, Any], res: _Resolver, report: ImportR
             if not investment.is_finite():
                 raise InvalidOperation
         except (InvalidOperation, ValueError):
-            report.error(row_no, "total_investment", f"不是有效的数字，实际为“{_text(inv_raw)}”")
+            report.error(row_no, "total_investment", f"不是有效的数字，实际为“{cell_text(inv_raw)}”")
         else:
             exp = investment.as_tuple().exponent
             if investment < 0:
-                report.error(row_no, "total_investment", f"不能为负数，实际为“{_text(inv_raw)}”")
+                report.error(row_no, "total_investment", f"不能为负数，实际为“{cell_text(inv_raw)}”")
             elif isinstance(exp, int) and -exp > DECIMALS and investment != investment.quantize(Decimal(1).scaleb(-DECIMALS)):
-                report.error(row_no, "total_investment", f"最多保留 {DECIMALS} 位小数，实际为“{_text(inv_raw)}”")
+                report.error(row_no, "total_investment", f"最多保留 {DECIMALS} 位小数，实际为“{cell_text(inv_raw)}”")
             elif investment >= Decimal(10) ** (MAX_DIGITS - DECIMALS):
-                report.error(row_no, "total_investment", f"数值过大，实际为“{_text(inv_raw)}”")
+                report.error(row_no, "total_investment", f"数值过大，实际为“{cell_text(inv_raw)}”")
 
     districts: list[Region] = []
-    d_raw = _text(raw.get("district"))
+    d_raw = cell_text(raw.get("district"))
     if not d_raw:
         report.error(row_no, "district", "不能为空")
     else:
@@ -442,7 +425,7 @@ def _parse_row(row_no: int, raw: dict[str, Any], res: _Resolver, report: ImportR
 
     group = None
     derived = next((res.group_by_id(d.group_id) for d in districts if d.group_id), None)
-    g_raw = _text(raw.get("region_group"))
+    g_raw = cell_text(raw.get("region_group"))
     if g_raw:
         group = res.group(city, g_raw)
         if group is None:
@@ -458,11 +441,11 @@ def _parse_row(row_no: int, raw: dict[str, Any], res: _Resolver, report: ImportR
         if seq is not None and seq < 0:
             raise ValueError
     except (ValueError, InvalidOperation):
-        report.error(row_no, "seq", f"应为正整数，实际为“{_text(raw.get('seq'))}”")
+        report.error(row_no, "seq", f"应为正整数，实际为“{cell_text(raw.get('seq'))}”")
 
     extra: dict[str, Any] = {}
     for key, table in (("category", _CATEGORY), ("status", _STATUS)):
-        t = _text(raw.get(key))
+        t = cell_text(raw.get(key))
         if t:
             if t not in table:
                 allowed = "、".join(lbl for _, lbl in (ProjectCategory.choices if key == "category" else ProjectStatus.choices))
@@ -473,7 +456,7 @@ def _parse_row(row_no: int, raw: dict[str, Any], res: _Resolver, report: ImportR
         try:
             y = _int_or_none(raw.get(key))
         except (ValueError, InvalidOperation):
-            report.error(row_no, key, f"应为四位年份，实际为“{_text(raw.get(key))}”")
+            report.error(row_no, key, f"应为四位年份，实际为“{cell_text(raw.get(key))}”")
             continue
         if y is not None:
             if not 1900 <= y <= 2100:
@@ -552,14 +535,14 @@ def import_projects(
     for row_no, raw in raw_rows:
         n = len(report.errors)
         p = _parse_row(row_no, raw, res, report)
-        code = _text(raw.get("code"))
+        code = cell_text(raw.get("code"))
         if code and PROJECT_CODE_RE.match(code):
             if code in first_row_of:
                 report.error(row_no, "code", f"项目编号“{code}”在文件中重复（与第 {first_row_of[code]} 行相同）")
                 p = None
             else:
                 first_row_of[code] = row_no
-        result = RowResult(row_no, code, _text(raw.get("name")), ERROR if len(report.errors) > n else "")
+        result = RowResult(row_no, code, cell_text(raw.get("name")), ERROR if len(report.errors) > n else "")
         result.messages = [str(e) for e in report.errors[n:]]
         report.rows.append(result)
         if p is not None:

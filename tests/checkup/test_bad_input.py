@@ -44,7 +44,7 @@ def test_wrong_unit_is_rejected(run, dept_user):
     ws.cell(row=rows[30], column=header.index("计量单位") + 1).value = "个"
     rep = _upload(water, wb, clerk)
     assert not rep.ok
-    assert rep.messages == [f"第{rows[30]}行“计量单位”：指标30“城市生活污水集中收集率”的计量单位应为“%”，实际为“个”"]
+    assert rep.messages == [f"第 {rows[30]} 行「计量单位」：指标30“城市生活污水集中收集率”的计量单位应为“%”，实际为“个”"]
     assert IndicatorValue.objects.filter(run=run).count() == 0
 
 
@@ -56,7 +56,7 @@ def test_percentage_of_140_is_rejected(run, dept_user):
     header, rows = _sheet_rows(ws)
     ws.cell(row=rows[49], column=header.index("数值") + 1).value = 140
     rep = _upload(water, wb, clerk)
-    assert rep.messages == [f"第{rows[49]}行“数值”：指标49“应急供水保障率”为百分比，数值应在0～100之间，实际为140"]
+    assert rep.messages == [f"第 {rows[49]} 行「数值」：指标49“应急供水保障率”为百分比，数值应在0～100之间，实际为140"]
     assert IndicatorValue.objects.filter(run=run).count() == 0
     # a negative count and text are refused too
     ws.cell(row=rows[49], column=header.index("数值") + 1).value = 60
@@ -75,7 +75,7 @@ def test_indicator_not_in_the_set_is_rejected(run, dept_user):
     ws = wb["填报表"]
     ws.append([None, 61, "城区（城市）", "智慧高效", "城市运行管理服务平台覆盖率", "%", "", "全市", "", 90, ""])
     rep = _upload(water, wb, clerk)
-    assert rep.messages == [f"第{ws.max_row}行“序号”：指标61“城市运行管理服务平台覆盖率”不在本次体检的指标体系“MOHURD-2025”中"]
+    assert rep.messages == [f"第 {ws.max_row} 行「序号」：指标61“城市运行管理服务平台覆盖率”不在本次体检的指标体系“MOHURD-2025”中"]
     assert IndicatorValue.objects.filter(run=run).count() == 0
 
 
@@ -92,8 +92,8 @@ def test_unit_not_in_the_city_is_rejected(run, dept_user, regions):
     ws.cell(row=4, column=header.index("单元编码") + 1).value = "NO-SUCH"
     rep = _upload(edu, wb, clerk)
     assert rep.messages == [
-        "第4行“单元编码”：体检单元“NO-SUCH”不存在",
-        "第5行“单元编码”：体检单元“开封某小区”（KF-X01）属于开封市，不在郑州市范围内",
+        "第 4 行「单元编码」：体检单元“NO-SUCH”不存在",
+        "第 5 行「单元编码」：体检单元“开封某小区”（KF-X01）属于开封市，不在郑州市范围内",
     ]
     assert IndicatorValue.objects.filter(run=run).count() == 0
 
@@ -104,13 +104,13 @@ def test_upload_for_another_department_is_rejected(run, dept_user):
     clerk = dept_user("w4", water.organisation)
     # the education template uploaded to the water task
     rep = _upload(water, _filled(edu), clerk)
-    assert rep.messages == [f"“文件”：该文件是“市教育局”（郑州市2025年城市体检）的填报模板，不能上传到“市水务部门”的任务"]
+    assert rep.messages == ["「文件」：该文件是“市教育局”（郑州市2025年城市体检）的填报模板，不能上传到“市水务部门”的任务"]
     # a row for an education indicator typed into the water template
     wb = _filled(water)
     ws = wb["填报表"]
     ws.append([None, 22, "街区", "功能完善", "中学服务半径覆盖率", "%", "", "全市", "", 95, ""])
     rep = _upload(water, wb, clerk)
-    assert rep.messages == [f"第{ws.max_row}行“序号”：指标22“中学服务半径覆盖率”由“市教育局”负责填报，不属于“市水务部门”的任务"]
+    assert rep.messages == [f"第 {ws.max_row} 行「序号」：指标22“中学服务半径覆盖率”由“市教育局”负责填报，不属于“市水务部门”的任务"]
     # a value typed for an indicator the system computes from field problems
     gas = run.tasks.get(department="gas")
     gas_clerk = dept_user("g1", gas.organisation)

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from cityrenew.checkup.catalogue import SET_2024, SET_2025, add_local_indicator, copy_set, diff_sets, load_indicator_sets, parse_threshold, retire_indicator
-from cityrenew.checkup.choices import Computation, Dimension, Relation
-from cityrenew.checkup.models import Indicator, IndicatorMapping, IndicatorSet, SubProblemType
+from cityrenew.checkup.choices import Computation, Dimension
+from cityrenew.checkup.models import Indicator, IndicatorMapping, SubProblemType
 from cityrenew.core.models import AuditLog
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 
 from cityrenew.checkup import services as svc
 from cityrenew.checkup.catalogue import SET_2024, SET_2025
-from cityrenew.checkup.choices import Computation, ProblemStatus, TaskStatus, Trend, ValueSource, Verdict
-from cityrenew.checkup.models import CheckupRun, DepartmentTask, Evaluation, FieldProblem, IndicatorValue, TaskReview
+from cityrenew.checkup.choices import ProblemStatus, TaskStatus, Trend, ValueSource, Verdict
+from cityrenew.checkup.models import FieldProblem, IndicatorValue, TaskReview
 from cityrenew.checkup.services.exports import PROBLEM_HEADERS, TABLE_START_ROW
 from cityrenew.core.models import AuditLog
 from cityrenew.projects.choices import ProjectStatus
@@ -153,9 +153,6 @@ def test_trend_against_last_year_through_the_mapping(sets, regions, city_admin, 
     fill_and_upload_all(run24, dept_user, lambda i: 70 if i.unit == "%" else 5)
     svc.evaluate_run(run24, city_admin)
     run25 = svc.create_run(zz, 2025, sets[SET_2025], city_admin)
-    for t in run25.tasks.all():
-        pass
-    reports = {}
     for task in run25.tasks.select_related("organisation"):
         user = dept_user(f"d25-{task.pk}", task.organisation)
         wb = fill_template(reopen(svc.department_template(task)), lambda i: 75 if i.unit == "%" else 5, list(task.indicators.all()))
@@ -172,8 +169,6 @@ def test_trend_against_last_year_through_the_mapping(sets, regions, city_admin, 
     # count of 个 stayed 5 → 持平 (指标31 黑臭水体 ← 2024 #32)
     assert evals[31].trend == Trend.SAME
     # a worse value gets a warning
-    water = run25.tasks.get(department="water")
-    svc.return_task  # noqa: B018 (reference only)
     v = IndicatorValue.objects.get(run=run25, indicator__number=30)
     v.value = Decimal("65")
     v.save()

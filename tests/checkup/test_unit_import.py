@@ -27,10 +27,10 @@ def test_excel_errors_name_row_and_column_and_save_nothing(regions, city_admin):
     ]
     rep = import_units_excel(io.BytesIO(xlsx_bytes(UNIT_HEADERS, rows)), regions["郑州市"], city_admin)
     assert [str(e) for e in rep.errors] == [
-        "第3行“名称”：不能为空",
-        "第4行“类型”：“大院”不是有效的体检单元类型，应为住房（楼栋）、小区、社区、街区或城区",
-        "第5行“所在区划”：“鼓楼区”不在郑州市的行政区划内",
-        "第6行“经度/纬度”：坐标（34.75, 113.62）不在中国范围内，请检查坐标系或经纬度是否填反",
+        "第 3 行「名称」：不能为空",
+        "第 4 行「类型」：“大院”不是有效的体检单元类型，应为住房（楼栋）、小区、社区、街区或城区",
+        "第 5 行「所在区划」：“鼓楼区”不在郑州市的行政区划内",
+        "第 6 行「经度/纬度」：坐标（34.75, 113.62）不在中国范围内，请检查坐标系或经纬度是否填反",
     ]
     assert AssessmentUnit.objects.count() == 0
 

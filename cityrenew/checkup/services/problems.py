@@ -13,7 +13,7 @@ the project to a real batch it may re-code it; the problems keep their link by f
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 from django.db import transaction
 from django.db.models import Q

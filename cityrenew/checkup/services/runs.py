@@ -14,7 +14,7 @@ from cityrenew.core.audit import actor, current
 from cityrenew.core.choices import OrganisationKind
 from cityrenew.core.models import Organisation, Region
 
-from ..choices import Computation, Department, Dimension, ReviewAction, RunStatus, TaskStatus, ValueSource
+from ..choices import Department, Dimension, ReviewAction, RunStatus, TaskStatus, ValueSource
 from ..models import AssessmentUnit, CheckupRun, DepartmentTask, Indicator, IndicatorSet, IndicatorValue, TaskReview, value_as_text
 from .permissions import can_fill_task, can_manage_city, can_review_task
 

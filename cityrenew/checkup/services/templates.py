@@ -16,12 +16,12 @@ from typing import Any
 
 from django.db import transaction
 from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Font, PatternFill, Protection
 
+from cityrenew.core.tabular import RowError, cell_text, read_upload
 from cityrenew.core.xlsx import write_table
 
-from ..choices import TaskStatus, ValueSource
+from ..choices import ValueSource
 from ..models import AssessmentUnit, DepartmentTask, Indicator, IndicatorValue
 from .permissions import can_fill_task
 from .runs import _ensure_actor, _write_value, check_value, expected_rows
@@ -108,16 +108,6 @@ def department_template(task: DepartmentTask) -> Workbook:
 # --- upload ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RowError:  # 行级错误
-    row: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"第{self.row}行“{self.field}”：{self.message}" if self.row else f"“{self.field}”：{self.message}"
-
-
 @dataclass
 class UploadReport:  # 上传结果
     task: DepartmentTask
@@ -151,24 +141,6 @@ class UploadReport:  # 上传结果
                 "errors": [{"row": e.row, "field": e.field, "message": e.message, "text": str(e)} for e in self.errors]}
 
 
-def _read(file: Any) -> bytes:
-    if isinstance(file, (bytes, bytearray)):
-        return bytes(file)
-    if hasattr(file, "read"):
-        data = file.read()
-        return data.encode() if isinstance(data, str) else data
-    with open(file, "rb") as fh:
-        return fh.read()
-
-
-def _text(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return str(v).strip()
-
-
 def upload_department_values(task: DepartmentTask, file: Any, user: Any) -> UploadReport:
     """Check a filled department template and, if every row is right, save its values.
 
@@ -186,7 +158,7 @@ def upload_department_values(task: DepartmentTask, file: Any, user: Any) -> Uplo
         report.error(0, "任务状态", f"任务状态为“{task.get_status_display()}”，不能修改数值（退回后才可重新上传）")
         return report
     try:
-        wb = load_workbook(io.BytesIO(_read(file)), data_only=True)
+        wb = load_workbook(io.BytesIO(read_upload(file)), data_only=True)
     except Exception:
         report.error(0, "文件", "无法读取该文件，请上传从系统下载的 Excel（.xlsx）模板")
         return report
@@ -194,7 +166,7 @@ def upload_department_values(task: DepartmentTask, file: Any, user: Any) -> Uplo
         report.error(0, "工作表", f"找不到工作表“{SHEET}”，请使用系统下载的模板")
         return report
     ws = wb[SHEET]
-    mark = _text(ws["A2"].value)
+    mark = cell_text(ws["A2"].value)
     if mark.startswith(TASK_MARK + ":"):
         other_id = mark.split(":", 1)[1]
         if other_id != str(task.pk):
@@ -202,7 +174,7 @@ def upload_department_values(task: DepartmentTask, file: Any, user: Any) -> Uplo
             who = f"“{other.organisation}”（{other.run}）" if other else f"任务编号{other_id}"
             report.error(0, "文件", f"该文件是{who}的填报模板，不能上传到“{task.organisation}”的任务")
             return report
-    header = [_text(c.value) for c in ws[HEADER_ROW]]
+    header = [cell_text(c.value) for c in ws[HEADER_ROW]]
     col = {h: i for i, h in enumerate(header) if h}
     missing = [h for h in ("序号", "指标名称", "计量单位", "单元编码", "数值") if h not in col]
     if missing:
@@ -227,17 +199,17 @@ def upload_department_values(task: DepartmentTask, file: Any, user: Any) -> Uplo
         return row[i] if i is not None and i < len(row) else None
 
     for r_idx, row in enumerate(ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True), start=HEADER_ROW + 1):
-        cells = [_text(v) for v in row]
+        cells = [cell_text(v) for v in row]
         if not any(cells):
             continue
         report.rows += 1
-        key = _text(get(row, "键值（勿改）"))
-        number_text = _text(get(row, "序号"))
-        name_text = _text(get(row, "指标名称"))
-        unit_text = _text(get(row, "计量单位"))
-        code_text = _text(get(row, "单元编码"))
+        key = cell_text(get(row, "键值（勿改）"))
+        number_text = cell_text(get(row, "序号"))
+        name_text = cell_text(get(row, "指标名称"))
+        unit_text = cell_text(get(row, "计量单位"))
+        code_text = cell_text(get(row, "单元编码"))
         raw_value = get(row, "数值")
-        note = _text(get(row, "备注"))[:300]
+        note = cell_text(get(row, "备注"))[:300]
         n_err = len(report.errors)
 
         ind: Indicator | None = None
@@ -299,7 +271,7 @@ def upload_department_values(task: DepartmentTask, file: Any, user: Any) -> Uplo
                 report.error(r_idx, "单元编码", f"{ind.label}按{ind.get_report_level_display()}填报，“{unit.name}”是{unit.get_kind_display()}")
         elif ind.pk in per_unit_expected:
             report.error(r_idx, "单元编码", f"{ind.label}按{ind.get_report_level_display()}逐个填报，必须填写单元编码")
-        if raw_value is None or _text(raw_value) == "":
+        if raw_value is None or cell_text(raw_value) == "":
             if len(report.errors) == n_err:
                 report.empty += 1
             continue

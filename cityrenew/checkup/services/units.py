@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from openpyxl import load_workbook
 
+from cityrenew.core.tabular import RowError, read_upload
 from cityrenew.core.audit import actor
 from cityrenew.core.models import Region
 from cityrenew.core.regions import region_by_name
@@ -42,16 +43,6 @@ COLUMNS = {
 
 class UnitImportError(Exception):
     pass
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"第{self.row}行“{self.field}”：{self.message}" if self.row else f"“{self.field}”：{self.message}"
 
 
 @dataclass
@@ -226,7 +217,7 @@ def import_units_excel(file: Any, city: Region, user: Any = None, *, crs: str = 
     Other columns (建成年代、户数、人口 …) go to ``attributes``.
     """
     report = UnitImportReport()
-    data = file.read() if hasattr(file, "read") else Path(file).read_bytes()
+    data = read_upload(file)
     try:
         wb = load_workbook(io.BytesIO(data), data_only=True, read_only=True)
     except Exception:

@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cityrenew.core.permissions import can_edit_any, is_city_admin
+from cityrenew.core.permissions import is_city_admin
 
 from ..filtersets import ProjectFilterSet
 from ..models import AdjustmentBatch, ProjectChange, ProjectFunding, RenewalProject
