@@ -9,13 +9,10 @@ district's project whichever URL is typed.
 
 from __future__ import annotations
 
-import re
-import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
@@ -32,6 +29,7 @@ from cityrenew.core.views import forbidden as core_forbidden
 from cityrenew.core.choices import RegionKind, RegionLevel
 from cityrenew.core.models import Region
 from cityrenew.core.permissions import can_edit_any
+from cityrenew.core.uploads import stash_upload, stashed_upload
 from cityrenew.core.xlsx import xlsx_response
 
 from . import exports, summary
@@ -455,13 +453,7 @@ class BatchDetailView(LoginRequiredMixin, TemplateView):
 # --- import -----------------------------------------------------------------------------------
 
 
-UPLOAD_TOKEN_RE = re.compile(r"^[0-9a-f]{32}\.(csv|xlsx)$")
-
-
-def _upload_dir() -> Path:
-    d = Path(settings.DATA_DIR) / "uploads" / "project-imports"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+UPLOAD_KIND = "project-imports"
 
 
 class ProjectImportView(LoginRequiredMixin, View):
@@ -487,15 +479,10 @@ class ProjectImportView(LoginRequiredMixin, View):
         if not form.is_valid():
             return render(request, self.template_name, {"form": form}, status=400)
         upload = form.cleaned_data["file"]
-        suffix = Path(upload.name).suffix.lower()
-        token = uuid.uuid4().hex
-        path = _upload_dir() / f"{token}{suffix}"
-        with open(path, "wb") as fh:
-            for chunk in upload.chunks():
-                fh.write(chunk)
+        token, path = stash_upload(upload, UPLOAD_KIND)
         report = self.run(request, path, form.cleaned_data, dry_run=True)
         return render(request, self.template_name, {
-            "form": form, "report": report, "token": token + suffix, "filename": upload.name,
+            "form": form, "report": report, "token": token, "filename": upload.name,
             "options": form.cleaned_data,
         }, status=200 if report.ok else 400)
 
@@ -507,8 +494,8 @@ class ProjectImportView(LoginRequiredMixin, View):
 
     def commit(self, request: HttpRequest) -> HttpResponse:
         token = request.POST.get("token", "")
-        path = _upload_dir() / token
-        if not UPLOAD_TOKEN_RE.match(token) or not path.exists():  # never a path from the client
+        path = stashed_upload(UPLOAD_KIND, token, ImportForm.ALLOWED)
+        if path is None:  # never a path from the client
             messages.error(request, "导入文件已失效，请重新上传")
             return redirect("projects:import")
         options = {
