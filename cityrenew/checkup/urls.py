@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_units
 
 app_name = "checkup"
 
@@ -28,6 +28,7 @@ urlpatterns = [
     path("runs/<int:pk>/issues/", views.IssueListView.as_view(), name="issue_list"),
     path("runs/<int:pk>/issues.xlsx", views.IssueListExportView.as_view(), name="issue_list_export"),
     path("runs/<int:pk>/remediation/", views.RemediationListView.as_view(), name="remediation_list"),
+    path("runs/<int:pk>/engine/", views_units.RunEngineView.as_view(), name="run_engine"),
     path("runs/<int:pk>/remediation.xlsx", views.RemediationListExportView.as_view(), name="remediation_list_export"),
     # department tasks (部门填报任务)
     path("tasks/<int:pk>/", views.TaskDetailView.as_view(), name="task_detail"),
@@ -38,6 +39,11 @@ urlpatterns = [
     path("tasks/<int:pk>/submit/", views.TaskSubmitView.as_view(), name="task_submit"),
     path("tasks/<int:pk>/return/", views.TaskReturnView.as_view(), name="task_return"),
     path("tasks/<int:pk>/accept/", views.TaskAcceptView.as_view(), name="task_accept"),
+    # assessment units (体检单元)
+    path("units/", views_units.UnitListView.as_view(), name="unit_list"),
+    path("units/import/", views_units.UnitImportView.as_view(), name="unit_import"),
+    path("units/template.xlsx", views_units.UnitTemplateView.as_view(), name="unit_template"),
+    path("units/<int:pk>/", views_units.UnitDetailView.as_view(), name="unit_detail"),
     # field problems (现场问题)
     path("problems/<int:pk>/", views.ProblemDetailView.as_view(), name="problem_detail"),
 ]

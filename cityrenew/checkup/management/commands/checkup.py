@@ -7,6 +7,8 @@ Sub-commands:
   evaluate --city 郑州市 --year 2025                     evaluate a run
   report --city 郑州市 --year 2025 --out FILE.docx       write the Word report
   attach-engine --city 郑州市 --year 2025 --summary summary.json
+  units import FILE --city 郑州市 [--crs wgs84|cgcs2000|gcj02|EPSG:xxxx] [--kind 小区] [--region 中原区] [--dry-run]
+                                                        import assessment units (Excel, .gpkg, .geojson, zipped Shapefile)
 """
 
 from __future__ import annotations
@@ -58,6 +60,15 @@ class Command(BaseCommand):
                 p.add_argument("--out", required=True, help="输出文件（.docx）")
             if name == "attach-engine":
                 p.add_argument("--summary", required=True, help="空间引擎的 summary.json")
+        p = sub.add_parser("units", help="体检单元")
+        usub = p.add_subparsers(dest="units_action", required=True)
+        p = usub.add_parser("import", help="导入体检单元（Excel .xlsx、.gpkg、.geojson 或 Shapefile 压缩包 .zip）")
+        p.add_argument("file")
+        p.add_argument("--city", required=True)
+        p.add_argument("--crs", default="auto", help="wgs84、cgcs2000、gcj02 或 EPSG:xxxx；默认自动识别（Excel 按 WGS84）")
+        p.add_argument("--kind", default="", help="地理数据的默认类型，如 小区")
+        p.add_argument("--region", default="", help="地理数据的默认所在区划，如 中原区")
+        p.add_argument("--dry-run", action="store_true", help="只检查，不写入")
 
     def handle(self, *args, **opts):
         action = opts["action"]
@@ -134,6 +145,35 @@ class Command(BaseCommand):
         self.stdout.write(f"已生成报告：{out['path']}（指标{out['indicators']}项，问题{out['problems']}个）")
         for w in out["warnings"]:
             self.stderr.write(w)
+
+    def do_units(self, opts):
+        from pathlib import Path
+
+        from ...choices import UNIT_KIND_BY_LABEL, UnitKind
+        from ...views_units import run_unit_import
+
+        city = region_by_name(opts["city"])
+        if city is None:
+            raise CommandError(f"找不到城市“{opts['city']}”")
+        path = Path(opts["file"])
+        if not path.is_file():
+            raise CommandError(f"文件不存在：{path}")
+        kind = opts["kind"].strip()
+        if kind and kind not in UnitKind.values:
+            if kind not in UNIT_KIND_BY_LABEL:
+                raise CommandError(f"“{kind}”不是有效的体检单元类型，应为住房（楼栋）、小区、社区、街区或城区")
+            kind = UNIT_KIND_BY_LABEL[kind]
+        crs = opts["crs"].strip()
+        options = {"city": str(city.pk), "crs": "epsg" if crs.lower() not in ("auto", "wgs84", "cgcs2000", "gcj02") else crs.lower(),
+                   "epsg": crs, "kind": kind, "region": opts["region"].strip()}
+        report = run_unit_import(path.resolve(), city, options, None, dry_run=opts["dry_run"])
+        if not report.ok:
+            self.stderr.write(report.summary_text())
+            raise CommandError(f"导入失败：{len(report.errors)}处错误，未写入任何数据")
+        if opts["dry_run"]:
+            self.stdout.write(f"试运行通过：共{report.rows}行，将新增{report.created}个、更新{report.updated}个，不变{report.unchanged}个（未写入）。")
+        else:
+            self.stdout.write(report.summary_text())
 
     def do_attach_engine(self, opts):
         from ...services import attach_engine_results
