@@ -300,6 +300,8 @@ def run_unit_import(path: Path, city: Region, options: dict[str, str], user: Any
 
 
 def _check_scope(report: UnitImportReport, user: Any, after_log_id: int) -> None:
+    if user is None:  # the command line (cityrenew checkup units import) runs with the operator's rights
+        return
     allowed = editable_region_ids(user)
     if allowed is None:
         return
