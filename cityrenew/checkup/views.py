@@ -717,14 +717,13 @@ class TaskAcceptView(LoginRequiredMixin, View):
 
 # --- field problems -----------------------------------------------------------------------------
 
-LABEL_LEVELS = (RegionLevel.DISTRICT, RegionLevel.STREET, RegionLevel.COMMUNITY)
 
 
 def region_label(region: Region, cache: dict[int, str] | None = None) -> str:
     """“中原区 · 绿东村街道”: the region's place below the city."""
     if cache is not None and region.pk in cache:
         return cache[region.pk]
-    text = " · ".join(r.display_name for r in region.ancestors() if r.level in LABEL_LEVELS) or region.display_name
+    text = region.place_label()
     if cache is not None:
         cache[region.pk] = text
     return text

@@ -16,9 +16,6 @@ reader, the CRS and who may import.
 from __future__ import annotations
 
 import json
-import tempfile
-import zipfile
-from pathlib import Path, PurePosixPath
 from typing import Any
 
 import django_filters
@@ -26,7 +23,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -35,10 +31,7 @@ from django.views.generic import TemplateView
 from openpyxl import Workbook
 
 from cityrenew.core.choices import RegionLevel, Role
-from cityrenew.core.models import AuditLog, Region, RoleAssignment
-from cityrenew.core.permissions import editable_region_ids
-from cityrenew.core.regions import region_by_name
-from cityrenew.core.tabular import RowError
+from cityrenew.core.models import Region, RoleAssignment
 from cityrenew.core.uploads import stash_upload, stashed_upload
 from cityrenew.core.xlsx import write_table, xlsx_response
 
@@ -46,13 +39,12 @@ from . import services
 from .choices import DIMENSION_SOURCE, UnitKind
 from .forms import MAX_UPLOAD_BYTES, cities
 from .models import AssessmentUnit, FieldProblem
-from .services.units import UnitImportReport, import_units_excel, import_units_geodata
+from .services.units import run_unit_import
 from .views import PAGE_SIZE, _run, forbidden, region_label
 
 UPLOAD_KIND = "unit-imports"
 EXCEL_SUFFIXES = (".xlsx",)
 GEODATA_SUFFIXES = (".gpkg", ".geojson", ".json", ".zip")
-SHAPEFILE_PARTS = (".shp", ".dbf", ".shx", ".prj", ".cpg")
 TEMPLATE_HEADERS = ["编码", "名称", "类型", "所在区划", "上级单元", "经度", "纬度", "建成年代", "户数", "人口"]
 TEMPLATE_EXAMPLE = ["", "伏牛路小区", "小区", "伏牛路社区", "绿东村街区", 113.6205, 34.7552, 1992, 420, 1180]
 CRS_CHOICES = [("auto", "自动识别"), ("wgs84", "WGS84（EPSG:4326）"), ("cgcs2000", "CGCS2000（EPSG:4490）"),
@@ -236,82 +228,6 @@ def options_of(data: dict[str, Any]) -> dict[str, str]:
     city = data.get("city")
     return {"city": str(city.pk) if isinstance(city, Region) else str(city or ""), "crs": data.get("crs") or "auto",
             "epsg": (data.get("epsg") or "").strip(), "kind": data.get("kind") or "", "region": (data.get("region") or "").strip()}
-
-
-def _declared_crs(options: dict[str, str]) -> str | None:
-    if options["crs"] == "epsg":
-        return options["epsg"]
-    return None if options["crs"] == "auto" else options["crs"]
-
-
-def _geodata_file(path: Path, workdir: Path, report: UnitImportReport) -> Path | None:
-    """The file to read: the upload itself, or the .shp of a zipped Shapefile (unzipped into ``workdir``)."""
-    if path.suffix.lower() != ".zip":
-        return path
-    try:
-        with zipfile.ZipFile(path) as zf:
-            members = [m for m in zf.infolist() if not m.is_dir() and PurePosixPath(m.filename).suffix.lower() in SHAPEFILE_PARTS
-                       and not PurePosixPath(m.filename).name.startswith(".")]
-            shps = [m for m in members if m.filename.lower().endswith(".shp")]
-            if len(shps) != 1:
-                what = "没有 .shp 文件" if not shps else f"有 {len(shps)} 个 .shp 文件，请每个压缩包只放一个图层"
-                report.error(0, "文件", f"压缩包中{what}（需要同名的 .shp、.dbf、.shx，最好还有 .prj）")
-                return None
-            stem = PurePosixPath(shps[0].filename).stem
-            for m in members:  # flattened: names from the archive never become paths
-                p = PurePosixPath(m.filename)
-                if p.stem == stem:
-                    (workdir / f"layer{p.suffix.lower()}").write_bytes(zf.read(m))
-    except zipfile.BadZipFile:
-        report.error(0, "文件", "无法打开压缩包，请上传 .zip 格式的 Shapefile 压缩包")
-        return None
-    for part in (".dbf", ".shx"):
-        if not (workdir / f"layer{part}").exists():
-            report.error(0, "文件", f"压缩包中缺少 {stem}{part}（Shapefile 需要同名的 .shp、.dbf、.shx）")
-    return None if report.errors else workdir / "layer.shp"
-
-
-def run_unit_import(path: Path, city: Region, options: dict[str, str], user: Any, *, dry_run: bool) -> UnitImportReport:
-    """Import ``path`` for ``city``; on a dry run, or when any row is refused, nothing stays written.
-
-    A district editor may only create or change units inside its own district(s): any other unit
-    the file touches is reported and the whole import rolled back.
-    """
-    declared = _declared_crs(options)
-    with transaction.atomic(), tempfile.TemporaryDirectory(prefix="unit-import-") as tmp:
-        last_log = AuditLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        if path.suffix.lower() == ".xlsx":
-            report = import_units_excel(path, city, user, crs=declared or "wgs84")
-        else:
-            report = UnitImportReport()
-            region = None
-            if options["region"]:
-                region = region_by_name(options["region"], within=city)
-                if region is None:
-                    report.error(0, "默认所在区划", f"“{options['region']}”不在{city.display_name}的行政区划内")
-            source = None if report.errors else _geodata_file(path, Path(tmp), report)
-            if source is not None:
-                report = import_units_geodata(source, city, user, kind=options["kind"] or None, region=region, crs=declared)
-        if report.ok:
-            _check_scope(report, user, last_log)
-        if dry_run or not report.ok:
-            transaction.set_rollback(True)
-    return report
-
-
-def _check_scope(report: UnitImportReport, user: Any, after_log_id: int) -> None:
-    if user is None:  # the command line (cityrenew checkup units import) runs with the operator's rights
-        return
-    allowed = editable_region_ids(user)
-    if allowed is None:
-        return
-    from django.contrib.contenttypes.models import ContentType
-
-    ct = ContentType.objects.get_for_model(AssessmentUnit)
-    ids = {int(i) for i in AuditLog.objects.filter(id__gt=after_log_id, content_type=ct).values_list("object_id", flat=True)}
-    for u in AssessmentUnit.objects.filter(pk__in=ids).select_related("region").order_by("code"):
-        if u.region_id not in allowed:
-            report.errors.append(RowError(0, "所在区划", f"体检单元“{u.name}”位于{region_label(u.region)}，不在您的授权区划内"))
 
 
 class UnitImportView(LoginRequiredMixin, View):

@@ -188,6 +188,11 @@ class Region(AuditedModel):  # 行政区划
         by_code = {r.code: r for r in Region.objects.filter(code__in=codes)}
         return [by_code[c] for c in codes if c in by_code]
 
+    def place_label(self) -> str:
+        """Where the region lies below its city: “中原区 · 绿东村街道”."""
+        below = (RegionLevel.DISTRICT, RegionLevel.STREET, RegionLevel.COMMUNITY)
+        return " · ".join(r.display_name for r in self.ancestors() if r.level in below) or self.display_name
+
     def city(self) -> "Region | None":
         for r in self.ancestors():
             if r.level == RegionLevel.CITY:

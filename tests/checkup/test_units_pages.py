@@ -65,6 +65,10 @@ def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
+def city_admin_of(make_user):
+    return make_user("zzadmin", "city_admin", "410100")
+
+
 def _dry_run(client, name: str, data: bytes, **fields):
     post = {"city": Region.objects.get(code="410100").pk, "crs": "auto", **fields,
             "file": SimpleUploadedFile(name, data)}
@@ -247,6 +251,15 @@ def test_viewer_and_editor_of_another_city_get_403_and_district_editor_stays_in_
     resp = _dry_run(client, "zy.xlsx", xlsx_bytes(UNIT_HEADERS, zhongyuan_only))
     assert resp.status_code == 200 and _confirm(client, resp).status_code == 200
     assert AssessmentUnit.objects.count() == 4
+    # nor move a unit of 二七区 into 中原区: the unit's old district counts too
+    client.force_login(city_admin_of(make_user))
+    assert _confirm(client, _dry_run(client, "eq.xlsx", xlsx_bytes(UNIT_HEADERS, [r for r in UNITS if r[0] == "T-J02"]))).status_code == 200
+    client.force_login(zhongyuan_editor)
+    moved = [("T-J02", "建中街街区", "街区", "绿东村街道", "", 113.6236, 34.7541, None, None)]
+    resp = _dry_run(client, "move.xlsx", xlsx_bytes(UNIT_HEADERS, moved))
+    assert resp.status_code == 400
+    assert "体检单元“建中街街区”原属二七区 · 建中街街道，不在您的授权区划内，不能移入本区" in resp.content.decode()
+    assert AssessmentUnit.objects.get(code="T-J02").region.name == "建中街街道"
 
 
 # --- engine results on a run ---------------------------------------------------------------------------

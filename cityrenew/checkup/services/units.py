@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import io
 import math
+import tempfile
+import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.db import transaction
@@ -20,7 +22,8 @@ from openpyxl import load_workbook
 
 from cityrenew.core.tabular import RowError, read_upload
 from cityrenew.core.audit import actor
-from cityrenew.core.models import Region
+from cityrenew.core.models import AuditLog, Region
+from cityrenew.core.permissions import editable_region_ids
 from cityrenew.core.regions import region_by_name
 
 from ..choices import UNIT_KIND_BY_LABEL, UnitKind
@@ -320,3 +323,98 @@ def _round_geojson(obj: Any) -> Any:
             return [round(float(v), 7) for v in obj]
         return [_round_geojson(v) for v in obj]
     return obj
+
+
+# --- the import as pages and the command line run it (dry run, zipped Shapefile, scope) ----------
+
+SHAPEFILE_PARTS = (".shp", ".dbf", ".shx", ".prj", ".cpg")
+
+
+def declared_crs(options: dict[str, str]) -> str | None:
+    if options["crs"] == "epsg":
+        return options["epsg"]
+    return None if options["crs"] == "auto" else options["crs"]
+
+
+def geodata_file(path: Path, workdir: Path, report: UnitImportReport) -> Path | None:
+    """The file to read: the upload itself, or the .shp of a zipped Shapefile (unzipped into ``workdir``)."""
+    if path.suffix.lower() != ".zip":
+        return path
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = [m for m in zf.infolist() if not m.is_dir() and PurePosixPath(m.filename).suffix.lower() in SHAPEFILE_PARTS
+                       and not PurePosixPath(m.filename).name.startswith(".")]
+            shps = [m for m in members if m.filename.lower().endswith(".shp")]
+            if len(shps) != 1:
+                what = "没有 .shp 文件" if not shps else f"有 {len(shps)} 个 .shp 文件，请每个压缩包只放一个图层"
+                report.error(0, "文件", f"压缩包中{what}（需要同名的 .shp、.dbf、.shx，最好还有 .prj）")
+                return None
+            stem = PurePosixPath(shps[0].filename).stem
+            for m in members:  # flattened: names from the archive never become paths
+                p = PurePosixPath(m.filename)
+                if p.stem == stem:
+                    (workdir / f"layer{p.suffix.lower()}").write_bytes(zf.read(m))
+    except zipfile.BadZipFile:
+        report.error(0, "文件", "无法打开压缩包，请上传 .zip 格式的 Shapefile 压缩包")
+        return None
+    for part in (".dbf", ".shx"):
+        if not (workdir / f"layer{part}").exists():
+            report.error(0, "文件", f"压缩包中缺少 {stem}{part}（Shapefile 需要同名的 .shp、.dbf、.shx）")
+    return None if report.errors else workdir / "layer.shp"
+
+
+def run_unit_import(path: Path, city: Region, options: dict[str, str], user: Any, *, dry_run: bool) -> UnitImportReport:
+    """Import ``path`` for ``city``; on a dry run, or when any row is refused, nothing stays written.
+
+    A district editor may only create or change units inside its own district(s): any other unit
+    the file touches is reported and the whole import rolled back.
+    """
+    declared = declared_crs(options)
+    with transaction.atomic(), tempfile.TemporaryDirectory(prefix="unit-import-") as tmp:
+        last_log = AuditLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        if path.suffix.lower() == ".xlsx":
+            report = import_units_excel(path, city, user, crs=declared or "wgs84")
+        else:
+            report = UnitImportReport()
+            region = None
+            if options["region"]:
+                region = region_by_name(options["region"], within=city)
+                if region is None:
+                    report.error(0, "默认所在区划", f"“{options['region']}”不在{city.display_name}的行政区划内")
+            source = None if report.errors else geodata_file(path, Path(tmp), report)
+            if source is not None:
+                report = import_units_geodata(source, city, user, kind=options["kind"] or None, region=region, crs=declared)
+        if report.ok:
+            check_scope(report, user, last_log)
+        if dry_run or not report.ok:
+            transaction.set_rollback(True)
+    return report
+
+
+def check_scope(report: UnitImportReport, user: Any, after_log_id: int) -> None:
+    """Refuse units the import created or changed outside ``user``'s editable regions.
+
+    Both ends of a move count: a unit taken *from* another district is refused like one placed in
+    it. The units are found through the audit rows the import wrote (ids above ``after_log_id``).
+    """
+    if user is None:  # the command line (cityrenew checkup units import) runs with the operator's rights
+        return
+    allowed = editable_region_ids(user)
+    if allowed is None:
+        return
+    from django.contrib.contenttypes.models import ContentType
+
+    logs = AuditLog.objects.filter(id__gt=after_log_id, content_type=ContentType.objects.get_for_model(AssessmentUnit))
+    ids: set[int] = set()
+    moved_from: dict[int, int] = {}
+    for object_id, changes in logs.values_list("object_id", "changes"):
+        ids.add(int(object_id))
+        old = (changes or {}).get("region")
+        if isinstance(old, list) and old and old[0] is not None and int(old[0]) not in allowed:
+            moved_from[int(object_id)] = int(old[0])
+    for u in AssessmentUnit.objects.filter(pk__in=ids).select_related("region").order_by("code"):
+        if u.region_id not in allowed:
+            report.errors.append(RowError(0, "所在区划", f"体检单元“{u.name}”位于{u.region.place_label()}，不在您的授权区划内"))
+        elif u.pk in moved_from:
+            origin = Region.objects.get(pk=moved_from[u.pk])
+            report.errors.append(RowError(0, "所在区划", f"体检单元“{u.name}”原属{origin.place_label()}，不在您的授权区划内，不能移入本区"))

@@ -150,7 +150,7 @@ class Command(BaseCommand):
         from pathlib import Path
 
         from ...choices import UNIT_KIND_BY_LABEL, UnitKind
-        from ...views_units import run_unit_import
+        from ...services.units import run_unit_import
 
         city = region_by_name(opts["city"])
         if city is None:
