@@ -47,14 +47,25 @@ def batches_up_to(batch: AdjustmentBatch) -> QuerySet[AdjustmentBatch]:
     return AdjustmentBatch.objects.filter(city_id=batch.city_id, pk__lte=batch.pk)
 
 
+# 谋划 → 储备 → 入库: only admitted projects are in the library (财办建〔2025〕11号 三（一）项目储备和生成).
+NOT_ADMITTED = (ProjectStatus.PLANNING, ProjectStatus.RESERVE)
+LIBRARY_SOURCE = cite("MOF-2025-11", "三、（一）项目储备和生成", "谋划、储备阶段的项目未入库，不计入项目库汇总")
+
+
 def library_queryset(
     projects: QuerySet[RenewalProject] | None = None,
     *,
     city: Region | None = None,
     as_of: AdjustmentBatch | None = None,
 ) -> QuerySet[RenewalProject]:
-    """The projects in the library: not removed, and — with ``as_of`` — as it stood right after that batch."""
+    """The projects in the library: admitted (入库 or later), not removed, and — with ``as_of`` — as
+    the library stood right after that batch.
+
+    Projects still at 谋划 or 储备 (e.g. a draft made from check-up problems) are not in the library
+    yet (:data:`NOT_ADMITTED`) and count in no official table.
+    """
     qs = RenewalProject.objects.all() if projects is None else projects
+    qs = qs.exclude(status__in=NOT_ADMITTED)
     if city is not None:
         qs = qs.filter(city=city)
     if as_of is None:

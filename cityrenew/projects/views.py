@@ -315,6 +315,8 @@ class SummaryView(LoginRequiredMixin, TemplateView):
             as_of_query=f"as_of={as_of.pk}" if as_of else "",
             layout_source=summary.LAYOUT_SOURCE,
             rounding_source=summary.ROUNDING_SOURCE,
+            library_source=summary.LIBRARY_SOURCE,
+            not_admitted=RenewalProject.objects.filter(status__in=summary.NOT_ADMITTED).count(),
         )
         return ctx
 

@@ -94,6 +94,10 @@ def test_cli_indicators_json_and_report(tmp_path):
     # with the demo loaded the report is written and opens with python-docx
     r = _cli(["demo", "--no-serve"], env)
     assert r.returncode == 0, r.stderr[-2000:]
+    # the demo's check-up draft project (谋划) is not in the library: the printed totals hold
+    r = _cli(["projects", "summary", "--format", "json"], env)
+    library = json.loads(r.stdout)
+    assert (library["total"], library["count"]) == ("7895.45", 276)
     out = tmp_path / "郑州2025.docx"
     r = _cli(["checkup", "report", "--city", "郑州市", "--year", "2025", "--out", str(out)], env)
     assert r.returncode == 0, r.stderr

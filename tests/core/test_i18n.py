@@ -129,3 +129,12 @@ def test_language_switcher_gives_english_pages(client, viewer):
     # and back to Chinese
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/regions/"})
     assert "<h1>行政区划</h1>" in client.get("/regions/").content.decode()
+
+
+def test_an_english_browser_still_gets_chinese_until_english_is_chosen(client, viewer):
+    client.force_login(viewer)
+    page = client.get("/regions/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in page and "行政区划" in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/regions/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="en"' in page

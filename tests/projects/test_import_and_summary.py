@@ -226,3 +226,22 @@ def test_dry_run_writes_nothing(regions, shared_data):
     assert "试导入" in report.summary_text()
     assert RenewalProject.objects.count() == 0 and AdjustmentBatch.objects.count() == 0
     assert AuditLog.objects.filter(content_type__app_label="projects").count() == 0
+
+
+def test_projects_not_yet_admitted_count_in_no_official_table(regions, shared_data, client, viewer):
+    """谋划 and 储备 projects (e.g. drafts made from check-up problems) are not in the library yet."""
+    assert import_projects(shared_data / "zhengzhou_projects.csv").ok
+    zhongyuan = regions["中原区"]
+    for code, status in (("K202699001", "planning"), ("K202699002", "reserve")):
+        p = RenewalProject(code=code, name=f"草稿项目{code}", city=regions["郑州市"], total_investment=Decimal("5"),
+                           status=status, region_group=zhongyuan.group)
+        p.save()
+        p.districts.set([zhongyuan])
+    assert_official(compute_summary())
+    client.force_login(viewer)
+    page = client.get("/projects/summary/").content.decode()
+    assert "7895.45" in page and "另有 2 个谋划、储备阶段的项目尚未入库" in page
+    # admitted, it counts
+    RenewalProject.objects.filter(code="K202699002").update(status="library")
+    summary = compute_summary()
+    assert (summary["total"], summary["count"]) == ("7900.45", 277)
