@@ -270,7 +270,7 @@ def coverage(
         distance[cat] = d
         if mask.any():
             tree = cKDTree(np.column_stack([facilities.ax[mask], facilities.ay[mask]]))
-            s, _ = tree.query(pts, distance_upper_bound=limits[cat])
+            s, _ = tree.query(pts, distance_upper_bound=limits[cat], workers=-1)
             straight[cat] = np.where(valid, s, np.nan)
         else:
             straight[cat] = np.where(valid, np.inf, np.nan)

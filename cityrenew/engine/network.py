@@ -90,7 +90,7 @@ class WalkNetwork:  # 步行网络（最大连通分量）
         if px.size == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=float)
         tree, nodes = self._kdtree()
-        d, i = tree.query(np.column_stack([px, py]), k=1)
+        d, i = tree.query(np.column_stack([px, py]), k=1, workers=-1)
         return nodes[i], np.asarray(d, dtype=float)
 
     def distances_from(self, sources: ArrayLike, limit_m: float = np.inf) -> NDArray[np.float64]:
@@ -175,7 +175,7 @@ def build_network(
     cols = np.concatenate([b2, a2])
     graph = sp.csr_matrix((np.concatenate([w2, w2]), (rows, cols)), shape=(m, m))
     graph.sort_indices()
-    return WalkNetwork(
+    net = WalkNetwork(
         x=nx_[keep],
         y=ny_[keep],
         node_ids=ids[keep],
@@ -185,3 +185,5 @@ def build_network(
         input_nodes=int(used.sum()),
         components=int(np.count_nonzero(counts)),
     )
+    net._kdtree()  # the snapping index is part of the network: built once, used by every query
+    return net
