@@ -1,12 +1,10 @@
 """URL configuration: pages per app, the REST API under /api/, its OpenAPI schema and docs."""
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from cityrenew.core.views import HomeView
+from cityrenew.core.views import HomeView, media
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -18,4 +16,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    re_path(r"^media/(?P<path>.+)$", media, name="media"),
+]

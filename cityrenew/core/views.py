@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import importlib
+import posixpath
 import importlib.util
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.static import serve as static_serve
 from django.shortcuts import render
 from django.views import View
 from django.views.generic import DetailView, TemplateView
@@ -21,6 +25,20 @@ from . import permissions
 from .filtersets import AuditLogFilterSet, RegionFilterSet
 from .models import AuditLog, Region
 from .xlsx import write_table, xlsx_response
+
+
+# Uploaded attachments people may open (佐证材料, 问题照片); import files kept between a dry run and
+# its confirmation are never served.
+SERVED_MEDIA_PREFIXES = ("checkup/evidence/", "checkup/photos/")
+
+
+@login_required
+def media(request: HttpRequest, path: str) -> HttpResponse:
+    """Uploaded attachments, for signed-in users only (never a public directory listing)."""
+    clean = posixpath.normpath(path).lstrip("/")  # "checkup/photos/../../x" is judged as "x"
+    if not clean.startswith(SERVED_MEDIA_PREFIXES):
+        raise Http404("文件不存在")
+    return static_serve(request, clean, document_root=settings.MEDIA_ROOT)
 
 
 def forbidden(request: HttpRequest, message: str, *, hint: str = "", back_url: str = "", back_label: str = "") -> HttpResponse:

@@ -71,3 +71,19 @@ def test_api_token_auth_and_audit_query(client, city_admin, regions):
     resp = client.get("/api/audit/", {"content_type": "", "q": "中原区"}, HTTP_AUTHORIZATION=f"Token {token.key}")
     assert resp.status_code == 200 and resp.json()["count"] >= 1
     assert AuditLog.objects.filter(object_repr="中原区", action="create").exists()
+
+
+def test_attachments_are_served_to_signed_in_users_only(client, viewer, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "checkup" / "photos").mkdir(parents=True)
+    (tmp_path / "checkup" / "photos" / "crack.jpg").write_bytes(b"\xff\xd8photo")
+    (tmp_path / "project-imports").mkdir()
+    (tmp_path / "project-imports" / ("a" * 32 + ".csv")).write_text("code,name\n")
+    resp = client.get("/media/checkup/photos/crack.jpg")
+    assert resp.status_code == 302 and resp["Location"].startswith("/login/")
+    client.force_login(viewer)
+    resp = client.get("/media/checkup/photos/crack.jpg")
+    assert resp.status_code == 200 and b"".join(resp.streaming_content) == b"\xff\xd8photo"
+    # files kept between an import's dry run and its confirmation are never served
+    assert client.get("/media/project-imports/" + "a" * 32 + ".csv").status_code == 404
+    assert client.get("/media/checkup/photos/../../project-imports/" + "a" * 32 + ".csv").status_code == 404
