@@ -35,12 +35,12 @@ from cityrenew.core.models import Region, RoleAssignment
 from cityrenew.core.uploads import stash_upload, stashed_upload
 from cityrenew.core.xlsx import write_table, xlsx_response
 
-from . import services
-from .choices import DIMENSION_SOURCE, UnitKind
-from .forms import MAX_UPLOAD_BYTES, cities
-from .models import AssessmentUnit, FieldProblem
-from .services.units import run_unit_import
-from .views import PAGE_SIZE, _run, forbidden, region_label
+from .. import services
+from ..choices import DIMENSION_SOURCE, UnitKind
+from ..forms import MAX_UPLOAD_BYTES, cities
+from ..models import AssessmentUnit, FieldProblem
+from ..services.units import run_unit_import
+from .common import PAGE_SIZE, _run, forbidden, region_label
 
 UPLOAD_KIND = "unit-imports"
 EXCEL_SUFFIXES = (".xlsx",)

@@ -1,0 +1,151 @@
+"""Field problems (现场问题): list with actions, create, detail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import TemplateView
+
+from .. import services
+from ..choices import (
+    SEVERITY_SOURCE,
+    Severity,
+)
+from ..forms import (
+    FieldProblemForm,
+    ProblemFilterSet,
+)
+from ..models import (
+    CheckupRun,
+    FieldProblem,
+)
+from .common import PAGE_SIZE, _error_text, _run, forbidden, region_label
+
+# --- field problems -----------------------------------------------------------------------------
+
+
+
+
+
+def problem_queryset(run: CheckupRun):
+    return FieldProblem.objects.filter(run=run).select_related(
+        "indicator", "sub_problem", "unit__parent__parent", "unit__region", "project", "remediation_task", "recorded_by"
+    ).order_by("indicator__number", "id")
+
+
+class ProblemListView(LoginRequiredMixin, TemplateView):
+    template_name = "checkup/problem_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        run = _run(kwargs["pk"])
+        fs = ProblemFilterSet(self.request.GET, queryset=problem_queryset(run), run=run)
+        qs = fs.qs
+        page = Paginator(qs, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        page.object_list = list(page.object_list)
+        labels: dict[int, str] = {}
+        for p in page.object_list:
+            p.region_text = region_label(p.unit.region, labels)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        user = self.request.user
+        ctx.update(
+            run=run, filter=fs, page=page, query=query.urlencode(), total=qs.count(),
+            severity_counts={label: qs.filter(severity=s).count() for s, label in Severity.choices},
+            can_manage=services.can_manage_city(user, run.city),
+            can_record=services.can_record_problems(user, run),
+            severity_source=SEVERITY_SOURCE,
+        )
+        return ctx
+
+
+class ProblemCreateView(LoginRequiredMixin, View):
+    template_name = "checkup/problem_form.html"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        run = _run(pk)
+        if not services.can_record_problems(request.user, run):
+            return forbidden(request, "只有调查员、区级编辑和市级管理员可以记录现场问题。")
+        initial = {k: request.GET[k] for k in ("unit", "indicator") if request.GET.get(k)}
+        return render(request, self.template_name, {"run": run, "form": FieldProblemForm(run=run, initial=initial)})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        run = _run(pk)
+        form = FieldProblemForm(request.POST, request.FILES, run=run)
+        if not form.is_valid():
+            if not services.can_record_problems(request.user, run):
+                return forbidden(request, "只有调查员、区级编辑和市级管理员可以记录现场问题。")
+            return render(request, self.template_name, {"run": run, "form": form}, status=400)
+        data = form.cleaned_data
+        if not services.can_record_problems(request.user, run, data["unit"]):
+            return forbidden(request, f"您不能在“{data['unit'].name}”记录现场问题（不在您的授权区划内）。")
+        try:
+            with transaction.atomic():
+                problem = services.record_problem(
+                    run, indicator=data["indicator"], unit=data["unit"], sub_problem=data.get("sub_problem"),
+                    severity=data["severity"], description=data["description"], lon=data.get("lon"), lat=data.get("lat"),
+                    suggestion=data.get("suggestion", ""), user=request.user, photos=data.get("photos") or [],
+                )
+        except services.CheckupError as exc:
+            form.add_error(None, _error_text(exc))
+            return render(request, self.template_name, {"run": run, "form": form}, status=400)
+        messages.success(request, f"已记录问题：{problem}")
+        return redirect("checkup:problem_detail", pk=problem.pk)
+
+
+class ProblemDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "checkup/problem_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        p = get_object_or_404(
+            FieldProblem.objects.select_related("run__city", "indicator", "sub_problem", "unit__parent", "unit__region",
+                                                "project", "remediation_task__organisation", "recorded_by"),
+            pk=kwargs["pk"],
+        )
+        ctx.update(problem=p, run=p.run, photos=p.photos.all(), chain=[p.unit, *p.unit.ancestors()],
+                   region_text=region_label(p.unit.region),
+                   can_manage=services.can_manage_city(self.request.user, p.run.city),
+                   severity_source=SEVERITY_SOURCE)
+        return ctx
+
+
+class ProblemActionView(LoginRequiredMixin, View):
+    """Selected problems → 整治任务 or 项目（草稿）, through the back end."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        run = _run(pk)
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+            back = reverse("checkup:problem_list", args=[pk])
+        if not services.can_manage_city(request.user, run.city):
+            return forbidden(request, "只有市级管理员可以把问题转为整治任务或生成项目。")
+        ids = [int(i) for i in request.POST.getlist("problem") if i.isdigit()]
+        problems = list(FieldProblem.objects.filter(run=run, pk__in=ids).select_related("indicator", "unit"))
+        if not problems:
+            messages.error(request, "请先勾选要处理的问题")
+            return redirect(back)
+        action = request.POST.get("action")
+        title = request.POST.get("title", "").strip()
+        try:
+            if action == "task":
+                task = services.problems_to_task(problems, request.user, **({"title": title} if title else {}))
+                messages.success(request, f"已把 {len(problems)} 个问题转为整治任务“{task.title}”")
+            elif action == "project":
+                project = services.problems_to_project(problems, request.user, **({"name": title} if title else {}))
+                messages.success(request, f"已生成项目（草稿）{project.code}“{project.name}”，关联 {len(problems)} 个问题")
+                return redirect(project.get_absolute_url())
+            else:
+                messages.error(request, "未知操作")
+        except services.CheckupError as exc:
+            messages.error(request, f"操作失败：{_error_text(exc)}")
+        return redirect(back)
