@@ -113,6 +113,8 @@ class RenewalProject(AuditedModel):  # 城市更新项目
             models.Index(fields=["status"]),
             models.Index(fields=["category"]),
             models.Index(fields=["total_investment"]),
+            # the default order of every list (official 序号, then code): pages read the index in order
+            models.Index(fields=["seq", "code"], name="project_seq_code_idx"),
         ]
 
     def __str__(self) -> str:
