@@ -176,3 +176,31 @@ def test_department_template_carries_the_texts_verbatim(client, run, make_user):
     std = {ws.cell(r, 2).value: ws.cell(r, 7).value for r in range(4, ws.max_row + 1) if ws.cell(r, 2).value}
     for n, value in std.items():
         assert value == ("参考标准见“说明”表" if texts[n]["standard_zh"] else "手册未列参考标准") or value.startswith(("≥", "≤"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_fills_the_texts_of_a_database_loaded_before_them():
+    """Indicators written under the first migration get the manual's texts when the database migrates."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("checkup")
+    executor.migrate([("checkup", "0001_initial")])
+    old = executor.loader.project_state([("checkup", "0001_initial")]).apps
+    OldSet, OldIndicator = old.get_model("checkup", "IndicatorSet"), old.get_model("checkup", "Indicator")
+    s = OldSet.objects.create(code=SET_2025, name="城市体检基础指标体系（2025年）", year=2025, kind="national")
+    texts = official()
+    for n in (30, 42):
+        OldIndicator.objects.create(indicator_set=s, number=n, code=str(n), dimension="city", group="g", name=texts[n]["name"],
+                                    direction="higher_better", method="reported", source_document="MOHURD-CHECKUP-2025")
+    OldIndicator.objects.create(indicator_set=s, number=61, code="L61", dimension="city", group="g", name="地方指标",
+                                direction="higher_better", method="reported", source_document="MOHURD-CHECKUP-2025",
+                                is_local=True)
+    executor = MigrationExecutor(connection)
+    executor.migrate(latest)
+    for n in (30, 42):
+        ind = Indicator.objects.get(number=n)
+        assert (ind.definition_zh, ind.method_zh, ind.standard_zh) == (
+            texts[n]["definition_zh"], texts[n]["method_zh"], texts[n]["standard_zh"])
+    assert Indicator.objects.get(number=61).definition_zh == ""  # a city's own indicator is left alone
