@@ -76,6 +76,13 @@ def test_run_deadline_goes_to_every_task_and_can_be_changed_per_task(client, run
     changes = [e.changes["deadline"] for e in AuditLog.objects.filter(content_type__model="departmenttask", object_id=str(edu.pk))
                if "deadline" in e.changes]
     assert ["2025-06-30", "2025-07-15"] in changes  # audited: who changed the deadline, old → new
+    html = client.get(reverse("checkup:run_detail", args=[run.pk])).content.decode()
+    assert '<td class="overdue">2025-07-15</td>' in html  # past and still open: red in the task table
+    from cityrenew.checkup.choices import TaskStatus
+
+    edu.status = TaskStatus.ACCEPTED  # accepted work is never overdue
+    edu.save()
+    assert '<td class="">2025-07-15</td>' in client.get(reverse("checkup:run_detail", args=[run.pk])).content.decode()
     bad = client.post(reverse("checkup:task_deadline", args=[edu.pk]), {"deadline": "2025-13-45"})
     assert bad.status_code == 400 and "请填写有效日期" in bad.content.decode()
 
