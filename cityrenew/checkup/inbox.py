@@ -2,6 +2,7 @@
 
 * 待填报 — open tasks of the organisations the user fills for (部门填报员), in runs still in progress;
 * 已退回 — those of them a reviewer sent back, with the reason;
+* 已提交（审核中） — those of them submitted and waiting for review (shown, not counted);
 * 待审核 — submitted tasks the user may review (部门审核员 of the organisation or of the city
   authority, 市级管理员), the same rule as :func:`services.permissions.can_review_task`.
 """
@@ -20,6 +21,14 @@ from cityrenew.core.permissions import region_ids_for
 
 from .choices import RunStatus, TaskStatus
 from .models import DepartmentTask
+
+
+# A filler's own task by status → its inbox group (accepted tasks leave the inbox).
+GROUP_OF_OWN_TASK = {
+    TaskStatus.PENDING: InboxGroup.TO_FILL,
+    TaskStatus.RETURNED: InboxGroup.RETURNED,
+    TaskStatus.SUBMITTED: InboxGroup.SUBMITTED,
+}
 
 
 def _covers(ra: RoleAssignment, city: Region) -> bool:
@@ -44,10 +53,10 @@ def department_tasks(user: Any) -> Iterator[InboxItem]:
                  .select_related("region"))
     if fills:
         mine = tasks.filter(organisation_id__in={ra.organisation_id for ra in fills},
-                            status__in=[TaskStatus.PENDING, TaskStatus.RETURNED])
+                            status__in=list(GROUP_OF_OWN_TASK))
         for task in mine:
             if any(ra.organisation_id == task.organisation_id and _covers(ra, task.run.city) for ra in fills):
-                yield _item(InboxGroup.TO_FILL if task.status == TaskStatus.PENDING else InboxGroup.RETURNED, task)
+                yield _item(GROUP_OF_OWN_TASK[task.status], task)
     admin_ids = region_ids_for(user, [Role.CITY_ADMIN])
     reviews = list(RoleAssignment.objects.filter(user=user, role=Role.DEPT_REVIEWER).select_related("region", "organisation"))
     if admin_ids is not None and not admin_ids and not reviews:

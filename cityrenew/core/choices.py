@@ -64,3 +64,8 @@ class InboxGroup(models.TextChoices):  # 待办分组（我的待办）
     TO_FILL = "to_fill", "待填报"
     TO_REVIEW = "to_review", "待审核"
     RETURNED = "returned", "已退回"
+    SUBMITTED = "submitted", "已提交（审核中）"
+
+
+# Groups that only inform (the user's own work waiting for someone else): listed, not counted.
+INBOX_INFO_GROUPS = frozenset({InboxGroup.SUBMITTED})

@@ -9,8 +9,9 @@ returns :class:`InboxItem` rows — from its ``AppConfig.ready()``::
     def tasks(user):
         yield InboxItem(group=InboxGroup.TO_FILL, title=..., url=..., deadline=...)
 
-The inbox page lists the items grouped 待填报 / 待审核 / 已退回, each group sorted by deadline
-(items without one last); the navigation badge shows the count.
+The inbox page lists the items grouped 待填报 / 待审核 / 已退回 / 已提交（审核中）, each group sorted by
+deadline (items without one last); the navigation badge counts the items that wait for the user
+(not those in :data:`~cityrenew.core.choices.INBOX_INFO_GROUPS`, which wait for someone else).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, Callable, Iterable
 
 from django.utils import timezone
 
-from .choices import InboxGroup
+from .choices import INBOX_INFO_GROUPS, InboxGroup
 
 Provider = Callable[[Any], Iterable["InboxItem"]]
 
@@ -82,7 +83,7 @@ def count_for(user: Any) -> int:
     """How many items wait for ``user`` (the navigation badge), cached on the user for one request."""
     cached = getattr(user, "_cityrenew_inbox_count", None)
     if cached is None:
-        cached = sum(len(v) for v in items_for(user).values())
+        cached = sum(len(v) for g, v in items_for(user).items() if g not in INBOX_INFO_GROUPS)
         try:
             user._cityrenew_inbox_count = cached
         except AttributeError:

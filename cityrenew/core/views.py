@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from cityrenew.catalogue.policies import DOCUMENTS, cite
 
 from . import inbox, navigation, permissions
-from .choices import InboxGroup
+from .choices import INBOX_INFO_GROUPS, InboxGroup
 from .filtersets import AuditLogFilterSet, RegionFilterSet
 from .models import AuditLog, Region
 from .xlsx import write_table, xlsx_response
@@ -75,8 +75,8 @@ class InboxView(LoginRequiredMixin, TemplateView):  # 我的待办
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         items = inbox.items_for(self.request.user)
-        ctx["groups"] = [(value, label, items[value]) for value, label in InboxGroup.choices]
-        ctx["total"] = sum(len(v) for v in items.values())
+        ctx["groups"] = [(value, label, items[value], value in INBOX_INFO_GROUPS) for value, label in InboxGroup.choices]
+        ctx["total"] = inbox.count_for(self.request.user)
         return ctx
 
 

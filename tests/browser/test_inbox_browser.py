@@ -114,6 +114,8 @@ def test_department_inbox_fill_upload_submit_return(page, live_server, scene, sc
     page.wait_for_selector("[data-testid=task-status]:has-text('已提交')")
     page.goto(live_server.url + "/inbox/")
     assert "暂无" in page.inner_text("[data-testid=inbox-to_fill]")
+    assert title in page.inner_text("[data-testid=inbox-submitted]")  # its own work, waiting for review
+    assert page.locator("[data-testid=inbox-count]").count() == 0
     _logout(page)
 
     # --- the reviewer: 待审核 → return with a reason ---

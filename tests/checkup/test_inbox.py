@@ -141,6 +141,8 @@ def test_submitted_task_waits_for_its_reviewers_only_and_returned_shows_the_reas
     services.submit_task(edu, filler)
     title = f"{edu.organisation.name} · 郑州市2025年城市体检"
     assert _titles(filler, InboxGroup.TO_FILL) == []
+    assert _titles(filler, InboxGroup.SUBMITTED) == [title]  # shown to the clerk, not counted
+    assert inbox.count_for(filler) == 0
     for who in ("edu_reviewer", "authority_reviewer"):
         assert _titles(people[who], InboxGroup.TO_REVIEW) == [title], who
     assert _titles(city_admin, InboxGroup.TO_REVIEW) == [title]
@@ -149,12 +151,18 @@ def test_submitted_task_waits_for_its_reviewers_only_and_returned_shows_the_reas
     # the city admin does not get every department's 待填报
     assert _titles(city_admin, InboxGroup.TO_FILL) == []
 
+    client.force_login(filler)
+    html = client.get(reverse("core:inbox")).content.decode()
+    assert title in html.split('data-testid="inbox-submitted"')[1].split("</section>")[0]
+    assert 'data-testid="inbox-count"' not in html and 'data-testid="inbox-total">共 0 项' in html
     client.force_login(people["edu_reviewer"])
     html = client.get(reverse("core:inbox")).content.decode()
+    assert 'data-testid="inbox-submitted"' not in html  # an empty information group is not shown
     assert title in html.split('data-testid="inbox-to_review"')[1].split("</section>")[0]
     reason = "指标22的数值与教育统计年鉴不一致，请核对后重新填报"
     assert client.post(reverse("checkup:task_return", args=[edu.pk]), {"reason": reason}).status_code == 302
     assert _titles(people["edu_reviewer"], InboxGroup.TO_REVIEW) == []
+    assert _titles(filler, InboxGroup.SUBMITTED) == []
     returned = inbox.items_for(filler)[InboxGroup.RETURNED]
     assert [(i.title, i.reason) for i in returned] == [(title, reason)]
     client.force_login(filler)
