@@ -5,3 +5,6 @@ class CheckupConfig(AppConfig):
     name = "cityrenew.checkup"
     label = "checkup"
     verbose_name = "城市体检"
+
+    def ready(self) -> None:
+        from . import inbox  # noqa: F401  (registers the 我的待办 provider)

@@ -3,7 +3,9 @@
 The catalogue is ``cityrenew/catalogue/data/checkup_indicators.csv`` (60 rows of the 2025 manual,
 61 rows of the earlier list). What the CSV does not say — responsible department, whether a value
 is typed by a department or derived from field-problem records, the level it is reported at and the
-sub-problem items — is kept in the tables below, next to their source.
+sub-problem items — is kept in the tables below, next to their source. The manual's Chinese
+【指标解释】【体检方法】【参考标准】 come from ``checkup_indicators_zh.csv`` beside it
+(:mod:`cityrenew.catalogue.indicator_texts`); a 2024 indicator gets the text of its 2025 counterpart.
 
 Thresholds are parsed from the catalogue's ``standard_or_threshold`` text *conservatively*
 (:func:`parse_threshold`): only a text that starts with a single number (``>=70%``, ``100%``,
@@ -24,6 +26,7 @@ from typing import Any
 
 from django.db import transaction
 
+from cityrenew.catalogue.indicator_texts import read_texts, text_fields
 from cityrenew.catalogue.policies import cite
 
 from .choices import Comparator, Computation, Department, Dimension, DIMENSION_BY_LABEL, Direction, Method, Relation, SetKind, Severity, UnitKind
@@ -290,7 +293,9 @@ def _indicator_values(row: dict[str, str], version: str, names_2025: dict[str, i
             computation = Computation.COMPLETION
         report_level = REPORT_LEVEL_BY_NUMBER_2025.get(n2025, "")
     doc = "MOHURD-CHECKUP-2025" if version == "2025" else "MOHURD-CHECKUP-2024"
-    return dict(
+    same_2025 = n2025 is not None and (version == "2025" or number not in REPLACED_2024_TO_2025)
+    texts = text_fields(read_texts().get(n2025) if same_2025 else None)
+    return texts | dict(
         code=str(number),
         dimension=DIMENSION_BY_LABEL[row["dimension"]],
         group=row["group"],
@@ -336,6 +341,32 @@ def load_indicator_sets(path: Path | str = CATALOGUE_CSV) -> dict[str, Indicator
                         {"name": name, "default_severity": sev, "suggestion": SUGGESTIONS_2025.get(n, "")})
     _load_mapping(sets["2024"], sets["2025"])
     return {s.code: s for s in sets.values()}
+
+
+def counterpart_2025(source_document: str, number: int, name: str) -> int | None:
+    """The 2025 number of a national indicator (by number in 2025, by name or rename in 2024)."""
+    if source_document == "MOHURD-CHECKUP-2025":
+        return number
+    if source_document == "MOHURD-CHECKUP-2024" and number not in REPLACED_2024_TO_2025:
+        by_name = {t.name: n for n, t in read_texts().items()}
+        return by_name.get(name, RENAMED_2024_TO_2025.get(number))
+    return None
+
+
+def fill_manual_texts(indicator_model=Indicator) -> int:
+    """Write the manual's texts into every national indicator (and copies of one) that lacks them.
+
+    Used by the data migration for databases loaded before the texts existed; ``indicator_model``
+    may be the migration's historical model. Returns the number of indicators updated.
+    """
+    texts = read_texts()
+    n = 0
+    for ind in indicator_model.objects.filter(is_local=False, definition_zh=""):
+        n2025 = counterpart_2025(ind.source_document, ind.number, ind.name)
+        if n2025 in texts:
+            indicator_model.objects.filter(pk=ind.pk).update(**text_fields(texts[n2025]))
+            n += 1
+    return n
 
 
 def _load_mapping(old: IndicatorSet, new: IndicatorSet) -> None:
@@ -527,6 +558,7 @@ _COPY_FIELDS = [
     "number", "code", "dimension", "group", "name", "unit", "direction", "method_text", "method", "computation",
     "report_level", "standard", "threshold", "comparator", "threshold_note", "min_value", "max_value",
     "department", "evidence", "definition", "source_document", "source_article", "source_note", "is_local", "retired",
+    "definition_zh", "method_zh", "standard_zh", "texts_source",
 ]
 
 

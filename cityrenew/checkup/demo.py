@@ -9,6 +9,8 @@ project that is 竣工 (so the 2025 问题整治完成率 counts it), evaluation
 
 from __future__ import annotations
 
+import datetime as dt
+
 from decimal import Decimal
 from pathlib import Path
 
@@ -211,7 +213,8 @@ def load(stdout=None):
             run = CheckupRun.objects.filter(city=city, year=year).first()
             if run is not None:
                 continue
-            run = create_run(city, year, IndicatorSet.objects.get(code=code), admin)
+            # demo deadline: the middle of the check-up year (a city sets its own when it starts a run)
+            run = create_run(city, year, IndicatorSet.objects.get(code=code), admin, deadline=dt.date(year, 6, 30))
             _fill_run(run, admin, reviewer)
             problems = _problems(run, units, surveyor)
             if year == 2024:

@@ -30,6 +30,9 @@ class RunCreateForm(forms.Form):  # 新建城市体检
     city = forms.ModelChoiceField(label="城市", queryset=Region.objects.none(), empty_label=None)
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
     indicator_set = forms.ModelChoiceField(label="指标体系", queryset=IndicatorSet.objects.all(), empty_label=None)
+    deadline = forms.DateField(label="填报截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                               help_text="各部门填报任务的统一截止日期，之后可逐个任务调整",
+                               error_messages={"invalid": "请填写有效日期，如 2025-06-30"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -45,6 +48,11 @@ class RunCreateForm(forms.Form):  # 新建城市体检
         if city and iset and iset.city_id and iset.city_id != city.pk:
             self.add_error("indicator_set", f"指标体系“{iset.name}”属于{iset.city.display_name}，不能用于{city.display_name}")
         return data
+
+
+class TaskDeadlineForm(forms.Form):  # 调整填报截止日期
+    deadline = forms.DateField(label="填报截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                               error_messages={"invalid": "请填写有效日期，如 2025-06-30"})
 
 
 class CopySetForm(forms.Form):  # 复制指标体系

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 
 from cityrenew.catalogue.policies import DOCUMENTS, Citation
 from cityrenew.core.models import AuditedModel, Organisation, Region
@@ -108,6 +109,12 @@ class Indicator(AuditedModel):  # 体检指标
     department = models.CharField("责任部门", max_length=16, choices=Department.choices, blank=True)
     evidence = models.TextField("佐证材料要求", blank=True)
     definition = models.TextField("指标解释", blank=True)
+    # The manual's own wording (《城市体检工作手册（试行）》2025, 五、基础指标说明), shown on every page and
+    # in the department templates; see cityrenew/catalogue/indicator_texts.py.
+    definition_zh = models.TextField("指标解释（手册原文）", blank=True)
+    method_zh = models.TextField("体检方法（手册原文）", blank=True)
+    standard_zh = models.TextField("参考标准（手册原文）", blank=True)
+    texts_source = models.CharField("说明出处", max_length=200, blank=True)
     source_document = models.CharField("依据文件", max_length=64, blank=True)
     source_article = models.CharField("依据条款", max_length=200, blank=True)
     source_note = models.TextField("资料来源说明", blank=True)
@@ -148,6 +155,22 @@ class Indicator(AuditedModel):  # 体检指标
     @property
     def is_computed(self) -> bool:
         return self.computation != Computation.REPORTED
+
+    def _text(self, zh: str, en: str) -> str:
+        """The manual's Chinese text; the English catalogue text only for the English UI.
+
+        A city's own indicator keeps what the city typed (its ``definition``/``standard``)."""
+        if (translation.get_language() or "").startswith("en"):
+            return en or zh
+        return zh or (en if self.is_local else "")
+
+    @property
+    def definition_text(self) -> str:  # 指标解释
+        return self._text(self.definition_zh, self.definition)
+
+    @property
+    def standard_text(self) -> str:  # 参考标准
+        return self._text(self.standard_zh, self.standard)
 
     def standard_display(self) -> str:
         if self.threshold is None:
@@ -281,6 +304,7 @@ class DepartmentTask(AuditedModel):  # 部门填报任务
         settings.AUTH_USER_MODEL, verbose_name="审核人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     return_reason = models.TextField("退回原因", blank=True, help_text="最近一次退回的原因；历次原因见审核记录")
+    deadline = models.DateField("填报截止日期", null=True, blank=True, help_text="发起体检时按统一截止日期设置，可逐个任务调整")
 
     class Meta:
         verbose_name = "部门填报任务"
@@ -297,6 +321,13 @@ class DepartmentTask(AuditedModel):  # 部门填报任务
     @property
     def editable(self) -> bool:
         return self.status in (TaskStatus.PENDING, TaskStatus.RETURNED)
+
+    @property
+    def overdue(self) -> bool:
+        """Past its deadline (Beijing date) and still waiting for the department."""
+        from django.utils import timezone
+
+        return bool(self.deadline and self.editable and self.deadline < timezone.localdate())
 
 
 class TaskReview(AuditedModel):  # 审核记录（提交/退回/通过，每次一行）

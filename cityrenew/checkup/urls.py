@@ -37,6 +37,7 @@ urlpatterns = [
     path("tasks/<int:pk>/values/", tasks.TaskValuesView.as_view(), name="task_values"),
     path("tasks/<int:pk>/evidence/", tasks.TaskEvidenceView.as_view(), name="task_evidence"),
     path("tasks/<int:pk>/submit/", tasks.TaskSubmitView.as_view(), name="task_submit"),
+    path("tasks/<int:pk>/deadline/", tasks.TaskDeadlineView.as_view(), name="task_deadline"),
     path("tasks/<int:pk>/return/", tasks.TaskReturnView.as_view(), name="task_return"),
     path("tasks/<int:pk>/accept/", tasks.TaskAcceptView.as_view(), name="task_accept"),
     # assessment units (体检单元)

@@ -1,4 +1,4 @@
-"""Named choices of the core app (行政区划层级、组织类型、角色、审计动作)."""
+"""Named choices of the core app (行政区划层级、组织类型、角色、审计动作、待办分组)."""
 
 from django.db import models
 
@@ -58,3 +58,14 @@ class AuditSource(models.TextChoices):  # 变更来源
     CLI = "cli", "命令行"
     IMPORT = "import", "导入"
     SYSTEM = "system", "系统"
+
+
+class InboxGroup(models.TextChoices):  # 待办分组（我的待办）
+    TO_FILL = "to_fill", "待填报"
+    TO_REVIEW = "to_review", "待审核"
+    RETURNED = "returned", "已退回"
+    SUBMITTED = "submitted", "已提交（审核中）"
+
+
+# Groups that only inform (the user's own work waiting for someone else): listed, not counted.
+INBOX_INFO_GROUPS = frozenset({InboxGroup.SUBMITTED})

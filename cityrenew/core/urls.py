@@ -8,6 +8,7 @@ app_name = "core"
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="core/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("inbox/", views.InboxView.as_view(), name="inbox"),
     path("regions/", views.RegionListView.as_view(), name="region_list"),
     path("regions/<int:pk>/", views.RegionDetailView.as_view(), name="region_detail"),
     path("audit/", views.AuditLogListView.as_view(), name="audit_list"),

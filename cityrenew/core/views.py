@@ -1,4 +1,4 @@
-"""Core pages: 工作台, 行政区划, 审计日志, 政策依据, 个人信息."""
+"""Core pages: 工作台, 我的待办, 行政区划, 审计日志, 政策依据, 个人信息."""
 
 from __future__ import annotations
 
@@ -14,14 +14,15 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.static import serve as static_serve
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 from openpyxl import Workbook
 
 from cityrenew.catalogue.policies import DOCUMENTS, cite
 
-from . import permissions
+from . import inbox, navigation, permissions
+from .choices import INBOX_INFO_GROUPS, InboxGroup
 from .filtersets import AuditLogFilterSet, RegionFilterSet
 from .models import AuditLog, Region
 from .xlsx import write_table, xlsx_response
@@ -50,6 +51,11 @@ def forbidden(request: HttpRequest, message: str, *, hint: str = "", back_url: s
 class HomeView(LoginRequiredMixin, TemplateView):
     template_name = "core/home.html"
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if navigation.is_department_only(request.user):
+            return redirect("core:inbox")  # a department clerk starts from its tasks
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         ctx["recent_changes"] = AuditLog.objects.select_related("user", "content_type")[:12]
@@ -60,6 +66,17 @@ class HomeView(LoginRequiredMixin, TemplateView):
             if importlib.util.find_spec(mod) is not None:
                 cards.append(importlib.import_module(mod).card(self.request))
         ctx["cards"] = cards
+        return ctx
+
+
+class InboxView(LoginRequiredMixin, TemplateView):  # 我的待办
+    template_name = "core/inbox.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        items = inbox.items_for(self.request.user)
+        ctx["groups"] = [(value, label, items[value], value in INBOX_INFO_GROUPS) for value, label in InboxGroup.choices]
+        ctx["total"] = inbox.count_for(self.request.user)
         return ctx
 
 

@@ -83,6 +83,10 @@ def test_cli_indicators_json_and_report(tmp_path):
     assert items[21] | {} and items[21]["number"] == 22 and items[21]["name"] == "中学服务半径覆盖率"
     assert items[21]["dimension"] == "街区" and items[21]["method"] == "spatial" and "指标22" in items[21]["source"]
     assert [i["dimension"] for i in items].count("城区（城市）") == 31
+    from cityrenew.catalogue.indicator_texts import read_texts
+
+    assert (items[21]["definition_zh"], items[21]["standard_zh"]) == (read_texts()[22].definition, "")
+    assert items[29]["standard_zh"] == read_texts()[30].standard != ""
     r = _cli(["checkup", "indicators", "--set", "MOHURD-2024", "--format", "json"], env)
     assert len(json.loads(r.stdout)) == 61
     r = _cli(["checkup", "sets", "--format", "json"], env)

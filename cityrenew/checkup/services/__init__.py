@@ -21,6 +21,7 @@ from .runs import (  # noqa: F401
     department_organisation,
     expected_rows,
     return_task,
+    set_task_deadline,
     set_value,
     submit_task,
 )

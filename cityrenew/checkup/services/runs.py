@@ -3,6 +3,7 @@ completeness by department and dimension."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import OrderedDict
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -45,10 +46,12 @@ def department_organisation(city: Region, department: str) -> Organisation:
 
 
 @transaction.atomic
-def create_run(city: Region, year: int, indicator_set: IndicatorSet, user: Any = None) -> CheckupRun:
+def create_run(city: Region, year: int, indicator_set: IndicatorSet, user: Any = None,
+               deadline: dt.date | None = None) -> CheckupRun:
     """Start the city's check-up for ``year``: one DepartmentTask per responsible department.
 
     Departments without an Organisation yet get one (kind 行业部门). Retired indicators are left out.
+    ``deadline`` (填报截止日期) is given to every task; it can be changed per task afterwards.
     """
     if user is not None and not can_manage_city(user, city):
         raise CheckupError(f"只有{city.display_name}的市级管理员可以发起城市体检")
@@ -63,7 +66,8 @@ def create_run(city: Region, year: int, indicator_set: IndicatorSet, user: Any =
         for ind in indicator_set.indicators.filter(retired=False).order_by("number"):
             by_dept.setdefault(ind.department or Department.HOUSING, []).append(ind)
         for dept, inds in by_dept.items():
-            task = DepartmentTask(run=run, organisation=department_organisation(city, dept), department=dept)
+            task = DepartmentTask(run=run, organisation=department_organisation(city, dept), department=dept,
+                                  deadline=deadline)
             task.save()
             task.indicators.set(inds)
     return run
@@ -217,6 +221,17 @@ def accept_task(task: DepartmentTask, user: Any, comment: str = "") -> Departmen
         task.reviewed_by = user
         task.save()
         TaskReview(task=task, action=ReviewAction.ACCEPT, user=user, reason=comment).save()
+    return task
+
+
+@transaction.atomic
+def set_task_deadline(task: DepartmentTask, user: Any, deadline: dt.date | None) -> DepartmentTask:
+    """Change one task's 填报截止日期 (city admins only)."""
+    if not can_manage_city(user, task.run.city):
+        raise CheckupError(f"只有{task.run.city.display_name}的市级管理员可以调整填报截止日期")
+    with _ensure_actor(user, "web"):
+        task.deadline = deadline
+        task.save()
     return task
 
 

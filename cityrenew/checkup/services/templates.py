@@ -32,10 +32,29 @@ HEADERS = ["键值（勿改）", "序号", "维度", "分组", "指标名称", "
 HEADER_ROW = 3
 LOCKED_FILL = PatternFill("solid", fgColor="EEEEEE")
 INPUT_FILL = PatternFill("solid", fgColor="FFF8DC")
+NO_STANDARD = "手册未列参考标准"
+INFO_SHEET = "说明"
+INFO_HEADERS = ["序号", "指标名称", "计量单位", "填报方式", "指标解释", "体检方法", "参考标准", "佐证材料", "出处"]
 
 
 def _key(task: DepartmentTask, ind: Indicator, unit: AssessmentUnit | None) -> str:
     return f"{task.pk}:{ind.pk}:{unit.pk if unit else 0}"
+
+
+def manual_texts(ind: Indicator) -> tuple[str, str, str]:
+    """指标解释、体检方法、参考标准 as the manual prints them (a city's own indicator: what the city wrote)."""
+    definition = ind.definition_zh or (ind.definition if ind.is_local else "")
+    standard = ind.standard_zh or (ind.standard if ind.is_local else "")
+    return definition, ind.method_zh, standard
+
+
+def standard_cell(ind: Indicator) -> str:
+    """The 标准或参考值 cell: the number the evaluation uses; the manual's 参考标准 is on the 说明 sheet."""
+    number = ind.standard_display()
+    if not manual_texts(ind)[2]:
+        return number or NO_STANDARD
+    see = f"参考标准见“{INFO_SHEET}”表"
+    return f"{number}（{see}）" if number else see
 
 
 def department_template(task: DepartmentTask) -> Workbook:
@@ -54,7 +73,7 @@ def department_template(task: DepartmentTask) -> Workbook:
         v = values.get((ind.pk, unit.pk if unit else None))
         rows.append([
             _key(task, ind, unit), ind.number, ind.get_dimension_display(), ind.group, ind.name, ind.unit,
-            ind.standard_display() or (ind.standard[:60] if ind.standard else ""),
+            standard_cell(ind),
             unit.name if unit else "全市", unit.code if unit else "",
             float(v.value) if v is not None else None, v.note if v is not None else "",
         ])
@@ -72,7 +91,7 @@ def department_template(task: DepartmentTask) -> Workbook:
     ws.protection.sheet = True
     ws.protection.formatColumns = False  # widths may be changed
 
-    info = wb.create_sheet("说明")
+    info = wb.create_sheet(INFO_SHEET)
     lines = [
         f"{run.city.display_name}{run.year}年城市体检 · {task.organisation.name}",
         "",
@@ -81,6 +100,7 @@ def department_template(task: DepartmentTask) -> Workbook:
         "2. 按体检单元填报的指标，每个单元一行；全市指标只有一行（体检单元为“全市”）。",
         "3. 不要增删行、不要修改灰色列；上传时系统逐行核对，任何一行有误则整份文件不保存，并提示行号和原因。",
         "4. 佐证材料在系统的任务页面上传。",
+        "5. 下表的指标解释、体检方法和参考标准摘自住房和城乡建设部《城市体检工作手册（试行）》（2025年5月）。",
         "",
         "本部门负责的指标：",
     ]
@@ -88,12 +108,13 @@ def department_template(task: DepartmentTask) -> Workbook:
     for ind in task.indicators.filter(retired=False).order_by("number"):
         how = "系统根据现场问题记录自动计算，无需填报" if ind.is_computed else (
             f"按{ind.get_report_level_display()}逐个填报" if ind.report_level else "按全市填报")
-        info_rows.append([ind.number, ind.name, ind.unit, how, ind.evidence, ind.source])
+        definition, method, standard = manual_texts(ind)
+        info_rows.append([ind.number, ind.name, ind.unit, how, definition, method, standard or NO_STANDARD,
+                          ind.evidence, ind.texts_source or ind.source])
     for i, line in enumerate(lines, start=1):
         info.cell(row=i, column=1, value=line)
     info["A1"].font = Font(name="宋体", bold=True, size=13)
-    write_table(info, ["序号", "指标名称", "计量单位", "填报方式", "佐证材料", "依据"], info_rows,
-                start_row=len(lines) + 1, widths=[6, 36, 12, 30, 36, 36])
+    write_table(info, INFO_HEADERS, info_rows, start_row=len(lines) + 1, widths=[6, 30, 12, 24, 60, 40, 48, 30, 36])
 
     units_ws = wb.create_sheet("体检单元")
     kinds = {ind.report_level for ind in task.indicators.all() if ind.report_level}

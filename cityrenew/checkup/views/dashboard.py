@@ -207,7 +207,7 @@ class ReportView(LoginRequiredMixin, View):
     """Generate the Word report on demand (the back end's report builder) and send it."""
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        from .report import build_report
+        from ..report import build_report
 
         run = _run(pk)
         out_dir = Path(settings.DATA_DIR) / "reports"

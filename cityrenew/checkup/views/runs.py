@@ -69,7 +69,8 @@ class RunCreateView(LoginRequiredMixin, View):
         if (denied := self._guard(request, city)) is not None:
             return denied
         try:
-            run = services.create_run(city, form.cleaned_data["year"], form.cleaned_data["indicator_set"], request.user)
+            run = services.create_run(city, form.cleaned_data["year"], form.cleaned_data["indicator_set"], request.user,
+                                      deadline=form.cleaned_data.get("deadline"))
         except services.CheckupError as exc:
             form.add_error(None, _error_text(exc))
             return render(request, self.template_name, {"form": form}, status=400)

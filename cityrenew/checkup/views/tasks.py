@@ -20,6 +20,7 @@ from ..choices import (
 from ..forms import (
     EvidenceForm,
     ReturnForm,
+    TaskDeadlineForm,
     TemplateUploadForm,
     ValueEntryForm,
 )
@@ -86,6 +87,8 @@ def task_context(request: HttpRequest, task: DepartmentTask, **extra: Any) -> di
         "upload_form": TemplateUploadForm(),
         "evidence_form": EvidenceForm(indicators=indicators),
         "return_form": ReturnForm(),
+        "can_manage": services.can_manage_city(user, task.run.city),
+        "deadline_form": TaskDeadlineForm(initial={"deadline": task.deadline}),
         "value_form": ValueEntryForm(slots=slots),
         "slots": slots,
     }
@@ -188,6 +191,22 @@ class TaskEvidenceView(LoginRequiredMixin, View):
                       uploaded_by=request.user)
         ev.save()
         messages.success(request, f"已上传佐证材料“{form.cleaned_data['file'].name}”")
+        return redirect("checkup:task_detail", pk=pk)
+
+
+class TaskDeadlineView(LoginRequiredMixin, View):
+    """City admins move one task's 填报截止日期."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        task = _task(pk)
+        if not services.can_manage_city(request.user, task.run.city):
+            return forbidden(request, f"只有{task.run.city.display_name}的市级管理员可以调整填报截止日期。")
+        form = TaskDeadlineForm(request.POST)
+        if not form.is_valid():
+            return render(request, "checkup/task_detail.html", task_context(request, task, deadline_form=form), status=400)
+        services.set_task_deadline(task, request.user, form.cleaned_data["deadline"])
+        d = form.cleaned_data["deadline"]
+        messages.success(request, f"填报截止日期已改为 {d:%Y-%m-%d}" if d else "已取消填报截止日期")
         return redirect("checkup:task_detail", pk=pk)
 
 

@@ -94,6 +94,8 @@ class Command(BaseCommand):
                 "method_text": i.method_text, "computation": i.computation, "department": i.get_department_display(),
                 "standard": i.standard, "threshold": value_as_text(i.threshold) or None, "comparator": i.comparator or None,
                 "source": i.source, "retired": i.retired,
+                "definition_zh": i.definition_zh, "method_zh": i.method_zh, "standard_zh": i.standard_zh,
+                "texts_source": i.texts_source,
             })
         if opts["format"] == "json":
             self.stdout.write(json.dumps(items, ensure_ascii=False, indent=2))
