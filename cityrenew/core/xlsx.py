@@ -118,6 +118,7 @@ class XlsxBook:
             "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
         })
         self._formats: dict[tuple, Any] = {}
+        self._by_id: dict[int, tuple[dict[str, Any], Any]] = {}
         self._data: bytes | None = None
 
     def add_sheet(self, name: str):
@@ -130,17 +131,31 @@ class XlsxBook:
             self._formats[key] = self.book.add_format(props)
         return self._formats[key]
 
-    def _text_format(self, fmt_props: dict[str, Any], value: str):
-        return self.fmt(**fmt_props, quote_prefix=True) if formula_like(value) else self.fmt(**fmt_props)
+    def _fmt_of(self, props: dict[str, Any]):
+        """The format of a props dict, looked up by identity (a write per cell must be cheap)."""
+        hit = self._by_id.get(id(props))
+        if hit is None or hit[0] is not props:
+            hit = self._by_id[id(props)] = (props, self.fmt(**props))
+        return hit[1]
+
+    def _text_format(self, props: dict[str, Any], value: str):
+        return self.fmt(**props, quote_prefix=True) if formula_like(value) else self._fmt_of(props)
 
     def write(self, ws, row: int, col: int, value: Any, props: dict[str, Any]) -> None:
         """Write one cell (0-based row/col) with the format ``props``; text is always a string cell."""
-        if value is None or value == "":
-            ws.write_blank(row, col, None, self.fmt(**props))
+        if isinstance(value, str):
+            if value:
+                ws.write_string(row, col, value, self._text_format(props, value))
+            else:
+                ws.write_blank(row, col, None, self._fmt_of(props))
+        elif value is None:
+            ws.write_blank(row, col, None, self._fmt_of(props))
         elif isinstance(value, bool):
-            ws.write_boolean(row, col, value, self.fmt(**props))
-        elif isinstance(value, (int, float, Decimal)):
-            ws.write_number(row, col, float(value) if isinstance(value, Decimal) else value, self.fmt(**props))
+            ws.write_boolean(row, col, value, self._fmt_of(props))
+        elif isinstance(value, (int, float)):
+            ws.write_number(row, col, value, self._fmt_of(props))
+        elif isinstance(value, Decimal):
+            ws.write_number(row, col, float(value), self._fmt_of(props))
         else:
             text = str(value)
             ws.write_string(row, col, text, self._text_format(props, text))
@@ -152,7 +167,7 @@ class XlsxBook:
             return
         if isinstance(value, Decimal):
             value = float(value)
-        fmt = self._text_format(props, value) if isinstance(value, str) else self.fmt(**props)
+        fmt = self._text_format(props, value) if isinstance(value, str) else self._fmt_of(props)
         ws.merge_range(first_row, first_col, last_row, last_col, value, fmt)  # text stays text: strings_to_formulas off
 
     def table(self, ws, headers: Sequence[str], rows: Iterable[Sequence[Any]], *, widths: Sequence[int] = (),
