@@ -24,17 +24,23 @@ MAX_LISTED_ERRORS = 500
 
 
 def estimate_rows(path: Path) -> int | None:
-    """Rows in an import file, cheaply: lines of a CSV, the declared dimension of an xlsx sheet
-    (None when the sheet does not declare it)."""
+    """Data rows in an import file, cheaply (the header line not counted): lines of a CSV, the declared
+    dimension of an xlsx sheet (None when the sheet does not declare it)."""
     if path.suffix.lower() != ".xlsx":
         with open(path, "rb") as fh:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+            data = iter(lambda: fh.read(1 << 20), b"")
+            lines, last = 0, b""
+            for chunk in data:
+                lines += chunk.count(b"\n")
+                last = chunk
+            return max(0, lines + (1 if last and not last.endswith(b"\n") else 0) - 1)
     try:
         from openpyxl import load_workbook
 
         wb = load_workbook(path, read_only=True)
         try:
-            return wb.worksheets[0].max_row
+            rows = wb.worksheets[0].max_row
+            return None if rows is None else max(0, rows - 1)
         finally:
             wb.close()
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError):
