@@ -11,7 +11,7 @@ fresh SQLite file in a temporary directory:
 * list API ``/api/projects/`` p50/p95 over 50 requests with several filter/sort/page combinations
   (Django test client, in-process, token-free session login);
 * summary (:func:`cityrenew.projects.summary.compute_summary`) — median of 5 runs;
-* library-layout xlsx export.
+* library-layout xlsx export (XlsxWriter) — printed against its budget of 10 s at 100,000 projects.
 
 Prints a table and a JSON line. Times are wall-clock on whatever machine runs it; no assertions.
 """
@@ -56,6 +56,9 @@ def generate(path: Path, n: int, seed: int = 20250) -> Decimal:
                 district = rnd.choice(DISTRICTS)
             w.writerow([i + 1, code, f"{district.split('/')[0]}{rnd.choice(WORDS)}项目{i + 1}", inv, district])
     return total
+
+
+EXPORT_BUDGET_S = 10.0  # official-layout xlsx export budget (printed, not asserted)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -164,10 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     results["summary_total_ok"] = s["total"] == money(expected_total) and s["count"] == n
 
     if not args.no_export:
-        t0 = time.perf_counter()
+        # issue 7: the official-layout export of 100,000 projects within 10 s (was 74 s with openpyxl)
+        t0, c0 = time.perf_counter(), time.process_time()
         wb = library_workbook()
         wb.save(work / "library.xlsx")
         results["export_library_xlsx_s"] = round(time.perf_counter() - t0, 2)
+        results["export_library_xlsx_cpu_s"] = round(time.process_time() - c0, 2)
+        results["export_library_xlsx_budget_s"] = EXPORT_BUDGET_S
 
     rows = [
         ("projects", f"{n:,}"),
@@ -177,7 +183,10 @@ def main(argv: list[str] | None = None) -> int:
         ("summary (ms, median of 5)", f"{results['summary_ms']}  total {s['total']} 亿元, exact: {results['summary_total_ok']}"),
     ]
     if "export_library_xlsx_s" in results:
-        rows.append(("library xlsx export (s)", str(results["export_library_xlsx_s"])))
+        wall = results["export_library_xlsx_s"]
+        verdict = ("within" if wall <= EXPORT_BUDGET_S else "OVER") if n >= 100_000 else "not judged below 100,000"
+        rows.append(("library xlsx export (s)", f"{wall}  (CPU {results['export_library_xlsx_cpu_s']} s; "
+                                                f"budget {EXPORT_BUDGET_S} s at 100,000 projects: {verdict})"))
     width = max(len(k) for k, _ in rows)
     print("项目库基准 / project library benchmark")
     for k, v in rows:

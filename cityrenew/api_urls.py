@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("cityrenew.core.api.urls")),
     path("", include("cityrenew.projects.api.urls")),
     path("", include("cityrenew.checkup.api.urls")),
+    path("", include("cityrenew.jobs.api.urls")),
 ]

@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "cityrenew.core",
     "cityrenew.projects",
     "cityrenew.checkup",
+    "django_tasks",
+    "django_tasks_db",
+    "cityrenew.jobs",
 ]
 
 MIDDLEWARE = [
@@ -150,6 +153,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CITYRENEW_LOG_LEVEL", "WARNING")},
 }
+
+# Background jobs (后台任务): django-tasks with its database backend; `cityrenew worker` runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+CITYRENEW_JOBS_STALE_AFTER = int(os.environ.get("CITYRENEW_JOBS_STALE_AFTER", 1800))  # s without heartbeat
+CITYRENEW_IMPORT_JOB_ROWS = int(os.environ.get("CITYRENEW_IMPORT_JOB_ROWS", 2000))  # larger page imports run as jobs
+CITYRENEW_EXPORT_JOB_ROWS = int(os.environ.get("CITYRENEW_EXPORT_JOB_ROWS", 5000))  # larger page exports run as jobs
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("cityrenew.core.urls")),
     path("projects/", include("cityrenew.projects.urls")),
     path("checkup/", include("cityrenew.checkup.urls")),
+    path("jobs/", include("cityrenew.jobs.urls")),
     path("api/", include("cityrenew.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -508,6 +508,7 @@ def import_projects(
     dry_run: bool = False,
     update: bool = False,
     city: Region | None = None,
+    progress: Any = None,
 ) -> ImportReport:
     """Import projects from a CSV or xlsx file; see the module docstring for the rules.
 
@@ -515,6 +516,8 @@ def import_projects(
     ``batch_type`` (value or Chinese label: 初始入库 / 新增入库 / 调整 / 调出; default 新增入库);
     new projects are attached to it. With 调出 every row names an existing project to remove.
     ``user`` is the actor written to the audit log (and whose region scope is checked).
+    ``progress(done, total, message)`` is called while rows are validated and before the write
+    (a background job's ``Job.progress`` or the command line's progress bar).
     """
     report = ImportReport(dry_run=dry_run, batch=batch_no or "")
     btype = BatchType.ADD
@@ -532,7 +535,10 @@ def import_projects(
     res = _Resolver(city)
     parsed: list[_Parsed] = []
     first_row_of: dict[str, int] = {}
-    for row_no, raw in raw_rows:
+    n_rows = len(raw_rows)
+    for i, (row_no, raw) in enumerate(raw_rows):
+        if progress is not None and i % 500 == 0:
+            progress(i, n_rows, f"校验第 {i + 1}/{n_rows} 行")
         n = len(report.errors)
         p = _parse_row(row_no, raw, res, report)
         code = cell_text(raw.get("code"))
@@ -619,6 +625,8 @@ def import_projects(
     if not report.ok or dry_run or not (to_create or to_update or to_remove):
         return report
 
+    if progress is not None:
+        progress(n_rows, n_rows, "校验通过，正在写入数据库（一次提交）")
     ctx = audit.actor(user, "import", note=f"导入 {report.source}"[:300]) if user is not None else nullcontext()
     with ctx, transaction.atomic():
         _write(report, to_create, to_update, to_remove, links, batch_no, btype, batch_date, batch_title, city, res)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
@@ -31,8 +32,11 @@ from cityrenew.core.models import Region
 from cityrenew.core.permissions import can_edit_any
 from cityrenew.core.uploads import stash_upload, stashed_upload
 from cityrenew.core.xlsx import xlsx_response
+from cityrenew.jobs.runner import launch
+from cityrenew.jobs.views import confirm_launch, launched
 
 from . import exports, summary
+from . import jobs as project_jobs
 from .choices import CATEGORY_SOURCE, FUNDING_SOURCE_SOURCE, STATUS_SOURCE, ChangeAction
 from .filtersets import ProjectFilterSet
 from .forms import FundingFormSet, ImportForm, ProjectForm
@@ -322,23 +326,47 @@ class SummaryView(LoginRequiredMixin, TemplateView):
 
 
 class SummaryExportView(LoginRequiredMixin, View):
-    """``?kind=summary`` (区域汇总) or ``?kind=library`` (项目清单, official layout), optionally ``as_of``."""
+    """``?kind=summary`` (区域汇总) or ``?kind=library`` (项目清单, official layout), optionally ``as_of``.
+
+    A library larger than ``CITYRENEW_EXPORT_JOB_ROWS`` projects is written by a background job:
+    GET asks, POST launches it and shows the job page.
+    """
 
     def get(self, request: HttpRequest) -> HttpResponse:
         as_of = _as_of(request)
         kind = request.GET.get("kind", "library")
-        suffix = f"（截至{as_of.doc_number}）" if as_of else ""
+        filename = project_jobs.library_filename(as_of, kind)
         if kind == "summary":
-            return xlsx_response(exports.summary_workbook(as_of=as_of), f"城市更新项目库汇总表{suffix}.xlsx")
-        return xlsx_response(exports.library_workbook(as_of=as_of), f"城市更新项目库{suffix}.xlsx")
+            return xlsx_response(exports.summary_workbook(as_of=as_of), filename)
+        n = project_jobs.count_projects()
+        if n <= settings.CITYRENEW_EXPORT_JOB_ROWS:
+            return xlsx_response(exports.library_workbook(as_of=as_of), filename)
+        return confirm_launch(request, title=gettext("导出项目库（正式格式）"),
+                              text=gettext("项目库共 %(n)s 个项目，将由后台任务生成 Excel，完成后在任务页下载。") % {"n": n},
+                              back_url=reverse("projects:summary"))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        as_of = _as_of(request)
+        title = "导出项目库（正式格式）" + (f"（截至{as_of.doc_number}）" if as_of else "")
+        job = launch("projects.export_library", owner=request.user, title=title, as_of=as_of.pk if as_of else None)
+        return launched(request, job)
 
 
 class ProjectExportView(LoginRequiredMixin, View):
-    """The filtered list as xlsx (same filters as the list page)."""
+    """The filtered list as xlsx (same filters as the list page); large lists by a background job."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
         fs = ProjectFilterSet(request.GET, queryset=base_queryset(), request=request)
-        return xlsx_response(exports.projects_workbook(fs.qs), "城市更新项目清单.xlsx")
+        n = fs.qs.count()
+        if n <= settings.CITYRENEW_EXPORT_JOB_ROWS:
+            return xlsx_response(exports.projects_workbook(fs.qs), "城市更新项目清单.xlsx")
+        return confirm_launch(request, title=gettext("导出项目清单"),
+                              text=gettext("所选项目共 %(n)s 个，将由后台任务生成 Excel，完成后在任务页下载。") % {"n": n},
+                              back_url=reverse("projects:project_list") + "?" + request.GET.urlencode())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        job = launch("projects.export_list", owner=request.user, query=request.GET.urlencode())
+        return launched(request, job)
 
 
 # --- map --------------------------------------------------------------------------------------
@@ -455,7 +483,7 @@ class BatchDetailView(LoginRequiredMixin, TemplateView):
 # --- import -----------------------------------------------------------------------------------
 
 
-UPLOAD_KIND = "project-imports"
+UPLOAD_KIND = project_jobs.UPLOAD_KIND
 
 
 class ProjectImportView(LoginRequiredMixin, View):
@@ -482,11 +510,26 @@ class ProjectImportView(LoginRequiredMixin, View):
             return render(request, self.template_name, {"form": form}, status=400)
         upload = form.cleaned_data["file"]
         token, path = stash_upload(upload, UPLOAD_KIND)
+        if self.as_job(path):
+            return self.launch(request, token, upload.name, form.cleaned_data, dry_run=True)
         report = self.run(request, path, form.cleaned_data, dry_run=True)
         return render(request, self.template_name, {
             "form": form, "report": report, "token": token, "filename": upload.name,
             "options": form.cleaned_data,
         }, status=200 if report.ok else 400)
+
+    @staticmethod
+    def as_job(path: Path) -> bool:
+        """Files above ``CITYRENEW_IMPORT_JOB_ROWS`` rows are checked and imported by a background job."""
+        rows = project_jobs.estimate_rows(path)
+        return rows is None or rows > settings.CITYRENEW_IMPORT_JOB_ROWS
+
+    def launch(self, request: HttpRequest, token: str, filename: str, options: dict[str, Any], *, dry_run: bool) -> HttpResponse:
+        title = ("试导入项目" if dry_run else "导入项目") + f"：{filename}"
+        job = launch("projects.import", owner=request.user, title=title, source="import", token=token,
+                     filename=filename, batch_no=options.get("batch_no") or "", batch_type=options.get("batch_type") or "",
+                     update=bool(options.get("update")), dry_run=dry_run)
+        return launched(request, job)
 
     def run(self, request: HttpRequest, path: Path, options: dict[str, Any], *, dry_run: bool):
         return import_projects(
@@ -505,6 +548,8 @@ class ProjectImportView(LoginRequiredMixin, View):
             "batch_type": request.POST.get("batch_type", ""),
             "update": request.POST.get("update") in ("on", "true", "1"),
         }
+        if self.as_job(path):
+            return self.launch(request, token, request.POST.get("filename", "")[:200] or token, options, dry_run=False)
         report = self.run(request, path, options, dry_run=False)
         if not report.ok:
             return render(request, self.template_name, {

@@ -34,6 +34,8 @@ from cityrenew.checkup.models import AssessmentUnit, IndicatorValue
 from cityrenew.checkup.services.units import import_units_excel
 from cityrenew.core.models import AuditLog, Region
 from cityrenew.engine.crs import gcj02_to_wgs84, wgs84_to_gcj02
+from cityrenew.jobs.models import Job
+from cityrenew.jobs.runner import run_pending
 
 from .conftest import UNIT_HEADERS, UNITS, xlsx_bytes
 
@@ -288,9 +290,13 @@ def test_engine_summary_upload_attaches_values_and_lists_skipped(client, sets, r
     client.force_login(city_admin)
     assert 'data-testid="engine-form"' in client.get(reverse("checkup:run_detail", args=[run.pk])).content.decode()
     resp = client.post(url, {"file": SimpleUploadedFile("summary.json", json.dumps(_summary(), ensure_ascii=False).encode())})
-    html = resp.content.decode()
-    assert resp.status_code == 200
-    assert [a["code"] for a in resp.context["result"]["attached"]] == ["I22_MIDDLE_1000", "I35_ROAD_DENSITY"]
+    assert resp.status_code == 302 and resp["Location"].startswith("/jobs/")  # attached by a background job
+    assert not IndicatorValue.objects.filter(run=run).exists()
+    assert run_pending() == 1
+    job = Job.objects.get(kind="checkup.engine")
+    assert job.status == "succeeded", job.error
+    assert job.result_summary["attached"] == ["I22_MIDDLE_1000", "I35_ROAD_DENSITY"]
+    html = client.get(resp["Location"]).content.decode()
     assert "I13_PRIMARY_500" in html and "辅助空间校核（指标13为学位缺口数）" in html
     middle = IndicatorValue.objects.get(run=run, indicator__number=22, unit__isnull=True)
     assert middle.value == Decimal("87.5") and middle.source == ValueSource.SPATIAL

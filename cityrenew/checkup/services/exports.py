@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from cityrenew.catalogue.policies import cite
-from cityrenew.core.xlsx import write_table
+from cityrenew.core.xlsx import put, write_table
 
 from ..choices import UnitKind
 from ..models import CheckupRun, FieldProblem
@@ -85,10 +85,10 @@ def remediation_list_rows(run: CheckupRun, problems: QuerySet[FieldProblem] | No
 
 
 def _title(ws, text: str, note: str, ncols: int) -> None:
-    ws.cell(row=1, column=1, value=text).font = Font(name="宋体", bold=True, size=14)
+    put(ws, 1, 1, text).font = Font(name="宋体", bold=True, size=14)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
     ws.cell(row=1, column=1).alignment = Alignment(horizontal="center")
-    ws.cell(row=2, column=1, value=note).font = Font(name="宋体", size=9)
+    put(ws, 2, 1, note).font = Font(name="宋体", size=9)
 
 
 def problem_list_workbook(run: CheckupRun, problems: QuerySet[FieldProblem] | None = None) -> Workbook:

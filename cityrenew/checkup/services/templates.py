@@ -19,7 +19,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill, Protection
 
 from cityrenew.core.tabular import RowError, cell_text, read_upload
-from cityrenew.core.xlsx import write_table
+from cityrenew.core.xlsx import neutralise, write_table
 
 from ..choices import ValueSource
 from ..models import AssessmentUnit, DepartmentTask, Indicator, IndicatorValue
@@ -123,6 +123,8 @@ def department_template(task: DepartmentTask) -> Workbook:
         for u in AssessmentUnit.objects.filter(city=run.city, kind__in=kinds).select_related("region", "parent").order_by("kind", "code")
     ]
     write_table(units_ws, ["单元编码", "名称", "类型", "所在区划", "上级单元"], unit_rows, widths=[18, 24, 12, 14, 20])
+    for sheet in wb.worksheets:  # unit names and earlier notes are user text: never a formula
+        neutralise(sheet)
     return wb
 
 

@@ -14,6 +14,8 @@ from django.views.generic import TemplateView
 
 from cityrenew.core.choices import RegionLevel
 from cityrenew.core.models import Region
+from cityrenew.jobs.runner import launch
+from cityrenew.jobs.views import launched
 
 from .. import services
 from ..forms import (
@@ -21,7 +23,6 @@ from ..forms import (
 )
 from ..models import (
     CheckupRun,
-    Evaluation,
     IndicatorSet,
 )
 from ..services.permissions import is_department_user
@@ -106,15 +107,11 @@ class RunDetailView(LoginRequiredMixin, TemplateView):
 
 
 class RunEvaluateView(LoginRequiredMixin, View):
+    """City admin: evaluate the run in a background job (the job page shows the result)."""
+
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         run = _run(pk)
         if not services.can_manage_city(request.user, run.city):
             return forbidden(request, "只有市级管理员可以运行体检评价。")
-        try:
-            result = services.evaluate_run(run)
-        except services.CheckupError as exc:
-            messages.error(request, f"评价失败：{_error_text(exc)}")
-            return redirect("checkup:run_detail", pk=pk)
-        n = len(result) if hasattr(result, "__len__") else Evaluation.objects.filter(run=run).count()
-        messages.success(request, f"已完成评价：{n} 项指标")
-        return redirect("checkup:evaluation", pk=pk)
+        job = launch("checkup.evaluate", owner=request.user, title=f"运行体检评价：{run.city.display_name}{run.year}年", run=run.pk)
+        return launched(request, job)

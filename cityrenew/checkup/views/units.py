@@ -34,6 +34,8 @@ from cityrenew.core.choices import RegionLevel, Role
 from cityrenew.core.models import Region, RoleAssignment
 from cityrenew.core.uploads import stash_upload, stashed_upload
 from cityrenew.core.xlsx import write_table, xlsx_response
+from cityrenew.jobs.runner import launch
+from cityrenew.jobs.views import launched
 
 from .. import services
 from ..choices import DIMENSION_SOURCE, UnitKind
@@ -316,7 +318,8 @@ def read_engine_summary(upload: Any) -> tuple[dict[str, Any] | None, str]:
 
 
 class RunEngineView(LoginRequiredMixin, View):
-    """Attach the engine's ``summary.json`` to a run (city admin); shows attached and skipped codes."""
+    """Attach the engine's ``summary.json`` to a run (city admin): the file is checked here, the values
+    are attached by a background job whose page lists attached and skipped codes."""
 
     template_name = "checkup/run_engine.html"
 
@@ -332,8 +335,7 @@ class RunEngineView(LoginRequiredMixin, View):
             error = "；".join(e for errs in form.errors.values() for e in errs)
         if error:
             return render(request, self.template_name, {"run": run, "error": error, "form": form}, status=400)
-        result = services.attach_engine_results(run, summary, request.user)
-        return render(request, self.template_name, {
-            "run": run, "result": result, "summary": summary, "form": EngineSummaryForm(),
-            "filename": form.cleaned_data["file"].name,
-        })
+        filename = form.cleaned_data["file"].name
+        job = launch("checkup.engine", owner=request.user, title=f"导入空间计算结果：{run.city.display_name}{run.year}年",
+                     run=run.pk, summary=summary, filename=filename)
+        return launched(request, job)

@@ -142,8 +142,13 @@ class Command(BaseCommand):
     def do_report(self, opts):
         from ...report import build_report
 
+        from cityrenew.jobs.progress import progress_bar
+
         run = _run(opts["city"], opts["year"])
-        out = build_report(run, opts["out"])
+        with progress_bar("生成体检报告", unit="步") as progress:
+            progress(0, 1, "评价、图表与正文")
+            out = build_report(run, opts["out"])
+            progress(1, 1, "完成")
         self.stdout.write(f"已生成报告：{out['path']}（指标{out['indicators']}项，问题{out['problems']}个）")
         for w in out["warnings"]:
             self.stderr.write(w)

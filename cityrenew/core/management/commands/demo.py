@@ -49,4 +49,11 @@ class Command(BaseCommand):
         for username, password, label in logins:
             self.stdout.write(f"  {username} / {password}    {label}")
         if not opts["no_serve"]:
-            call_command("runserver", opts["addrport"], use_reloader=False)
+            from cityrenew.jobs.runner import spawn_worker
+
+            worker = spawn_worker()  # background jobs (imports, exports, reports) beside the web server
+            self.stdout.write(f"后台任务工作进程已启动（pid {worker.pid}）")
+            try:
+                call_command("runserver", opts["addrport"], use_reloader=False)
+            finally:
+                worker.terminate()

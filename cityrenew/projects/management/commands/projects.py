@@ -16,6 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cityrenew.core import audit
 from cityrenew.core.models import Region
+from cityrenew.core.xlsx import save_atomic
+from cityrenew.jobs.progress import progress_bar
 
 from ...choices import BatchType
 from ...exports import library_workbook, projects_workbook, summary_workbook
@@ -76,7 +78,7 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=opts["user"]).first()
             if user is None:
                 raise CommandError(f"用户不存在：{opts['user']}")
-        with audit.actor(user, "cli", note="cityrenew projects import"):
+        with audit.actor(user, "cli", note="cityrenew projects import"), progress_bar("导入") as progress:
             report = import_projects(
                 opts["file"],
                 user=user,
@@ -86,6 +88,7 @@ class Command(BaseCommand):
                 dry_run=opts["dry_run"],
                 update=opts["update"],
                 city=self._city(opts.get("city")),
+                progress=progress,
             )
         if not report.ok:
             self.stdout.write(report.row_report())
@@ -107,11 +110,13 @@ class Command(BaseCommand):
     def do_export(self, opts):
         city, as_of = self._city(opts.get("city")), self._batch(opts.get("as_of"))
         layout = opts["layout"]
-        if layout == "library":
-            wb = library_workbook(city=city, as_of=as_of)
-        elif layout == "summary":
-            wb = summary_workbook(city=city, as_of=as_of)
-        else:
-            wb = projects_workbook(library_queryset(RenewalProject.objects.all(), city=city, as_of=as_of).order_by("seq", "code"))
-        wb.save(opts["out"])
+        with progress_bar("导出") as progress:
+            if layout == "library":
+                wb = library_workbook(city=city, as_of=as_of, progress=progress)
+            elif layout == "summary":
+                wb = summary_workbook(city=city, as_of=as_of)
+            else:
+                qs = library_queryset(RenewalProject.objects.all(), city=city, as_of=as_of).order_by("seq", "code")
+                wb = projects_workbook(qs, progress=progress)
+            save_atomic(wb, opts["out"])
         self.stdout.write(self.style.SUCCESS(f"已导出：{opts['out']}"))

@@ -1,0 +1,124 @@
+"""Background jobs of the project library: large imports and the xlsx exports (see :mod:`cityrenew.jobs`)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from django.http import QueryDict
+from django.urls import reverse
+
+from cityrenew.core.uploads import stashed_upload
+from cityrenew.jobs.models import Job, JobError
+from cityrenew.jobs.registry import register
+
+from . import exports
+from .filtersets import ProjectFilterSet
+from .importer import import_projects
+from .models import AdjustmentBatch, RenewalProject
+
+UPLOAD_KIND = "project-imports"
+IMPORT_SUFFIXES = (".csv", ".xlsx")
+MAX_LISTED_ERRORS = 500
+
+
+def estimate_rows(path: Path) -> int | None:
+    """Data rows in an import file, cheaply (the header line not counted): lines of a CSV, the declared
+    dimension of an xlsx sheet (None when the sheet does not declare it)."""
+    if path.suffix.lower() != ".xlsx":
+        with open(path, "rb") as fh:
+            data = iter(lambda: fh.read(1 << 20), b"")
+            lines, last = 0, b""
+            for chunk in data:
+                lines += chunk.count(b"\n")
+                last = chunk
+            return max(0, lines + (1 if last and not last.endswith(b"\n") else 0) - 1)
+    try:
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True)
+        try:
+            rows = wb.worksheets[0].max_row
+            return None if rows is None else max(0, rows - 1)
+        finally:
+            wb.close()
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError):
+        return 0  # unreadable: the import itself reports why, quickly
+
+
+@register("projects.import", title="导入项目", atomic=False)
+def import_job(job: Job, *, token: str, filename: str = "", batch_no: str = "", batch_type: str = "",
+               update: bool = False, dry_run: bool = False) -> dict[str, Any]:
+    """A project import (dry run or commit) from the file kept between the two steps.
+
+    :func:`import_projects` validates every row (reporting progress), then writes everything in one
+    transaction; a worker killed during the write leaves the library unchanged.
+    """
+    path = stashed_upload(UPLOAD_KIND, token, IMPORT_SUFFIXES)
+    if path is None:
+        raise JobError("导入文件已失效，请重新上传")
+    job.progress(0, 0, f"读取文件 {filename}")
+    report = import_projects(path, user=job.owner, batch_no=batch_no or None, batch_type=batch_type or None,
+                             dry_run=dry_run, update=update, progress=job.progress)
+    summary: dict[str, Any] = {"text": report.summary_text().split("\n")[0]}
+    if not report.ok:
+        errors = [str(e) for e in report.errors]
+        summary["errors"] = errors[:MAX_LISTED_ERRORS]
+        if len(errors) > MAX_LISTED_ERRORS:
+            summary["errors"].append(f"……另有 {len(errors) - MAX_LISTED_ERRORS} 处错误未列出")
+        raise JobError(summary["text"], summary)
+    if dry_run:
+        fields = {"confirm": "1", "token": token, "filename": filename, "batch_no": batch_no, "batch_type": batch_type}
+        if update:
+            fields["update"] = "on"
+        summary["actions"] = [{"label": f"确认导入 {filename}", "url": reverse("projects:import"), "fields": fields}]
+    else:
+        path.unlink(missing_ok=True)
+        summary["links"] = [{"label": "查看项目库", "url": reverse("projects:project_list")},
+                            {"label": "调整批次", "url": reverse("projects:batch_list")}]
+    return summary
+
+
+def _as_of(pk: int | None) -> AdjustmentBatch | None:
+    if pk is None:
+        return None
+    batch = AdjustmentBatch.objects.filter(pk=pk).first()
+    if batch is None:
+        raise JobError("所选调整批次已不存在")
+    return batch
+
+
+def library_filename(as_of: AdjustmentBatch | None, kind: str = "library") -> str:
+    suffix = f"（截至{as_of.doc_number}）" if as_of else ""
+    return f"城市更新项目库汇总表{suffix}.xlsx" if kind == "summary" else f"城市更新项目库{suffix}.xlsx"
+
+
+@register("projects.export_library", title="导出项目库（正式格式）", idempotent=True, atomic=False)
+def export_library_job(job: Job, *, as_of: int | None = None) -> dict[str, Any]:
+    batch = _as_of(as_of)
+    job.progress(0, 0, "汇总项目")
+    wb = exports.library_workbook(as_of=batch, progress=job.progress)
+    job.save_workbook(wb, library_filename(batch))
+    return {"text": "已生成项目库 Excel（正式格式）"}
+
+
+@register("projects.export_list", title="导出项目清单", idempotent=True, atomic=False)
+def export_list_job(job: Job, *, query: str = "") -> dict[str, Any]:
+    """The list page's filtered projects (``query`` is the page's query string)."""
+    from .views import base_queryset
+
+    fs = ProjectFilterSet(QueryDict(query), queryset=base_queryset())
+    qs = fs.qs
+    wb = exports.projects_workbook(qs, progress=job.progress)
+    job.save_workbook(wb, "城市更新项目清单.xlsx")
+    return {"text": f"已导出 {job.progress_total or qs.count()} 个项目"}
+
+
+def count_projects(query: QueryDict | None = None) -> int:
+    if query is None:
+        return RenewalProject.objects.count()
+    from .views import base_queryset
+
+    return ProjectFilterSet(query, queryset=base_queryset()).qs.count()
+
