@@ -46,6 +46,7 @@ NAV = [
     NavEntry("projects:map", _("一张图"), frozenset({ADMIN, DISTRICT, READER})),
     NavEntry("checkup:dashboard", _("城市体检"), ALL),
     NavEntry("core:region_list", _("行政区划"), frozenset({ADMIN, READER})),
+    NavEntry("jobs:list", _("后台任务"), frozenset({ADMIN, DISTRICT})),
     NavEntry("core:audit_list", _("审计日志"), frozenset({ADMIN, DISTRICT, READER})),
     NavEntry("core:policy_list", _("政策依据"), ALL),
 ]
