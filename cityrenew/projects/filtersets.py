@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from cityrenew.core.filtersets import FilterSet
 from cityrenew.core.models import Region, RegionGroup
 
 from .choices import ProjectCategory, ProjectStatus
@@ -19,7 +20,7 @@ def in_region(qs: QuerySet[RenewalProject], region: Region) -> QuerySet[RenewalP
     return qs.filter(Exists(sub))
 
 
-class ProjectFilterSet(django_filters.FilterSet):
+class ProjectFilterSet(FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="关键词（编号或名称）")
     district = django_filters.ModelChoiceFilter(
         queryset=Region.objects.filter(level__in=["city", "district", "street", "community"]),

@@ -31,6 +31,7 @@ from django.views.generic import TemplateView
 from openpyxl import Workbook
 
 from cityrenew.core.choices import RegionLevel, Role
+from cityrenew.core.filtersets import FilterSet
 from cityrenew.core.models import Region, RoleAssignment
 from cityrenew.core.uploads import stash_upload, stashed_upload
 from cityrenew.core.xlsx import write_table, xlsx_response
@@ -67,7 +68,7 @@ def can_import_units(user: Any, city: Region) -> bool:
 # --- list and detail ---------------------------------------------------------------------------
 
 
-class UnitFilterSet(django_filters.FilterSet):  # 体检单元筛选
+class UnitFilterSet(FilterSet):  # 体检单元筛选
     kind = django_filters.ChoiceFilter(label="类型", choices=UnitKind.choices, empty_label="全部类型")
     region = django_filters.ModelChoiceFilter(label="所在区划", queryset=Region.objects.none(), method="filter_region",
                                               empty_label="全部区划")
