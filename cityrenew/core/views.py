@@ -22,6 +22,7 @@ from openpyxl import Workbook
 from cityrenew.catalogue.policies import DOCUMENTS, cite
 
 from . import permissions
+from .audit import display_entries
 from .filtersets import AuditLogFilterSet, RegionFilterSet
 from .models import AuditLog, Region
 from .xlsx import write_table, xlsx_response
@@ -52,7 +53,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
-        ctx["recent_changes"] = AuditLog.objects.select_related("user", "content_type")[:12]
+        ctx["recent_changes"] = display_entries(AuditLog.objects.select_related("user", "content_type")[:12])
         ctx["can_edit"] = permissions.can_edit_any(self.request.user)
         # Each app contributes a card: see <app>/dashboard.py (optional).
         cards = []
@@ -90,7 +91,7 @@ class AuditLogListView(LoginRequiredMixin, TemplateView):
         page = Paginator(fs.qs, 50).get_page(self.request.GET.get("page"))
         query = self.request.GET.copy()
         query.pop("page", None)
-        ctx.update(filter=fs, page=page, query=query.urlencode())
+        ctx.update(filter=fs, page=page, entries=display_entries(page.object_list), query=query.urlencode())
         return ctx
 
 
@@ -100,22 +101,25 @@ class AuditLogExportView(LoginRequiredMixin, View):
         wb = Workbook()
         ws = wb.active
         ws.title = "审计日志"
-        rows = (
-            (
-                e.timestamp.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
-                e.user_name or "系统",
-                e.get_source_display(),
-                e.get_action_display(),
-                e.content_type.name,
-                e.object_id,
-                e.object_repr,
-                "; ".join(f"{k}: {v[0]} → {v[1]}" for k, v in (e.changes or {}).items() if isinstance(v, list) and len(v) == 2),
-            )
-            for e in fs.qs[:100000]
-        )
-        write_table(ws, ["时间", "操作人", "来源", "动作", "对象类型", "对象编号", "对象", "变更内容"], rows,
-                    widths=[20, 14, 8, 8, 14, 14, 40, 80])
+        def rows():
+            qs = fs.qs[:100000]
+            chunk = []
+            for e in qs.iterator(chunk_size=2000):
+                chunk.append(e)
+                if len(chunk) == 2000:
+                    yield from _export_rows(chunk)
+                    chunk = []
+            yield from _export_rows(chunk)
+
+        write_table(ws, ["时间（北京时间）", "操作人", "账号", "来源", "动作", "对象类型", "对象编号", "对象", "变更内容", "备注"],
+                    rows(), widths=[18, 14, 14, 8, 8, 14, 14, 40, 80, 30])
         return xlsx_response(wb, "审计日志.xlsx")
+
+
+def _export_rows(entries: list[AuditLog]):
+    for d in display_entries(entries):
+        yield (d.time, d.user, d.username, d.source, d.action, d.object_type, d.entry.object_id, d.object,
+               d.changes_text, d.note)
 
 
 class PolicyListView(LoginRequiredMixin, TemplateView):

@@ -9,6 +9,7 @@ from django import template
 from django.utils.html import format_html
 
 from cityrenew.catalogue.policies import Citation
+from cityrenew.core.audit import display_entries
 from cityrenew.core.models import AuditLog
 
 register = template.Library()
@@ -28,7 +29,7 @@ def cite(citation: Citation | None) -> str:
 
 @register.inclusion_tag("core/_history.html")
 def object_history(obj: Any, limit: int = 50) -> dict[str, Any]:
-    return {"entries": list(AuditLog.for_object(obj)[:limit])}
+    return {"entries": display_entries(AuditLog.for_object(obj).select_related("content_type")[:limit])}
 
 
 @register.filter
