@@ -19,7 +19,9 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 from openpyxl import Workbook
 
-from cityrenew.catalogue.policies import DOCUMENTS, cite
+from django.apps import apps
+
+from cityrenew.catalogue.policies import DOCUMENTS, cite, rules_by_document
 
 from . import permissions
 from .audit import display_entries
@@ -64,6 +66,9 @@ class HomeView(LoginRequiredMixin, TemplateView):
         return ctx
 
 
+REGION_CODE_SOURCE = cite("GB-T-2260", "（县级及以上）；街道、社区为本地编码", rule="行政区划代码")
+
+
 class RegionListView(LoginRequiredMixin, TemplateView):
     template_name = "core/region_list.html"
 
@@ -72,7 +77,7 @@ class RegionListView(LoginRequiredMixin, TemplateView):
         fs = RegionFilterSet(self.request.GET, queryset=Region.objects.select_related("parent", "group"))
         ctx["filter"] = fs
         ctx["regions"] = fs.qs.annotate(n_children=Count("children"))
-        ctx["region_code_source"] = cite("GB-T-2260", "（县级及以上）；街道、社区为本地编码")
+        ctx["region_code_source"] = REGION_CODE_SOURCE
         return ctx
 
 
@@ -123,11 +128,20 @@ def _export_rows(entries: list[AuditLog]):
 
 
 class PolicyListView(LoginRequiredMixin, TemplateView):
+    """政策依据: each document (title, 文号, issuer, year) with its cited articles and the rules citing them."""
+
     template_name = "core/policy_list.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
-        ctx["documents"] = list(DOCUMENTS.values())
+        for app in apps.get_app_configs():  # rules register themselves when their module is imported
+            for module in getattr(app, "policy_modules", ()):
+                importlib.import_module(f"{app.name}.{module}")
+        articles = rules_by_document()
+        ctx["documents"] = [
+            {"doc": d, "articles": articles.get(d.key, []), "n_rules": sum(len(a.rules) for a in articles.get(d.key, []))}
+            for d in DOCUMENTS.values()
+        ]
         return ctx
 
 

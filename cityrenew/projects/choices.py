@@ -24,6 +24,7 @@ CATEGORY_SOURCE = cite(
     "CPC-2025-URBAN-RENEWAL",
     "二、主要任务（一）至（八）",
     "八项主要任务；第（四）项拆分为老旧街区、老旧厂区、城中村和老旧火车站",
+    rule="项目更新类型",
 )
 
 
@@ -36,7 +37,7 @@ class ProjectStatus(models.TextChoices):  # 项目状态（全生命周期）
     REMOVED = "removed", "调出"
 
 
-STATUS_SOURCE = cite("MOF-2025-11", "三、（一）项目储备和生成", "项目储备库与项目生成机制")
+STATUS_SOURCE = cite("MOF-2025-11", "三、（一）项目储备和生成", "项目储备库与项目生成机制", rule="项目状态（谋划、储备、入库）")
 
 
 class BatchType(models.TextChoices):  # 项目库调整类型
@@ -74,5 +75,6 @@ class FundingSource(models.TextChoices):  # 资金来源
 
 
 FUNDING_SOURCE_SOURCE = cite(
-    "CPC-2025-URBAN-RENEWAL", "三、（四）健全多元化投融资方式", "另见财办建〔2025〕11号 三、（二）资金安排和筹措"
+    "CPC-2025-URBAN-RENEWAL", "三、（四）健全多元化投融资方式", "另见财办建〔2025〕11号 三、（二）资金安排和筹措",
+    rule="项目资金来源",
 )

@@ -21,7 +21,7 @@ def cite(citation: Citation | None) -> str:
     if citation is None:
         return ""
     doc = citation.doc
-    detail = " · ".join(x for x in [doc.issuer, doc.date, citation.note, f"{doc.seed} {doc.lines}".strip()] if x)
+    detail = " · ".join(x for x in [doc.issuer, doc.date, citation.note] if x)
     return format_html(
         '<a class="cite" href="/policies/#{}" title="{}">依据：{}</a>', doc.key, detail, str(citation)
     )
