@@ -24,7 +24,7 @@ from cityrenew.core.tabular import RowError, read_upload
 from cityrenew.core.audit import actor
 from cityrenew.core.models import AuditLog, Region
 from cityrenew.core.permissions import editable_region_ids
-from cityrenew.core.regions import region_by_name
+from cityrenew.core.regions import region_by_name, regions_not_loaded
 
 from ..choices import UNIT_KIND_BY_LABEL, UnitKind
 from ..models import AssessmentUnit
@@ -116,6 +116,9 @@ def _json_value(v: Any) -> Any:
 def _process(rows: list[tuple[int, dict[str, Any]]], city: Region, report: UnitImportReport, default_kind: str | None,
              default_region: Region | None, user: Any) -> UnitImportReport:
     """Check every row, then write all of them in one transaction (or nothing)."""
+    if rows and (missing := regions_not_loaded(city)):  # one message, not one "unknown region" per row
+        report.error(0, "所在区划", missing)
+        return report
     planned: list[dict[str, Any]] = []
     codes_in_file: dict[str, int] = {}
     names_in_file: dict[str, dict[str, Any]] = {}

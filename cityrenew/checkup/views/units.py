@@ -33,6 +33,7 @@ from openpyxl import Workbook
 from cityrenew.core.choices import RegionLevel, Role
 from cityrenew.core.filtersets import FilterSet
 from cityrenew.core.models import Region, RoleAssignment
+from cityrenew.core.regions import regions_not_loaded
 from cityrenew.core.uploads import stash_upload, stashed_upload
 from cityrenew.core.xlsx import write_table, xlsx_response
 
@@ -238,6 +239,8 @@ class UnitImportView(LoginRequiredMixin, View):
     denial = "只有本市的市级管理员或区级编辑可以导入体检单元。"
 
     def _deny(self, request: HttpRequest, city: Region | None) -> HttpResponse | None:
+        if city is None and (missing := regions_not_loaded()):
+            return forbidden(request, missing)
         if city is None or not can_import_units(request.user, city):
             return forbidden(request, self.denial)
         return None
