@@ -194,41 +194,49 @@ def _object_text(model: Any, text: str) -> str:
     return text
 
 
-def display_entries(entries: Iterable[Any]) -> list[EntryDisplay]:
-    """Render audit entries for people (page, object history, export), resolving names in bulk.
+def display_changes(items: list[tuple[Any, dict[str, Any]]]) -> list[tuple[ChangeLine, ...]]:
+    """``[(model, {field: [old, new]})]`` → readable change lines, foreign keys resolved in bulk.
 
-    Foreign-key ids in the changes are looked up with one query per related model; an object that
-    no longer exists reads ``编号 N（已删除）``.
+    Foreign-key ids are looked up with one query per related model; an object that no longer
+    exists reads ``编号 N（已删除）``. Used for audit entries and for batch journals alike.
     """
-    entries = list(entries)
+    fields_of: dict[Any, dict[str, Any]] = {}
     wanted: dict[Any, set[Any]] = {}
-    fields_of: dict[int, dict[str, Any]] = {}
-    for e in entries:
-        model = e.content_type.model_class()
-        fields = fields_of.setdefault(e.content_type_id, _field_map(model))
-        for name, pair in (e.changes or {}).items():
+    for model, changes in items:
+        fields = fields_of.setdefault(model, _field_map(model))
+        for name, pair in (changes or {}).items():
             f = fields.get(name)
             if f is None or not f.is_relation or f.many_to_many or not isinstance(pair, list):
                 continue
             wanted.setdefault(f.related_model, set()).update(v for v in pair if _is_pk(v))
     labels: dict[tuple[Any, Any], str] = {}
-    for model, pks in wanted.items():
-        for obj in model._default_manager.filter(pk__in=pks):
+    for related, pks in wanted.items():
+        for obj in related._default_manager.filter(pk__in=pks):
             if hasattr(obj, "get_full_name"):  # a person
-                labels[(model, obj.pk)] = user_display_name(obj)
+                labels[(related, obj.pk)] = user_display_name(obj)
             else:
-                labels[(model, obj.pk)] = getattr(obj, "display_name", None) or str(obj)
+                labels[(related, obj.pk)] = getattr(obj, "display_name", None) or str(obj)
     out = []
-    for e in entries:
-        model = e.content_type.model_class()
-        fields = fields_of[e.content_type_id]
+    for model, changes in items:
+        fields = fields_of[model]
         lines = []
-        for name, pair in (e.changes or {}).items():
+        for name, pair in (changes or {}).items():
             if not (isinstance(pair, list) and len(pair) == 2):
                 continue
             f = fields.get(name)
             label = str(f.verbose_name) if f is not None and hasattr(f, "verbose_name") else name
             lines.append(ChangeLine(name, label, _format(f, pair[0], labels), _format(f, pair[1], labels)))
+        out.append(tuple(lines))
+    return out
+
+
+def display_entries(entries: Iterable[Any]) -> list[EntryDisplay]:
+    """Render audit entries for people (page, object history, export): see :func:`display_changes`."""
+    entries = list(entries)
+    models_of = [e.content_type.model_class() for e in entries]
+    lines = display_changes([(m, e.changes) for m, e in zip(models_of, entries)])
+    out = []
+    for e, model, changes in zip(entries, models_of, lines):
         user = e.user
         out.append(
             EntryDisplay(
@@ -240,7 +248,7 @@ def display_entries(entries: Iterable[Any]) -> list[EntryDisplay]:
                 action=e.get_action_display(),
                 object_type=str(e.content_type.name) if model is not None else e.content_type.model,
                 object=_object_text(model, e.object_repr),
-                changes=tuple(lines),
+                changes=changes,
                 note=e.note,
             )
         )
