@@ -22,6 +22,7 @@ class FilterSet(django_filters.FilterSet):
         for f in self.filters.values():  # per-instance copies of the declared filters
             if not isinstance(f, django_filters.ChoiceFilter):
                 continue
+            f.__dict__.pop("_field", None)  # a form field built earlier (e.g. by the API schema) is rebuilt
             is_ordering = isinstance(f, django_filters.OrderingFilter)
             if f.extra.get("empty_label", filter_settings.EMPTY_CHOICE_LABEL) == filter_settings.EMPTY_CHOICE_LABEL:
                 f.extra["empty_label"] = _("默认") if is_ordering else _("全部")
