@@ -6,6 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 from django_filters.conf import settings as filter_settings
 
+from .audit import user_display_name
 from .choices import AuditAction, AuditSource, RegionLevel
 from .models import AuditLog, Region
 
@@ -49,6 +50,13 @@ class AuditLogFilterSet(FilterSet):
     class Meta:
         model = AuditLog
         fields = ["q", "user", "action", "source", "content_type", "object_id", "since", "until"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # people by name, as the log shows them (the account name in brackets tells namesakes apart)
+        self.filters["user"].field.label_from_instance = (
+            lambda u: f"{user_display_name(u)}（{u.get_username()}）" if u.get_full_name() else u.get_username()
+        )
 
 
 class RegionFilterSet(FilterSet):

@@ -79,6 +79,7 @@ def test_audit_page_history_and_export_agree(client, changes, city_admin):
     client.force_login(city_admin)
     project_type = ContentType.objects.get_for_model(RenewalProject).pk
     page = client.get(f"/audit/?content_type={project_type}").content.decode()
+    assert '<option value="">全部</option>' in page
     detail = client.get(f"/projects/{p.code}/").content.decode()
     history = detail[detail.index('id="history"'):]
     for html in (page[page.index("audit-table"):], history):
@@ -90,6 +91,7 @@ def test_audit_page_history_and_export_agree(client, changes, city_admin):
     files = client.get(f"/audit/?content_type={ContentType.objects.get_for_model(Evidence).pk}").content.decode()
     assert "<b>文件</b>：（空） → 现场照片说明.pdf" in files and ">现场照片说明.pdf<" in files
     assert "checkup/evidence" not in files and str(ev.file.storage.location) not in files
+    assert f'<option value="{city_admin.pk}">市管理员（cityadmin）</option>' in page  # the 操作人 filter
     roles = client.get("/audit/?q=cityadmin").content.decode()
     assert "<b>用户</b>：（空） → 市管理员" in roles  # a person by name, not by account
 
