@@ -218,11 +218,19 @@ def test_batch_detail_is_paginated_and_totals_cover_the_whole_batch(client, libr
 
 def test_batch_list_is_paginated(client, regions, viewer):
     city = regions["郑州市"]
-    AdjustmentBatch.objects.bulk_create(
-        [AdjustmentBatch(city=city, doc_number=f"测试〔2026〕{i}号", batch_type="add", date=date(2026, 1, 1)) for i in range(1, 56)]
-    )
+
+    def add(numbers):
+        AdjustmentBatch.objects.bulk_create(
+            [AdjustmentBatch(city=city, doc_number=f"测试〔2026〕{i}号", batch_type="add", date=date(2026, 1, 1)) for i in numbers]
+        )
+
+    add(range(1, 51))
     client.force_login(viewer)
+    exactly_one_page = client.get("/projects/batches/").content.decode()
+    assert exactly_one_page.count("测试〔2026〕") == 50 and 'data-testid="pager-page"' not in exactly_one_page
+    add(range(51, 56))
     first = client.get("/projects/batches/").content.decode()
+    assert 'data-testid="pager-page"' in first
     assert first.count("测试〔2026〕") == 50 and "第 1 / 2 页" in first
     second = client.get("/projects/batches/?page=2").content.decode()
     assert second.count("测试〔2026〕") == 5
