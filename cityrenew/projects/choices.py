@@ -89,7 +89,7 @@ class ProjectStatus(models.TextChoices):  # 项目状态（全生命周期）
     REMOVED = "removed", "调出"
 
 
-STATUS_SOURCE = cite("MOF-2025-11", "三、（一）项目储备和生成", "项目储备库与项目生成机制", rule="项目状态（谋划、储备、入库）")
+STATUS_SOURCE = cite("MOF-2025-11", "四、（二）2. 城市更新机制建设：项目储备和生成机制", "项目储备库与项目生成机制", rule="项目状态（谋划、储备、入库）")
 
 
 class BatchType(models.TextChoices):  # 项目库调整类型
@@ -127,6 +127,6 @@ class FundingSource(models.TextChoices):  # 资金来源
 
 
 FUNDING_SOURCE_SOURCE = cite(
-    "CPC-2025-URBAN-RENEWAL", "三、（四）健全多元化投融资方式", "另见财办建〔2025〕11号 三、（二）资金安排和筹措",
+    "CPC-2025-URBAN-RENEWAL", "三、（四）健全多元化投融资方式", "另见财办建〔2025〕11号 四、（二）2. 资金安排和筹措机制",
     rule="项目资金来源",
 )

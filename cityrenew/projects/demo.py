@@ -52,7 +52,7 @@ CATEGORY_RULES: list[tuple[tuple[str, ...], str]] = [
     (("医院", "学校", "中学", "小学", "幼儿园", "养老", "体育", "便民", "市场", "中心", "救援"), ProjectCategory.CITY_FUNCTION),
     (("酒店", "楼宇", "大厦", "商场", "宾馆", "写字楼", "改造", "提升"), ProjectCategory.EXISTING_BUILDING),
 ]
-STATUS_RULE_SOURCE = cite("MOF-2025-11", "三、（一）项目储备和生成", "演示数据：按编号年份设定状态（2022–2023 实施，2024 及以后入库）",
+STATUS_RULE_SOURCE = cite("MOF-2025-11", "四、（二）2. 城市更新机制建设：项目储备和生成机制", "演示数据：按编号年份设定状态（2022–2023 实施，2024 及以后入库）",
                           rule="演示数据：项目状态")
 
 

@@ -47,9 +47,9 @@ def batches_up_to(batch: AdjustmentBatch) -> QuerySet[AdjustmentBatch]:
     return AdjustmentBatch.objects.filter(city_id=batch.city_id, pk__lte=batch.pk)
 
 
-# 谋划 → 储备 → 入库: only admitted projects are in the library (财办建〔2025〕11号 三（一）项目储备和生成).
+# 谋划 → 储备 → 入库: only admitted projects are in the library (财办建〔2025〕11号 四、（二）2. 项目储备和生成机制).
 NOT_ADMITTED = (ProjectStatus.PLANNING, ProjectStatus.RESERVE)
-LIBRARY_SOURCE = cite("MOF-2025-11", "三、（一）项目储备和生成", "谋划、储备阶段的项目未入库，不计入项目库汇总", rule="项目库汇总只计入库项目")
+LIBRARY_SOURCE = cite("MOF-2025-11", "四、（二）2. 城市更新机制建设：项目储备和生成机制", "谋划、储备阶段的项目未入库，不计入项目库汇总", rule="项目库汇总只计入库项目")
 
 
 def library_queryset(
