@@ -57,13 +57,18 @@ class UnitImportReport:  # 体检单元导入结果
     rows: int = 0
     crs: str = ""
     encoding: str = ""
+    _seen: set[RowError] = field(default_factory=set, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
     def error(self, row: int, fld: str, message: str) -> None:
-        self.errors.append(RowError(row, fld, message))
+        """Record an error once: the same row, field and message are never listed twice."""
+        err = RowError(row, fld, message)
+        if err not in self._seen:
+            self._seen.add(err)
+            self.errors.append(err)
 
     def summary_text(self) -> str:
         if not self.ok:
