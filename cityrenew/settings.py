@@ -145,6 +145,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "项目库、城市体检、台账等接口；权限与页面一致。",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from npm (swagger-ui-dist in node_modules, served as static vendor/), never a CDN:
+    # /api/docs/ works offline and on an intranet.
+    "SWAGGER_UI_DIST": f"{STATIC_URL}vendor/swagger-ui-dist",
+    "SWAGGER_UI_FAVICON_HREF": f"{STATIC_URL}vendor/swagger-ui-dist/favicon-32x32.png",
 }
 
 LOGGING = {

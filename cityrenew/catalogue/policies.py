@@ -1,16 +1,20 @@
 """Policy documents (政策文件) that rules, thresholds and catalogues in CityRenew cite.
 
-Every rule in the system carries a :class:`Citation`: the document (by key below) and the article,
-clause or table it comes from. The web UI shows the citation next to the rule (template tag
-``{% cite %}`` in :mod:`cityrenew.core.templatetags.cityrenew`), and ``/policies/`` lists the documents.
+Every rule in the system carries a :class:`Citation`: the document (by key below), the article,
+clause or table it comes from, and the rule it is the basis of. The web UI shows the citation next to
+the rule (template tag ``{% cite %}`` in :mod:`cityrenew.core.templatetags.cityrenew`); ``/policies/``
+lists the documents with, per article, the rules that cite it (:func:`rules_by_document`).
 
 ``seed`` and ``lines`` point into the policy texts kept with the project brief (``shared/seeds``),
-so a reviewer can open the exact lines.
+so a reviewer can open the exact lines; they are for developers and are never shown to users.
 """
 
 from __future__ import annotations
 
+import csv
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,10 @@ class PolicyDocument:  # 政策文件
     lines: str = ""  # line range in that file
     url: str = ""
 
+    @property
+    def year(self) -> str:  # 年份 (from the date of issue)
+        return self.date[:4]
+
 
 @dataclass(frozen=True)
 class Citation:  # 政策依据
@@ -31,6 +39,7 @@ class Citation:  # 政策依据
     article: str = ""  # 条款 / 表 / 附件
     note: str = ""
     extra: tuple[str, ...] = field(default_factory=tuple)
+    rule: str = ""  # the rule, threshold or catalogue this article is the basis of (依据此条款的规则)
 
     @property
     def doc(self) -> PolicyDocument:
@@ -190,8 +199,54 @@ _DOCS = [
 DOCUMENTS: dict[str, PolicyDocument] = {d.key: d for d in _DOCS}
 
 
-def cite(document: str, article: str = "", note: str = "") -> Citation:
-    """Build a citation, failing loudly on an unknown document key."""
+# Every citation built with cite() at import time, in order: what /policies/ lists under each article.
+_CITED: list[Citation] = []
+
+
+def cite(document: str, article: str = "", note: str = "", *, rule: str = "") -> Citation:
+    """Build a citation, failing loudly on an unknown document key; a named ``rule`` is registered."""
     if document not in DOCUMENTS:
         raise KeyError(f"未登记的政策文件：{document}")
-    return Citation(document, article, note)
+    c = Citation(document, article, note, rule=rule)
+    if rule and c not in _CITED:
+        _CITED.append(c)
+    return c
+
+
+INDICATOR_CATALOGUE_CSV = Path(__file__).resolve().parent / "data" / "checkup_indicators.csv"
+INDICATOR_DOCUMENTS = {"2025": "MOHURD-CHECKUP-2025", "2024": "MOHURD-CHECKUP-2024"}
+
+
+def indicator_citations(path: Path = INDICATOR_CATALOGUE_CSV) -> list[Citation]:
+    """Each check-up indicator as a rule citing its article (指标N) of the manual it comes from."""
+    out = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            doc = INDICATOR_DOCUMENTS.get(row["version"])
+            if doc:
+                out.append(Citation(doc, f"指标{row['number']}", rule=f"体检指标 {row['number']}. {row['name']}"))
+    return out
+
+
+@dataclass(frozen=True)
+class ArticleRules:  # 条款及依据它的规则
+    article: str
+    rules: tuple[Citation, ...]
+
+
+def rules_by_document(citations: list[Citation] | None = None) -> "OrderedDict[str, list[ArticleRules]]":
+    """Per document key (in registry order): its cited articles, each with the rules citing it.
+
+    By default: every named rule registered through :func:`cite` (modules that define rules must
+    have been imported) plus every check-up indicator of the packaged catalogue.
+    """
+    if citations is None:
+        citations = list(_CITED) + indicator_citations()
+    grouped: dict[str, dict[str, list[Citation]]] = {}
+    for c in citations:
+        grouped.setdefault(c.document, {}).setdefault(c.article, []).append(c)
+    out: OrderedDict[str, list[ArticleRules]] = OrderedDict()
+    for key in DOCUMENTS:
+        if key in grouped:
+            out[key] = [ArticleRules(a, tuple(rs)) for a, rs in grouped[key].items()]
+    return out

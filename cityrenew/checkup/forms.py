@@ -13,6 +13,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from cityrenew.core.choices import RegionLevel
+from cityrenew.core.filtersets import FilterSet
 from cityrenew.core.models import Region
 
 from .choices import ProblemStatus, Severity, UnitKind
@@ -259,7 +260,7 @@ class FieldProblemForm(forms.ModelForm):  # 现场问题记录
         return data
 
 
-class ProblemFilterSet(django_filters.FilterSet):  # 问题清单筛选
+class ProblemFilterSet(FilterSet):  # 问题清单筛选
     indicator = django_filters.ModelChoiceFilter(label="指标", queryset=Indicator.objects.none())
     severity = django_filters.ChoiceFilter(label="严重程度", choices=Severity.choices)
     status = django_filters.ChoiceFilter(label="整治状态", choices=ProblemStatus.choices)

@@ -20,7 +20,7 @@ from .choices import Dimension, Severity, UnitKind, Verdict
 from .models import AssessmentUnit, CheckupRun, Evaluation, FieldProblem, value_as_text
 from .services.exports import problem_list_rows, problems_of
 
-REPORT_SOURCE = cite("MOHURD-CHECKUP-2025", "第六章 体检报告编制", "报告包括指标体检结果、问题清单和整治建议")
+REPORT_SOURCE = cite("MOHURD-CHECKUP-2025", "第六章 体检报告编制", "报告包括指标体检结果、问题清单和整治建议", rule="体检报告（Word）")
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei"]
 SEVERITY_COLOURS = {Severity.GENERAL: "#f2c94c", Severity.SERIOUS: "#f2994a", Severity.SEVERE: "#eb5757"}
 VERDICT_COLOURS = {Verdict.PASS: "#27ae60", Verdict.FAIL: "#eb5757", Verdict.NO_STANDARD: "#9b9b9b", Verdict.MISSING: "#d0d0d0"}

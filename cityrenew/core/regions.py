@@ -7,11 +7,29 @@ from pathlib import Path
 
 from django.db import transaction
 
+from .choices import RegionLevel
 from .models import Region, RegionGroup
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "data" / "regions_zhengzhou.csv"
 # Region groups as the official Zhengzhou project library tables use them (seed 003 L7491, L7875, L8062).
 GROUP_SOURCE = "郑州市城市更新项目库（汇总表分组：市内五区 / 各开发区 / 各区县（市））"
+
+
+# Said once, instead of one "unknown region" error per row, when an import meets an empty region tree.
+REGIONS_NOT_LOADED = (
+    "尚未加载行政区划{where}，无法识别文件中的区域名称。请先运行命令 cityrenew regions load"
+    "（加载郑州市的区县、开发区、街道和社区；其他城市：cityrenew regions load 区划文件.csv），再重新导入。"
+)
+
+
+def regions_not_loaded(city: Region | None = None) -> str:
+    """The message to give when there are no regions below ``city`` (or none at all); "" when there are."""
+    qs = Region.objects.exclude(level__in=[RegionLevel.PROVINCE, RegionLevel.CITY])
+    if city is not None:
+        qs = qs & city.descendants(include_self=False)
+    if qs.exists():
+        return ""
+    return REGIONS_NOT_LOADED.format(where=f"（{city.display_name}以下）" if city is not None else "")
 
 
 def region_by_name(name: str, within: Region | None = None) -> Region | None:

@@ -19,10 +19,13 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 from openpyxl import Workbook
 
-from cityrenew.catalogue.policies import DOCUMENTS, cite
+from django.apps import apps
+
+from cityrenew.catalogue.policies import DOCUMENTS, cite, rules_by_document
 
 from . import inbox, navigation, permissions
 from .choices import INBOX_INFO_GROUPS, InboxGroup
+from .audit import display_entries
 from .filtersets import AuditLogFilterSet, RegionFilterSet
 from .models import AuditLog, Region
 from .xlsx import write_table, xlsx_response
@@ -58,7 +61,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
-        ctx["recent_changes"] = AuditLog.objects.select_related("user", "content_type")[:12]
+        ctx["recent_changes"] = display_entries(AuditLog.objects.select_related("user", "content_type")[:12])
         ctx["can_edit"] = permissions.can_edit_any(self.request.user)
         # Each app contributes a card: see <app>/dashboard.py (optional).
         cards = []
@@ -78,6 +81,7 @@ class InboxView(LoginRequiredMixin, TemplateView):  # 我的待办
         ctx["groups"] = [(value, label, items[value], value in INBOX_INFO_GROUPS) for value, label in InboxGroup.choices]
         ctx["total"] = inbox.count_for(self.request.user)
         return ctx
+REGION_CODE_SOURCE = cite("GB-T-2260", "（县级及以上）；街道、社区为本地编码", rule="行政区划代码")
 
 
 class RegionListView(LoginRequiredMixin, TemplateView):
@@ -88,7 +92,7 @@ class RegionListView(LoginRequiredMixin, TemplateView):
         fs = RegionFilterSet(self.request.GET, queryset=Region.objects.select_related("parent", "group"))
         ctx["filter"] = fs
         ctx["regions"] = fs.qs.annotate(n_children=Count("children"))
-        ctx["region_code_source"] = cite("GB-T-2260", "（县级及以上）；街道、社区为本地编码")
+        ctx["region_code_source"] = REGION_CODE_SOURCE
         return ctx
 
 
@@ -107,7 +111,7 @@ class AuditLogListView(LoginRequiredMixin, TemplateView):
         page = Paginator(fs.qs, 50).get_page(self.request.GET.get("page"))
         query = self.request.GET.copy()
         query.pop("page", None)
-        ctx.update(filter=fs, page=page, query=query.urlencode())
+        ctx.update(filter=fs, page=page, entries=display_entries(page.object_list), query=query.urlencode())
         return ctx
 
 
@@ -117,30 +121,42 @@ class AuditLogExportView(LoginRequiredMixin, View):
         wb = Workbook()
         ws = wb.active
         ws.title = "审计日志"
-        rows = (
-            (
-                e.timestamp.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
-                e.user_name or "系统",
-                e.get_source_display(),
-                e.get_action_display(),
-                e.content_type.name,
-                e.object_id,
-                e.object_repr,
-                "; ".join(f"{k}: {v[0]} → {v[1]}" for k, v in (e.changes or {}).items() if isinstance(v, list) and len(v) == 2),
-            )
-            for e in fs.qs[:100000]
-        )
-        write_table(ws, ["时间", "操作人", "来源", "动作", "对象类型", "对象编号", "对象", "变更内容"], rows,
-                    widths=[20, 14, 8, 8, 14, 14, 40, 80])
+        def rows():
+            qs = fs.qs[:100000]
+            chunk = []
+            for e in qs.iterator(chunk_size=2000):
+                chunk.append(e)
+                if len(chunk) == 2000:
+                    yield from _export_rows(chunk)
+                    chunk = []
+            yield from _export_rows(chunk)
+
+        write_table(ws, ["时间（北京时间）", "操作人", "账号", "来源", "动作", "对象类型", "对象编号", "对象", "变更内容", "备注"],
+                    rows(), widths=[18, 14, 14, 8, 8, 14, 14, 40, 80, 30])
         return xlsx_response(wb, "审计日志.xlsx")
 
 
+def _export_rows(entries: list[AuditLog]):
+    for d in display_entries(entries):
+        yield (d.time, d.user, d.username, d.source, d.action, d.object_type, d.entry.object_id, d.object,
+               d.changes_text, d.note)
+
+
 class PolicyListView(LoginRequiredMixin, TemplateView):
+    """政策依据: each document (title, 文号, issuer, year) with its cited articles and the rules citing them."""
+
     template_name = "core/policy_list.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
-        ctx["documents"] = list(DOCUMENTS.values())
+        for app in apps.get_app_configs():  # rules register themselves when their module is imported
+            for module in getattr(app, "policy_modules", ()):
+                importlib.import_module(f"{app.name}.{module}")
+        articles = rules_by_document()
+        ctx["documents"] = [
+            {"doc": d, "articles": articles.get(d.key, []), "n_rules": sum(len(a.rules) for a in articles.get(d.key, []))}
+            for d in DOCUMENTS.values()
+        ]
         return ctx
 
 

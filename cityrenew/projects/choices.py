@@ -24,6 +24,59 @@ CATEGORY_SOURCE = cite(
     "CPC-2025-URBAN-RENEWAL",
     "二、主要任务（一）至（八）",
     "八项主要任务；第（四）项拆分为老旧街区、老旧厂区、城中村和老旧火车站",
+    rule="项目更新类型",
+)
+
+
+# Names a clerk may type for a category on import (老旧小区改造 → 城镇老旧小区改造): the task names of
+# the policy's 二、主要任务 as the text words them, and the short forms in common use. The labels and
+# values of ProjectCategory are accepted as well (see projects.importer).
+CATEGORY_ALIASES: dict[str, str] = {
+    # （一）加强既有建筑改造利用（含危险住房改造）
+    "加强既有建筑改造利用": ProjectCategory.EXISTING_BUILDING,
+    "既有建筑改造": ProjectCategory.EXISTING_BUILDING,
+    "既有建筑更新": ProjectCategory.EXISTING_BUILDING,
+    "危险住房改造": ProjectCategory.EXISTING_BUILDING,
+    # （二）推进城镇老旧小区整治改造；国办发〔2020〕23号：城镇老旧小区改造
+    "推进城镇老旧小区整治改造": ProjectCategory.OLD_COMMUNITY,
+    "城镇老旧小区整治改造": ProjectCategory.OLD_COMMUNITY,
+    "老旧小区整治改造": ProjectCategory.OLD_COMMUNITY,
+    "老旧小区改造": ProjectCategory.OLD_COMMUNITY,
+    "老旧小区": ProjectCategory.OLD_COMMUNITY,
+    # （三）开展完整社区建设
+    "开展完整社区建设": ProjectCategory.COMPLETE_COMMUNITY,
+    "完整社区": ProjectCategory.COMPLETE_COMMUNITY,
+    # （四）推进老旧街区、老旧厂区、城中村等更新改造（含老旧火车站）
+    "老旧街区改造": ProjectCategory.OLD_BLOCK,
+    "老旧街区更新": ProjectCategory.OLD_BLOCK,
+    "老旧街区": ProjectCategory.OLD_BLOCK,
+    "老旧厂区改造": ProjectCategory.OLD_FACTORY,
+    "老旧厂区更新": ProjectCategory.OLD_FACTORY,
+    "老旧厂区": ProjectCategory.OLD_FACTORY,
+    "城中村更新改造": ProjectCategory.URBAN_VILLAGE,
+    "城中村": ProjectCategory.URBAN_VILLAGE,
+    "老旧火车站更新改造": ProjectCategory.OLD_STATION,
+    "老旧火车站改造": ProjectCategory.OLD_STATION,
+    "老旧火车站": ProjectCategory.OLD_STATION,
+    # （五）完善城市功能
+    "完善城市功能": ProjectCategory.CITY_FUNCTION,
+    "城市功能": ProjectCategory.CITY_FUNCTION,
+    # （六）加强城市基础设施建设改造
+    "加强城市基础设施建设改造": ProjectCategory.INFRASTRUCTURE,
+    "基础设施建设改造": ProjectCategory.INFRASTRUCTURE,
+    "城市基础设施改造": ProjectCategory.INFRASTRUCTURE,
+    "基础设施改造": ProjectCategory.INFRASTRUCTURE,
+    # （七）修复城市生态系统
+    "修复城市生态系统": ProjectCategory.ECOLOGY,
+    "城市生态修复": ProjectCategory.ECOLOGY,
+    "生态修复": ProjectCategory.ECOLOGY,
+    # （八）保护传承城市历史文化
+    "保护传承城市历史文化": ProjectCategory.HERITAGE,
+    "历史文化保护传承": ProjectCategory.HERITAGE,
+    "历史文化保护": ProjectCategory.HERITAGE,
+}
+CATEGORY_ALIAS_SOURCE = cite(
+    "CPC-2025-URBAN-RENEWAL", "二、主要任务（一）至（八）", "任务名称及常用简称", rule="导入时接受的更新类型别名"
 )
 
 
@@ -36,7 +89,7 @@ class ProjectStatus(models.TextChoices):  # 项目状态（全生命周期）
     REMOVED = "removed", "调出"
 
 
-STATUS_SOURCE = cite("MOF-2025-11", "三、（一）项目储备和生成", "项目储备库与项目生成机制")
+STATUS_SOURCE = cite("MOF-2025-11", "四、（二）2. 城市更新机制建设：项目储备和生成机制", "项目储备库与项目生成机制", rule="项目状态（谋划、储备、入库）")
 
 
 class BatchType(models.TextChoices):  # 项目库调整类型
@@ -74,5 +127,6 @@ class FundingSource(models.TextChoices):  # 资金来源
 
 
 FUNDING_SOURCE_SOURCE = cite(
-    "CPC-2025-URBAN-RENEWAL", "三、（四）健全多元化投融资方式", "另见财办建〔2025〕11号 三、（二）资金安排和筹措"
+    "CPC-2025-URBAN-RENEWAL", "三、（四）健全多元化投融资方式", "另见财办建〔2025〕11号 四、（二）2. 资金安排和筹措机制",
+    rule="项目资金来源",
 )

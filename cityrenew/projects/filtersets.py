@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 
+from cityrenew.core.filtersets import FilterSet
 from cityrenew.core.models import Region, RegionGroup
 
 from .choices import ProjectCategory, ProjectStatus
@@ -22,7 +23,7 @@ def in_region(qs: QuerySet[RenewalProject], region: Region) -> QuerySet[RenewalP
     return qs.filter(pk__in=ProjectDistrict.objects.filter(region_id__in=list(region_ids)).values("renewalproject_id"))
 
 
-class ProjectFilterSet(django_filters.FilterSet):
+class ProjectFilterSet(FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="关键词（编号或名称）")
     district = django_filters.ModelChoiceFilter(
         queryset=Region.objects.filter(level__in=["city", "district", "street", "community"]),

@@ -35,9 +35,9 @@ from cityrenew.core import audit
 from cityrenew.core.choices import AuditAction, RegionLevel
 from cityrenew.core.models import AuditLog, Region, RegionGroup
 from cityrenew.core.permissions import editable_region_ids
-from cityrenew.core.regions import region_by_name
+from cityrenew.core.regions import region_by_name, regions_not_loaded
 
-from .choices import BATCH_TYPE_BY_LABEL, BatchType, ChangeAction, ProjectCategory, ProjectStatus
+from .choices import BATCH_TYPE_BY_LABEL, CATEGORY_ALIASES, BatchType, ChangeAction, ProjectCategory, ProjectStatus
 from .models import PROJECT_CODE_RE, AdjustmentBatch, ProjectChange, RenewalProject, to_micro
 
 ProjectDistrict = RenewalProject.districts.through
@@ -111,13 +111,22 @@ class ImportReport:  # 导入报告
     removed: int = 0
     created_investment: Decimal = Decimal("0")
     written: bool = False
+    _seen: set[RowError] = field(default_factory=set, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
     def error(self, row: int, field_key: str, message: str) -> None:
-        self.errors.append(RowError(row, LABELS.get(field_key, field_key), message))
+        """Record an error once: the same row, field and message are never listed twice."""
+        err = RowError(row, LABELS.get(field_key, field_key), message)
+        if err not in self._seen:
+            self._seen.add(err)
+            self.errors.append(err)
+
+    def headline(self) -> str:
+        """The first line of :meth:`summary_text` (pages list the errors in a table of their own)."""
+        return self.summary_text().split("\n", 1)[0]
 
     def summary_text(self) -> str:
         """The report in Chinese: a headline, then one line per error."""
@@ -143,7 +152,8 @@ class ImportReport:  # 导入报告
         """One line per row: 行号 编号 状态 说明."""
         out = []
         for r in self.rows:
-            msg = "；".join(r.messages)
+            # an error row's messages are in the error list (summary_text), not repeated here
+            msg = "" if r.status == ERROR else "；".join(r.messages)
             if r.changes and not msg:
                 msg = "，".join(f"{LABELS.get(k, k)}：{v[0]} → {v[1]}" for k, v in r.changes.items())
             out.append(f"第 {r.row} 行 {r.code or '（无编号）'} {r.status}{('：' + msg) if msg else ''}")
@@ -313,7 +323,7 @@ def _int_or_none(v: Any) -> int | None:
     return int(Decimal(t)) if Decimal(t) == Decimal(t).to_integral_value() else int("x")
 
 
-_CATEGORY = {**{v: v for v, _ in ProjectCategory.choices}, **{lbl: v for v, lbl in ProjectCategory.choices}}
+_CATEGORY = {**CATEGORY_ALIASES, **{v: v for v, _ in ProjectCategory.choices}, **{lbl: v for v, lbl in ProjectCategory.choices}}
 _STATUS = {**{v: v for v, _ in ProjectStatus.choices}, **{lbl: v for v, lbl in ProjectStatus.choices}}
 
 
@@ -530,6 +540,10 @@ def import_projects(
         report.source, raw_rows, columns = read_table(path_or_file)
     except ImportFileError as exc:
         report.errors.append(RowError(exc.row, LABELS.get(exc.field_key, exc.field_key), exc.message))
+        return report
+
+    if raw_rows and (missing := regions_not_loaded(city)):  # one message, not one per row
+        report.error(0, "district", missing)
         return report
 
     res = _Resolver(city)

@@ -26,6 +26,7 @@ from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import TemplateView
 
+from cityrenew.core.audit import display_changes
 from cityrenew.core.views import forbidden as core_forbidden
 from cityrenew.core.choices import RegionKind, RegionLevel
 from cityrenew.core.models import Region
@@ -38,8 +39,9 @@ from cityrenew.jobs.views import confirm_launch, launched
 from . import exports, summary
 from . import jobs as project_jobs
 from .choices import CATEGORY_SOURCE, FUNDING_SOURCE_SOURCE, STATUS_SOURCE, ChangeAction
-from .filtersets import ProjectFilterSet
+from .filtersets import ProjectDistrict, ProjectFilterSet
 from .forms import FundingFormSet, ImportForm, ProjectForm
+from .import_template import TEMPLATE_FILENAME, template_workbook
 from .importer import import_projects
 from .models import AdjustmentBatch, RenewalProject
 from .permissions import can_edit_project, denial_message, editable_projects
@@ -437,14 +439,27 @@ class DistrictGeoJSONView(LoginRequiredMixin, View):
 # --- batches ----------------------------------------------------------------------------------
 
 
+BATCH_PAGE_SIZE = 50  # batches per page, and projects / changes per page on a batch
+
+
+def _page_query(request: HttpRequest, param: str) -> str:
+    """The current query string without ``param``: what a pager for ``param`` links with."""
+    query = request.GET.copy()
+    query.pop(param, None)
+    return query.urlencode()
+
+
 class BatchListView(LoginRequiredMixin, TemplateView):
     template_name = "projects/batch_list.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         batches = AdjustmentBatch.objects.annotate(n=Count("added_projects"), micro=Sum("added_projects__investment_micro")).order_by("date", "id")
+        page = Paginator(batches, BATCH_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        ctx["page"] = page
+        ctx["query"] = _page_query(self.request, "page")
         ctx["batches"] = [
-            {"batch": b, "count": b.n, "total": Decimal(b.micro or 0) / Decimal(1_000_000)} for b in batches
+            {"batch": b, "count": b.n, "total": Decimal(b.micro or 0) / Decimal(1_000_000)} for b in page
         ]
         ctx["can_import"] = can_edit_any(self.request.user)
         return ctx
@@ -456,31 +471,55 @@ class BatchDetailView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         batch = get_object_or_404(AdjustmentBatch, pk=kwargs["pk"])
-        projects = list(batch.added_projects.select_related("region_group").prefetch_related("districts").order_by("seq", "code"))
+        added = batch.added_projects.order_by("seq", "code")
+        page = Paginator(
+            added.select_related("region_group").prefetch_related("districts"), BATCH_PAGE_SIZE
+        ).get_page(self.request.GET.get("page"))
         removed = list(batch.removed_projects.prefetch_related("districts").order_by("seq", "code"))
         city = batch.city
         state = summary.compute_summary(city=city, as_of=batch)
+        # totals per district combination over the whole batch (not only the page shown)
+        names_of: dict[int, list[str]] = {}
+        links = ProjectDistrict.objects.filter(renewalproject__batch=batch).select_related("region")
+        for link in sorted(links, key=lambda x: (x.region.order, x.region.code)):
+            names_of.setdefault(link.renewalproject_id, []).append(link.region.display_name)
         by_district: dict[str, dict[str, Any]] = {}
-        for p in projects:
-            key = "、".join(d.display_name for d in p.districts.all())
+        added_total = Decimal(0)
+        for pk, amount in added.values_list("pk", "total_investment"):
+            key = "、".join(names_of.get(pk, []))
             row = by_district.setdefault(key, {"name": key, "count": 0, "total": Decimal(0)})
             row["count"] += 1
-            row["total"] += p.total_investment
+            row["total"] += amount
+            added_total += amount
         # 新增入库 rows are the project table above; list only adjustments and removals here
-        changes = list(batch.changes.exclude(action=ChangeAction.ADDED).select_related("project"))
+        changes_page = Paginator(
+            batch.changes.exclude(action=ChangeAction.ADDED).select_related("project").order_by("id"), BATCH_PAGE_SIZE
+        ).get_page(self.request.GET.get("cpage"))
         ctx.update(
             batch=batch,
-            projects=projects,
+            page=page,
+            projects=page.object_list,
+            n_projects=page.paginator.count,
+            query=_page_query(self.request, "page"),
             removed=removed,
-            added_total=sum((p.total_investment for p in projects), Decimal(0)),
+            added_total=added_total,
             by_district=list(by_district.values()),
             state=state,
-            changes=changes,
+            changes_page=changes_page,
+            changes=list(zip(changes_page.object_list, display_changes([(RenewalProject, c.changes) for c in changes_page]))),
+            changes_query=_page_query(self.request, "cpage"),
         )
         return ctx
 
 
 # --- import -----------------------------------------------------------------------------------
+
+
+class ImportTemplateView(LoginRequiredMixin, View):
+    """项目导入模板.xlsx: the columns the importer reads, an example row and 填写说明."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return xlsx_response(template_workbook(), TEMPLATE_FILENAME)
 
 
 UPLOAD_KIND = project_jobs.UPLOAD_KIND

@@ -72,7 +72,7 @@ def test_filter_open_edit_and_see_history(page, live_server, library, zhongyuan_
     assert page.inner_text('[data-testid="project-investment"]').startswith("51.25")
     history = page.locator("#history table tbody tr").first
     text = history.inner_text()
-    assert "zyeditor" in text and "修改" in text
+    assert "中原区编辑" in text and "修改" in text  # the editor by name
     assert "芝麻街1958双创园 → 芝麻街1958双创园（提质改造）" in text
     assert "50 → 51.25" in text
     assert "地方政府专项债券" in page.inner_text('[data-testid="fundings"]')

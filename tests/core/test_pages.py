@@ -48,15 +48,15 @@ def test_audit_log_page_filters_and_exports(client, city_admin, viewer, regions)
         org.save()
     client.force_login(viewer)
     page = client.get("/audit/", {"q": "审计测试单位", "action": "update"}).content.decode()
-    assert "张三" in page and "cityadmin" in page
+    assert "张三" in page and ">市管理员<" in page  # the person's name (account name in the tooltip)
     assert "共 1 条" in page
     resp = client.get("/audit/export.xlsx", {"q": "审计测试单位"})
     assert resp.status_code == 200
     ws = load_workbook(io.BytesIO(resp.content)).active
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0][:4] == ("时间", "操作人", "来源", "动作")
-    assert {r[3] for r in rows[1:]} == {"新增", "修改"}
-    assert all(r[1] == "cityadmin" for r in rows[1:])
+    assert rows[0][:5] == ("时间（北京时间）", "操作人", "账号", "来源", "动作")
+    assert {r[4] for r in rows[1:]} == {"新增", "修改"}
+    assert all(r[1] == "市管理员" and r[2] == "cityadmin" for r in rows[1:])
 
 
 def test_api_token_auth_and_audit_query(client, city_admin, regions):

@@ -24,7 +24,7 @@ from cityrenew.core.tabular import RowError, read_upload
 from cityrenew.core.audit import actor
 from cityrenew.core.models import AuditLog, Region
 from cityrenew.core.permissions import editable_region_ids
-from cityrenew.core.regions import region_by_name
+from cityrenew.core.regions import region_by_name, regions_not_loaded
 
 from ..choices import UNIT_KIND_BY_LABEL, UnitKind
 from ..models import AssessmentUnit
@@ -57,13 +57,18 @@ class UnitImportReport:  # 体检单元导入结果
     rows: int = 0
     crs: str = ""
     encoding: str = ""
+    _seen: set[RowError] = field(default_factory=set, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
     def error(self, row: int, fld: str, message: str) -> None:
-        self.errors.append(RowError(row, fld, message))
+        """Record an error once: the same row, field and message are never listed twice."""
+        err = RowError(row, fld, message)
+        if err not in self._seen:
+            self._seen.add(err)
+            self.errors.append(err)
 
     def summary_text(self) -> str:
         if not self.ok:
@@ -116,6 +121,9 @@ def _json_value(v: Any) -> Any:
 def _process(rows: list[tuple[int, dict[str, Any]]], city: Region, report: UnitImportReport, default_kind: str | None,
              default_region: Region | None, user: Any) -> UnitImportReport:
     """Check every row, then write all of them in one transaction (or nothing)."""
+    if rows and (missing := regions_not_loaded(city)):  # one message, not one "unknown region" per row
+        report.error(0, "所在区划", missing)
+        return report
     planned: list[dict[str, Any]] = []
     codes_in_file: dict[str, int] = {}
     names_in_file: dict[str, dict[str, Any]] = {}

@@ -31,7 +31,9 @@ from django.views.generic import TemplateView
 from openpyxl import Workbook
 
 from cityrenew.core.choices import RegionLevel, Role
+from cityrenew.core.filtersets import FilterSet
 from cityrenew.core.models import Region, RoleAssignment
+from cityrenew.core.regions import regions_not_loaded
 from cityrenew.core.uploads import stash_upload, stashed_upload
 from cityrenew.core.xlsx import write_table, xlsx_response
 from cityrenew.jobs.runner import launch
@@ -69,7 +71,7 @@ def can_import_units(user: Any, city: Region) -> bool:
 # --- list and detail ---------------------------------------------------------------------------
 
 
-class UnitFilterSet(django_filters.FilterSet):  # 体检单元筛选
+class UnitFilterSet(FilterSet):  # 体检单元筛选
     kind = django_filters.ChoiceFilter(label="类型", choices=UnitKind.choices, empty_label="全部类型")
     region = django_filters.ModelChoiceFilter(label="所在区划", queryset=Region.objects.none(), method="filter_region",
                                               empty_label="全部区划")
@@ -239,6 +241,8 @@ class UnitImportView(LoginRequiredMixin, View):
     denial = "只有本市的市级管理员或区级编辑可以导入体检单元。"
 
     def _deny(self, request: HttpRequest, city: Region | None) -> HttpResponse | None:
+        if city is None and (missing := regions_not_loaded()):
+            return forbidden(request, missing)
         if city is None or not can_import_units(request.user, city):
             return forbidden(request, self.denial)
         return None

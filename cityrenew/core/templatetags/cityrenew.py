@@ -9,6 +9,7 @@ from django import template
 from django.utils.html import format_html
 
 from cityrenew.catalogue.policies import Citation
+from cityrenew.core.audit import display_entries
 from cityrenew.core.models import AuditLog
 
 register = template.Library()
@@ -20,7 +21,7 @@ def cite(citation: Citation | None) -> str:
     if citation is None:
         return ""
     doc = citation.doc
-    detail = " · ".join(x for x in [doc.issuer, doc.date, citation.note, f"{doc.seed} {doc.lines}".strip()] if x)
+    detail = " · ".join(x for x in [doc.issuer, doc.date, citation.note] if x)
     return format_html(
         '<a class="cite" href="/policies/#{}" title="{}">依据：{}</a>', doc.key, detail, str(citation)
     )
@@ -28,7 +29,7 @@ def cite(citation: Citation | None) -> str:
 
 @register.inclusion_tag("core/_history.html")
 def object_history(obj: Any, limit: int = 50) -> dict[str, Any]:
-    return {"entries": list(AuditLog.for_object(obj)[:limit])}
+    return {"entries": display_entries(AuditLog.for_object(obj).select_related("content_type")[:limit])}
 
 
 @register.filter

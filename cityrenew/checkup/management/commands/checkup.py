@@ -18,7 +18,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from cityrenew.core.audit import actor
-from cityrenew.core.regions import region_by_name
+from cityrenew.core.regions import region_by_name, regions_not_loaded
 
 from ...catalogue import SET_2024, SET_2025, diff_sets, load_indicator_sets
 from ...models import CheckupRun, IndicatorSet, value_as_text
@@ -161,7 +161,7 @@ class Command(BaseCommand):
 
         city = region_by_name(opts["city"])
         if city is None:
-            raise CommandError(f"找不到城市“{opts['city']}”")
+            raise CommandError(regions_not_loaded() or f"找不到城市“{opts['city']}”")
         path = Path(opts["file"])
         if not path.is_file():
             raise CommandError(f"文件不存在：{path}")

@@ -18,6 +18,7 @@ from cityrenew.core import audit
 from cityrenew.core.models import Region
 from cityrenew.core.xlsx import save_atomic
 from cityrenew.jobs.progress import progress_bar
+from cityrenew.core.regions import regions_not_loaded
 
 from ...choices import BatchType
 from ...exports import library_workbook, projects_workbook, summary_workbook
@@ -60,7 +61,7 @@ class Command(BaseCommand):
             return None
         city = Region.objects.filter(code=value).first() or Region.objects.filter(name=value, level="city").first()
         if city is None:
-            raise CommandError(f"未知城市：{value}")
+            raise CommandError(regions_not_loaded() or f"未知城市：{value}")
         return city
 
     def _batch(self, doc):
