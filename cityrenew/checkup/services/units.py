@@ -20,7 +20,8 @@ from typing import Any
 from django.db import transaction
 from openpyxl import load_workbook
 
-from cityrenew.core.tabular import RowError, read_upload
+from cityrenew.core.tabular import RowError, check_rows, read_upload
+from cityrenew.core.uploads import UploadLimitError, check_upload
 from cityrenew.core.audit import actor
 from cityrenew.core.models import AuditLog, Region
 from cityrenew.core.permissions import editable_region_ids
@@ -220,7 +221,11 @@ def import_units_excel(file: Any, city: Region, user: Any = None, *, crs: str = 
     Other columns (建成年代、户数、人口 …) go to ``attributes``.
     """
     report = UnitImportReport()
-    data = read_upload(file)
+    try:
+        data = read_upload(file)
+    except UploadLimitError as exc:
+        report.error(0, "文件", exc.message)
+        return report
     try:
         wb = load_workbook(io.BytesIO(data), data_only=True, read_only=True)
     except Exception:
@@ -287,6 +292,13 @@ def import_units_geodata(
 
     report = UnitImportReport()
     try:
+        check_upload(Path(path), "geodata")
+        if Path(path).suffix.lower() == ".shp":
+            check_rows(dbf_record_count(Path(path).with_suffix(".dbf")))
+    except UploadLimitError as exc:
+        report.error(0, "文件", exc.message)
+        return report
+    try:
         layer = read_layer(path, crs=crs, encoding=encoding, what="体检单元")
     except (InputError, crsmod.CRSInputError) as exc:
         report.error(0, "文件", str(exc))
@@ -330,6 +342,16 @@ def _round_geojson(obj: Any) -> Any:
 SHAPEFILE_PARTS = (".shp", ".dbf", ".shx", ".prj", ".cpg")
 
 
+def dbf_record_count(path: Path) -> int:
+    """Records of a Shapefile's .dbf, from its header (dBASE: uint32 little-endian at byte 4); 0 when unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return 0
+    return int.from_bytes(head[4:8], "little") if len(head) == 8 else 0
+
+
 def declared_crs(options: dict[str, str]) -> str | None:
     if options["crs"] == "epsg":
         return options["epsg"]
@@ -340,6 +362,11 @@ def geodata_file(path: Path, workdir: Path, report: UnitImportReport) -> Path | 
     """The file to read: the upload itself, or the .shp of a zipped Shapefile (unzipped into ``workdir``)."""
     if path.suffix.lower() != ".zip":
         return path
+    try:
+        check_upload(path, "geodata")  # size, members, unpacked size and ratio, before anything is unzipped
+    except UploadLimitError as exc:
+        report.error(0, "文件", exc.message)
+        return None
     try:
         with zipfile.ZipFile(path) as zf:
             members = [m for m in zf.infolist() if not m.is_dir() and PurePosixPath(m.filename).suffix.lower() in SHAPEFILE_PARTS
