@@ -195,6 +195,7 @@ OFFICE_MAIN_PARTS = {
 }
 HEIC_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim", b"heis")
 MARKUP_RE = re.compile(rb"<\s*(!doctype|html|head|body|script|svg|iframe|object|embed|meta|\?xml)\b", re.I)
+SVG_RE = re.compile(rb"<\s*svg\b", re.I)
 SNIFF_BYTES = 64 * 1024
 
 
@@ -203,9 +204,10 @@ def _text_kind(head: bytes) -> str:
     if b"\x00" in head:
         return "binary"
     body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    m = MARKUP_RE.search(body)
-    if m is not None or body.startswith(b"<"):
-        return "svg" if (m is not None and m.group(1).lower() == b"svg") else "html"
+    if SVG_RE.search(body):
+        return "svg"
+    if MARKUP_RE.search(body) or body.startswith(b"<"):
+        return "html"
     for enc in ("utf-8", "gbk"):
         try:
             codecs.getincrementaldecoder(enc)().decode(head, final=False)
