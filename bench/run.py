@@ -19,13 +19,14 @@ HERE = Path(__file__).resolve().parent
 BENCHES = [
     ("项目库：导入、列表接口、汇总", HERE / "projects_bench.py"),
     ("空间引擎：步行网络服务半径覆盖", HERE / "engine_bench.py"),
+    ("恶意上传：压缩炸弹与百万行 CSV 的拒绝时间（预算 2 秒、300 MB）", HERE / "uploads_bench.py"),
 ]
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="小规模快速运行")
-    ap.add_argument("--only", choices=["projects", "engine"], help="只运行其中一项")
+    ap.add_argument("--only", choices=["projects", "engine", "uploads"], help="只运行其中一项")
     args = ap.parse_args(argv)
     failed = 0
     for title, script in BENCHES:
