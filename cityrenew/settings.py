@@ -169,3 +169,5 @@ CITYRENEW_UPLOAD_LIMITS = {
     "max_zip_ratio": 100,  # unpacked ÷ packed; a zip bomb reaches ~1000
     "max_zip_members": 1000,
 }
+# Files past the largest limit are counted, not stored, while they arrive (then refused by size).
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler", "cityrenew.core.uploads.CappedUploadHandler"]

@@ -36,6 +36,8 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http import FileResponse, HttpResponse
 
 MB = 1024 * 1024
@@ -163,6 +165,39 @@ def form_upload_error(upload: Any, kind: str) -> str:
     except UploadLimitError as exc:
         return f"文件“{upload.name}”{exc.message}"
     return ""
+
+
+class OversizeUpload(UploadedFile):  # 超限的上传文件（内容未保存）
+    """A file that went past the largest upload limit while arriving: only its name and real size
+    are kept, so the form refuses it with the usual message and nothing of it stays on disk."""
+
+    def __init__(self, name: str, content_type: str, size: int):
+        super().__init__(io.BytesIO(), name, content_type, size)
+
+
+class CappedUploadHandler(TemporaryFileUploadHandler):
+    """Django's temporary-file upload handler that stops writing a file once it passes the largest
+    limit in ``CITYRENEW_UPLOAD_LIMITS["max_bytes"]``: the rest is counted, not stored, and the file
+    arrives as an :class:`OversizeUpload` that every upload form refuses by its size."""
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.cap = max(limits()["max_bytes"].values())
+        self.received = 0
+        self.over = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        self.received += len(raw_data)
+        if not self.over and self.received > self.cap:
+            self.over = True
+            self.upload_interrupted()  # closes and removes the temporary file
+        if not self.over:
+            super().receive_data_chunk(raw_data, start)
+
+    def file_complete(self, file_size: int) -> UploadedFile:
+        if self.over:
+            return OversizeUpload(self.file_name, self.content_type, self.received)
+        return super().file_complete(file_size)
 
 
 # --- attachments: allow-list by content ------------------------------------------------------------

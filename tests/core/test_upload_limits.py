@@ -179,3 +179,47 @@ def test_unit_import_refuses_a_bomb_xlsx_and_a_bomb_shapefile_zip(bomb, regions,
     msg = report.errors[0].message
     assert msg.startswith("压缩比超过上限：本文件 ") and msg.endswith(" 倍，允许不超过 100 倍（疑似压缩炸弹）")
     assert not (tmp_path / "layer.shp").exists()
+
+
+def test_the_import_page_refuses_a_file_past_the_largest_limit_without_storing_it(client, city_admin, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cityrenew.core.uploads import human_size
+
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every file through the temporary-file handler
+    settings.CITYRENEW_UPLOAD_LIMITS = {"max_bytes": {"table": 2000, "geodata": 2000, "attachment": 2000, "json": 2000}}
+    client.force_login(city_admin)
+    url = "/projects/import/"
+    data = _csv(80)
+    resp = client.post(url, {"file": SimpleUploadedFile("项目.csv", data), "batch_type": "add"})
+    assert resp.status_code == 400
+    assert len(data) > 2100  # shown as 2.1 KB or more, against the 2000 bytes allowed
+    assert f"文件“项目.csv”表格文件大小超过上限：本文件 {human_size(len(data))}，允许不超过 {human_size(2000)}" in resp.content.decode()
+    small = _csv(20)
+    assert len(small) <= 2000
+    resp = client.post(url, {"file": SimpleUploadedFile("项目.csv", small), "batch_type": "add"})
+    assert "表格文件大小超过上限" not in resp.content.decode()
+
+
+def test_the_upload_handler_stops_storing_a_file_past_the_largest_limit(settings, tmp_path):
+    from django.http.multipartparser import MultiPartParser
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cityrenew.core.uploads import CappedUploadHandler, OversizeUpload
+
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    settings.CITYRENEW_UPLOAD_LIMITS = {"max_bytes": {"table": 100_000, "geodata": 200_000, "attachment": 1, "json": 1}}
+
+    def parse(size: int):
+        body = encode_multipart(BOUNDARY, {"file": SimpleUploadedFile("a.csv", b"x" * size)})
+        meta = {"CONTENT_TYPE": MULTIPART_CONTENT, "CONTENT_LENGTH": str(len(body))}
+        return MultiPartParser(meta, io.BytesIO(body), [CappedUploadHandler()]).parse()[1]["file"]
+
+    kept = parse(200_000)  # at the largest limit: stored whole in a temporary file
+    assert not isinstance(kept, OversizeUpload) and kept.size == 200_000 and len(kept.read()) == 200_000
+    assert kept.temporary_file_path().startswith(str(tmp_path))
+    kept.close()
+    dropped = parse(200_001)  # one byte more: counted, not stored
+    assert isinstance(dropped, OversizeUpload) and dropped.size == 200_001 and dropped.read() == b""
+    assert list(tmp_path.iterdir()) == []
