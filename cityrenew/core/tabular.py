@@ -71,11 +71,12 @@ def check_table(data: bytes) -> None:
     check_rows(rows)
 
 
-def check_rows(rows: int) -> None:
-    """``rows``: data rows counted (header not included), possibly stopped at the limit plus one."""
+def check_rows(rows: int, *, what: str = "数据行数", unit: str = "行", counted: str = "（表头以外）") -> None:
+    """``rows``: data rows counted (header not included), possibly stopped at the limit plus one;
+    geodata passes its features (``what="要素数", unit="个", counted=""``)."""
     allowed = uploads.limits()["max_rows"]
     if rows > allowed:
-        raise uploads.UploadLimitError("数据行数", f"超过 {allowed:,} 行（表头以外）", f" {allowed:,} 行",
+        raise uploads.UploadLimitError(what, f"超过 {allowed:,} {unit}{counted}", f" {allowed:,} {unit}",
                                        "请拆分为多个文件分批导入")
 
 

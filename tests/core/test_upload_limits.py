@@ -223,3 +223,26 @@ def test_the_upload_handler_stops_storing_a_file_past_the_largest_limit(settings
     dropped = parse(200_001)  # one byte more: counted, not stored
     assert isinstance(dropped, OversizeUpload) and dropped.size == 200_001 and dropped.read() == b""
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("suffix,driver", [(".geojson", "GeoJSON"), (".shp", "ESRI Shapefile"), (".gpkg", "GPKG")])
+def test_geodata_feature_limit_both_sides(suffix, driver, regions, city_admin, settings, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from cityrenew.checkup.services.units import feature_count, import_units_geodata
+
+    settings.CITYRENEW_UPLOAD_LIMITS = {"max_rows": 2}
+
+    def layer(n: int) -> Path:
+        path = tmp_path / f"units{n}{suffix}"
+        gpd.GeoDataFrame({"name": [f"伏牛路小区{i}号楼" for i in range(n)], "kind": ["住房"] * n, "region": ["伏牛路社区"] * n},
+                         geometry=[Point(113.62 + i / 1000, 34.755) for i in range(n)], crs="EPSG:4326").to_file(path, driver=driver)
+        return path
+
+    at_limit, over = layer(2), layer(3)
+    assert (feature_count(at_limit), feature_count(over)) == (2, 3)
+    rep = import_units_geodata(at_limit, regions["郑州市"], city_admin)
+    assert rep.ok, rep.summary_text()
+    rep = import_units_geodata(over, regions["郑州市"], city_admin)
+    assert [e.message for e in rep.errors] == ["要素数超过上限：本文件超过 2 个，允许不超过 2 个（请拆分为多个文件分批导入）"]
