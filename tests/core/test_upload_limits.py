@@ -258,3 +258,12 @@ def test_geodata_feature_limit_both_sides(suffix, driver, regions, city_admin, s
     assert rep.ok, rep.summary_text()
     rep = import_units_geodata(over, regions["郑州市"], city_admin)
     assert [e.message for e in rep.errors] == ["要素数超过上限：本文件超过 2 个，允许不超过 2 个（请拆分为多个文件分批导入）"]
+
+
+def test_the_import_page_refuses_the_bomb_at_the_form(bomb, client, city_admin):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(city_admin)
+    resp = client.post("/projects/import/", {"file": SimpleUploadedFile("项目清单.xlsx", bomb.read_bytes()), "batch_type": "add"})
+    assert resp.status_code == 400
+    assert "文件“项目清单.xlsx”解压后大小超过上限：本文件解压后 3 GB，允许不超过 256 MB（疑似压缩炸弹或文件过大）" in resp.content.decode()
