@@ -181,3 +181,15 @@ def test_problem_photos_are_served_to_readers_of_the_run(client, problems, viewe
     resp = client.get(photo.image.url)
     assert resp.status_code == 200 and resp["Content-Type"] == "image/png"
     assert resp["Content-Disposition"].startswith("inline")
+
+
+def test_the_problem_service_checks_photos_too(run, city_admin):
+    from cityrenew.checkup import services
+
+    ind1 = run.indicator_set.indicators.get(number=1)
+    unit = AssessmentUnit.objects.get(code="T-C1")
+    with pytest.raises(services.CheckupError, match="文件“a.png”的扩展名是 .png，但内容是HTML 网页"):
+        services.record_problem(run, indicator=ind1, unit=unit, user=city_admin, photos=[SimpleUploadedFile("a.png", HTML)])
+    assert not run.problems.exists()
+    p = services.record_problem(run, indicator=ind1, unit=unit, user=city_admin, photos=[SimpleUploadedFile("a.png", png_bytes())])
+    assert p.photos.count() == 1
