@@ -166,3 +166,21 @@ CITYRENEW_EXPORT_JOB_ROWS = int(os.environ.get("CITYRENEW_EXPORT_JOB_ROWS", 5000
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Upload limits (safe files, cityrenew/core/uploads.py): checked before any parser opens a file.
+# Sizes in MB and the row limit can be raised per installation through the environment.
+_MB = 1024 * 1024
+CITYRENEW_UPLOAD_LIMITS = {
+    "max_bytes": {
+        "table": int(os.environ.get("CITYRENEW_UPLOAD_MAX_TABLE_MB", "50")) * _MB,  # project CSV/xlsx, templates, unit Excel
+        "geodata": int(os.environ.get("CITYRENEW_UPLOAD_MAX_GEODATA_MB", "200")) * _MB,  # GeoPackage, GeoJSON, Shapefile zip
+        "attachment": int(os.environ.get("CITYRENEW_UPLOAD_MAX_ATTACHMENT_MB", "20")) * _MB,  # 佐证材料、问题照片
+        "json": 20 * _MB,  # the engine's summary.json
+    },
+    "max_rows": int(os.environ.get("CITYRENEW_UPLOAD_MAX_ROWS", "200000")),  # data rows of one table
+    "max_unzipped_bytes": int(os.environ.get("CITYRENEW_UPLOAD_MAX_UNZIPPED_MB", "256")) * _MB,  # xlsx / zip unpacked
+    "max_zip_ratio": 100,  # unpacked ÷ packed; a zip bomb reaches ~1000
+    "max_zip_members": 1000,
+}
+# Files past the largest limit are counted, not stored, while they arrive (then refused by size).
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler", "cityrenew.core.uploads.CappedUploadHandler"]

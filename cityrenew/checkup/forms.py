@@ -15,12 +15,11 @@ from django.db.models import QuerySet
 from cityrenew.core.choices import RegionLevel
 from cityrenew.core.filtersets import FilterSet
 from cityrenew.core.models import Region
+from cityrenew.core.uploads import ATTACHMENT_TYPES, IMAGE_TYPES, attachment_type, form_upload_error
 
 from .choices import ProblemStatus, Severity, UnitKind
 from .models import AssessmentUnit, CheckupRun, FieldProblem, Indicator, IndicatorSet, SubProblemType
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-PHOTO_TYPES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic")
 
 
 def cities() -> QuerySet[Region]:
@@ -115,13 +114,14 @@ class TemplateUploadForm(forms.Form):  # 上传填报模板
         f = self.cleaned_data["file"]
         if not f.name.lower().endswith(".xlsx"):
             raise forms.ValidationError(f"文件“{f.name}”不是 .xlsx 格式，请上传从本页下载并填写的 Excel 模板")
-        if f.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("文件超过 20 MB")
+        if (err := form_upload_error(f, "table")):
+            raise forms.ValidationError(err)
         return f
 
 
 class EvidenceForm(forms.Form):  # 上传佐证材料
-    file = forms.FileField(label="佐证材料文件")
+    file = forms.FileField(label="佐证材料文件", help_text="图片、PDF、Excel（.xlsx）、Word（.docx）、CSV 或文本文件",
+                           widget=forms.ClearableFileInput(attrs={"accept": ",".join(s for t in ATTACHMENT_TYPES.values() for s in t.suffixes)}))
     description = forms.CharField(label="说明", max_length=300, required=False)
     indicator = forms.ModelChoiceField(label="对应指标（可选）", queryset=Indicator.objects.none(), required=False)
 
@@ -132,8 +132,7 @@ class EvidenceForm(forms.Form):  # 上传佐证材料
 
     def clean_file(self):
         f = self.cleaned_data["file"]
-        if f.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(f"文件“{f.name}”超过 20 MB")
+        attachment_type(f)  # size limit, then the type by content (HTML, SVG, scripts refused)
         return f
 
 
@@ -233,10 +232,7 @@ class FieldProblemForm(forms.ModelForm):  # 现场问题记录
     def clean_photos(self):
         files = self.cleaned_data.get("photos") or []
         for f in files:
-            if not f.name.lower().endswith(PHOTO_TYPES):
-                raise forms.ValidationError(f"照片“{f.name}”不是图片文件（支持 jpg、png、gif、webp、heic）")
-            if f.size > MAX_UPLOAD_BYTES:
-                raise forms.ValidationError(f"照片“{f.name}”超过 20 MB")
+            attachment_type(f, allowed=IMAGE_TYPES)  # an image by content, not only by name
         return files
 
     def clean(self) -> dict[str, Any]:

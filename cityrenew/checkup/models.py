@@ -15,6 +15,7 @@ from django.utils import translation
 
 from cityrenew.catalogue.policies import DOCUMENTS, Citation
 from cityrenew.core.models import AuditedModel, Organisation, Region
+from cityrenew.core.uploads import validate_attachment, validate_photo
 
 from .choices import (
     Comparator,
@@ -387,7 +388,7 @@ def evidence_upload_to(instance: "Evidence", filename: str) -> str:
 class Evidence(AuditedModel):  # 佐证材料
     value = models.ForeignKey(IndicatorValue, verbose_name="指标值", null=True, blank=True, on_delete=models.CASCADE, related_name="evidence")
     task = models.ForeignKey(DepartmentTask, verbose_name="填报任务", null=True, blank=True, on_delete=models.CASCADE, related_name="evidence")
-    file = models.FileField("文件", upload_to=evidence_upload_to)
+    file = models.FileField("文件", upload_to=evidence_upload_to, validators=[validate_attachment])
     description = models.CharField("说明", max_length=300, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
@@ -477,7 +478,7 @@ def photo_upload_to(instance: "ProblemPhoto", filename: str) -> str:
 
 class ProblemPhoto(AuditedModel):  # 问题照片
     problem = models.ForeignKey(FieldProblem, verbose_name="问题", on_delete=models.CASCADE, related_name="photos")
-    image = models.FileField("照片", upload_to=photo_upload_to)
+    image = models.FileField("照片", upload_to=photo_upload_to, validators=[validate_photo])
     caption = models.CharField("说明", max_length=200, blank=True)
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 

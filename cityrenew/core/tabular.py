@@ -1,4 +1,4 @@
-"""Shared pieces of every tabular import (Excel/CSV): row errors and cell text.
+"""Shared pieces of every tabular import (Excel/CSV): limits, row errors and cell text.
 
 One wording for every import in the system: ``第 3 行「项目编号」：格式不正确…`` — row, field,
 reason, in Chinese.
@@ -6,8 +6,15 @@ reason, in Chinese.
 
 from __future__ import annotations
 
+import csv
+import io
+import os
+import re
+import zipfile
 from dataclasses import dataclass
 from typing import Any
+
+from . import uploads
 
 
 @dataclass(frozen=True)
@@ -30,11 +37,91 @@ def cell_text(v: Any) -> str:
 
 
 def read_upload(file: Any) -> bytes:
-    """The bytes of an uploaded file object, a path, or bytes."""
+    """The bytes of an uploaded table (file object, path or bytes) after :func:`check_table`.
+
+    The size is checked before anything is read (never more than the limit plus one byte is read
+    from a stream of unknown size); raises :class:`~cityrenew.core.uploads.UploadLimitError`.
+    """
     if isinstance(file, (bytes, bytearray)):
-        return bytes(file)
-    if hasattr(file, "read"):
-        data = file.read()
-        return data.encode("utf-8") if isinstance(data, str) else data
-    with open(file, "rb") as fh:
-        return fh.read()
+        data = bytes(file)
+    elif hasattr(file, "read"):
+        size = uploads.size_of(file)
+        if size is not None:
+            uploads.check_size(size, "table")
+        data = file.read(uploads.limits()["max_bytes"]["table"] + 1)
+        data = data.encode("utf-8") if isinstance(data, str) else data
+    else:
+        uploads.check_size(os.path.getsize(file), "table")
+        with open(file, "rb") as fh:
+            data = fh.read()
+    check_table(data)
+    return data
+
+
+def check_table(data: bytes) -> None:
+    """Refuse a table over the limits before any parser sees it: its size; for an xlsx the zip's
+    central directory (members, unpacked size, ratio) and then each worksheet's ``<row>`` count; for
+    a CSV its records, read as a stream that stops at the limit plus one."""
+    uploads.check_size(len(data), "table")
+    if data[:4] == b"PK\x03\x04":
+        uploads.check_zip(data)
+        rows = xlsx_row_count(data, stop_after=uploads.limits()["max_rows"] + 1)
+    else:
+        rows = csv_row_count(data, stop_after=uploads.limits()["max_rows"] + 1)
+    check_rows(rows)
+
+
+def check_rows(rows: int, *, what: str = "数据行数", unit: str = "行", counted: str = "（表头以外）") -> None:
+    """``rows``: data rows counted (header not included), possibly stopped at the limit plus one;
+    geodata passes its features (``what="要素数", unit="个", counted=""``)."""
+    allowed = uploads.limits()["max_rows"]
+    if rows > allowed:
+        raise uploads.UploadLimitError(what, f"超过 {allowed:,} {unit}{counted}", f" {allowed:,} {unit}",
+                                       "请拆分为多个文件分批导入")
+
+
+def csv_row_count(data: bytes, *, stop_after: int) -> int:
+    """Records after the first (header) line, counted up to ``stop_after``.
+
+    Read through Latin-1, which maps each byte to one character: the delimiters, quotes and line
+    ends of UTF-8 and GBK text are the same ASCII bytes, so the count is exact for both encodings.
+    """
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="latin-1", newline=""))
+    n = -1
+    try:
+        for _ in reader:
+            n += 1
+            if n >= stop_after:
+                break
+    except csv.Error:
+        pass  # the reader reports a malformed file with its line number
+    return max(n, 0)
+
+
+ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+
+
+def xlsx_row_count(data: bytes, *, stop_after: int) -> int:
+    """The largest number of ``<row>`` elements in any worksheet of the xlsx, header not counted,
+    streamed (constant memory) and stopped at ``stop_after``. A damaged file counts 0."""
+    most = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+                    continue
+                n, tail = 0, b""
+                with zf.open(info) as fh:
+                    while n <= stop_after and (chunk := fh.read(1 << 20)):
+                        buf = tail + chunk
+                        n += len(ROW_TAG.findall(buf))
+                        cut = buf.rfind(b"<")
+                        tail = buf[cut:] if cut >= 0 and len(buf) - cut < 16 else b""
+                        n -= len(ROW_TAG.findall(tail))  # counted again with the next chunk
+                    n += len(ROW_TAG.findall(tail))
+                most = max(most, n - 1)
+                if most >= stop_after:
+                    break
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        return 0
+    return max(most, 0)

@@ -3,46 +3,55 @@
 from __future__ import annotations
 
 import importlib
-import posixpath
 import importlib.util
+import posixpath
+from pathlib import Path
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.views.static import serve as static_serve
 from django.shortcuts import redirect, render
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 from openpyxl import Workbook
 
-from django.apps import apps
-
 from cityrenew.catalogue.policies import DOCUMENTS, cite, rules_by_document
 
-from . import inbox, navigation, permissions
-from .choices import INBOX_INFO_GROUPS, InboxGroup
+from . import inbox, navigation, permissions, uploads
 from .audit import display_entries
+from .choices import INBOX_INFO_GROUPS, InboxGroup
 from .filtersets import AuditLogFilterSet, RegionFilterSet
 from .models import AuditLog, Region
 from .xlsx import write_table, xlsx_response
 
 
-# Uploaded attachments people may open (佐证材料, 问题照片); import files kept between a dry run and
-# its confirmation are never served.
-SERVED_MEDIA_PREFIXES = ("checkup/evidence/", "checkup/photos/")
-
-
 @login_required
 def media(request: HttpRequest, path: str) -> HttpResponse:
-    """Uploaded attachments, for signed-in users only (never a public directory listing)."""
+    """Uploaded attachments (佐证材料, 问题照片), for signed-in users who may read the object a file
+    belongs to; images and PDF inline, everything else as a download (see ``core/uploads.py``).
+
+    Only prefixes an app registered are served (``uploads.register_attachments``): import files kept
+    between a dry run and its confirmation never are, nor files no object refers to.
+    """
     clean = posixpath.normpath(path).lstrip("/")  # "checkup/photos/../../x" is judged as "x"
-    if not clean.startswith(SERVED_MEDIA_PREFIXES):
+    prefix = next((p for p in uploads.ATTACHMENT_RULES if clean.startswith(p)), None)
+    if prefix is None or clean.startswith(".."):
         raise Http404("文件不存在")
-    return static_serve(request, clean, document_root=settings.MEDIA_ROOT)
+    allowed = uploads.ATTACHMENT_RULES[prefix](request.user, clean)
+    if allowed is None:
+        raise Http404("文件不存在")
+    if not allowed:
+        return forbidden(request, "您无权查看该附件：它属于您不能查看的任务或记录。")
+    root = Path(settings.MEDIA_ROOT).resolve()
+    full = (root / clean).resolve()
+    if not full.is_relative_to(root) or not full.is_file():
+        raise Http404("文件不存在")
+    return uploads.attachment_response(full, full.name)
 
 
 def forbidden(request: HttpRequest, message: str, *, hint: str = "", back_url: str = "", back_label: str = "") -> HttpResponse:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from cityrenew.core.choices import RegionLevel
 from cityrenew.core.models import Region
+from cityrenew.core.uploads import form_upload_error
 
 from .choices import BatchType
 from .models import ProjectFunding, RenewalProject
@@ -179,4 +180,6 @@ class ImportForm(forms.Form):
         name = (f.name or "").lower()
         if not name.endswith(self.ALLOWED):
             raise ValidationError(f"不支持的文件类型“{f.name}”：请上传 .csv 或 .xlsx 文件")
+        if (err := form_upload_error(f, "table")):  # size and xlsx unpacked size; rows are counted by the importer
+            raise ValidationError(err)
         return f

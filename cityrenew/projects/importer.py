@@ -30,7 +30,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Max
 
-from cityrenew.core.tabular import RowError, cell_text
+from cityrenew.core.tabular import RowError, cell_text, read_upload
+from cityrenew.core.uploads import UploadLimitError
 from cityrenew.core import audit
 from cityrenew.core.choices import AuditAction, RegionLevel
 from cityrenew.core.models import AuditLog, Region, RegionGroup
@@ -186,15 +187,18 @@ class ImportFileError(Exception):
 
 
 def _read_bytes(path_or_file: Any) -> tuple[bytes, str]:
+    """The file's bytes after the upload limits (size, rows, xlsx unpacked size), checked before parsing."""
     if isinstance(path_or_file, (str, os.PathLike)):
         p = Path(path_or_file)
         if not p.is_file():
             raise ImportFileError("file", f"文件不存在：{p}")
-        return p.read_bytes(), p.name
-    data = path_or_file.read()
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    return data, getattr(path_or_file, "name", "") or ""
+        name = p.name
+    else:
+        name = getattr(path_or_file, "name", "") or ""
+    try:
+        return read_upload(path_or_file), name
+    except UploadLimitError as exc:
+        raise ImportFileError("file", exc.message) from None
 
 
 def _decode_csv(data: bytes) -> str:

@@ -111,3 +111,28 @@ def can_record_problems(user: Any, run: CheckupRun, unit: AssessmentUnit | None 
         ids = region_ids_for(user, [Role.DISTRICT_EDITOR])
         return ids is None or unit.region_id in ids
     return False
+
+
+# --- attachments (served by core's /media/ view, registered in CheckupConfig.ready) ------------------
+
+def can_read_evidence_file(user: Any, name: str) -> bool | None:
+    """佐证材料 ``name`` (path under MEDIA_ROOT): readable by whoever may see its task (a department
+    user only its own department's); None when no evidence row holds that file."""
+    from ..models import Evidence
+
+    ev = Evidence.objects.filter(file=name).select_related("task__run__city", "value__run").first()
+    if ev is None:
+        return None
+    if ev.task_id is not None:
+        return visible_tasks(user, ev.task.run).filter(pk=ev.task_id).exists()
+    return ev.value_id is not None and can_view_run(user, ev.value.run)
+
+
+def can_read_photo_file(user: Any, name: str) -> bool | None:
+    """问题照片 ``name``: readable by whoever may read the problem's run; None when no photo row holds it."""
+    from ..models import ProblemPhoto
+
+    photo = ProblemPhoto.objects.filter(image=name).select_related("problem__run").first()
+    if photo is None:
+        return None
+    return can_view_run(user, photo.problem.run)

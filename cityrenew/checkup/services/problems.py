@@ -15,12 +15,14 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
 from cityrenew.catalogue.policies import cite
 from cityrenew.core.choices import RegionLevel
 from cityrenew.core.models import Organisation, Region
+from cityrenew.core.uploads import validate_photo
 from cityrenew.projects.choices import ProjectCategory, ProjectStatus
 from cityrenew.projects.models import RenewalProject
 
@@ -104,6 +106,12 @@ def record_problem(
         raise CheckupError("经度和纬度须同时填写")
     if lon is not None and not (LON_RANGE[0] <= lon <= LON_RANGE[1] and LAT_RANGE[0] <= lat <= LAT_RANGE[1]):
         raise CheckupError(f"坐标（{lon}, {lat}）不在中国范围内，请检查经纬度是否填反")
+    photos = list(photos)
+    for photo in photos:  # images by content, whoever calls (pages, API, scripts)
+        try:
+            validate_photo(photo)
+        except ValidationError as exc:
+            raise CheckupError("；".join(exc.messages)) from None
     with _ensure_actor(user, "web"):
         p = FieldProblem(
             run=run, indicator=indicator, sub_problem=sub_problem, unit=unit, severity=severity,

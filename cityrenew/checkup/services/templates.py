@@ -19,6 +19,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill, Protection
 
 from cityrenew.core.tabular import RowError, cell_text, read_upload
+from cityrenew.core.uploads import UploadLimitError
 from cityrenew.core.xlsx import neutralise, write_table
 
 from ..choices import ValueSource
@@ -181,7 +182,12 @@ def upload_department_values(task: DepartmentTask, file: Any, user: Any) -> Uplo
         report.error(0, "任务状态", f"任务状态为“{task.get_status_display()}”，不能修改数值（退回后才可重新上传）")
         return report
     try:
-        wb = load_workbook(io.BytesIO(read_upload(file)), data_only=True)
+        data = read_upload(file)
+    except UploadLimitError as exc:
+        report.error(0, "文件", exc.message)
+        return report
+    try:
+        wb = load_workbook(io.BytesIO(data), data_only=True)
     except Exception:
         report.error(0, "文件", "无法读取该文件，请上传从系统下载的 Excel（.xlsx）模板")
         return report

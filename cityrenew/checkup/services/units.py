@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import io
 import math
+import re
+import sqlite3
 import tempfile
 import zipfile
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -20,7 +23,8 @@ from typing import Any
 from django.db import transaction
 from openpyxl import load_workbook
 
-from cityrenew.core.tabular import RowError, read_upload
+from cityrenew.core.tabular import RowError, check_rows, read_upload
+from cityrenew.core.uploads import UploadLimitError, check_upload
 from cityrenew.core.audit import actor
 from cityrenew.core.models import AuditLog, Region
 from cityrenew.core.permissions import editable_region_ids
@@ -228,7 +232,11 @@ def import_units_excel(file: Any, city: Region, user: Any = None, *, crs: str = 
     Other columns (建成年代、户数、人口 …) go to ``attributes``.
     """
     report = UnitImportReport()
-    data = read_upload(file)
+    try:
+        data = read_upload(file)
+    except UploadLimitError as exc:
+        report.error(0, "文件", exc.message)
+        return report
     try:
         wb = load_workbook(io.BytesIO(data), data_only=True, read_only=True)
     except Exception:
@@ -295,6 +303,12 @@ def import_units_geodata(
 
     report = UnitImportReport()
     try:
+        check_upload(Path(path), "geodata")
+        check_rows(feature_count(Path(path)), what="要素数", unit="个", counted="")
+    except UploadLimitError as exc:
+        report.error(0, "文件", exc.message)
+        return report
+    try:
         layer = read_layer(path, crs=crs, encoding=encoding, what="体检单元")
     except (InputError, crsmod.CRSInputError) as exc:
         report.error(0, "文件", str(exc))
@@ -338,6 +352,44 @@ def _round_geojson(obj: Any) -> Any:
 SHAPEFILE_PARTS = (".shp", ".dbf", ".shx", ".prj", ".cpg")
 
 
+def dbf_record_count(path: Path) -> int:
+    """Records of a Shapefile's .dbf, from its header (dBASE: uint32 little-endian at byte 4); 0 when unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return 0
+    return int.from_bytes(head[4:8], "little") if len(head) == 8 else 0
+
+
+FEATURE_RE = re.compile(rb'"type"\s*:\s*"Feature"')
+
+
+def feature_count(path: Path) -> int:
+    """Features of a geodata file, counted without reading it as a layer (for the row limit):
+    a Shapefile's .dbf header, a GeoPackage's feature tables (largest), a GeoJSON's ``"type": "Feature"``
+    members streamed in 1 MB chunks. 0 when unknown; the reader then reports a damaged file."""
+    suffix = path.suffix.lower()
+    if suffix == ".shp":
+        return dbf_record_count(path.with_suffix(".dbf"))
+    if suffix == ".gpkg":
+        try:
+            with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+                tables = [t for (t,) in db.execute("SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")]
+                return max((db.execute(f'SELECT count(*) FROM "{t.replace(chr(34), chr(34) * 2)}"').fetchone()[0]
+                            for t in tables), default=0)
+        except sqlite3.Error:
+            return 0
+    n, tail = 0, b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            buf = tail + chunk
+            n += len(FEATURE_RE.findall(buf))
+            tail = buf[-32:]
+            n -= len(FEATURE_RE.findall(tail))  # counted again with the next chunk
+    return n + len(FEATURE_RE.findall(tail))
+
+
 def declared_crs(options: dict[str, str]) -> str | None:
     if options["crs"] == "epsg":
         return options["epsg"]
@@ -348,6 +400,11 @@ def geodata_file(path: Path, workdir: Path, report: UnitImportReport) -> Path | 
     """The file to read: the upload itself, or the .shp of a zipped Shapefile (unzipped into ``workdir``)."""
     if path.suffix.lower() != ".zip":
         return path
+    try:
+        check_upload(path, "geodata")  # size, members, unpacked size and ratio, before anything is unzipped
+    except UploadLimitError as exc:
+        report.error(0, "文件", exc.message)
+        return None
     try:
         with zipfile.ZipFile(path) as zf:
             members = [m for m in zf.infolist() if not m.is_dir() and PurePosixPath(m.filename).suffix.lower() in SHAPEFILE_PARTS

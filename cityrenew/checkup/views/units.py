@@ -34,14 +34,14 @@ from cityrenew.core.choices import RegionLevel, Role
 from cityrenew.core.filtersets import FilterSet
 from cityrenew.core.models import Region, RoleAssignment
 from cityrenew.core.regions import regions_not_loaded
-from cityrenew.core.uploads import stash_upload, stashed_upload
+from cityrenew.core.uploads import form_upload_error, stash_upload, stashed_upload
 from cityrenew.core.xlsx import write_table, xlsx_response
 from cityrenew.jobs.runner import launch
 from cityrenew.jobs.views import launched
 
 from .. import services
 from ..choices import DIMENSION_SOURCE, UnitKind
-from ..forms import MAX_UPLOAD_BYTES, cities
+from ..forms import cities
 from ..models import AssessmentUnit, FieldProblem
 from ..services.units import run_unit_import
 from .common import PAGE_SIZE, _run, forbidden, region_label
@@ -216,8 +216,8 @@ class UnitImportForm(forms.Form):  # 体检单元导入
         name = (f.name or "").lower()
         if not name.endswith(EXCEL_SUFFIXES + GEODATA_SUFFIXES):
             raise forms.ValidationError(f"不支持的文件类型“{f.name}”：请上传 .xlsx、.gpkg、.geojson 或 Shapefile 压缩包（.zip）")
-        if f.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(f"文件“{f.name}”超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        if (err := form_upload_error(f, "table" if name.endswith(EXCEL_SUFFIXES) else "geodata")):
+            raise forms.ValidationError(err)
         return f
 
     def clean(self):
@@ -304,8 +304,8 @@ class EngineSummaryForm(forms.Form):  # 空间计算结果（summary.json）
 
 def read_engine_summary(upload: Any) -> tuple[dict[str, Any] | None, str]:
     """The parsed summary, or None and a Chinese reason."""
-    if upload.size > MAX_UPLOAD_BYTES:
-        return None, f"文件“{upload.name}”超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+    if (err := form_upload_error(upload, "json")):
+        return None, err
     try:
         data = json.loads(upload.read().decode("utf-8-sig"))
     except UnicodeDecodeError:
