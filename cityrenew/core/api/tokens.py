@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import logout
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -35,7 +36,7 @@ class TokenObtainView(APIView):
         if not valid:
             return Response({"detail": _("用户名或密码不正确。")}, status=status.HTTP_400_BAD_REQUEST)
         token = issue_token(serializer.validated_data["user"])
-        return Response({"token": token.key, "expires": token_expires_at(token)})
+        return Response({"token": token.key, "expires": timezone.localtime(token_expires_at(token))})
 
 
 class LogoutApiView(APIView):
