@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -192,7 +193,10 @@ NODE_MODULES_DIR = Path(os.environ.get("CITYRENEW_NODE_MODULES", REPO_DIR / "nod
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 if NODE_MODULES_DIR.is_dir():
     STATICFILES_DIRS.append(("vendor", NODE_MODULES_DIR))
+# WhiteNoise serves static files straight from the finders (see `cityrenew serve` for the measurement);
+# STATIC_ROOT is only filled by an operator's `cityrenew collectstatic`, so its absence is not a problem.
 WHITENOISE_USE_FINDERS = True
+warnings.filterwarnings("ignore", message="No directory at: ", module="whitenoise.base")
 WHITENOISE_AUTOREFRESH = DEBUG
 
 REST_FRAMEWORK = {
@@ -218,6 +222,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "项目库、城市体检、台账等接口；权限与页面一致。",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# One OpenAPI enum per choice set shared by several fields (keeps `check --deploy` free of W001).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "RegionKindEnum": "cityrenew.core.choices.RegionKind",
+    "OrganisationKindEnum": "cityrenew.core.choices.OrganisationKind",
+    "UnitKindEnum": "cityrenew.checkup.choices.UnitKind",
+    "SetKindEnum": "cityrenew.checkup.choices.SetKind",
 }
 
 LOGGING = {
