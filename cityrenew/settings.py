@@ -196,7 +196,7 @@ if NODE_MODULES_DIR.is_dir():
 # WhiteNoise serves static files straight from the finders (see `cityrenew serve` for the measurement);
 # STATIC_ROOT is only filled by an operator's `cityrenew collectstatic`, so its absence is not a problem.
 WHITENOISE_USE_FINDERS = True
-warnings.filterwarnings("ignore", message="No directory at: ", module="whitenoise.base")
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 WHITENOISE_AUTOREFRESH = DEBUG
 
 REST_FRAMEWORK = {
