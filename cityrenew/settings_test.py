@@ -1,4 +1,4 @@
-"""Settings for the test suite: production settings, except served over plain HTTP with a throwaway key.
+"""Settings for the test suite and `make bench`: production settings, except served over plain HTTP with a throwaway key.
 
 DEBUG stays off (pytest-django forces it off too), so tests see the pages, headers and errors a city
 sees; only the HTTPS redirect and secure cookies are left out, since the test client and the live

@@ -26,8 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 CLI = str(Path(sys.executable).with_name("cityrenew"))
 TEMPLATES = REPO / "cityrenew" / "templates"
 
-# Variables our settings read; each subprocess starts from none of them.
-OURS = ("CITYRENEW_", "DJANGO_SETTINGS_MODULE", "DATABASE_URL")
+# Variables our settings (and Django) read; each subprocess starts from none of them.
+OURS = ("CITYRENEW_", "DJANGO_", "DATABASE_URL")
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
