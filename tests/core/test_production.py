@@ -232,3 +232,34 @@ def test_serve_stops_when_the_web_server_dies(served):
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode != 0
     assert "网页服务已退出" in out
+
+
+def test_serve_supervises_the_job_worker(tmp_path):
+    """With a task backend installed, serve starts its worker beside gunicorn; the worker dying stops serve."""
+    (tmp_path / "tasks_settings.py").write_text(
+        "from cityrenew.settings_test import *  # noqa\n"
+        "if 'django_tasks_db' not in INSTALLED_APPS:\n"
+        "    INSTALLED_APPS = [*INSTALLED_APPS, 'django_tasks', 'django_tasks_db']\n"
+        "    TASKS = {'default': {'BACKEND': 'django_tasks_db.DatabaseBackend'}}\n"
+    )
+    env = clean_env(tmp_path, CITYRENEW_DEMO="1", DJANGO_SETTINGS_MODULE="tasks_settings",
+                    PYTHONPATH=f"{tmp_path}:{REPO}")
+    migrate = subprocess.run([CLI, "migrate", "-v0"], env=env, capture_output=True, text=True, timeout=600)
+    assert migrate.returncode == 0, migrate.stderr
+    port = free_port()
+    proc = subprocess.Popen([CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/login/", proc)
+        web, worker = children_of(proc.pid)
+        cmdline = Path(f"/proc/{worker}/cmdline").read_bytes().split(b"\0")
+        assert b"worker" in cmdline or b"db_worker" in cmdline
+        os.kill(worker, signal.SIGKILL)
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode != 0
+        assert "后台任务进程已退出" in out
+        assert not Path(f"/proc/{web}").exists() or "zombie" in Path(f"/proc/{web}/status").read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
