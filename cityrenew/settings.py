@@ -282,4 +282,5 @@ if HTTPS:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
+CSRF_FAILURE_VIEW = "cityrenew.core.auth.csrf_failure"
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CITYRENEW_CSRF_TRUSTED_ORIGINS", "").split(",") if o]

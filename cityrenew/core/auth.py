@@ -111,6 +111,14 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
     return render(request, "core/login.html", {"lockout_message": lockout_message()}, status=429)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form refused by the CSRF check (CSRF_FAILURE_VIEW): the Chinese 403 page with what to do."""
+    from .views import forbidden
+
+    return forbidden(request, _("页面已过期或来源无法确认，本次提交没有保存。"),
+                     hint=_("请刷新页面后重新提交；如果一直出现，请清除浏览器 Cookie 后重新登录。"))
+
+
 # --- Password change ----------------------------------------------------------------------------
 
 

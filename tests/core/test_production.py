@@ -121,6 +121,23 @@ def test_server_error_page_is_chinese_and_needs_no_context():
     assert "服务器错误（500）" in resp.content.decode()
 
 
+def test_bad_request_page_is_chinese():
+    resp = Client().get("/login/", HTTP_HOST="evil.example.com")  # not in ALLOWED_HOSTS
+    assert resp.status_code == 400
+    assert "请求无效（400）" in resp.content.decode()
+
+
+@pytest.mark.django_db
+def test_csrf_failure_is_a_chinese_403(django_user_model):
+    django_user_model.objects.create_user("clerk", password="Renew-2026-correct-horse")
+    c = Client(enforce_csrf_checks=True)
+    resp = c.post("/login/", {"username": "clerk", "password": "Renew-2026-correct-horse"})
+    assert resp.status_code == 403
+    body = resp.content.decode()
+    assert "页面已过期" in body and "刷新页面" in body
+    assert "_auth_user_id" not in c.session
+
+
 @pytest.mark.django_db
 def test_security_headers_and_csp_nonce_on_pages():
     resp = Client().get("/login/")
