@@ -154,7 +154,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords in a row for one user name
+# Login throttling (django-axes): after CITYRENEW_LOGIN_FAILURE_LIMIT wrong passwords in a row for one user name
 # from one address, that pair is locked out for the cool-off time, even with the right password.
 # The count resets on a successful login. Applies to the login page, the admin and POST /api/token/.
 AUTHENTICATION_BACKENDS = [
