@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
     os.environ["CITYRENEW_DATA_DIR"] = str(work)
     os.environ["CITYRENEW_DEBUG"] = "0"  # no query log in memory
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityrenew.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityrenew.settings_test")  # production settings, plain HTTP
     import django
 
     django.setup()

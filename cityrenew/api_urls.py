@@ -1,10 +1,11 @@
 """The REST API: one router, each app registers its viewsets in ``<app>/api/urls.py``."""
 
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
+from cityrenew.core.api.tokens import LogoutApiView, TokenObtainView
 
 urlpatterns = [
-    path("token/", obtain_auth_token, name="api-token"),
+    path("token/", TokenObtainView.as_view(), name="api-token"),
+    path("logout/", LogoutApiView.as_view(), name="api-logout"),
     path("", include("cityrenew.core.api.urls")),
     path("", include("cityrenew.projects.api.urls")),
     path("", include("cityrenew.checkup.api.urls")),

@@ -17,6 +17,9 @@ def main(argv: list[str] | None = None) -> int:
         from cityrenew.engine.cli import main as engine_main
 
         return int(engine_main(argv[2:]) or 0)
+    if len(argv) > 1 and argv[1] == "demo":
+        # The local demo: plain HTTP on loopback, with a secret key it generates once in the data dir.
+        os.environ.setdefault("CITYRENEW_DEMO", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityrenew.settings")
     from django.core.management import execute_from_command_line
 

@@ -5,22 +5,69 @@ Configuration comes from the environment:
 - ``DATABASE_URL``: default ``sqlite:///cityrenew.sqlite3`` in the current directory;
   ``postgres://user:pass@host:port/name`` for PostgreSQL.
 - ``CITYRENEW_DATA_DIR``: where uploads and generated files go (default ``./var``).
-- ``CITYRENEW_SECRET_KEY``, ``CITYRENEW_DEBUG``, ``CITYRENEW_ALLOWED_HOSTS``.
+- ``CITYRENEW_SECRET_KEY`` (required in production), ``CITYRENEW_DEBUG`` (``1``: development only),
+  ``CITYRENEW_ALLOWED_HOSTS``, ``CITYRENEW_HTTPS`` (``0``: served over plain HTTP, no secure cookies/HSTS).
+- ``CITYRENEW_DEMO=1`` is set by ``cityrenew demo``: a local demo on loopback over plain HTTP whose secret
+  key is generated once and kept in the data directory.
+- Limits: ``CITYRENEW_TOKEN_TTL_HOURS``, ``CITYRENEW_LOGIN_FAILURE_LIMIT``, ``CITYRENEW_LOGIN_COOLOFF_MINUTES``.
+
+The README's Configuration table lists them all.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 
-SECRET_KEY = os.environ.get("CITYRENEW_SECRET_KEY", "cityrenew-insecure-development-key-change-me")
-DEBUG = os.environ.get("CITYRENEW_DEBUG", "1") == "1"
-ALLOWED_HOSTS = os.environ.get("CITYRENEW_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+DATA_DIR = Path(os.environ.get("CITYRENEW_DATA_DIR", Path.cwd() / "var")).resolve()
+
+# Three modes: development (CITYRENEW_DEBUG=1), the local demo (CITYRENEW_DEMO=1, set by `cityrenew demo`)
+# and production (neither): DEBUG is off unless asked for, and production needs its own secret key.
+DEBUG = os.environ.get("CITYRENEW_DEBUG", "0") == "1"
+DEMO = os.environ.get("CITYRENEW_DEMO", "0") == "1"
+PRODUCTION = not (DEBUG or DEMO)
+
+
+def _demo_secret_key(data_dir: Path) -> str:
+    """The demo's own key: random, generated on the first run, kept in ``<data dir>/secret_key`` (0600)."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process of the demo wrote it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+if os.environ.get("CITYRENEW_SECRET_KEY"):
+    SECRET_KEY = os.environ["CITYRENEW_SECRET_KEY"]
+elif DEMO:
+    SECRET_KEY = _demo_secret_key(DATA_DIR)
+elif DEBUG:
+    SECRET_KEY = "cityrenew-insecure-development-key-change-me"
+else:
+    raise ImproperlyConfigured(
+        "未设置 CITYRENEW_SECRET_KEY：生产环境必须提供随机密钥（例如 "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'）；本地演示请运行 cityrenew demo，"
+        "开发调试请设置 CITYRENEW_DEBUG=1。\n"
+        "CITYRENEW_SECRET_KEY is not set: production needs its own random key; run `cityrenew demo` for the "
+        "local demo or set CITYRENEW_DEBUG=1 for development."
+    )
+ALLOWED_HOSTS = os.environ.get("CITYRENEW_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -32,6 +79,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "django_filters",
     "django_htmx",
@@ -45,6 +93,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "cityrenew.core.middleware.ChineseFirstLocaleMiddleware",
@@ -55,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "cityrenew.core.middleware.AuditActorMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cityrenew.urls"
@@ -85,18 +135,45 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the dev server read while an import writes.
+    # WAL: readers never wait for the writer. IMMEDIATE: every transaction takes the write lock when it
+    # begins, so concurrent writers queue on the busy timeout instead of failing with `database is locked`
+    # when a read transaction tries to upgrade to a write (which SQLite refuses without waiting).
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
-        {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 20}
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "timeout": int(os.environ.get("CITYRENEW_SQLITE_TIMEOUT", "60")),  # seconds a writer waits its turn
+            "transaction_mode": "IMMEDIATE",
+        }
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "cityrenew.core.auth.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},  # Django's, Chinese message
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login throttling (django-axes): after CITYRENEW_LOGIN_FAILURE_LIMIT wrong passwords in a row for one user name
+# from one address, that pair is locked out for the cool-off time, even with the right password.
+# The count resets on a successful login. Applies to the login page, the admin and POST /api/token/.
+AUTHENTICATION_BACKENDS = [
+    "cityrenew.core.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("CITYRENEW_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("CITYRENEW_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "cityrenew.core.auth.lockout_response"
+AXES_VERBOSE = False
+
+# API tokens (DRF's Token, see cityrenew.core.auth.ExpiringTokenAuthentication): valid this long after
+# they are issued; revoked on logout and on a password change.
+API_TOKEN_TTL = timedelta(hours=float(os.environ.get("CITYRENEW_TOKEN_TTL_HOURS", "8")))
 
 LOGIN_URL = "core:login"
 LOGIN_REDIRECT_URL = "home"
@@ -109,7 +186,6 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
-DATA_DIR = Path(os.environ.get("CITYRENEW_DATA_DIR", Path.cwd() / "var")).resolve()
 MEDIA_ROOT = DATA_DIR / "uploads"
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
@@ -120,13 +196,17 @@ NODE_MODULES_DIR = Path(os.environ.get("CITYRENEW_NODE_MODULES", REPO_DIR / "nod
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 if NODE_MODULES_DIR.is_dir():
     STATICFILES_DIRS.append(("vendor", NODE_MODULES_DIR))
+# WhiteNoise serves static files straight from the finders (see `cityrenew serve` for the measurement);
+# STATIC_ROOT is only filled by an operator's `cityrenew collectstatic`, so its absence is not a problem.
 WHITENOISE_USE_FINDERS = True
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 WHITENOISE_AUTOREFRESH = DEBUG
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: a refused or missing token answers 401 with `WWW-Authenticate: Token`.
+        "cityrenew.core.auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -149,6 +229,14 @@ SPECTACULAR_SETTINGS = {
     # /api/docs/ works offline and on an intranet.
     "SWAGGER_UI_DIST": f"{STATIC_URL}vendor/swagger-ui-dist",
     "SWAGGER_UI_FAVICON_HREF": f"{STATIC_URL}vendor/swagger-ui-dist/favicon-32x32.png",
+}
+
+# One OpenAPI enum per choice set shared by several fields (keeps `check --deploy` free of W001).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "RegionKindEnum": "cityrenew.core.choices.RegionKind",
+    "OrganisationKindEnum": "cityrenew.core.choices.OrganisationKind",
+    "UnitKindEnum": "cityrenew.checkup.choices.UnitKind",
+    "SetKindEnum": "cityrenew.checkup.choices.SetKind",
 }
 
 LOGGING = {
@@ -184,3 +272,45 @@ CITYRENEW_UPLOAD_LIMITS = {
 }
 # Files past the largest limit are counted, not stored, while they arrive (then refused by size).
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler", "cityrenew.core.uploads.CappedUploadHandler"]
+# Security headers. The CSP allows only our own origin: scripts and <style> elements need the
+# request's nonce (templates use {{ request.csp_nonce }}), style attributes are allowed; MapLibre
+# runs its workers from blob: URLs and draws images from data:/blob:.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],
+        "child-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 8 * 3600  # one working day
+# In production the platform is reached over HTTPS only (directly, or through a reverse proxy on the
+# same host: gunicorn trusts its X-Forwarded-Proto). CITYRENEW_HTTPS=0 serves plain HTTP on a closed
+# network; `check --deploy` then warns, rightly.
+HTTPS = PRODUCTION and os.environ.get("CITYRENEW_HTTPS", "1") == "1"
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("CITYRENEW_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+CSRF_FAILURE_VIEW = "cityrenew.core.auth.csrf_failure"
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CITYRENEW_CSRF_TRUSTED_ORIGINS", "").split(",") if o]

@@ -101,7 +101,9 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
+    # bypass_csp: Playwright's wait_for_function evaluates its predicate in the page, which our CSP
+    # forbids; tests/browser/test_csp_browser.py drives the pages with the CSP in force.
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900}, bypass_csp=True)
     pg = ctx.new_page()
     pg.set_default_timeout(15000)
     yield pg

@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = "基础数据"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from . import auth, signals  # noqa: F401

@@ -2,7 +2,9 @@
 
 Migrates the database (a SQLite file by default), loads the regions, the Zhengzhou project library
 and its 2025 adjustment batch, the check-up demo, creates the demo users, prints the URL and the
-logins, then serves on 127.0.0.1:8000 (or stops after loading with ``--no-serve``).
+logins, then runs ``cityrenew serve`` (gunicorn and the job worker) on 127.0.0.1:8000, or stops after
+loading with ``--no-serve``. ``cityrenew`` sets ``CITYRENEW_DEMO=1`` for this command: plain HTTP, and a
+secret key generated on the first run and kept in ``<data dir>/secret_key``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--no-serve", action="store_true", help="加载完成后不启动服务")
-        parser.add_argument("--addrport", default="127.0.0.1:8000", help="服务地址（默认 127.0.0.1:8000）")
+        parser.add_argument("--bind", "--addrport", dest="bind", default="127.0.0.1:8000", help="服务地址（默认 127.0.0.1:8000）")
+        parser.add_argument("--workers", type=int, default=None, help="gunicorn 进程数（默认每核 2 个）")
 
     def handle(self, *args, **opts):
         db = settings.DATABASES["default"]
@@ -43,17 +46,13 @@ class Command(BaseCommand):
                 result = mod.load(self.stdout)
                 if name == "cityrenew.core.demo":
                     logins = result
-        url = f"http://{opts['addrport']}/"
+        url = f"http://{opts['bind']}/"
         self.stdout.write(self.style.SUCCESS(f"\n演示环境已就绪：{url}"))
         self.stdout.write("演示账号（用户名 / 密码）：")
         for username, password, label in logins:
             self.stdout.write(f"  {username} / {password}    {label}")
         if not opts["no_serve"]:
-            from cityrenew.jobs.runner import spawn_worker
-
-            worker = spawn_worker()  # background jobs (imports, exports, reports) beside the web server
-            self.stdout.write(f"后台任务工作进程已启动（pid {worker.pid}）")
-            try:
-                call_command("runserver", opts["addrport"], use_reloader=False)
-            finally:
-                worker.terminate()
+            serve = {"bind": opts["bind"]}
+            if opts["workers"]:
+                serve["workers"] = opts["workers"]
+            call_command("serve", **serve)

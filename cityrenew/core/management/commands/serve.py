@@ -1,0 +1,126 @@
+"""``cityrenew serve [--bind 127.0.0.1:8000] [--workers N] [--threads T] [--no-worker]`` — the production server.
+
+Two supervised child processes:
+
+- gunicorn (``gthread`` workers, ``--preload``) serving ``cityrenew.wsgi``; static files are served by
+  WhiteNoise straight from the static finders (our ``static/`` and the npm packages in
+  ``node_modules``). Measured on this repository (3,474 files, 131 MB, mostly the npm packages):
+  indexing them through the finders takes 0.95 s, once, in the gunicorn master thanks to ``--preload``;
+  ``collectstatic`` would first copy 131 MB into the data directory (8.2 s the first time, 1.6 s on
+  every later start) to save 0.35 s of that indexing. So ``serve`` does not collect; an operator who
+  puts nginx in front may still run ``cityrenew collectstatic`` into ``<data dir>/static``.
+- the background job worker: ``cityrenew worker`` (the jobs app), else django-tasks-db's
+  ``db_worker`` when that app is installed, else none (with a warning).
+
+SIGINT/SIGTERM are forwarded once to both children (they run in their own process group, so a
+terminal's Ctrl-C is not delivered twice: a second signal makes the job worker abandon its task);
+when either child dies the other is stopped and ``serve`` exits with an error.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import get_commands
+from django.core.management.base import BaseCommand, CommandError
+
+
+def default_workers() -> int:
+    """Two gunicorn processes per core (each with threads), at least 2 and at most 16."""
+    return max(2, min(16, 2 * (os.cpu_count() or 1)))
+
+
+def worker_command() -> list[str] | None:
+    """The job worker's management command, or None when the project has no task backend."""
+    commands = get_commands()
+    if "worker" in commands:
+        return ["worker"]
+    if "django_tasks_db" in settings.INSTALLED_APPS and "db_worker" in commands:
+        return ["db_worker"]
+    return None
+
+
+class Command(BaseCommand):
+    help = "以生产方式启动服务：gunicorn 多进程网页服务（含静态文件）和后台任务进程"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default="127.0.0.1:8000", help="监听地址（默认 127.0.0.1:8000）")
+        parser.add_argument("--workers", type=int, default=default_workers(),
+                            help=f"gunicorn 进程数（默认每核 2 个，本机 {default_workers()} 个）")
+        parser.add_argument("--threads", type=int, default=4, help="每个进程的线程数（默认 4）")
+        parser.add_argument("--timeout", type=int, default=120, help="单个请求的最长秒数（默认 120）")
+        parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
+
+    def handle(self, *args, **opts):
+        if opts["workers"] < 1 or opts["threads"] < 1:
+            raise CommandError("--workers 和 --threads 至少为 1。")
+        env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "cityrenew.settings"))
+        web = [
+            sys.executable, "-m", "gunicorn", "cityrenew.wsgi:application",
+            "--bind", opts["bind"],
+            "--workers", str(opts["workers"]),
+            "--worker-class", "gthread",
+            "--threads", str(opts["threads"]),
+            "--timeout", str(opts["timeout"]),
+            "--graceful-timeout", "30",
+            "--preload",
+            "--access-logfile", "-",
+            "--no-control-socket",  # several instances on one host must not share ~/.gunicorn/gunicorn.ctl
+        ]
+        children: dict[str, subprocess.Popen] = {}
+        children["web"] = subprocess.Popen(web, env=env, process_group=0)
+        self.stdout.write(f"网页服务：http://{opts['bind']}/（gunicorn，{opts['workers']} 个进程 × {opts['threads']} 线程）")
+        if not opts["no_worker"]:
+            cmd = worker_command()
+            if cmd is None:
+                self.stderr.write(self.style.WARNING(
+                    "警告：未安装后台任务后端（没有 worker 或 db_worker 命令），后台任务不会执行。"))
+            else:
+                children["worker"] = subprocess.Popen([sys.executable, "-m", "django", *cmd], env=env, process_group=0)
+                self.stdout.write(f"后台任务进程：{' '.join(cmd)}")
+        self.stdout.flush()
+        return_code = self.supervise(children)
+        if return_code:
+            raise CommandError(f"子进程意外退出（退出码 {return_code}），服务已停止。", returncode=return_code)
+
+    def supervise(self, children: dict[str, subprocess.Popen]) -> int:
+        stopping: list[int] = []
+
+        def forward(signum, frame):
+            if not stopping:
+                stopping.append(signum)
+                for proc in children.values():
+                    if proc.poll() is None:
+                        proc.send_signal(signal.SIGTERM)
+
+        previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            dead = None
+            while dead is None:
+                dead = next((name for name, p in children.items() if p.poll() is not None), None)
+                if dead is None:
+                    time.sleep(0.2)
+            code = children[dead].returncode
+            unexpected = not stopping
+            if unexpected:
+                name = "网页服务" if dead == "web" else "后台任务进程"
+                self.stderr.write(self.style.ERROR(f"{name}已退出（退出码 {code}），正在停止其余进程。"))
+                forward(signal.SIGTERM, None)
+            for proc in children.values():
+                try:
+                    proc.wait(timeout=40)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+        if not unexpected:
+            self.stdout.write("服务已停止。")
+            return 0
+        return code or 1

@@ -1,0 +1,14 @@
+"""Settings for the test suite and `make bench`: production settings, except served over plain HTTP with a throwaway key.
+
+DEBUG stays off (pytest-django forces it off too), so tests see the pages, headers and errors a city
+sees; only the HTTPS redirect and secure cookies are left out, since the test client and the live
+server speak plain HTTP. The environment is set here, so the ``cityrenew`` subprocesses that tests
+start inherit it. ``tests/core/test_production.py`` checks the real production settings.
+"""
+
+import os
+
+os.environ.setdefault("CITYRENEW_SECRET_KEY", "cityrenew-test-suite-only-" + "k" * 40)
+os.environ.setdefault("CITYRENEW_HTTPS", "0")
+
+from cityrenew.settings import *  # noqa: E402,F403
