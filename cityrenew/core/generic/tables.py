@@ -169,15 +169,17 @@ class Table:
             return column.accessor(obj)
         return resolve(obj, column.accessor or column.name)
 
-    def rows(self, objects: Iterable[Any]) -> list[Row]:
+    def rows(self, objects: Iterable[Any], url_for: Callable[[Any], str] | None = None) -> list[Row]:
+        """Rows of text cells; ``link`` columns point at ``url_for(obj)`` (default ``get_absolute_url``)."""
+        if url_for is None:
+            def url_for(obj: Any) -> str:
+                get_url = getattr(obj, "get_absolute_url", None)
+                return get_url() if get_url else ""
         out = []
         for obj in objects:
             cells = []
             for c in self.columns:
-                url = ""
-                if c.link:
-                    get_url = getattr(obj, "get_absolute_url", None)
-                    url = get_url() if get_url else ""
+                url = url_for(obj) if c.link else ""
                 cells.append(Cell(as_text(self.value(obj, c)), url, c.css))
             out.append(Row(obj, cells))
         return out

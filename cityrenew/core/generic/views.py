@@ -97,6 +97,16 @@ class BaseObjectView(LoginRequiredMixin, View):
         except NoReverseMatch:
             return ""
 
+    def object_url(self, obj: models.Model) -> str:
+        """The object's page: ``get_absolute_url()``, else the ``_detail`` URL of :attr:`url_base`."""
+        get_url = getattr(obj, "get_absolute_url", None)
+        if get_url is not None:
+            try:
+                return get_url()
+            except NoReverseMatch:
+                pass
+        return self.url_or_empty("detail", getattr(obj, self.lookup_field))
+
     # --- permissions: one hook per action ----------------------------------------------------------
 
     def can_view(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
@@ -180,7 +190,7 @@ class ObjectListView(BaseObjectView):
         export_query = query.copy()
         export_query["export"] = "xlsx"
         ctx = self.base_context() | {
-            "filter": fs, "table": table, "headers": table.headers(), "rows": table.rows(page.object_list),
+            "filter": fs, "table": table, "headers": table.headers(), "rows": table.rows(page.object_list, url_for=self.object_url),
             "page": page, "total_count": page.paginator.count, "query": query.urlencode(),
             "export_query": export_query.urlencode(), "table_id": self.get_table_id(),
             "can_add": self.can_add(request), "add_url": self.url_or_empty("add"),
@@ -266,8 +276,7 @@ class ObjectEditView(BaseObjectView):
         return f"已新建{obj._meta.verbose_name} {obj}" if created else f"已保存{obj._meta.verbose_name} {obj} 的修改"
 
     def get_success_url(self, obj: models.Model) -> str:
-        get_url = getattr(obj, "get_absolute_url", None)
-        return get_url() if get_url else self.get_list_url()
+        return self.object_url(obj) or self.get_list_url()
 
     def _check(self, request: HttpRequest, obj: models.Model) -> HttpResponse | None:
         if obj.pk is None:
@@ -279,7 +288,8 @@ class ObjectEditView(BaseObjectView):
 
     def render_form(self, request: HttpRequest, obj: models.Model, form: Any, formsets: dict[str, Any],
                     status: int = 200, stale: str = "") -> HttpResponse:
-        ctx = self.base_context() | {"object": obj if obj.pk else None, "form": form, "stale_message": stale, **formsets}
+        ctx = self.base_context() | {"object": obj if obj.pk else None, "form": form, "stale_message": stale,
+                                     "object_url": self.object_url(obj) if obj.pk else "", **formsets}
         ctx.update(self.get_extra_context(request, object=obj, form=form))
         return render(request, self.get_template_names(), ctx, status=status)
 
@@ -328,7 +338,7 @@ class ObjectDeleteView(BaseObjectView):
         obj = self.get_object(request, **kwargs)
         if not self.can_delete(request, obj):
             return self.forbidden(request, self.denial_message("delete", obj))
-        ctx = self.base_context() | {"object": obj, "row_version": getattr(obj, "row_version", "")}
+        ctx = self.base_context() | {"object": obj, "row_version": getattr(obj, "row_version", ""), "object_url": self.object_url(obj)}
         ctx.update(self.get_extra_context(request, object=obj))
         return render(request, self.get_template_names(), ctx)
 
@@ -340,7 +350,8 @@ class ObjectDeleteView(BaseObjectView):
         seen = request.POST.get("row_version", "")
         if seen.isdigit() and hasattr(obj, "row_version") and int(seen) != obj.row_version:
             message = stale_message(obj, int(seen)).replace("您的修改没有保存", "没有删除")
-            ctx = self.base_context() | {"object": obj, "row_version": obj.row_version, "stale_message": message}
+            ctx = self.base_context() | {"object": obj, "row_version": obj.row_version, "stale_message": message,
+                                         "object_url": self.object_url(obj)}
             ctx.update(self.get_extra_context(request, object=obj))
             return render(request, self.get_template_names(), ctx, status=STALE_STATUS)
         label = str(obj)
