@@ -142,7 +142,8 @@ class IndicatorValueViewSet(ETagMixin, mixins.CreateModelMixin, viewsets.ReadOnl
         if existing is not None and expected is not None and expected != existing.row_version:
             return self._stale(existing, expected, code)
         try:
-            v = svc.set_value(task, ind, d.get("unit"), request.data.get("value"), request.user, d.get("note", ""))
+            v = svc.set_value(task, ind, d.get("unit"), request.data.get("value"), request.user, d.get("note", ""),
+                              expected_version=expected if existing is not None else None)
         except svc.CheckupError as exc:
             raise ValidationError({"value": str(exc)})
         except StaleObjectError as exc:  # another writer saved between our read and the conditional UPDATE
