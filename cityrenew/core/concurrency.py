@@ -192,6 +192,8 @@ class ETagMixin:
         return None, 409, None
 
     def _stale(self, instance: models.Model, version: int, code: int) -> Response:
+        # describe the row as stored, not the in-memory instance the refused request modified
+        instance = type(instance)._base_manager.filter(pk=instance.pk).first() or instance
         response = Response(stale_payload(instance, version), status=code)
         now = current_version(instance)
         if now is not None:
