@@ -319,7 +319,8 @@ class ObjectEditView(BaseObjectView):
             fresh = type(obj)._base_manager.get(pk=obj.pk)
             message = stale_message(fresh, exc.expected)
             refresh_version(form, current_version(fresh))  # resubmitting, after reading, saves
-            return self.render_form(request, obj, form, formsets, status=STALE_STATUS, stale=message)
+            # the page names the object as stored; the form keeps the user's input
+            return self.render_form(request, fresh, form, formsets, status=STALE_STATUS, stale=message)
         messages.success(request, self.success_message(saved, created))
         return redirect(self.get_success_url(saved))
 
