@@ -19,7 +19,16 @@ from django.urls import include, path
 from openpyxl import load_workbook
 
 from cityrenew import urls as site_urls
-from cityrenew.core.generic import Column, ObjectDeleteView, ObjectEditView, ObjectListView, ObjectView, Table, object_urls
+from cityrenew.core.generic import (
+    Column,
+    ObjectDeleteView,
+    ObjectEditView,
+    ObjectHistoryView,
+    ObjectListView,
+    ObjectView,
+    Table,
+    object_urls,
+)
 from cityrenew.core.models import AuditLog, Organisation, Region
 
 pytestmark = pytest.mark.django_db
@@ -72,10 +81,15 @@ class OrganisationDeleteView(Base, ObjectDeleteView):
     pass
 
 
+class OrganisationHistoryView(Base, ObjectHistoryView):
+    pass
+
+
 urlconf = types.ModuleType("generic_views_test_urls")  # a URL configuration for this test only
 urlconf.urlpatterns = [
     path("orgs/", include((object_urls("organisation", list_view=OrganisationListView, detail_view=OrganisationView,
-                                       edit_view=OrganisationEditView, delete_view=OrganisationDeleteView), "orgs"))),
+                                       edit_view=OrganisationEditView, delete_view=OrganisationDeleteView,
+                                       history_view=OrganisationHistoryView), "orgs"))),
     *site_urls.urlpatterns,
 ]
 
@@ -150,6 +164,9 @@ def test_detail_shows_fields_and_history(client, orgs, zhongyuan_editor, erqi_ed
     assert "中原区住建局" in html and "行业部门" in html and "变更记录" in html
     assert "测试单位00" in html and "zyeditor" in html  # the change, its old value and who made it
     assert 'data-testid="edit-button"' in html and 'data-testid="delete-button"' in html
+    assert f'href="/orgs/{org.pk}/history/"' in html
+    html = client.get(f"/orgs/{org.pk}/history/").content.decode()
+    assert "变更记录" in html and "中原区住建局" in html and html.count("<tr>") == 3  # header, create, update
     client.logout()
     login(client, erqi_editor)
     html = client.get(f"/orgs/{org.pk}/").content.decode()

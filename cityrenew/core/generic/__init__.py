@@ -4,7 +4,15 @@ See ``docs/generic-views.md`` for the recipe.
 """
 
 from .tables import Cell, Column, Row, Table
-from .views import ObjectDeleteView, ObjectEditView, ObjectListView, ObjectView, object_region_ids, object_urls
+from .views import (
+    ObjectDeleteView,
+    ObjectEditView,
+    ObjectHistoryView,
+    ObjectListView,
+    ObjectView,
+    object_region_ids,
+    object_urls,
+)
 
 __all__ = ["Cell", "Column", "Row", "Table", "ObjectListView", "ObjectView", "ObjectEditView", "ObjectDeleteView",
-           "object_urls", "object_region_ids"]
+           "ObjectHistoryView", "object_urls", "object_region_ids"]

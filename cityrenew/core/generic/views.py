@@ -10,7 +10,8 @@ form — not new view code:
   (so field rules can disable what the user may not write), extra formsets saved in the same
   transaction, and optimistic concurrency (a stale save is refused with what changed since, the
   user's input kept);
-* :class:`ObjectDeleteView` — confirmation, then an audited delete.
+* :class:`ObjectDeleteView` — confirmation, then an audited delete;
+* :class:`ObjectHistoryView` — the whole change history, paginated.
 
 One permission hook per action — :meth:`~BaseObjectView.can_view`, :meth:`~BaseObjectView.can_add`,
 :meth:`~BaseObjectView.can_edit`, :meth:`~BaseObjectView.can_delete` — by default the region scope of
@@ -235,6 +236,7 @@ class ObjectView(BaseObjectView):
             "can_edit": can_edit, "can_delete": can_delete,
             "edit_url": self.url_or_empty("edit", getattr(obj, self.lookup_field)) if can_edit else "",
             "delete_url": self.url_or_empty("delete", getattr(obj, self.lookup_field)) if can_delete else "",
+            "history_url": self.url_or_empty("history", getattr(obj, self.lookup_field)),
         }
         ctx.update(self.get_extra_context(request, object=obj))
         return render(request, self.get_template_names(), ctx)
@@ -362,9 +364,29 @@ class ObjectDeleteView(BaseObjectView):
         return redirect(self.get_list_url())
 
 
+class ObjectHistoryView(BaseObjectView):
+    """The whole change history of one object, paginated (the detail page shows the latest entries)."""
+
+    template_suffix = "_history"
+    generic_template = "generic/object_history.html"
+    paginate_by = 50
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        self.kwargs = kwargs
+        obj = self.get_object(request, **kwargs)
+        if not self.can_view(request, obj):
+            return self.forbidden(request, self.denial_message("view", obj))
+        page = Paginator(AuditLog.for_object(obj), self.paginate_by).get_page(request.GET.get("page"))
+        ctx = self.base_context() | {"object": obj, "object_url": self.object_url(obj), "page": page,
+                                     "history": list(page.object_list), "query": ""}
+        ctx.update(self.get_extra_context(request, object=obj))
+        return render(request, self.get_template_names(), ctx)
+
+
 def object_urls(prefix: str, *, list_view: type | None = None, detail_view: type | None = None,
-                edit_view: type | None = None, delete_view: type | None = None, lookup: str = "<int:pk>") -> list:
-    """URL patterns for a model's pages: ``<prefix>_list``, ``_add``, ``_detail``, ``_edit``, ``_delete``."""
+                edit_view: type | None = None, delete_view: type | None = None, history_view: type | None = None,
+                lookup: str = "<int:pk>") -> list:
+    """URL patterns for a model's pages: ``<prefix>_list``, ``_add``, ``_detail``, ``_edit``, ``_delete``, ``_history``."""
     from django.urls import path
 
     out = []
@@ -378,8 +400,11 @@ def object_urls(prefix: str, *, list_view: type | None = None, detail_view: type
         out.append(path(f"{lookup}/edit/", edit_view.as_view(), name=f"{prefix}_edit"))
     if delete_view is not None:
         out.append(path(f"{lookup}/delete/", delete_view.as_view(), name=f"{prefix}_delete"))
+    if history_view is not None:
+        out.append(path(f"{lookup}/history/", history_view.as_view(), name=f"{prefix}_history"))
     return out
 
 
-__all__ = ["BaseObjectView", "ObjectListView", "ObjectView", "ObjectEditView", "ObjectDeleteView", "object_urls",
+__all__ = ["BaseObjectView", "ObjectListView", "ObjectView", "ObjectEditView", "ObjectDeleteView", "ObjectHistoryView",
+           "object_urls",
            "object_region_ids", "Http404"]
