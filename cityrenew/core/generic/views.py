@@ -191,7 +191,8 @@ class ObjectListView(BaseObjectView):
         export_query = query.copy()
         export_query["export"] = "xlsx"
         ctx = self.base_context() | {
-            "filter": fs, "table": table, "headers": table.headers(), "rows": lambda: table.rows(page.object_list, url_for=self.object_url),  # built when a template reads it
+            "filter": fs, "table": table, "headers": table.headers(),
+            "rows": lambda: table.rows(page.object_list, url_for=self.object_url),  # built only if a template reads it
             "page": page, "total_count": page.paginator.count, "query": query.urlencode(),
             "export_query": export_query.urlencode(), "table_id": self.get_table_id(),
             "can_add": self.can_add(request), "add_url": self.url_or_empty("add"),
