@@ -230,3 +230,31 @@ def test_concurrent_writers_exactly_one_wins(regions):
     assert p.name == names[outcome.index("won")]
     updates = AuditLog.for_object(p).filter(action="update", object_version__gt=1)
     assert updates.count() == 1 and updates.get().changes["name"][1] == p.name
+
+
+@pytest.mark.django_db
+def test_stale_inline_funding_row_is_refused_and_nothing_is_saved(client, regions, zhongyuan_editor):
+    p = make_project(regions)
+    f = ProjectFunding.objects.create(project=p, source="credit", amount=Decimal("2"))
+    assert client.login(username="zyeditor", password="pass-zyeditor")
+    html = client.get(f"/projects/{CODE}/edit/").content.decode()
+    assert 'name="fundings-0-row_version" value="1"' in html
+    # meanwhile the funding is changed through the API
+    assert api(zhongyuan_editor).patch(f"/api/fundings/{f.pk}/", {"amount": "3"}, format="json").status_code == 200
+    data = form_data(p, name="改了名字", row_version="1", **{
+        "fundings-TOTAL_FORMS": "1", "fundings-INITIAL_FORMS": "1", "fundings-0-id": str(f.pk),
+        "fundings-0-project": str(p.pk), "fundings-0-source": "credit", "fundings-0-amount": "5",
+        "fundings-0-note": "", "fundings-0-row_version": "1",
+    })
+    r = client.post(f"/projects/{CODE}/edit/", data)
+    assert r.status_code == 409
+    html = r.content.decode()
+    assert "已被他人修改" in html and "金额（亿元）：2 → 3" in html
+    assert 'name="fundings-0-row_version" value="2"' in html and 'name="row_version" value="1"' in html
+    p.refresh_from_db()
+    assert (p.name, p.row_version) == ("芝麻街1958双创园", 1)  # the project's own save was rolled back too
+    assert ProjectFunding.objects.get(pk=f.pk).amount == Decimal("3")
+    data["fundings-0-row_version"] = "2"
+    assert client.post(f"/projects/{CODE}/edit/", data).status_code == 302
+    assert ProjectFunding.objects.get(pk=f.pk).amount == Decimal("5")
+    assert RenewalProject.objects.get(pk=p.pk).name == "改了名字"

@@ -264,6 +264,13 @@ class ObjectEditView(BaseObjectView):
         add_version_field(form)  # optimistic concurrency: the version the user started from
         return form
 
+    def build_formsets(self, request: HttpRequest, obj: models.Model, data: Any = None, files: Any = None) -> dict[str, Any]:
+        formsets = self.get_formsets(request, obj, data, files)
+        for fs in formsets.values():
+            for form in fs.forms:  # each existing row carries its own version too
+                add_version_field(form)
+        return formsets
+
     def get_formsets(self, request: HttpRequest, obj: models.Model, data: Any = None, files: Any = None) -> dict[str, Any]:
         """Inline formsets saved with the object (``{"formset": FundingFormSet(...)}``)."""
         return {}
@@ -301,7 +308,7 @@ class ObjectEditView(BaseObjectView):
         obj = self.get_object(request, **kwargs)
         if (denied := self._check(request, obj)) is not None:
             return denied
-        return self.render_form(request, obj, self.build_form(request, obj), self.get_formsets(request, obj))
+        return self.render_form(request, obj, self.build_form(request, obj), self.build_formsets(request, obj))
 
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         self.kwargs = kwargs
@@ -310,7 +317,7 @@ class ObjectEditView(BaseObjectView):
             return denied
         created = obj.pk is None
         form = self.build_form(request, obj, request.POST, request.FILES)
-        formsets = self.get_formsets(request, obj, request.POST, request.FILES)
+        formsets = self.build_formsets(request, obj, request.POST, request.FILES)
         valid = form.is_valid()
         valid = all([fs.is_valid() for fs in formsets.values()]) and valid
         if not valid:
@@ -318,10 +325,16 @@ class ObjectEditView(BaseObjectView):
         try:
             with transaction.atomic():
                 saved = self.save(request, form, formsets)
-        except StaleObjectError as exc:
+        except StaleObjectError as exc:  # the object, or one of its inline rows, was saved by someone else
             fresh = type(obj)._base_manager.get(pk=obj.pk)
-            message = stale_message(fresh, exc.expected)
-            refresh_version(form, current_version(fresh))  # resubmitting, after reading, saves
+            stale = type(exc.obj)._base_manager.filter(pk=exc.obj.pk).first() or exc.obj
+            message = stale_message(stale, exc.expected)
+            # resubmitting, after reading, saves: the kept input now carries the current versions
+            refresh_version(form, current_version(fresh))
+            for fs in formsets.values():
+                for f in fs.forms:
+                    if f.instance.pk is not None and hasattr(f.instance, "row_version"):
+                        refresh_version(f, current_version(f.instance))
             # the page names the object as stored; the form keeps the user's input
             return self.render_form(request, fresh, form, formsets, status=STALE_STATUS, stale=message)
         messages.success(request, self.success_message(saved, created))
