@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, router, transaction
 from django.urls import NoReverseMatch, reverse
 
 from . import audit
@@ -27,6 +27,9 @@ class AuditLog(models.Model):  # 审计日志
     object_repr = models.CharField("对象", max_length=300)
     changes = models.JSONField("变更内容", default=dict, blank=True)  # {field: [old, new]}
     note = models.CharField("备注", max_length=300, blank=True)
+    object_version = models.PositiveIntegerField(
+        "对象版本", null=True, blank=True, help_text="本次变更后对象的版本号（row_version）；批量导入写入的记录为空"
+    )
 
     class Meta:
         verbose_name = "审计日志"
@@ -58,6 +61,7 @@ class AuditLog(models.Model):  # 审计日志
             object_repr=str(obj)[:300],
             changes=audit.to_jsonable(changes or {}),
             note=(note or ctx.note)[:300],
+            object_version=getattr(obj, "row_version", None),
         )
 
     @classmethod
@@ -67,13 +71,49 @@ class AuditLog(models.Model):  # 审计日志
         ).select_related("user")
 
 
+class StaleObjectError(Exception):
+    """Raised by :meth:`AuditedModel.save` when the row changed since the instance's ``row_version``.
+
+    ``obj`` is the instance that could not be saved; ``expected`` the version it was based on.
+    :mod:`cityrenew.core.concurrency` turns it into a Chinese message listing what changed since.
+    """
+
+    def __init__(self, obj: models.Model, expected: int) -> None:
+        self.obj = obj
+        self.expected = expected
+        super().__init__(f"{obj._meta.verbose_name}“{obj}”已被他人修改（您基于第 {expected} 版）")
+
+
+class AuditedQuerySet(models.QuerySet):
+    """A queryset whose ``update()`` (and so ``bulk_update()``) also bumps ``row_version``."""
+
+    def update(self, **kwargs: Any) -> int:
+        if "row_version" not in kwargs:
+            kwargs["row_version"] = models.F("row_version") + 1
+        return super().update(**kwargs)
+
+    update.alters_data = True  # type: ignore[attr-defined]
+
+
 class AuditedModel(models.Model):
     """Base model whose every create/update/delete is written to :class:`AuditLog`.
 
     Field values as loaded from the database are kept, so an update records only the fields that
     really changed (``{"field": [old, new]}``); a save that changes nothing writes no log row.
     Many-to-many changes are recorded by :mod:`cityrenew.core.signals`.
+
+    Optimistic concurrency (乐观锁): ``row_version`` starts at 1 and every ``save()`` of an existing
+    row runs ``UPDATE … SET row_version = v + 1 WHERE id = ? AND row_version = v``, where ``v`` is the
+    instance's ``row_version`` (as loaded, or as an edit form / ``If-Match`` header set it). When no
+    row matches because someone else saved first, :class:`StaleObjectError` is raised and nothing is
+    written — two writers can never both win. ``QuerySet.update()``/``bulk_update()`` bump the
+    version too (:class:`AuditedQuerySet`). Each audit row stores the version it produced
+    (``AuditLog.object_version``), so "what changed since version v" is a query.
     """
+
+    row_version = models.PositiveIntegerField("版本", default=1, editable=False)
+
+    objects = AuditedQuerySet.as_manager()
 
     audit_exclude: tuple[str, ...] = ()
 
@@ -88,7 +128,7 @@ class AuditedModel(models.Model):
 
     def _audit_fields(self) -> Iterable[models.Field]:
         for f in self._meta.concrete_fields:
-            if f.primary_key or f.name in self.audit_exclude:
+            if f.primary_key or f.name == "row_version" or f.name in self.audit_exclude:
                 continue
             yield f
 
@@ -117,13 +157,41 @@ class AuditedModel(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         creating = self._state.adding or self.pk is None
         diff = {} if creating else self.audit_diff()
-        super().save(*args, **kwargs)
+        expected = None
+        if not creating:
+            expected = self.row_version or 0
+            self.row_version = expected + 1
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "row_version" not in update_fields:
+                kwargs["update_fields"] = [*update_fields, "row_version"]
         if creating:
+            super().save(*args, **kwargs)
             snap = {k: [None, v] for k, v in self.audit_snapshot().items() if v not in (None, "")}
             AuditLog.record(self, AuditAction.CREATE, snap)
-        elif diff:
-            AuditLog.record(self, AuditAction.UPDATE, diff)
+        else:
+            # the update and its audit row together; a savepoint inside an outer transaction, so a
+            # refused (stale) save leaves the caller's transaction usable
+            self._row_version_expected = expected
+            try:
+                with transaction.atomic(using=kwargs.get("using") or router.db_for_write(type(self), instance=self)):
+                    super().save(*args, **kwargs)
+                    if diff:
+                        AuditLog.record(self, AuditAction.UPDATE, diff)
+            except BaseException:
+                self.row_version = expected
+                raise
+            finally:
+                self._row_version_expected = None
         self._audit_loaded = {f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields}
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):  # type: ignore[override]
+        expected = getattr(self, "_row_version_expected", None)
+        if expected is None or not any(f.name == "row_version" for f in base_qs.model._meta.local_concrete_fields):
+            return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
+        updated = super()._do_update(base_qs.filter(row_version=expected), using, pk_val, values, update_fields, True)
+        if not updated and base_qs.filter(pk=pk_val).exists():
+            raise StaleObjectError(self, expected)
+        return updated
 
     def delete(self, *args: Any, **kwargs: Any):
         snap = {k: [v, None] for k, v in self.audit_snapshot().items() if v not in (None, "")}

@@ -17,7 +17,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,6 +26,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from cityrenew.core.audit import display_changes
+from cityrenew.core.generic import Column, ObjectDeleteView, ObjectEditView, ObjectListView, ObjectView, Table
 from cityrenew.core.views import forbidden as core_forbidden
 from cityrenew.core.choices import RegionKind, RegionLevel
 from cityrenew.core.models import Region
@@ -47,9 +47,6 @@ from .models import AdjustmentBatch, RenewalProject
 from .permissions import can_edit_project, denial_message, editable_projects
 
 PAGE_SIZE = 50
-
-# Sortable columns of the list: (ordering key of ProjectFilterSet, header label)
-SORTABLE = [("seq", "序号"), ("code", "项目编号"), ("name", "项目名称"), ("total_investment", "项目总投资（亿元）")]
 
 
 def amount_text(value: Decimal | None) -> str:
@@ -91,164 +88,129 @@ def _query_without(request: HttpRequest, *keys: str) -> str:
     return q.urlencode()
 
 
-# --- list, detail ------------------------------------------------------------------------------
+# --- list, detail, create/edit/delete: the generic object views ----------------------------------
 
 
-class ProjectListView(LoginRequiredMixin, TemplateView):
+class ProjectTable(Table):  # 项目清单
+    columns = [
+        Column("seq", "序号", order_by="seq", css="num"),
+        Column("code", "项目编号", order_by="code", link=True),
+        Column("name", "项目名称", order_by="name", link=True),
+        Column("total_investment", "项目总投资（亿元）", order_by="total_investment", css="num"),
+        Column("districts", "所在区域"),
+        Column("region_group", "片区分组"),
+        Column("category", "更新类型"),
+        Column("status", "状态"),
+        Column("batch", "入库批次", accessor="batch.doc_number"),
+    ]
+
+
+class _ProjectViewMixin:
+    """The project's pages are found by code; a write needs all its districts in the user's scope."""
+
+    queryset = base_queryset()
+    lookup_field = lookup_url_kwarg = "code"
+    url_base = "projects:project"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RenewalProject]:
+        return base_queryset()
+
+    def can_add(self, request: HttpRequest) -> bool:
+        return can_edit_any(request.user)
+
+    def can_edit(self, request: HttpRequest, obj: RenewalProject) -> bool:
+        return can_edit_project(request.user, obj)
+
+    def denial_message(self, action: str, obj: RenewalProject | None = None) -> str:
+        return denial_message(obj)
+
+    def forbidden(self, request: HttpRequest, message: str) -> HttpResponse:
+        return forbidden(request, message)
+
+
+class ProjectListView(_ProjectViewMixin, ObjectListView):
+    filterset_class = ProjectFilterSet
+    table_class = ProjectTable
+    paginate_by = PAGE_SIZE
     template_name = "projects/project_list.html"
+    partial_template_name = "projects/_project_table.html"
+    table_id = "project-table"
 
-    def get_template_names(self) -> list[str]:
-        if self.request.headers.get("HX-Request") and self.request.headers.get("HX-Target") == "project-table":
-            return ["projects/_project_table.html"]
-        return [self.template_name]
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        ctx = super().get_context_data(**kwargs)
-        request = self.request
-        fs = ProjectFilterSet(request.GET, queryset=base_queryset(), request=request)
-        qs = fs.qs
+    def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        qs, page = kwargs["queryset"], kwargs["page"]
         agg = qs.aggregate(n=Count("id"), micro=Sum("investment_micro"))
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-        page.object_list = list(page.object_list)
         with_amounts(page.object_list)
         ids = [p.pk for p in page]
         editable = set(editable_projects(request.user, RenewalProject.objects.filter(pk__in=ids)).values_list("pk", flat=True))
-        current = request.GET.get("ordering", "")
-        headers = []
-        for key, label in SORTABLE:
-            if current == key:
-                nxt, arrow = "-" + key, " ▲"
-            elif current == "-" + key:
-                nxt, arrow = key, " ▼"
-            else:
-                nxt, arrow = key, ""
-            q = request.GET.copy()
-            q["ordering"] = nxt
-            q.pop("page", None)
-            headers.append({"key": key, "label": label, "arrow": arrow, "query": q.urlencode()})
-        ctx.update(
-            filter=fs,
-            page=page,
-            editable=editable,
-            headers=dict((h["key"], h) for h in headers),
-            query=_query_without(request, "page"),
-            export_query=_query_without(request, "page"),
-            total_count=agg["n"] or 0,
-            total_investment=Decimal(agg["micro"] or 0) / Decimal(1_000_000),
-            can_create=can_edit_any(request.user),
-            category_source=CATEGORY_SOURCE,
-        )
-        return ctx
+        return {
+            "editable": editable,
+            "headers": kwargs["table"].header_map(),
+            "export_query": _query_without(request, "page"),
+            "total_count": agg["n"] or 0,
+            "total_investment": Decimal(agg["micro"] or 0) / Decimal(1_000_000),
+            "can_create": can_edit_any(request.user),
+            "category_source": CATEGORY_SOURCE,
+        }
 
 
-class ProjectDetailView(LoginRequiredMixin, TemplateView):
+class ProjectDetailView(_ProjectViewMixin, ObjectView):
     template_name = "projects/project_detail.html"
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        ctx = super().get_context_data(**kwargs)
-        project = get_object_or_404(base_queryset().select_related("implementing_entity", "removed_batch"), code=kwargs["code"])
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RenewalProject]:
+        return base_queryset().select_related("implementing_entity", "removed_batch")
+
+    def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        project = kwargs["object"]
         project.amount_text = amount_text(project.total_investment)
-        ctx.update(
-            project=project,
-            districts=list(project.districts.all()),
-            fundings=list(project.fundings.all()),
-            funding_total=sum((f.amount for f in project.fundings.all()), Decimal(0)),
-            can_edit=can_edit_project(self.request.user, project),
-            category_source=CATEGORY_SOURCE,
-            status_source=STATUS_SOURCE,
-            funding_source=FUNDING_SOURCE_SOURCE,
-            batch_changes=list(project.batch_changes.select_related("batch")),
-        )
-        return ctx
+        fundings = list(project.fundings.all())
+        return {
+            "project": project,
+            "districts": list(project.districts.all()),
+            "fundings": fundings,
+            "funding_total": sum((f.amount for f in fundings), Decimal(0)),
+            "category_source": CATEGORY_SOURCE,
+            "status_source": STATUS_SOURCE,
+            "funding_source": FUNDING_SOURCE_SOURCE,
+            "batch_changes": list(project.batch_changes.select_related("batch")),
+        }
 
 
-# --- create / edit / delete --------------------------------------------------------------------
+class ProjectEditView(_ProjectViewMixin, ObjectEditView):
+    """Create (``new/``) or edit a project with its fundings (inline formset, same transaction)."""
 
-
-class _ProjectFormMixin(LoginRequiredMixin):
+    form_class = ProjectForm
     template_name = "projects/project_form.html"
 
-    def render_form(self, request: HttpRequest, form: ProjectForm, formset, project: RenewalProject | None) -> HttpResponse:
-        return render(
-            request,
-            self.template_name,
-            {"form": form, "formset": formset, "project": project, "category_source": CATEGORY_SOURCE,
-             "funding_source": FUNDING_SOURCE_SOURCE},
-            status=200 if not form.errors and not formset.total_error_count() else 400,
-        )
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RenewalProject]:
+        return RenewalProject.objects.all()
 
-    def save(self, request: HttpRequest, form: ProjectForm, formset) -> RenewalProject:
-        with transaction.atomic():
-            project = form.save()
-            formset.instance = project
-            formset.save()
-        return project
+    def get_formsets(self, request: HttpRequest, obj: RenewalProject, data: Any = None, files: Any = None) -> dict[str, Any]:
+        return {"formset": FundingFormSet(data, instance=obj if obj.pk else None, prefix="fundings")}
+
+    def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        obj = kwargs["object"]
+        return {"project": obj if obj.pk else None, "category_source": CATEGORY_SOURCE, "funding_source": FUNDING_SOURCE_SOURCE}
+
+    def success_message(self, obj: RenewalProject, created: bool) -> str:
+        return f"已新建项目 {obj.code} {obj.name}" if created else f"已保存项目 {obj.code} 的修改"
 
 
-class ProjectCreateView(_ProjectFormMixin, View):
-    def get(self, request: HttpRequest) -> HttpResponse:
-        if not can_edit_any(request.user):
-            return forbidden(request, denial_message(None))
-        return self.render_form(request, ProjectForm(user=request.user), FundingFormSet(prefix="fundings"), None)
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        if not can_edit_any(request.user):
-            return forbidden(request, denial_message(None))
-        form = ProjectForm(request.POST, user=request.user)
-        formset = FundingFormSet(request.POST, prefix="fundings")
-        if form.is_valid() and formset.is_valid():
-            project = self.save(request, form, formset)
-            messages.success(request, f"已新建项目 {project.code} {project.name}")
-            return redirect(project.get_absolute_url())
-        return self.render_form(request, form, formset, None)
+ProjectCreateView = ProjectEditView
 
 
-class ProjectEditView(_ProjectFormMixin, View):
-    def get_project(self, code: str) -> RenewalProject:
-        return get_object_or_404(RenewalProject, code=code)
-
-    def get(self, request: HttpRequest, code: str) -> HttpResponse:
-        project = self.get_project(code)
-        if not can_edit_project(request.user, project):
-            return forbidden(request, denial_message(project))
-        return self.render_form(
-            request, ProjectForm(instance=project, user=request.user),
-            FundingFormSet(instance=project, prefix="fundings"), project,
-        )
-
-    def post(self, request: HttpRequest, code: str) -> HttpResponse:
-        project = self.get_project(code)
-        if not can_edit_project(request.user, project):
-            return forbidden(request, denial_message(project))
-        form = ProjectForm(request.POST, instance=project, user=request.user)
-        formset = FundingFormSet(request.POST, instance=project, prefix="fundings")
-        if form.is_valid() and formset.is_valid():
-            project = self.save(request, form, formset)
-            messages.success(request, f"已保存项目 {project.code} 的修改")
-            return redirect(project.get_absolute_url())
-        return self.render_form(request, form, formset, project)
-
-
-class ProjectDeleteView(LoginRequiredMixin, View):
+class ProjectDeleteView(_ProjectViewMixin, ObjectDeleteView):
     template_name = "projects/project_confirm_delete.html"
 
-    def get(self, request: HttpRequest, code: str) -> HttpResponse:
-        project = get_object_or_404(RenewalProject, code=code)
-        if not can_edit_project(request.user, project):
-            return forbidden(request, denial_message(project))
-        return render(request, self.template_name, {"project": project})
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RenewalProject]:
+        return RenewalProject.objects.all()
 
-    def post(self, request: HttpRequest, code: str) -> HttpResponse:
-        project = get_object_or_404(RenewalProject, code=code)
-        if not can_edit_project(request.user, project):
-            return forbidden(request, denial_message(project))
-        label = str(project)
-        with transaction.atomic():
-            for funding in project.fundings.all():
-                funding.delete()  # audited one by one (a cascade would bypass the log)
-            project.delete()
-        messages.success(request, f"已删除项目 {label}")
-        return redirect("projects:project_list")
+    def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        return {"project": kwargs["object"]}
+
+    def delete_object(self, request: HttpRequest, obj: RenewalProject) -> None:
+        for funding in obj.fundings.all():
+            funding.delete()  # audited one by one (a cascade would bypass the log)
+        obj.delete()
 
 
 # --- summary table and chart -------------------------------------------------------------------

@@ -32,7 +32,8 @@ class IndicatorSerializer(serializers.ModelSerializer):
 class AssessmentUnitSerializer(serializers.ModelSerializer):
     class Meta:
         model = AssessmentUnit
-        fields = ["id", "code", "name", "kind", "city", "region", "parent", "centroid_lon", "centroid_lat", "geometry", "attributes"]
+        fields = ["id", "code", "name", "kind", "city", "region", "parent", "centroid_lon", "centroid_lat", "geometry", "attributes",
+                  "row_version"]
 
 
 class DepartmentTaskSerializer(serializers.ModelSerializer):
@@ -42,7 +43,7 @@ class DepartmentTaskSerializer(serializers.ModelSerializer):
     class Meta:
         model = DepartmentTask
         fields = ["id", "run", "organisation", "organisation_name", "department", "indicators", "status",
-                  "submitted_at", "reviewed_at", "return_reason"]
+                  "submitted_at", "reviewed_at", "return_reason", "row_version"]
 
 
 class CheckupRunSerializer(serializers.ModelSerializer):
@@ -51,8 +52,9 @@ class CheckupRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CheckupRun
-        fields = ["id", "city", "city_name", "year", "indicator_set", "set", "status", "created_at", "evaluated_at"]
-        read_only_fields = ["status", "created_at", "evaluated_at"]
+        fields = ["id", "city", "city_name", "year", "indicator_set", "set", "status", "created_at", "evaluated_at",
+                  "row_version"]
+        read_only_fields = ["status", "created_at", "evaluated_at", "row_version"]
 
 
 class IndicatorValueSerializer(serializers.ModelSerializer):
@@ -63,8 +65,8 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
     class Meta:
         model = IndicatorValue
         fields = ["id", "run", "indicator", "number", "name", "unit", "unit_code", "task", "value", "note", "source",
-                  "entered_by", "updated_at"]
-        read_only_fields = ["task", "source", "entered_by", "updated_at"]
+                  "entered_by", "updated_at", "row_version"]
+        read_only_fields = ["task", "source", "entered_by", "updated_at", "row_version"]
         validators = []  # uniqueness is handled by set_value (update in place)
 
 
@@ -87,5 +89,6 @@ class FieldProblemSerializer(serializers.ModelSerializer):
         model = FieldProblem
         fields = ["id", "run", "indicator", "indicator_number", "sub_problem", "sub_problem_code", "unit", "unit_name",
                   "severity", "description", "lon", "lat", "location", "suggestion", "status", "project",
-                  "project_code", "remediation_task", "recorded_by", "recorded_at"]
-        read_only_fields = ["location", "status", "project", "remediation_task", "recorded_by", "recorded_at", "sub_problem"]
+                  "project_code", "remediation_task", "recorded_by", "recorded_at", "row_version"]
+        read_only_fields = ["location", "status", "project", "remediation_task", "recorded_by", "recorded_at", "sub_problem",
+                            "row_version"]

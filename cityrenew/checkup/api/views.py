@@ -10,6 +10,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from cityrenew.core.concurrency import ETagMixin, StaleObjectError
+
 from .. import services as svc
 from ..models import AssessmentUnit, CheckupRun, DepartmentTask, Evaluation, FieldProblem, Indicator, IndicatorSet, IndicatorValue
 from .serializers import (
@@ -50,7 +52,7 @@ class IndicatorViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = ["name", "group"]
 
 
-class AssessmentUnitViewSet(viewsets.ReadOnlyModelViewSet):
+class AssessmentUnitViewSet(ETagMixin, viewsets.ReadOnlyModelViewSet):
     """体检单元（只读）。"""
 
     queryset = AssessmentUnit.objects.all()
@@ -59,7 +61,7 @@ class AssessmentUnitViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = ["name", "code"]
 
 
-class CheckupRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class CheckupRunViewSet(ETagMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """城市体检：列表、详情；市级管理员可发起（POST city/year/indicator_set）和评价。"""
 
     queryset = CheckupRun.objects.select_related("city", "indicator_set")
@@ -94,7 +96,7 @@ class CheckupRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(c)
 
 
-class DepartmentTaskViewSet(viewsets.ReadOnlyModelViewSet):
+class DepartmentTaskViewSet(ETagMixin, viewsets.ReadOnlyModelViewSet):
     """部门填报任务：部门用户只看到本部门的任务。"""
 
     serializer_class = DepartmentTaskSerializer
@@ -105,8 +107,11 @@ class DepartmentTaskViewSet(viewsets.ReadOnlyModelViewSet):
         return DepartmentTask.objects.filter(pk__in=ids).select_related("organisation").prefetch_related("indicators")
 
 
-class IndicatorValueViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """指标值：部门用户只看到、只能填报本部门的指标（POST run/indicator/unit/value 新增或更新）。"""
+class IndicatorValueViewSet(ETagMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """指标值：部门用户只看到、只能填报本部门的指标（POST run/indicator/unit/value 新增或更新）。
+
+    更新已有数值时可带 If-Match（412）或 row_version（409），防止覆盖他人的修改。
+    """
 
     serializer_class = IndicatorValueSerializer
     filterset_fields = ["run", "indicator", "unit", "source"]
@@ -129,10 +134,20 @@ class IndicatorValueViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
             raise ValidationError({"indicator": f"{ind.label}不在本次体检中"})
         if not svc.can_fill_task(request.user, task):
             raise PermissionDenied(f"{ind.label}由“{task.organisation}”负责填报，您不能填报")
+        # updating an existing value: If-Match (412) or the body's row_version (409) must be current
+        existing = IndicatorValue.objects.filter(run=run, indicator=ind, unit=d.get("unit")).first()
+        expected, code, error = self._expected_version(request)
+        if error is not None:
+            return error
+        if existing is not None and expected is not None and expected != existing.row_version:
+            return self._stale(existing, expected, code)
         try:
-            v = svc.set_value(task, ind, d.get("unit"), request.data.get("value"), request.user, d.get("note", ""))
+            v = svc.set_value(task, ind, d.get("unit"), request.data.get("value"), request.user, d.get("note", ""),
+                              expected_version=expected if existing is not None else None)
         except svc.CheckupError as exc:
             raise ValidationError({"value": str(exc)})
+        except StaleObjectError as exc:  # another writer saved between our read and the conditional UPDATE
+            return self._stale(exc.obj, exc.expected, code)
         return Response(self.get_serializer(v).data, status=status.HTTP_201_CREATED)
 
 
@@ -144,7 +159,7 @@ class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["run", "verdict", "trend"]
 
 
-class FieldProblemViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class FieldProblemViewSet(ETagMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """现场问题：调查员、区级编辑（本区）和市级管理员可记录。"""
 
     queryset = FieldProblem.objects.select_related("indicator", "unit", "project")

@@ -127,8 +127,12 @@ def check_value(indicator: Indicator, raw: Any) -> tuple[Decimal | None, str]:
 
 @transaction.atomic
 def set_value(task: DepartmentTask, indicator: Indicator, unit: AssessmentUnit | None, raw: Any, user: Any,
-              note: str = "") -> IndicatorValue:
-    """Value entry on a page: the same checks as the Excel upload, for one value."""
+              note: str = "", expected_version: int | None = None) -> IndicatorValue:
+    """Value entry on a page: the same checks as the Excel upload, for one value.
+
+    ``expected_version``: the ``row_version`` the user saw; the update is conditional on it and
+    raises :class:`~cityrenew.core.models.StaleObjectError` when someone saved in between.
+    """
     if not can_fill_task(user, task):
         raise CheckupError(f"您不是“{task.organisation}”的填报人员，不能填报该任务")
     if not task.editable:
@@ -145,10 +149,10 @@ def set_value(task: DepartmentTask, indicator: Indicator, unit: AssessmentUnit |
     if err:
         raise CheckupError(err)
     with _ensure_actor(user, "web"):
-        return _write_value(task, indicator, unit, value, note, user, ValueSource.REPORTED)
+        return _write_value(task, indicator, unit, value, note, user, ValueSource.REPORTED, expected_version)
 
 
-def _write_value(task, indicator, unit, value, note, user, source) -> IndicatorValue:
+def _write_value(task, indicator, unit, value, note, user, source, expected_version: int | None = None) -> IndicatorValue:
     obj = IndicatorValue.objects.filter(run=task.run if task else None, indicator=indicator, unit=unit).first()
     if obj is None:
         obj = IndicatorValue(run=task.run, indicator=indicator, unit=unit, task=task, value=value, note=note,
@@ -158,7 +162,9 @@ def _write_value(task, indicator, unit, value, note, user, source) -> IndicatorV
     obj.value, obj.note, obj.source, obj.task = value, note, source, task
     if user is not None:
         obj.entered_by = user
-    if obj.audit_diff():
+    if expected_version is not None:
+        obj.row_version = expected_version  # conditional UPDATE: refused when someone saved since
+    if obj.audit_diff() or expected_version is not None:
         obj.save()
     return obj
 

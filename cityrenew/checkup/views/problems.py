@@ -6,14 +6,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
-from django.views.generic import TemplateView
+
+from cityrenew.core.generic import Column, ObjectListView, ObjectView, Table
 
 from .. import services
 from ..choices import (
@@ -42,30 +42,64 @@ def problem_queryset(run: CheckupRun):
     ).order_by("indicator__number", "id")
 
 
-class ProblemListView(LoginRequiredMixin, TemplateView):
-    template_name = "checkup/problem_list.html"
+class ProblemTable(Table):  # 现场问题
+    columns = [
+        Column("pk", "编号", order_by="id", link=True),
+        Column("indicator", "指标", accessor=lambda p: f"{p.indicator.number}. {p.indicator.name}",
+               order_by=("indicator__number", "id")),
+        Column("sub_problem", "问题细项", accessor="sub_problem.name"),
+        Column("unit", "体检单元", accessor="unit.name"),
+        Column("region_text", "所在区划"),
+        Column("severity", "严重程度", order_by="severity"),
+        Column("description", "问题描述"),
+        Column("status", "整治状态", order_by="status"),
+    ]
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        ctx = super().get_context_data(**kwargs)
-        run = _run(kwargs["pk"])
-        fs = ProblemFilterSet(self.request.GET, queryset=problem_queryset(run), run=run)
-        qs = fs.qs
-        page = Paginator(qs, PAGE_SIZE).get_page(self.request.GET.get("page"))
-        page.object_list = list(page.object_list)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.labels: dict[int, str] = {}
+
+    def value(self, obj: FieldProblem, column: Column) -> Any:
+        if column.name == "region_text":
+            return region_label(obj.unit.region, self.labels)
+        return super().value(obj, column)
+
+
+class ProblemListView(ObjectListView):
+    """The problems of one run (``runs/<pk>/problems/``): filters, severity counts, bulk actions."""
+
+    queryset = FieldProblem.objects.all()
+    filterset_class = ProblemFilterSet
+    table_class = ProblemTable
+    paginate_by = PAGE_SIZE
+    template_name = "checkup/problem_list.html"
+    url_base = "checkup:problem"
+    export_filename = "现场问题.xlsx"
+
+    def get_queryset(self, request: HttpRequest):
+        self.run = _run(self.kwargs["pk"])
+        return problem_queryset(self.run)
+
+    def get_list_url(self) -> str:
+        return reverse("checkup:problem_list", args=[self.kwargs["pk"]])
+
+    def filter_queryset(self, request: HttpRequest, qs):
+        fs = ProblemFilterSet(request.GET, queryset=qs, run=self.run)
+        return fs, fs.qs
+
+    def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        run, qs, page = self.run, kwargs["queryset"], kwargs["page"]
         labels: dict[int, str] = {}
         for p in page.object_list:
             p.region_text = region_label(p.unit.region, labels)
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        user = self.request.user
-        ctx.update(
-            run=run, filter=fs, page=page, query=query.urlencode(), total=qs.count(),
-            severity_counts={label: qs.filter(severity=s).count() for s, label in Severity.choices},
-            can_manage=services.can_manage_city(user, run.city),
-            can_record=services.can_record_problems(user, run),
-            severity_source=SEVERITY_SOURCE,
-        )
-        return ctx
+        user = request.user
+        return {
+            "run": run, "total": page.paginator.count,
+            "severity_counts": {label: qs.filter(severity=s).count() for s, label in Severity.choices},
+            "can_manage": services.can_manage_city(user, run.city),
+            "can_record": services.can_record_problems(user, run),
+            "severity_source": SEVERITY_SOURCE,
+        }
 
 
 class ProblemCreateView(LoginRequiredMixin, View):
@@ -102,21 +136,19 @@ class ProblemCreateView(LoginRequiredMixin, View):
         return redirect("checkup:problem_detail", pk=problem.pk)
 
 
-class ProblemDetailView(LoginRequiredMixin, TemplateView):
+class ProblemDetailView(ObjectView):
+    queryset = FieldProblem.objects.select_related(
+        "run__city", "indicator", "sub_problem", "unit__parent", "unit__region", "project",
+        "remediation_task__organisation", "recorded_by")
     template_name = "checkup/problem_detail.html"
+    url_base = "checkup:problem"
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        ctx = super().get_context_data(**kwargs)
-        p = get_object_or_404(
-            FieldProblem.objects.select_related("run__city", "indicator", "sub_problem", "unit__parent", "unit__region",
-                                                "project", "remediation_task__organisation", "recorded_by"),
-            pk=kwargs["pk"],
-        )
-        ctx.update(problem=p, run=p.run, photos=p.photos.all(), chain=[p.unit, *p.unit.ancestors()],
-                   region_text=region_label(p.unit.region),
-                   can_manage=services.can_manage_city(self.request.user, p.run.city),
-                   severity_source=SEVERITY_SOURCE)
-        return ctx
+    def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        p = kwargs["object"]
+        return {"problem": p, "run": p.run, "photos": p.photos.all(), "chain": [p.unit, *p.unit.ancestors()],
+                "region_text": region_label(p.unit.region),
+                "can_manage": services.can_manage_city(request.user, p.run.city),
+                "severity_source": SEVERITY_SOURCE}
 
 
 class ProblemActionView(LoginRequiredMixin, View):

@@ -16,6 +16,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from cityrenew.core.choices import RegionLevel
+from cityrenew.core.generic import Column, ObjectListView, Table
 from cityrenew.core.models import Region
 
 from .. import services
@@ -45,19 +46,39 @@ from .common import _error_text, forbidden
 # --- indicator sets ---------------------------------------------------------------------------
 
 
-class SetListView(LoginRequiredMixin, TemplateView):
-    template_name = "checkup/set_list.html"
+class SetTable(Table):  # 指标体系
+    columns = [
+        Column("code", "编码", order_by="code", link=True),
+        Column("name", "名称", order_by="name", link=True),
+        Column("year", "年度", order_by="year", css="num"),
+        Column("kind", "类型"),
+        Column("city", "城市"),
+        Column("n", "指标数", css="num"),
+        Column("n_retired", "已停用", css="num"),
+        Column("copied_from", "复制自", accessor="copied_from.code"),
+    ]
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        ctx = super().get_context_data(**kwargs)
-        sets = IndicatorSet.objects.select_related("city", "copied_from").annotate(
+
+class SetListView(ObjectListView):
+    """All indicator sets, newest first, with counts and the diff form."""
+
+    queryset = IndicatorSet.objects.select_related("city", "copied_from")
+    table_class = SetTable
+    paginate_by = 200
+    template_name = "checkup/set_list.html"
+    url_base = "checkup:set"
+    export_filename = "指标体系.xlsx"
+
+    def get_queryset(self, request: HttpRequest):
+        return self.queryset.annotate(
             n=Count("indicators", filter=Q(indicators__retired=False)),
             n_retired=Count("indicators", filter=Q(indicators__retired=True)),
         ).order_by("-year", "code")
-        ordered = list(sets)
+
+    def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        ordered = list(self.get_queryset(request))
         initial = {"old": ordered[1], "new": ordered[0]} if len(ordered) > 1 else {}
-        ctx.update(sets=ordered, diff_form=SetDiffForm(initial=initial), sets_source=SETS_SOURCE)
-        return ctx
+        return {"sets": kwargs["page"].object_list, "diff_form": SetDiffForm(initial=initial), "sets_source": SETS_SOURCE}
 
 
 def grouped_indicators(qs) -> list[dict[str, Any]]:

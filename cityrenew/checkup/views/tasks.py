@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
+from cityrenew.core.concurrency import StaleObjectError, stale_message
 from cityrenew.core.xlsx import xlsx_response
 
 from .. import services
@@ -141,6 +142,10 @@ class TaskUploadView(LoginRequiredMixin, View):
         return redirect("checkup:task_detail", pk=pk)
 
 
+class _Stale(Exception):
+    """Some values changed since the page was opened: roll the whole entry back."""
+
+
 class TaskValuesView(LoginRequiredMixin, View):
     """Value entry on the page: only the task's own, reported indicators."""
 
@@ -156,6 +161,7 @@ class TaskValuesView(LoginRequiredMixin, View):
         if not form.is_valid():
             return render(request, "checkup/task_detail.html", task_context(request, task, value_form=form), status=400)
         changed = 0
+        stale: list[str] = []
         try:
             with transaction.atomic():
                 for s in slots:
@@ -164,11 +170,29 @@ class TaskValuesView(LoginRequiredMixin, View):
                         continue
                     if s["value"] is not None and s["value"].value == value:
                         continue
-                    services.set_value(task, s["indicator"], s["unit"], value, request.user)
+                    # the version the user saw ("" = no value yet); absent for clients that do not send it
+                    seen = request.POST.get("rv_" + s["key"])
+                    expected = int(seen) if seen and seen.isdigit() else None
+                    if seen == "" and s["value"] is not None:  # someone entered a value since
+                        stale.append(stale_message(s["value"], 0))
+                        continue
+                    try:
+                        services.set_value(task, s["indicator"], s["unit"], value, request.user,
+                                           expected_version=expected if s["value"] is not None else None)
+                    except StaleObjectError as exc:
+                        stale.append(stale_message(s["value"], exc.expected))
+                        continue
                     changed += 1
+                if stale:
+                    raise _Stale()
         except services.CheckupError as exc:
             form.add_error(None, _error_text(exc))
             return render(request, "checkup/task_detail.html", task_context(request, task, value_form=form), status=400)
+        except _Stale:
+            for message in stale:
+                form.add_error(None, message)
+            # nothing saved; the user's input is kept and the hidden versions are the current ones
+            return render(request, "checkup/task_detail.html", task_context(request, task, value_form=form), status=409)
         messages.success(request, f"已保存 {changed} 个指标值")
         return redirect("checkup:task_detail", pk=pk)
 

@@ -22,16 +22,15 @@ import django_filters
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views import View
-from django.views.generic import TemplateView
 from openpyxl import Workbook
 
 from cityrenew.core.choices import RegionLevel, Role
 from cityrenew.core.filtersets import FilterSet
+from cityrenew.core.generic import Column, ObjectListView, ObjectView, Table
 from cityrenew.core.models import Region, RoleAssignment
 from cityrenew.core.regions import regions_not_loaded
 from cityrenew.core.uploads import form_upload_error, stash_upload, stashed_upload
@@ -107,65 +106,94 @@ def default_city() -> Region | None:
     return cities().first()
 
 
-class UnitListView(LoginRequiredMixin, TemplateView):
-    template_name = "checkup/unit_list.html"
+class UnitTable(Table):  # 体检单元
+    columns = [
+        Column("code", "编码", order_by="code"),
+        Column("name", "名称", order_by="name", link=True),
+        Column("kind", "类型", order_by=("kind", "code")),
+        Column("region_text", "所在区划"),
+        Column("parent", "上级单元", accessor="parent.name"),
+        Column("n_problems", "现场问题", order_by="n_problems", css="num"),
+    ]
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        ctx = super().get_context_data(**kwargs)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.labels: dict[int, str] = {}  # region id → “中原区 · 绿东村街道”, computed once per region
+
+    def value(self, obj: AssessmentUnit, column: Column) -> Any:
+        if column.name == "region_text":
+            return region_label(obj.region, self.labels)
+        return super().value(obj, column)
+
+
+class UnitListView(ObjectListView):
+    """Units of the default city: filters, counts by type, pagination, ``?export=xlsx``."""
+
+    queryset = AssessmentUnit.objects.select_related("region", "parent")
+    filterset_class = UnitFilterSet
+    table_class = UnitTable
+    paginate_by = PAGE_SIZE
+    template_name = "checkup/unit_list.html"
+    url_base = "checkup:unit"
+    export_filename = "体检单元.xlsx"
+
+    def get_queryset(self, request: HttpRequest):
         city = default_city()
-        base = AssessmentUnit.objects.select_related("region", "parent").annotate(n_problems=Count("problems"))
-        if city is not None:
-            base = base.filter(city=city)
-        fs = UnitFilterSet(self.request.GET, queryset=base.order_by("kind", "code"), city=city)
-        qs = fs.qs
+        base = self.queryset.annotate(n_problems=Count("problems"))
+        return (base.filter(city=city) if city is not None else base).order_by("kind", "code")
+
+    def filter_queryset(self, request: HttpRequest, qs):
+        fs = UnitFilterSet(request.GET, queryset=qs, city=default_city())
+        return fs, fs.qs
+
+    def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        city = default_city()
+        page = kwargs["page"]
         # counts by type under the other filters, so each type's count is what clicking it shows
-        others = self.request.GET.copy()
+        others = request.GET.copy()
         others.pop("kind", None)
         by_kind = dict(
             UnitFilterSet(others, queryset=AssessmentUnit.objects.filter(city=city) if city else AssessmentUnit.objects.all(),
                           city=city).qs.order_by().values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
         )
-        page = Paginator(qs, PAGE_SIZE).get_page(self.request.GET.get("page"))
-        page.object_list = list(page.object_list)
         labels: dict[int, str] = {}
         for u in page.object_list:
             u.region_text = region_label(u.region, labels)
-        query = self.request.GET.copy()
-        query.pop("page", None)
         kind_query = others.copy()
         kind_query.pop("page", None)
-        parent_pk = self.request.GET.get("parent", "")
-        ctx.update(
-            city=city, filter=fs, page=page, total=page.paginator.count, query=query.urlencode(),
-            kind_query=kind_query.urlencode(), active_kind=self.request.GET.get("kind", ""),
-            kind_counts=[{"key": k, "label": label, "n": by_kind.get(k, 0)} for k, label in UnitKind.choices],
-            parent=AssessmentUnit.objects.filter(pk=int(parent_pk)).first() if parent_pk.isdigit() else None,
-            can_import=city is not None and can_import_units(self.request.user, city),
-            dimension_source=DIMENSION_SOURCE,
-        )
-        return ctx
+        parent_pk = request.GET.get("parent", "")
+        return {
+            "city": city, "total": page.paginator.count,
+            "kind_query": kind_query.urlencode(), "active_kind": request.GET.get("kind", ""),
+            "kind_counts": [{"key": k, "label": label, "n": by_kind.get(k, 0)} for k, label in UnitKind.choices],
+            "parent": AssessmentUnit.objects.filter(pk=int(parent_pk)).first() if parent_pk.isdigit() else None,
+            "can_import": city is not None and can_import_units(request.user, city),
+            "dimension_source": DIMENSION_SOURCE,
+        }
 
 
-class UnitDetailView(LoginRequiredMixin, TemplateView):
+class UnitDetailView(ObjectView):
+    """Fields, attributes, parent/children, a small map, the problems recorded on it, its history."""
+
+    queryset = AssessmentUnit.objects.select_related("city", "region", "parent")
     template_name = "checkup/unit_detail.html"
+    url_base = "checkup:unit"
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        ctx = super().get_context_data(**kwargs)
-        unit = get_object_or_404(AssessmentUnit.objects.select_related("city", "region", "parent"), pk=kwargs["pk"])
+    def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        unit = kwargs["object"]
         children = unit.children.select_related("region").order_by("kind", "code")
         geometry = unit.geometry
         if not geometry and unit.centroid_lon is not None and unit.centroid_lat is not None:
             geometry = {"type": "Point", "coordinates": [unit.centroid_lon, unit.centroid_lat]}
         problems = (FieldProblem.objects.filter(unit=unit)
                     .select_related("run__city", "indicator", "sub_problem").order_by("-run__year", "indicator__number", "id"))
-        ctx.update(
-            unit=unit, chain=list(reversed(unit.ancestors())), region_text=region_label(unit.region),
-            children=children[:200], n_children=children.count(), problems=problems,
-            attributes=sorted(unit.attributes.items()) if isinstance(unit.attributes, dict) else [],
-            feature={"type": "Feature", "geometry": geometry, "properties": {"name": unit.name}} if geometry else None,
-            can_import=can_import_units(self.request.user, unit.city),
-        )
-        return ctx
+        return {
+            "unit": unit, "chain": list(reversed(unit.ancestors())), "region_text": region_label(unit.region),
+            "children": children[:200], "n_children": children.count(), "problems": problems,
+            "attributes": sorted(unit.attributes.items()) if isinstance(unit.attributes, dict) else [],
+            "feature": {"type": "Feature", "geometry": geometry, "properties": {"name": unit.name}} if geometry else None,
+            "can_import": can_import_units(request.user, unit.city),
+        }
 
 
 class UnitTemplateView(LoginRequiredMixin, View):

@@ -33,9 +33,9 @@ class ProjectSerializer(serializers.ModelSerializer):
             "id", "code", "name", "city", "districts", "district_names", "region_group", "region_group_name",
             "total_investment", "category", "category_display", "status", "status_display", "implementing_entity",
             "start_year", "end_year", "location", "batch", "batch_doc_number", "removed_batch", "seq", "description",
-            "can_edit", "created_at", "updated_at",
+            "can_edit", "created_at", "updated_at", "row_version",
         ]
-        read_only_fields = ["removed_batch", "created_at", "updated_at"]
+        read_only_fields = ["removed_batch", "created_at", "updated_at", "row_version"]
 
     def get_district_names(self, obj: RenewalProject) -> list[str]:
         return [r.display_name for r in sorted(obj.districts.all(), key=lambda r: (r.order, r.code))]
@@ -75,8 +75,8 @@ class BatchSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AdjustmentBatch
-        fields = ["id", "city", "doc_number", "title", "batch_type", "batch_type_display", "date", "url", "note", "added_count", "created_at"]
-        read_only_fields = ["created_at"]
+        fields = ["id", "city", "doc_number", "title", "batch_type", "batch_type_display", "date", "url", "note", "added_count", "created_at", "row_version"]
+        read_only_fields = ["created_at", "row_version"]
 
     def get_added_count(self, obj: AdjustmentBatch) -> int:
         return obj.added_projects.count()
@@ -88,7 +88,8 @@ class FundingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProjectFunding
-        fields = ["id", "project", "source", "source_display", "amount", "note"]
+        fields = ["id", "project", "source", "source_display", "amount", "note", "row_version"]
+        read_only_fields = ["row_version"]
 
 
 class ProjectChangeSerializer(serializers.ModelSerializer):

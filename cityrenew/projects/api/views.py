@@ -10,6 +10,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cityrenew.core.concurrency import RowVersionViewSetMixin
 from cityrenew.core.permissions import is_city_admin
 
 from ..filtersets import ProjectFilterSet
@@ -25,10 +26,11 @@ from .serializers import (
 )
 
 
-class ProjectViewSet(viewsets.ModelViewSet):
+class ProjectViewSet(RowVersionViewSetMixin, viewsets.ModelViewSet):
     """城市更新项目：列表可按关键词、区域、片区分组、类型、状态、投资区间、批次筛选。
 
-    修改和删除仅限项目所在全部区域都在本人编辑范围内的用户。
+    修改和删除仅限项目所在全部区域都在本人编辑范围内的用户。读取单个项目时返回 ETag（即 row_version）；
+    修改、删除时带 If-Match（不一致返回 412）或请求体中的 row_version（不一致返回 409），防止覆盖他人的修改。
     """
 
     queryset = RenewalProject.objects.select_related("region_group", "batch").prefetch_related("districts")
@@ -70,7 +72,7 @@ class ProjectViewSet(viewsets.ModelViewSet):
         instance.delete()  # audited with the project's last values; fundings and batch records cascade
 
 
-class BatchViewSet(viewsets.ModelViewSet):
+class BatchViewSet(RowVersionViewSetMixin, viewsets.ModelViewSet):
     """项目库调整批次（新增入库/调整/调出）；仅市级管理员可新建或修改。"""
 
     queryset = AdjustmentBatch.objects.select_related("city").all()
@@ -104,7 +106,7 @@ class ProjectChangeViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["batch", "project", "action"]
 
 
-class FundingViewSet(viewsets.ModelViewSet):
+class FundingViewSet(RowVersionViewSetMixin, viewsets.ModelViewSet):
     """项目资金来源；修改权限随项目。"""
 
     queryset = ProjectFunding.objects.select_related("project").all()
