@@ -7,7 +7,6 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.cityrenew-installed
 NPM_STAMP := node_modules/.cityrenew-installed
-export CITYRENEW_SHARED_DATA ?= $(abspath ../shared/data)
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test bench browser fonts clean lock

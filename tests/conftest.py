@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("CITYRENEW_SHARED_DATA", REPO.parent / "shared" / "data")).resolve()
+# Reference data shipped with the tests (see tests/data/README.md for sources and licences).
+SHARED_DATA = REPO / "tests" / "data"
 CHROMIUM = os.environ.get("CITYRENEW_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
-        pytest.fail(f"参考数据目录不存在：{SHARED_DATA}（设置 CITYRENEW_SHARED_DATA）")
+        pytest.fail(f"参考数据目录不存在：{SHARED_DATA}（应随仓库提供）")
     return SHARED_DATA
 
 
