@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
+import subprocess
+import sys
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 # Reference data shipped with the tests (see tests/data/README.md for sources and licences).
 SHARED_DATA = REPO / "tests" / "data"
+CITYRENEW = str(Path(sys.executable).with_name("cityrenew"))
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = DATABASE_URL.startswith(("postgres://", "postgresql://", "pgsql://"))
 CHROMIUM = os.environ.get("CITYRENEW_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -23,6 +31,70 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"参考数据目录不存在：{SHARED_DATA}（应随仓库提供）")
     return SHARED_DATA
+
+
+# --- scratch databases for the `cityrenew` console script --------------------------------------
+
+class ScratchDatabase:
+    """A new, empty database of the kind the suite runs on, for ``cityrenew`` subprocesses: a SQLite
+    file under the test's tmp dir, or (when ``DATABASE_URL`` is PostgreSQL) a database created on
+    that server and dropped after the test. ``scalar``/``rows`` read it with the plain DB-API driver."""
+
+    def __init__(self, url: str, vendor: str):
+        self.url, self.vendor = url, vendor
+
+    def rows(self, sql: str) -> list[tuple]:
+        if self.vendor == "sqlite":
+            with sqlite3.connect(urlsplit(self.url).path) as con:
+                return con.execute(sql).fetchall()
+        import psycopg
+
+        with psycopg.connect(self.url) as con:
+            return con.execute(sql).fetchall()
+
+    def scalar(self, sql: str):
+        return self.rows(sql)[0][0]
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(DATABASE_URL, autocommit=True) as con:
+        con.execute(sql)
+
+
+@pytest.fixture
+def scratch_db(tmp_path):
+    """Factory: ``scratch_db("name")`` makes a new empty database (see ScratchDatabase)."""
+    made: list[str] = []
+
+    def make(name: str = "cli") -> ScratchDatabase:
+        if not ON_POSTGRES:
+            return ScratchDatabase(f"sqlite:///{tmp_path / (name + '.sqlite3')}", "sqlite")
+        dbname = f"cityrenew_scratch_{name}_{uuid.uuid4().hex[:10]}"
+        _pg_admin(f'CREATE DATABASE "{dbname}"')
+        made.append(dbname)
+        return ScratchDatabase(urlsplit(DATABASE_URL)._replace(path="/" + dbname).geturl(), "postgresql")
+
+    yield make
+    for dbname in made:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+@pytest.fixture
+def cityrenew_cli(tmp_path, scratch_db):
+    """Run the ``cityrenew`` console script on a scratch database (``.database``) and data dir
+    (``tmp_path``), as a user would: ``cityrenew_cli("projects", "summary")``."""
+    database = scratch_db()
+
+    def run(*args: str, **env: str) -> subprocess.CompletedProcess:
+        full = {**os.environ, "DATABASE_URL": database.url, "CITYRENEW_DATA_DIR": str(tmp_path), **env}
+        full.pop("DJANGO_SETTINGS_MODULE", None)
+        return subprocess.run([CITYRENEW, *args], capture_output=True, text=True, env=full, cwd=tmp_path,
+                              timeout=600, check=False)
+
+    run.database = database
+    return run
 
 
 @pytest.fixture
