@@ -63,38 +63,51 @@ def _pg_admin(sql: str) -> None:
         con.execute(sql)
 
 
+class ScratchDatabases:
+    """Makes scratch databases under ``directory`` (SQLite) or on the PostgreSQL server; drops them."""
+
+    def __init__(self, directory: Path):
+        self.directory, self.made = directory, []
+
+    def __call__(self, name: str = "cli") -> ScratchDatabase:
+        if not ON_POSTGRES:
+            return ScratchDatabase(f"sqlite:///{self.directory / (name + '.sqlite3')}", "sqlite")
+        dbname = f"cityrenew_scratch_{name}_{uuid.uuid4().hex[:10]}"
+        _pg_admin(f'CREATE DATABASE "{dbname}"')
+        self.made.append(dbname)
+        return ScratchDatabase(urlsplit(DATABASE_URL)._replace(path="/" + dbname).geturl(), "postgresql")
+
+    def drop_all(self) -> None:
+        for dbname in self.made:
+            _pg_admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
 @pytest.fixture
 def scratch_db(tmp_path):
     """Factory: ``scratch_db("name")`` makes a new empty database (see ScratchDatabase)."""
-    made: list[str] = []
-
-    def make(name: str = "cli") -> ScratchDatabase:
-        if not ON_POSTGRES:
-            return ScratchDatabase(f"sqlite:///{tmp_path / (name + '.sqlite3')}", "sqlite")
-        dbname = f"cityrenew_scratch_{name}_{uuid.uuid4().hex[:10]}"
-        _pg_admin(f'CREATE DATABASE "{dbname}"')
-        made.append(dbname)
-        return ScratchDatabase(urlsplit(DATABASE_URL)._replace(path="/" + dbname).geturl(), "postgresql")
-
-    yield make
-    for dbname in made:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    databases = ScratchDatabases(tmp_path)
+    yield databases
+    databases.drop_all()
 
 
-@pytest.fixture
-def cityrenew_cli(tmp_path, scratch_db):
-    """Run the ``cityrenew`` console script on a scratch database (``.database``) and data dir
-    (``tmp_path``), as a user would: ``cityrenew_cli("projects", "summary")``."""
-    database = scratch_db()
+def cli_runner(database: ScratchDatabase, data_dir: Path):
+    """Run the ``cityrenew`` console script on ``database`` and ``data_dir``, as a user would:
+    ``run("projects", "summary", CITYRENEW_DATA_DIR=…)`` (keyword arguments override the environment)."""
 
     def run(*args: str, **env: str) -> subprocess.CompletedProcess:
-        full = {**os.environ, "DATABASE_URL": database.url, "CITYRENEW_DATA_DIR": str(tmp_path), **env}
+        full = {**os.environ, "DATABASE_URL": database.url, "CITYRENEW_DATA_DIR": str(data_dir), **env}
         full.pop("DJANGO_SETTINGS_MODULE", None)
-        return subprocess.run([CITYRENEW, *args], capture_output=True, text=True, env=full, cwd=tmp_path,
+        return subprocess.run([CITYRENEW, *args], capture_output=True, text=True, env=full, cwd=data_dir,
                               timeout=600, check=False)
 
     run.database = database
     return run
+
+
+@pytest.fixture
+def cityrenew_cli(tmp_path, scratch_db):
+    """The ``cityrenew`` console script on a scratch database (``.database``) and ``tmp_path``."""
+    return cli_runner(scratch_db(), tmp_path)
 
 
 @pytest.fixture

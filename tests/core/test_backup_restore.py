@@ -15,6 +15,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from conftest import ScratchDatabases, cli_runner
 
 from cityrenew.core.backup import backup_models
 
@@ -42,18 +43,24 @@ def _summary(cli, data: Path) -> dict:
     return json.loads(r.stdout)
 
 
-@pytest.fixture
-def source(tmp_path, cityrenew_cli):
-    """The demo on a scratch database, with uploads (binary, nested, Chinese names) in its data dir."""
-    data = tmp_path / "source-data"
-    r = cityrenew_cli("demo", "--no-serve", CITYRENEW_DATA_DIR=str(data))
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    """The demo on a scratch database, with uploads (binary, nested, Chinese names) in its data dir;
+    shared by the tests of this module, which only read it."""
+    tmp = tmp_path_factory.mktemp("backup-source")
+    databases = ScratchDatabases(tmp)
+    data = tmp / "source-data"
+    data.mkdir()
+    cli = cli_runner(databases("source"), data)
+    r = cli("demo", "--no-serve")
     assert r.returncode == 0, r.stderr[-3000:]
     evidence = data / "uploads" / "evidence" / "2025" / "现场照片.jpg"
     evidence.parent.mkdir(parents=True)
     evidence.write_bytes(os.urandom(200_000))
     (data / "uploads" / "project-imports").mkdir(parents=True, exist_ok=True)
     (data / "uploads" / "project-imports" / "项目库.csv").write_text("序号,项目编号\n1,K202201001\n", encoding="utf-8")
-    return cityrenew_cli, data
+    yield cli, data
+    databases.drop_all()
 
 
 def test_backup_restore_round_trip(tmp_path, source, scratch_db):
