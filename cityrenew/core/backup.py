@@ -12,9 +12,10 @@ The archive is a gzip-compressed tar file, the same for SQLite and PostgreSQL:
 A backup reads the database inside one transaction (a consistent snapshot: repeatable read on
 PostgreSQL, one read transaction on SQLite). A restore migrates the target first, refuses unless the
 database holds no data and its migrations equal the backup's, checks every checksum, then loads all
-rows in one transaction with raw saves (``save_base(raw=True)``: no ``AuditedModel.save``, hence no
-new audit rows; many-to-many rows come from their own tables, so no ``m2m_changed`` either), checks
-the row counts, resets PostgreSQL's sequences, and only then moves the files into place.
+rows in one transaction as raw inserts (what ``save_base(raw=True)`` does, batched: no
+``AuditedModel.save``, hence no new audit rows, and no signals; many-to-many rows come from their own
+tables, so no ``m2m_changed`` either), checks the row counts and the foreign keys, resets
+PostgreSQL's sequences, and only then moves the files into place.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ MANIFEST = "manifest.json"
 # (their primary keys are referenced, e.g. AuditLog.content_type), every other table must be empty.
 MIGRATE_SEEDED = ("auth.permission", "contenttypes.contenttype")
 SKIPPED_DIRS = ("static",)  # collectstatic output, rebuilt from the code
-CHUNK = 2000
+CHUNK = 2000  # rows read per query while dumping
+INSERT_BATCH = 1000  # rows kept in memory while loading (inserted in as few statements as the database allows)
 
 
 class ExactJSONEncoder(DjangoJSONEncoder):
@@ -161,9 +163,12 @@ def create_backup(out: str | Path, alias: str = DEFAULT_DB_ALIAS) -> BackupResul
                 label = _label(model)
                 name = f"db/{label}.jsonl"
                 dump = Path(tmp) / f"{label}.jsonl"
-                qs = model._default_manager.using(alias).order_by("pk")
+                qs = model._base_manager.using(alias).order_by("pk")
+                # many-to-many fields are left out: their tables are dumped as models of their own
+                fields = [name for f in model._meta.local_fields if not f.primary_key for name in (f.name, f.attname)]
                 with open(dump, "w", encoding="utf-8") as fh:
-                    serializers.serialize("jsonl", qs.iterator(chunk_size=CHUNK), stream=fh, cls=ExactJSONEncoder)
+                    serializers.serialize("jsonl", qs.iterator(chunk_size=CHUNK), stream=fh, fields=fields,
+                                          cls=ExactJSONEncoder)
                 rows[label] = qs.count()
                 dumps.append((name, dump))
             migrations = _applied_migrations(alias)
@@ -229,7 +234,7 @@ def _non_empty_tables(alias: str) -> list[str]:
     for model in backup_models():
         if _label(model) in MIGRATE_SEEDED:
             continue
-        if model._default_manager.using(alias).exists():
+        if model._base_manager.using(alias).exists():
             found.append(f"{model._meta.verbose_name}（{_label(model)}）")
     return found
 
@@ -325,18 +330,25 @@ def _load_rows(manifest: dict[str, Any], db_dir: Path, alias: str) -> None:
     with transaction.atomic(using=alias):
         # migrate's own rows give way to the backup's, whose keys the audit log refers to
         for label in MIGRATE_SEEDED:
-            by_label[label]._default_manager.using(alias).all().delete()
+            by_label[label]._base_manager.using(alias).all().delete()
         loaded = []
         for label, count in manifest["rows"].items():
             path = db_dir / "db" / f"{label}.jsonl"
+            model = by_label[label]
             with open(path, encoding="utf-8") as fh:
                 try:
+                    batch: list[models.Model] = []
                     for obj in serializers.deserialize("jsonl", fh, using=alias):
-                        # save_base(raw=True, force_insert=True): no AuditedModel.save, so no audit row
-                        obj.save(using=alias, save_m2m=False, force_insert=True)
+                        if type(obj.object) is not model:
+                            raise BackupError(f"{label} 的数据中混有其他表的行（{_label(type(obj.object))}）")
+                        batch.append(obj.object)
+                        if len(batch) >= INSERT_BATCH:
+                            _insert_raw(model, batch, alias)
+                            batch = []
+                    _insert_raw(model, batch, alias)
                 except serializers.base.DeserializationError as exc:
                     raise BackupError(f"无法载入 {label} 的数据：{exc}") from None
-            actual = by_label[label]._default_manager.using(alias).count()
+            actual = by_label[label]._base_manager.using(alias).count()
             if actual != count:
                 raise BackupError(f"{label} 载入 {actual} 行，清单记录 {count} 行；已撤销恢复")
             loaded.append(by_label[label])
@@ -352,6 +364,17 @@ def _load_rows(manifest: dict[str, Any], db_dir: Path, alias: str) -> None:
     ContentType.objects.clear_cache()
 
 
+def _insert_raw(model: type[models.Model], objs: list[models.Model], alias: str) -> None:
+    """INSERT the rows exactly as stored: what ``save_base(raw=True)`` does for one row (values as they
+    are, no ``pre_save`` such as ``auto_now``, no ``AuditedModel.save``, no signals), a batch at a time."""
+    if not objs:
+        return
+    fields = model._meta.local_concrete_fields
+    size = connections[alias].ops.bulk_batch_size(fields, objs) or len(objs)
+    for start in range(0, len(objs), size):
+        model._base_manager._insert(objs[start:start + size], fields=fields, using=alias, raw=True)
+
+
 def table_counts(alias: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
     """Rows per model, as the manifest records them."""
-    return {_label(m): m._default_manager.using(alias).count() for m in backup_models()}
+    return {_label(m): m._base_manager.using(alias).count() for m in backup_models()}
