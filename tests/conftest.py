@@ -19,7 +19,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 # Reference data shipped with the tests (see tests/data/README.md for sources and licences).
-SHARED_DATA = REPO / "tests" / "data"
+TEST_DATA = REPO / "tests" / "data"
 CITYRENEW = str(Path(sys.executable).with_name("cityrenew"))
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = DATABASE_URL.startswith(("postgres://", "postgresql://", "pgsql://"))
@@ -28,9 +28,10 @@ CHROMIUM = os.environ.get("CITYRENEW_CHROMIUM") or shutil.which("chromium") or "
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"参考数据目录不存在：{SHARED_DATA}（应随仓库提供）")
-    return SHARED_DATA
+    """The reference data folder, ``tests/data`` (the name is from when it lived in ../shared/data)."""
+    if not TEST_DATA.is_dir():
+        pytest.fail(f"参考数据目录不存在：{TEST_DATA}（应随仓库提供）")
+    return TEST_DATA
 
 
 # --- scratch databases for the `cityrenew` console script --------------------------------------
