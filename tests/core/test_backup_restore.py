@@ -15,7 +15,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import ScratchDatabases, cli_runner
+from conftest import ScratchDatabase, ScratchDatabases, cli_runner
 
 from cityrenew.core.backup import backup_models
 
@@ -161,3 +161,18 @@ def test_damaged_or_inconsistent_backups_leave_the_target_empty(tmp_path, source
     junk.write_bytes(b"not a tar file")
     r = cli("restore", str(junk), DATABASE_URL=target.url)
     assert r.returncode != 0 and "无法读取备份文件" in r.stderr
+
+
+def test_a_backup_restores_into_the_other_database_kind(tmp_path, source):
+    """The archive is portable: on PostgreSQL (CI's second run) this restores a PostgreSQL backup into
+    SQLite; on SQLite it is one more SQLite round trip."""
+    cli, data = source
+    archive = tmp_path / "b.tar.gz"
+    assert cli("backup", "--out", str(archive), CITYRENEW_DATA_DIR=str(data)).returncode == 0
+    target = ScratchDatabase(f"sqlite:///{tmp_path / 'target.sqlite3'}", "sqlite")
+    r = cli("restore", str(archive), DATABASE_URL=target.url, CITYRENEW_DATA_DIR=str(tmp_path / "restored"))
+    assert r.returncode == 0, r.stderr
+    counts = {label: target.scalar(f'SELECT COUNT(*) FROM "{table}"') for label, (table, _) in _tables().items()}
+    assert counts == {label: cli.database.scalar(f'SELECT COUNT(*) FROM "{table}"') for label, (table, _) in _tables().items()}
+    summary = _summary(lambda *a, **e: cli(*a, DATABASE_URL=target.url, **e), tmp_path / "restored")
+    assert summary == _summary(cli, data) and (summary["total"], summary["count"]) == ("7895.45", 276)
