@@ -156,6 +156,20 @@ def test_damaged_or_inconsistent_backups_leave_the_target_empty(tmp_path, source
             assert target.scalar(f'SELECT COUNT(*) FROM "{table}"') == 0, table
     assert not (tmp_path / "d2").exists()
 
+    # a backup from another schema version (one migration more than this code has) is refused
+    def newer_schema(name, b):
+        if name != "manifest.json":
+            return b
+        m = json.loads(b)
+        m["migrations"].append("projects.9999_from_the_future")
+        return json.dumps(m).encode()
+
+    newer = tmp_path / "newer.tar.gz"
+    _rewrite(archive, newer, newer_schema)
+    r = cli("restore", str(newer), DATABASE_URL=target.url, CITYRENEW_DATA_DIR=str(tmp_path / "d3"))
+    assert r.returncode != 0 and "数据库结构版本不一致" in r.stderr and "projects.9999_from_the_future" in r.stderr
+    assert target.scalar("SELECT COUNT(*) FROM core_auditlog") == 0
+
     # not a backup at all
     junk = tmp_path / "junk.tar.gz"
     junk.write_bytes(b"not a tar file")
