@@ -7,8 +7,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.cityrenew-installed
 NPM_STAMP := node_modules/.cityrenew-installed
-export CITYRENEW_SHARED_DATA ?= $(abspath ../shared/data)
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test` (0 = one process); files stay whole on one worker (--dist loadfile)
+TEST_WORKERS ?= 2
 
 .PHONY: setup demo test bench browser fonts clean lock
 
@@ -42,7 +43,7 @@ demo: setup fonts
 	$(BIN)/cityrenew demo
 
 test: setup browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

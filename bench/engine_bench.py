@@ -9,7 +9,7 @@ culture, metro station) with the search limits the catalogue gives (``spatial_ru
 largest radius any rule needs per category). Every tool computes, for every unit and category, the
 walking distance to the nearest facility within that limit.
 
-Sizes: the real Chengdu extract (``../shared/data/osm-chengdu-central``, read in place), and
+Sizes: the real Chengdu extract (``tests/data/osm-chengdu-central``, shipped with the tests), and
 synthetic enlargements: the extract clipped to its 8.4 × 8.3 km study box, copied k × k times side
 by side, and stitched at the borders (each border node joined to the nearest border node of the
 neighbouring copy). Units and facilities are copied with their tile.
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -45,8 +44,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 OUT = HERE / "out"
-SHARED = Path(os.environ.get("CITYRENEW_SHARED_DATA", REPO.parent / "shared" / "data")).resolve()
-PBF = SHARED / "osm-chengdu-central" / "chengdu_central.osm.pbf"
+PBF = REPO / "tests" / "data" / "osm-chengdu-central" / "chengdu_central.osm.pbf"
 # study box of the extract (SOURCES.md), WGS84 degrees
 BOX = (104.0421, 30.6528, 104.1296, 30.7279)
 CATEGORIES = (
@@ -344,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         worker(a.worker, a.data, a.result)
         return 0
     if not PBF.exists():
-        print(f"错误：找不到成都OSM提取文件 {PBF}（设置 CITYRENEW_SHARED_DATA）", file=sys.stderr)
+        print(f"错误：找不到成都OSM提取文件 {PBF}（应随仓库提供，见 tests/data/README.md）", file=sys.stderr)
         return 2
     sizes = a.sizes if a.sizes is not None else ([2] if a.quick else [4, 8, 12])
     tools = ["engine", "scipy"] + ([] if a.no_pandana else ["pandana"])

@@ -8,20 +8,107 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
+import subprocess
+import sys
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("CITYRENEW_SHARED_DATA", REPO.parent / "shared" / "data")).resolve()
+# Reference data shipped with the tests (see tests/data/README.md for sources and licences).
+TEST_DATA = REPO / "tests" / "data"
+CITYRENEW = str(Path(sys.executable).with_name("cityrenew"))
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = DATABASE_URL.startswith(("postgres://", "postgresql://", "pgsql://"))
 CHROMIUM = os.environ.get("CITYRENEW_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"参考数据目录不存在：{SHARED_DATA}（设置 CITYRENEW_SHARED_DATA）")
-    return SHARED_DATA
+    """The reference data folder, ``tests/data`` (the name is from when it lived in ../shared/data)."""
+    if not TEST_DATA.is_dir():
+        pytest.fail(f"参考数据目录不存在：{TEST_DATA}（应随仓库提供）")
+    return TEST_DATA
+
+
+# --- scratch databases for the `cityrenew` console script --------------------------------------
+
+class ScratchDatabase:
+    """A new, empty database of the kind the suite runs on, for ``cityrenew`` subprocesses: a SQLite
+    file under the test's tmp dir, or (when ``DATABASE_URL`` is PostgreSQL) a database created on
+    that server and dropped after the test. ``scalar``/``rows`` read it with the plain DB-API driver."""
+
+    def __init__(self, url: str, vendor: str):
+        self.url, self.vendor = url, vendor
+
+    def rows(self, sql: str) -> list[tuple]:
+        if self.vendor == "sqlite":
+            with sqlite3.connect(urlsplit(self.url).path) as con:
+                return con.execute(sql).fetchall()
+        import psycopg
+
+        with psycopg.connect(self.url) as con:
+            return con.execute(sql).fetchall()
+
+    def scalar(self, sql: str):
+        return self.rows(sql)[0][0]
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(DATABASE_URL, autocommit=True) as con:
+        con.execute(sql)
+
+
+class ScratchDatabases:
+    """Makes scratch databases under ``directory`` (SQLite) or on the PostgreSQL server; drops them."""
+
+    def __init__(self, directory: Path):
+        self.directory, self.made = directory, []
+
+    def __call__(self, name: str = "cli") -> ScratchDatabase:
+        if not ON_POSTGRES:
+            return ScratchDatabase(f"sqlite:///{self.directory / (name + '.sqlite3')}", "sqlite")
+        dbname = f"cityrenew_scratch_{name}_{uuid.uuid4().hex[:10]}"
+        _pg_admin(f'CREATE DATABASE "{dbname}"')
+        self.made.append(dbname)
+        return ScratchDatabase(urlsplit(DATABASE_URL)._replace(path="/" + dbname).geturl(), "postgresql")
+
+    def drop_all(self) -> None:
+        for dbname in self.made:
+            _pg_admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+@pytest.fixture
+def scratch_db(tmp_path):
+    """Factory: ``scratch_db("name")`` makes a new empty database (see ScratchDatabase)."""
+    databases = ScratchDatabases(tmp_path)
+    yield databases
+    databases.drop_all()
+
+
+def cli_runner(database: ScratchDatabase, data_dir: Path):
+    """Run the ``cityrenew`` console script on ``database`` and ``data_dir``, as a user would:
+    ``run("projects", "summary", CITYRENEW_DATA_DIR=…)`` (keyword arguments override the environment)."""
+
+    def run(*args: str, **env: str) -> subprocess.CompletedProcess:
+        full = {**os.environ, "DATABASE_URL": database.url, "CITYRENEW_DATA_DIR": str(data_dir), **env}
+        full.pop("DJANGO_SETTINGS_MODULE", None)
+        return subprocess.run([CITYRENEW, *args], capture_output=True, text=True, env=full, cwd=data_dir,
+                              timeout=600, check=False)
+
+    run.database = database
+    return run
+
+
+@pytest.fixture
+def cityrenew_cli(tmp_path, scratch_db):
+    """The ``cityrenew`` console script on a scratch database (``.database``) and ``tmp_path``."""
+    return cli_runner(scratch_db(), tmp_path)
 
 
 @pytest.fixture

@@ -9,7 +9,10 @@ problems on the district boundaries, WGS84 longitude/latitude).
 
 from __future__ import annotations
 
+import functools
 import io
+import os
+import subprocess
 from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import Any
@@ -19,11 +22,72 @@ from cityrenew.catalogue.policies import cite
 from .choices import Dimension, Severity, UnitKind, Verdict
 from .models import AssessmentUnit, CheckupRun, Evaluation, FieldProblem, value_as_text
 from .services.exports import problem_list_rows, problems_of
+from .services.runs import CheckupError
 
 REPORT_SOURCE = cite("MOHURD-CHECKUP-2025", "第六章 体检报告编制", "报告包括指标体检结果、问题清单和整治建议", rule="体检报告（Word）")
+CJK_FONT_ENV = "CITYRENEW_CJK_FONT"  # a font file with Chinese glyphs, when fontconfig cannot find one
+CJK_PROBE = "城市体检报告问题数量"  # characters every chart draws; a font lacking them is refused
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei"]
 SEVERITY_COLOURS = {Severity.GENERAL: "#f2c94c", Severity.SERIOUS: "#f2994a", Severity.SEVERE: "#eb5757"}
 VERDICT_COLOURS = {Verdict.PASS: "#27ae60", Verdict.FAIL: "#eb5757", Verdict.NO_STANDARD: "#9b9b9b", Verdict.MISSING: "#d0d0d0"}
+
+
+class ReportFontError(CheckupError):
+    """No font with Chinese glyphs: the charts would show empty boxes (豆腐块), so no report is written."""
+
+
+def _fontconfig_cjk_fonts() -> list[tuple[str, str, str]] | None:
+    """(file, family, style) of every font fontconfig knows to cover Chinese; None without fontconfig."""
+    try:
+        out = subprocess.run(["fc-list", ":lang=zh", "--format=%{file}\t%{family[0]}\t%{style[0]}\n"],
+                             capture_output=True, text=True, timeout=60, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [tuple(line.split("\t")) for line in out.splitlines() if line.count("\t") == 2]
+
+
+def _pick(fonts: list[tuple[str, str, str]]) -> tuple[str, str]:
+    """The preferred family (CJK_FONTS order, then any), regular weight first: (file, family)."""
+    def rank(f):
+        return (CJK_FONTS.index(f[1]) if f[1] in CJK_FONTS else len(CJK_FONTS), f[2] != "Regular", f[0], f[1])
+
+    best = min(fonts, key=rank)
+    return best[0], best[1]
+
+
+@functools.cache
+def cjk_font() -> str:
+    """Register the Chinese font FILE with matplotlib and return the family name the charts use.
+
+    The file comes from ``CITYRENEW_CJK_FONT`` or fontconfig (``fc-list :lang=zh``; ``make fonts``
+    installs fonts-noto-cjk). Registering the file itself, rather than trusting matplotlib's font
+    cache (built once per machine), keeps the charts right when the font arrived after the cache was
+    built. Raises ReportFontError (Chinese message) when there is no font with Chinese glyphs.
+    """
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    configured = os.environ.get(CJK_FONT_ENV, "").strip()
+    if configured:
+        if not Path(configured).is_file():
+            raise ReportFontError(f"{CJK_FONT_ENV} 指定的中文字体文件不存在：{configured}")
+        path, family = configured, ""
+    else:
+        fonts = _fontconfig_cjk_fonts()
+        if fonts is None:  # no fontconfig: fall back on the fonts matplotlib already knows
+            known = [(f.fname, f.name, "Regular" if f.weight in (400, "normal", "regular") else str(f.weight))
+                     for f in font_manager.fontManager.ttflist if f.name in CJK_FONTS]
+            fonts = known
+        if not fonts:
+            raise ReportFontError("本机没有中文字体，报告图表中的中文将显示为方框，已停止生成报告。"
+                                  f"请安装中文字体（make fonts，即 Debian 的 fonts-noto-cjk），或设置 {CJK_FONT_ENV} 为字体文件路径")
+        path, family = _pick(fonts)
+    missing = [ch for ch in CJK_PROBE if not FT2Font(path).get_char_index(ord(ch))]
+    if missing:
+        raise ReportFontError(f"字体文件 {Path(path).name} 不含中文字形（缺少“{''.join(missing)}”），无法绘制报告图表")
+    font_manager.fontManager.addfont(path)
+    registered = {f.name for f in font_manager.fontManager.ttflist if Path(f.fname) == Path(path)}
+    return family if family in registered else font_manager.FontProperties(fname=path).get_name()
 
 
 def _matplotlib():
@@ -31,13 +95,10 @@ def _matplotlib():
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    font = next((f for f in CJK_FONTS if f in names), None)
-    if font:
-        plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
-        plt.rcParams["font.family"] = "sans-serif"
+    font = cjk_font()
+    plt.rcParams["font.family"] = "sans-serif"
+    plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
     plt.rcParams["axes.unicode_minus"] = False
     return plt, font
 
@@ -160,7 +221,8 @@ def _table(doc, headers: list[str], rows: list[list[Any]]):
 def build_report(run: CheckupRun, path: str | Path) -> dict[str, Any]:
     """Write the run's report to ``path`` (.docx); evaluates the run first if it never was.
 
-    Returns facts about what was written (indicator rows, problem count, font used, warnings).
+    Returns facts about what was written (indicator rows, problem count, chart font, warnings).
+    Raises ReportFontError when the machine has no Chinese font (the charts would show empty boxes).
     """
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -169,13 +231,12 @@ def build_report(run: CheckupRun, path: str | Path) -> dict[str, Any]:
 
     from .services.evaluation import evaluate_run
 
+    font = cjk_font()  # before anything is evaluated or written: no Chinese font, no report
     if not run.evaluations.exists():
         evaluate_run(run)
     evaluations = list(Evaluation.objects.filter(run=run).select_related("indicator").order_by("indicator__number"))
     problems = list(problems_of(run))
     rows = problem_list_rows(run, problems_of(run))
-    _, font = _matplotlib()
-    warnings = [] if font else ["本机没有中文字体，图表中的中文可能无法显示"]
 
     doc = Document()
     normal = doc.styles["Normal"]
@@ -257,5 +318,5 @@ def build_report(run: CheckupRun, path: str | Path) -> dict[str, Any]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
-    return {"path": str(path), "indicators": len(evaluations), "problems": len(problems), "font": font or "",
-            "warnings": warnings}
+    return {"path": str(path), "indicators": len(evaluations), "problems": len(problems), "font": font,
+            "warnings": []}

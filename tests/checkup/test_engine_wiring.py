@@ -1,7 +1,7 @@
 """The spatial engine's results flow into a check-up run (issue 4 → issue 3).
 
-A real engine run on the OpenStreetMap extract of central Chengdu (read from ../shared/data, never
-copied) gives the 中学服务半径覆盖率 and 城市道路网密度; ``attach_engine_results`` stores them as
+A real engine run on the OpenStreetMap extract of central Chengdu (shipped in tests/data,
+ODbL) gives the 中学服务半径覆盖率 and 城市道路网密度; ``attach_engine_results`` stores them as
 spatial values of a 成都市 2025 run, and the evaluation judges them.
 """
 

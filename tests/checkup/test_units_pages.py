@@ -9,11 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import re
-import sqlite3
-import subprocess
-import sys
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -41,7 +37,6 @@ from .conftest import UNIT_HEADERS, UNITS, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
-CITYRENEW = Path(sys.executable).with_name("cityrenew")
 IMPORT_URL = "/checkup/units/import/"
 BAD_ROWS = [
     ("", "好小区", "小区", "伏牛路社区", "", 113.62, 34.75, 1990, 100),
@@ -320,21 +315,18 @@ def test_engine_summary_errors_are_chinese_and_attach_nothing(client, sets, regi
 # --- command line ----------------------------------------------------------------------------------------
 
 
-def _cli(args, env):
-    return subprocess.run([str(CITYRENEW), *args], env=env, capture_output=True, text=True, timeout=600, check=False)
-
-
 @pytest.mark.django_db(False)
-def test_cli_units_import_dry_run_commit_and_errors(tmp_path):
-    db = tmp_path / "cli.sqlite3"
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{db}", CITYRENEW_DATA_DIR=str(tmp_path / "data"))
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+def test_cli_units_import_dry_run_commit_and_errors(tmp_path, cityrenew_cli):
+    def _cli(args, env):
+        return cityrenew_cli(*args, **env)
+
+    db = cityrenew_cli.database
+    env = {"CITYRENEW_DATA_DIR": str(tmp_path / "data")}
     assert _cli(["migrate", "-v", "0"], env).returncode == 0
     assert _cli(["regions", "load"], env).returncode == 0
 
     def count() -> int:
-        with sqlite3.connect(db) as con:
-            return con.execute("SELECT COUNT(*) FROM checkup_assessmentunit").fetchone()[0]
+        return db.scalar("SELECT COUNT(*) FROM checkup_assessmentunit")
 
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(xlsx_bytes(UNIT_HEADERS, BAD_ROWS))
@@ -349,8 +341,7 @@ def test_cli_units_import_dry_run_commit_and_errors(tmp_path):
     assert "将新增1个" in r.stdout and count() == 0
     r = _cli(["checkup", "units", "import", str(good), "--city", "郑州市", "--crs", "gcj02"], env)
     assert r.returncode == 0 and "新增1个" in r.stdout and count() == 1
-    with sqlite3.connect(db) as con:
-        lon, lat = con.execute("SELECT centroid_lon, centroid_lat FROM checkup_assessmentunit").fetchone()
+    lon, lat = db.rows("SELECT centroid_lon, centroid_lat FROM checkup_assessmentunit")[0]
     assert _metres(lon, lat, 113.6205, 34.7552) < 1
     r = _cli(["checkup", "units", "import", str(good), "--city", "郑州市", "--crs", "EPSG:99999"], env)
     assert r.returncode != 0 and "无法识别的坐标系" in r.stderr

@@ -1,16 +1,14 @@
-"""Fixtures for the spatial engine tests: the real Chengdu OSM extract (read in place, never copied
-into the repository) and synthetic networks. No Django: the engine imports no web framework."""
+"""Fixtures for the spatial engine tests: the real Chengdu OSM extract (shipped in tests/data, ODbL; see
+tests/data/README.md) and synthetic networks. No Django: the engine imports no web framework."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("CITYRENEW_SHARED_DATA", REPO.parent / "shared" / "data")).resolve()
-CHENGDU_DIR = SHARED / "osm-chengdu-central"
+CHENGDU_DIR = REPO / "tests" / "data" / "osm-chengdu-central"
 CHENGDU_PBF = CHENGDU_DIR / "chengdu_central.osm.pbf"
 CHENGDU_DISTRICTS = CHENGDU_DIR / "chengdu_central_districts_cnmaps_wgs84.geojson"
 
@@ -18,7 +16,7 @@ CHENGDU_DISTRICTS = CHENGDU_DIR / "chengdu_central_districts_cnmaps_wgs84.geojso
 @pytest.fixture(scope="session")
 def chengdu_pbf() -> Path:
     if not CHENGDU_PBF.exists():
-        pytest.fail(f"缺少成都OSM提取文件：{CHENGDU_PBF}（设置 CITYRENEW_SHARED_DATA）")
+        pytest.fail(f"缺少成都OSM提取文件：{CHENGDU_PBF}（应随仓库提供，见 tests/data/README.md）")
     return CHENGDU_PBF
 
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -169,36 +166,31 @@ def test_api_validation_messages_are_chinese(library, city_admin):
     assert r.status_code == 400 and r.json()["districts"] == ["至少选择一个所在区域"]
 
 
-# --- the real console script against a temporary SQLite file --------------------------------------
+# --- the real console script against a scratch database (SQLite file, or PostgreSQL in CI) -------
 
 REPO = Path(__file__).resolve().parents[2]
-CLI = str(Path(sys.executable).with_name("cityrenew"))
-
-
-def cli(tmp_path, *args):
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}", "CITYRENEW_DATA_DIR": str(tmp_path)}
-    return subprocess.run([CLI, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
 
 
 @pytest.mark.slow
-def test_cli_import_summary_export(tmp_path, shared_data):
-    assert cli(tmp_path, "migrate", "-v0").returncode == 0
+def test_cli_import_summary_export(tmp_path, shared_data, cityrenew_cli):
+    cli = cityrenew_cli
+    assert cli("migrate", "-v0").returncode == 0
     bad = tmp_path / "bad.csv"
     bad.write_text("序号,项目编号,项目名称,项目总投资（亿元）,区域\n1,X2022,坏行,1,中原区\n", encoding="utf-8")
-    r = cli(tmp_path, "shell", "-c", "from cityrenew.core.regions import load_regions; load_regions()")
+    r = cli("shell", "-c", "from cityrenew.core.regions import load_regions; load_regions()")
     assert r.returncode == 0, r.stderr
-    r = cli(tmp_path, "projects", "import", str(bad))
+    r = cli("projects", "import", str(bad))
     assert r.returncode != 0
     assert "第 2 行「项目编号」：格式不正确，应为 K+年份+批次+序号（如 K202201001），实际为“X2022”" in r.stdout
-    r = cli(tmp_path, "projects", "import", str(shared_data / "zhengzhou_projects.csv"), "--dry-run")
+    r = cli("projects", "import", str(shared_data / "zhengzhou_projects.csv"), "--dry-run")
     assert r.returncode == 0 and "试导入" in r.stdout
-    r = cli(tmp_path, "projects", "import", str(shared_data / "zhengzhou_projects.csv"), "--quiet-rows")
+    r = cli("projects", "import", str(shared_data / "zhengzhou_projects.csv"), "--quiet-rows")
     assert r.returncode == 0, r.stderr
     assert "新增 276 个" in r.stdout
-    r = cli(tmp_path, "projects", "import", str(shared_data / "zhengzhou_new_2025.csv"),
+    r = cli("projects", "import", str(shared_data / "zhengzhou_new_2025.csv"),
             "--batch-no", "郑建文〔2025〕45号", "--batch-type", "新增入库")
     assert r.returncode == 0 and "不变 23 个" in r.stdout
-    r = cli(tmp_path, "projects", "summary", "--format", "json")
+    r = cli("projects", "summary", "--format", "json")
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)
     assert s["total"] == "7895.45" and s["count"] == 276
@@ -206,9 +198,9 @@ def test_cli_import_summary_export(tmp_path, shared_data):
     assert s["groups"][0]["districts"][0] == {"name": "中原区", "total": "947.99", "count": 25}
     assert s["multi_district"] == [{"code": "K202201001", "districts": ["中原区", "二七区", "金水区"], "total": "388.00"}]
     out = tmp_path / "lib.xlsx"
-    r = cli(tmp_path, "projects", "export", "--out", str(out), "--layout", "library")
+    r = cli("projects", "export", "--out", str(out), "--layout", "library")
     assert r.returncode == 0 and out.stat().st_size > 10_000
-    r = cli(tmp_path, "projects", "import", str(out))
+    r = cli("projects", "import", str(out))
     assert r.returncode == 0 and "不变 276 个" in r.stdout
-    r = cli(tmp_path, "projects", "summary", "--as-of", "不存在的文号")
+    r = cli("projects", "summary", "--as-of", "不存在的文号")
     assert r.returncode != 0 and "未找到调整批次" in r.stderr
