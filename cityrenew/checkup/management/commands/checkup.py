@@ -140,14 +140,18 @@ class Command(BaseCommand):
                 self.stdout.write(f"  指标{e.indicator.number} {e.indicator.name}：{e.warning}")
 
     def do_report(self, opts):
-        from ...report import build_report
-
         from cityrenew.jobs.progress import progress_bar
+
+        from ...report import build_report
+        from ...services import CheckupError
 
         run = _run(opts["city"], opts["year"])
         with progress_bar("生成体检报告", unit="步") as progress:
             progress(0, 1, "评价、图表与正文")
-            out = build_report(run, opts["out"])
+            try:
+                out = build_report(run, opts["out"])
+            except CheckupError as exc:  # e.g. no CJK font: a Chinese message, not a traceback
+                raise CommandError(str(exc)) from exc
             progress(1, 1, "完成")
         self.stdout.write(f"已生成报告：{out['path']}（指标{out['indicators']}项，问题{out['problems']}个）")
         for w in out["warnings"]:
