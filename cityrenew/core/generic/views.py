@@ -35,6 +35,7 @@ from django.views import View
 from openpyxl import Workbook
 
 from cityrenew.core import permissions
+from cityrenew.core.audit import display_entries
 from cityrenew.core.concurrency import StaleObjectError, add_version_field, current_version, refresh_version, stale_message
 from cityrenew.core.models import AuditLog
 from cityrenew.core.views import forbidden as core_forbidden
@@ -233,7 +234,7 @@ class ObjectView(BaseObjectView):
         can_delete = self.can_delete(request, obj)
         ctx = self.base_context() | {
             "object": obj, "fields": self.field_rows(obj),
-            "history": list(AuditLog.for_object(obj)[: self.history_limit]),
+            "history": display_entries(AuditLog.for_object(obj).select_related("content_type")[: self.history_limit]),
             "can_edit": can_edit, "can_delete": can_delete,
             "edit_url": self.url_or_empty("edit", getattr(obj, self.lookup_field)) if can_edit else "",
             "delete_url": self.url_or_empty("delete", getattr(obj, self.lookup_field)) if can_delete else "",
@@ -392,7 +393,7 @@ class ObjectHistoryView(BaseObjectView):
             return self.forbidden(request, self.denial_message("view", obj))
         page = Paginator(AuditLog.for_object(obj), self.paginate_by).get_page(request.GET.get("page"))
         ctx = self.base_context() | {"object": obj, "object_url": self.object_url(obj), "page": page,
-                                     "history": list(page.object_list), "query": ""}
+                                     "history": display_entries(page.object_list), "query": ""}
         ctx.update(self.get_extra_context(request, object=obj))
         return render(request, self.get_template_names(), ctx)
 
