@@ -13,6 +13,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from cityrenew.core.choices import RegionLevel
+from cityrenew.core.fieldrules import FieldRulesFormMixin
 from cityrenew.core.models import Region
 
 from .choices import ProblemStatus, Severity, UnitKind
@@ -64,7 +65,7 @@ class CopySetForm(forms.Form):  # 复制指标体系
         return code
 
 
-class LocalIndicatorForm(forms.ModelForm):  # 增设地方指标（须注明依据文件和条款）
+class LocalIndicatorForm(FieldRulesFormMixin, forms.ModelForm):  # 增设地方指标（须注明依据文件和条款）
     class Meta:
         model = Indicator
         fields = ["dimension", "group", "name", "unit", "direction", "method", "standard", "threshold", "comparator",
@@ -189,7 +190,7 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class FieldProblemForm(forms.ModelForm):  # 现场问题记录
+class FieldProblemForm(FieldRulesFormMixin, forms.ModelForm):  # 现场问题记录
     gcj02 = forms.BooleanField(label="坐标取自高德/腾讯地图（GCJ-02），保存时转换为 WGS84", required=False)
     photos = MultipleFileField(label="照片（可多选）", required=False)
 

@@ -52,7 +52,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
-        ctx["recent_changes"] = AuditLog.objects.select_related("user", "content_type")[:12]
+        ctx["recent_changes"] = permissions.visible_audit(self.request.user, AuditLog.objects.select_related("user", "content_type"))[:12]
         ctx["can_edit"] = permissions.can_edit_any(self.request.user)
         # Each app contributes a card: see <app>/dashboard.py (optional).
         cards = []
@@ -81,12 +81,17 @@ class RegionDetailView(LoginRequiredMixin, DetailView):
     context_object_name = "region"
 
 
+def visible_audit_of(request: HttpRequest):
+    """The audit entries the signed-in user may read (the page and its xlsx export alike)."""
+    return permissions.visible_audit(request.user, AuditLog.objects.select_related("user", "content_type"))
+
+
 class AuditLogListView(LoginRequiredMixin, TemplateView):
     template_name = "core/audit_list.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
-        fs = AuditLogFilterSet(self.request.GET, queryset=AuditLog.objects.select_related("user", "content_type"))
+        fs = AuditLogFilterSet(self.request.GET, queryset=visible_audit_of(self.request))
         page = Paginator(fs.qs, 50).get_page(self.request.GET.get("page"))
         query = self.request.GET.copy()
         query.pop("page", None)
@@ -96,7 +101,7 @@ class AuditLogListView(LoginRequiredMixin, TemplateView):
 
 class AuditLogExportView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        fs = AuditLogFilterSet(request.GET, queryset=AuditLog.objects.select_related("user", "content_type"))
+        fs = AuditLogFilterSet(request.GET, queryset=visible_audit_of(request))
         wb = Workbook()
         ws = wb.active
         ws.title = "审计日志"
