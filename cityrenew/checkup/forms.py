@@ -85,6 +85,8 @@ class LocalIndicatorForm(FieldRulesFormMixin, forms.ModelForm):  # 增设地方�
         self.fields["source_document"].error_messages["required"] = "请选择依据文件"
         self.fields["source_article"].help_text = "条款、表或附件，如“第三条”"
         self.fields["unit"].required = True
+        if self.user is not None:
+            self.apply_field_rules()  # again: source_document was replaced above
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

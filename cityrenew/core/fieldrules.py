@@ -336,7 +336,10 @@ class FieldRulesSerializerMixin:
 
 class FieldRulesFormMixin:
     """For ModelForms built with ``user=``: fields the user may not write are disabled (Django then
-    ignores posted values) and show why; choice fields list only the values the user may choose."""
+    ignores posted values) and show why; choice fields list only the values the user may choose.
+
+    A subclass that replaces or relabels fields in its ``__init__`` calls :meth:`apply_field_rules`
+    again at its end (the method is idempotent)."""
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[misc]

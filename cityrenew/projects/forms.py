@@ -66,6 +66,8 @@ class ProjectForm(FieldRulesFormMixin, forms.ModelForm):
         if self.instance.pk:
             # The code identifies the project in URLs and official tables; it is not edited in place.
             self.fields["code"].disabled = True
+        if user is not None:
+            self.apply_field_rules()  # again, after the help texts above: a read-only field says why
 
     def clean_name(self) -> str:
         name = (self.cleaned_data.get("name") or "").strip()
