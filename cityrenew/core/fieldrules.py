@@ -31,6 +31,8 @@ from django.db import models
 from .choices import Role
 
 ALL = "*"  # the key for rules that hold for every role
+# Not data: a write may always carry these (optimistic concurrency sends the version it read).
+CONTROL_FIELDS = frozenset({"row_version"})
 
 # value_rule(user, obj, value) -> None when allowed, else the Chinese reason.
 ValueRule = Callable[[Any, Any, Any], "str | None"]
@@ -163,7 +165,11 @@ def _table(rules: ModelRules, obj: Any) -> Mapping[str, frozenset[str]]:
 
 
 def writable_fields(user: Any, model: type[models.Model] | models.Model, obj: Any = None) -> frozenset[str]:
-    """The fields of ``model`` that ``user`` may write (``obj`` None = create). Unregistered: none."""
+    """The fields of ``model`` that ``user`` may write (``obj`` None = create). Unregistered: none.
+
+    ``model`` may be the object itself (then it is an update unless it is not saved yet)."""
+    if isinstance(model, models.Model) and obj is None:
+        obj = model
     rules = rules_for(model)
     if rules is None or not getattr(user, "is_authenticated", False):
         return frozenset()
@@ -204,18 +210,23 @@ def refusal_message(user: Any, model: type[models.Model] | models.Model, names: 
 def check_fields(
     user: Any,
     obj_or_model: type[models.Model] | models.Model,
-    field_names: Iterable[str],
+    field_names: Iterable[str] | Mapping[str, Any],
     obj: Any = None,
 ) -> None:
-    """Raise PermissionDenied (Chinese, naming each field and why) unless ``user`` may write them all."""
+    """Raise PermissionDenied (Chinese, naming each field and why) unless ``user`` may write them all.
+
+    Given a mapping ``{field: new value}``, the value rules are checked too (e.g. 项目状态 → 调出).
+    """
     if isinstance(obj_or_model, models.Model):
         model, obj = type(obj_or_model), obj if obj is not None else obj_or_model
     else:
         model = obj_or_model
-    allowed = writable_fields(user, model, obj)
+    allowed = writable_fields(user, model, obj) | CONTROL_FIELDS
     denied = [n for n in field_names if n not in allowed]
-    if denied:
-        raise PermissionDenied(refusal_message(user, model, denied, obj))
+    refused = value_refusals(user, model, field_names, obj) if isinstance(field_names, Mapping) else {}
+    if denied or refused:
+        message = refusal_message(user, model, denied, obj) if denied else ""
+        raise PermissionDenied(message + "；".join(refused.values()) + ("。" if refused else ""))
 
 
 def value_refusals(user: Any, model: type[models.Model] | models.Model, data: Mapping[str, Any], obj: Any = None) -> dict[str, str]:
@@ -307,7 +318,7 @@ class FieldRulesSerializerMixin:
         rules = rules_for(model)
         if user is not None and rules is not None and hasattr(data, "keys"):
             obj = getattr(self, "instance", None)
-            allowed = writable_fields(user, model, obj)
+            allowed = writable_fields(user, model, obj) | CONTROL_FIELDS
             sent = [k for k in data.keys() if k in rules.known_fields or k in self.fields and not self.fields[k].read_only]
             denied = [k for k in sent if k not in allowed and not same_value(obj, k, data[k])]
             if denied:

@@ -366,3 +366,25 @@ def test_remediation_status_by_city_or_responsible_department_only(role_users, r
             svc.set_remediation_status(task, "fixed", role_users[role])
     RoleAssignment.objects.filter(role="dept_editor").update(organisation=task.organisation)
     assert svc.set_remediation_status(task, "fixed", role_users["dept_editor"]).status == "fixed"
+
+
+def test_check_fields_names_each_field_and_why(role_users, small_library):
+    """The one function imports and other helpers call: a Chinese message naming the fields."""
+    from django.core.exceptions import PermissionDenied
+
+    from cityrenew.core.fieldrules import check_fields, writable_fields
+
+    p, editor = small_library["zhongyuan"], role_users["district_editor"]
+    with pytest.raises(PermissionDenied) as exc:
+        check_fields(editor, p, {"batch": small_library["later_batch"].pk, "status": "removed", "region_group": None,
+                                 "code": "K202201099", "name": "x"})
+    message = str(exc.value)
+    assert "「入库批次」「片区分组」只能通过调整批次由市级管理员变更" in message
+    assert "「项目编号」新建后不能修改" in message
+    assert "「项目状态」不能从“入库”改为“调出”" in message and "项目名称" not in message
+    check_fields(editor, p, ["name", "total_investment", "row_version"])  # allowed: no exception
+    with pytest.raises(PermissionDenied, match="「项目名称」您的角色（只读用户）不能修改"):
+        check_fields(role_users["viewer"], p, ["name"])
+    assert writable_fields(role_users["city_admin"], p) >= {"batch", "region_group", "seq", "status"}
+    assert "code" not in writable_fields(role_users["city_admin"], p)
+    assert writable_fields(None, p) == frozenset() and writable_fields(role_users["surveyor"], p) == frozenset()
