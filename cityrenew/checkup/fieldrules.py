@@ -97,6 +97,15 @@ register(AssessmentUnit, create={Role.CITY_ADMIN: UNIT_FIELDS, Role.DISTRICT_EDI
 
 def _department_scope(user: Any) -> tuple[list[int], list[int]] | None:
     """(task ids, indicator ids) a department user may read; None for users who read every run."""
+    from cityrenew.core.permissions import _cache
+
+    cache = _cache(user)
+    if "checkup_department_scope" not in cache:
+        cache["checkup_department_scope"] = _compute_department_scope(user)
+    return cache["checkup_department_scope"]
+
+
+def _compute_department_scope(user: Any) -> tuple[list[int], list[int]] | None:
     from .services.permissions import is_department_user, visible_indicators, visible_tasks
 
     task_ids: list[int] = []
