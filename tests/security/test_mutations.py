@@ -261,3 +261,59 @@ def test_completion_rate_rounds_half_up_to_a_hundredth_of_a_percent(two_years, r
         svc.set_problem_status(p, ProblemStatus.FIXED, admin)
     assert svc.completion_rate(run26) == (Decimal("51.52"), 17, 33)
     assert _indicator60(run26, admin)[0] == Decimal("51.52")
+
+
+# --- (c) the check-up imports: the same all-or-nothing under a fault -------------------------------
+
+
+def _fail_on_insert(table: str, column: str, value: str) -> None:
+    """A trigger that fails the insert of one row (``column = value``): a fault in the middle of a file."""
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute(f"CREATE TRIGGER inject_fault_{table} BEFORE INSERT ON {table} WHEN CAST(NEW.{column} AS TEXT) = '{value}' "
+                        "BEGIN SELECT RAISE(ABORT, 'injected fault'); END")
+        elif connection.vendor == "postgresql":
+            cur.execute(f"CREATE FUNCTION inject_fault_{table}() RETURNS trigger AS $$ BEGIN "
+                        f"IF NEW.{column}::text = '{value}' THEN RAISE EXCEPTION 'injected fault'; END IF; RETURN NEW; END; "
+                        "$$ LANGUAGE plpgsql")
+            cur.execute(f"CREATE TRIGGER inject_fault_{table} BEFORE INSERT ON {table} FOR EACH ROW "
+                        f"EXECUTE FUNCTION inject_fault_{table}()")
+        else:  # pragma: no cover
+            pytest.fail(f"no fault injection for {connection.vendor}")
+
+
+def test_fault_half_way_through_a_unit_import_leaves_the_database_unchanged(regions, role_users):
+    from cityrenew.checkup.models import AssessmentUnit
+    from cityrenew.checkup.services import import_units_excel
+    from tests.checkup.conftest import UNIT_HEADERS, UNITS, xlsx_bytes
+
+    logs = AuditLog.objects.count()
+    _fail_on_insert("checkup_assessmentunit", "code", UNITS[-1][0])  # the last of 7 rows
+    report = import_units_excel(io.BytesIO(xlsx_bytes(UNIT_HEADERS, UNITS)), regions["郑州市"], role_users["city_admin"])
+    assert not report.ok and "已全部撤销" in report.summary_text(), report.summary_text()
+    assert (report.created, AssessmentUnit.objects.count(), AuditLog.objects.count()) == (0, 0, logs)
+
+
+def test_fault_half_way_through_a_department_upload_leaves_the_database_unchanged(sets, regions, role_users, units, dept_user):
+    from openpyxl import load_workbook
+
+    from cityrenew.checkup import services as svc
+    from cityrenew.checkup.catalogue import SET_2025
+    from cityrenew.checkup.models import IndicatorValue
+    from tests.checkup.conftest import fill_template, to_bytes
+
+    run = svc.create_run(regions["郑州市"], 2025, sets[SET_2025], role_users["city_admin"])
+    housing = run.tasks.get(department="housing")
+    clerk = dept_user("fault-housing", housing.organisation)
+    wb = load_workbook(io.BytesIO(to_bytes(svc.department_template(housing))))
+    indicators = sorted(housing.indicators.all(), key=lambda i: i.number)
+    fill_template(wb, value_for=lambda ind: 7, indicators=indicators)
+    ws = wb["填报表"]
+    c_num = [c.value for c in ws[3]].index("序号") + 1
+    numbers = [ws.cell(row=r, column=c_num).value for r in range(4, ws.max_row + 1)]
+    last = next(i for i in indicators if i.number == [n for n in numbers if n is not None][-1])
+    logs = AuditLog.objects.count()
+    _fail_on_insert("checkup_indicatorvalue", "indicator_id", str(last.pk))  # the file's last indicator
+    report = svc.upload_department_values(housing, io.BytesIO(to_bytes(wb)), clerk)
+    assert not report.ok and "已全部撤销" in str(report.errors[-1]), [str(e) for e in report.errors]
+    assert IndicatorValue.objects.filter(run=run).count() == 0 and AuditLog.objects.count() == logs
