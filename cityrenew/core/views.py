@@ -7,6 +7,7 @@ import posixpath
 import importlib.util
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -91,7 +92,10 @@ class AuditLogListView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
-        fs = AuditLogFilterSet(self.request.GET, queryset=visible_audit_of(self.request))
+        visible = visible_audit_of(self.request)
+        fs = AuditLogFilterSet(self.request.GET, queryset=visible)
+        # the 操作人 choices: only people who appear in the entries this user may read
+        fs.filters["user"].queryset = get_user_model().objects.filter(pk__in=visible.values("user")).order_by("username")
         page = Paginator(fs.qs, 50).get_page(self.request.GET.get("page"))
         query = self.request.GET.copy()
         query.pop("page", None)

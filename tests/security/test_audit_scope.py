@@ -63,6 +63,9 @@ def test_department_user_reads_only_its_own_departments_values(client, role_user
     # the page and its export
     assert "87.25" not in page_text(client, edu_clerk, "/audit/")
     assert "87.25" in page_text(client, water_clerk, "/audit/")
+    # the 操作人 filter lists only people whose entries the clerk may read
+    html = page_text(client, edu_clerk, "/audit/")
+    assert ">aud-edu<" in html and ">aud-water<" not in html
     texts = ["|".join(str(c) for c in row) for row in export_rows(client, edu_clerk)]
     assert any("93.5" in t for t in texts) and not any("87.25" in t for t in texts)
     assert any("87.25" in t for t in ["|".join(str(c) for c in row) for row in export_rows(client, admin)])
