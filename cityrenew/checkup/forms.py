@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 
 from cityrenew.core.choices import RegionLevel
 from cityrenew.core.filtersets import FilterSet
+from cityrenew.core.fieldrules import FieldRulesFormMixin
 from cityrenew.core.models import Region
 from cityrenew.core.uploads import ATTACHMENT_TYPES, IMAGE_TYPES, attachment_type, form_upload_error
 
@@ -72,7 +73,7 @@ class CopySetForm(forms.Form):  # 复制指标体系
         return code
 
 
-class LocalIndicatorForm(forms.ModelForm):  # 增设地方指标（须注明依据文件和条款）
+class LocalIndicatorForm(FieldRulesFormMixin, forms.ModelForm):  # 增设地方指标（须注明依据文件和条款）
     class Meta:
         model = Indicator
         fields = ["dimension", "group", "name", "unit", "direction", "method", "standard", "threshold", "comparator",
@@ -92,6 +93,8 @@ class LocalIndicatorForm(forms.ModelForm):  # 增设地方指标（须注明依�
         self.fields["source_document"].error_messages["required"] = "请选择依据文件"
         self.fields["source_article"].help_text = "条款、表或附件，如“第三条”"
         self.fields["unit"].required = True
+        if self.user is not None:
+            self.apply_field_rules()  # again: source_document was replaced above
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -197,7 +200,7 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class FieldProblemForm(forms.ModelForm):  # 现场问题记录
+class FieldProblemForm(FieldRulesFormMixin, forms.ModelForm):  # 现场问题记录
     gcj02 = forms.BooleanField(label="坐标取自高德/腾讯地图（GCJ-02），保存时转换为 WGS84", required=False)
     photos = MultipleFileField(label="照片（可多选）", required=False)
 

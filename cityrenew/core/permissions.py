@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from .choices import EDITOR_ROLES, Role
 from .models import Region, RoleAssignment
@@ -86,3 +86,40 @@ def roles_of(user: Any) -> list[RoleAssignment]:
     if not getattr(user, "is_authenticated", False):
         return []
     return list(RoleAssignment.objects.filter(user=user).select_related("region", "organisation"))
+
+
+def visible_audit(user: Any, qs: QuerySet | None = None) -> QuerySet:
+    """The audit entries of ``qs`` that ``user`` may read: only those of objects the user may read.
+
+    Each app registers who may read its models (``register_audit_scope`` in ``<app>/fieldrules.py``):
+    a department user reads only its own departments' values and tasks, a district user only the
+    projects of its districts. Entries of models no app registered are for 市级管理员 only. The audit
+    page, its xlsx export, ``/api/audit/`` and every object's history all ask this function.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    from .fieldrules import audit_scopes
+    from .models import AuditLog
+
+    qs = AuditLog.objects.all() if qs is None else qs
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    allowed = Q(pk__in=[])
+    known: list[int] = []
+    for label, readable in audit_scopes().items():
+        app_label, model_name = label.split(".")
+        ct = ContentType.objects.get_by_natural_key(app_label, model_name)
+        known.append(ct.pk)
+        scope = readable(user)
+        if scope is None:
+            allowed |= Q(content_type=ct)
+        else:
+            keys = scope.order_by().annotate(_audit_key=Cast("pk", CharField())).values("_audit_key")
+            allowed |= Q(content_type=ct, object_id__in=keys)
+    if is_city_admin(user):
+        allowed |= ~Q(content_type_id__in=known)
+    return qs.filter(allowed)

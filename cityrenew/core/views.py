@@ -11,6 +11,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -70,7 +71,9 @@ class HomeView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
-        ctx["recent_changes"] = display_entries(AuditLog.objects.select_related("user", "content_type")[:12])
+        ctx["recent_changes"] = display_entries(
+            permissions.visible_audit(self.request.user, AuditLog.objects.select_related("user", "content_type"))[:12]
+        )
         ctx["can_edit"] = permissions.can_edit_any(self.request.user)
         # Each app contributes a card: see <app>/dashboard.py (optional).
         cards = []
@@ -111,12 +114,20 @@ class RegionDetailView(LoginRequiredMixin, DetailView):
     context_object_name = "region"
 
 
+def visible_audit_of(request: HttpRequest):
+    """The audit entries the signed-in user may read (the page and its xlsx export alike)."""
+    return permissions.visible_audit(request.user, AuditLog.objects.select_related("user", "content_type"))
+
+
 class AuditLogListView(LoginRequiredMixin, TemplateView):
     template_name = "core/audit_list.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
-        fs = AuditLogFilterSet(self.request.GET, queryset=AuditLog.objects.select_related("user", "content_type"))
+        visible = visible_audit_of(self.request)
+        fs = AuditLogFilterSet(self.request.GET, queryset=visible)
+        # the 操作人 choices: only people who appear in the entries this user may read
+        fs.filters["user"].queryset = get_user_model().objects.filter(pk__in=visible.values("user")).order_by("username")
         page = Paginator(fs.qs, 50).get_page(self.request.GET.get("page"))
         query = self.request.GET.copy()
         query.pop("page", None)
@@ -126,7 +137,7 @@ class AuditLogListView(LoginRequiredMixin, TemplateView):
 
 class AuditLogExportView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        fs = AuditLogFilterSet(request.GET, queryset=AuditLog.objects.select_related("user", "content_type"))
+        fs = AuditLogFilterSet(request.GET, queryset=visible_audit_of(request))
         wb = Workbook()
         ws = wb.active
         ws.title = "审计日志"

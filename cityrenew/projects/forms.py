@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from cityrenew.core.choices import RegionLevel
+from cityrenew.core.fieldrules import FieldRulesFormMixin
 from cityrenew.core.models import Region
 from cityrenew.core.uploads import form_upload_error
 
@@ -24,8 +25,9 @@ class DistrictChoiceField(forms.ModelMultipleChoiceField):
         return obj.display_name
 
 
-class ProjectForm(forms.ModelForm):
-    """Create or edit a 城市更新项目. ``user`` limits the districts a project may be put in."""
+class ProjectForm(FieldRulesFormMixin, forms.ModelForm):
+    """Create or edit a 城市更新项目. ``user`` limits the districts a project may be put in, and the
+    fields it may write (workflow fields are read-only for a 区级编辑: cityrenew.projects.fieldrules)."""
 
     districts = DistrictChoiceField(
         label="所在区域",
@@ -54,8 +56,7 @@ class ProjectForm(forms.ModelForm):
         }
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
+        super().__init__(*args, user=user, **kwargs)
         self.fields["districts"].queryset = Region.objects.filter(level=RegionLevel.DISTRICT).order_by(
             "parent__code", "order", "code"
         )
@@ -66,6 +67,8 @@ class ProjectForm(forms.ModelForm):
         if self.instance.pk:
             # The code identifies the project in URLs and official tables; it is not edited in place.
             self.fields["code"].disabled = True
+        if user is not None:
+            self.apply_field_rules()  # again, after the help texts above: a read-only field says why
 
     def clean_name(self) -> str:
         name = (self.cleaned_data.get("name") or "").strip()

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Max
 
 from cityrenew.core.tabular import RowError, cell_text, read_upload
@@ -35,6 +35,7 @@ from cityrenew.core.uploads import UploadLimitError
 from cityrenew.core import audit
 from cityrenew.core.choices import AuditAction, RegionLevel
 from cityrenew.core.models import AuditLog, Region, RegionGroup
+from cityrenew.core.fieldrules import is_city_level, refusal_message, value_refusals, writable_fields
 from cityrenew.core.permissions import editable_region_ids
 from cityrenew.core.regions import region_by_name, regions_not_loaded
 
@@ -540,6 +541,12 @@ def import_projects(
         if btype not in BatchType.values:
             report.error(0, "batch", f"未知调整类型“{batch_type}”，可选：{'、'.join(BatchType.labels)}")
             return report
+    # Field-level write rules (cityrenew.projects.fieldrules), the same as on the pages and the API:
+    # adjustment batches (入库 / 调出 / 调整 by 文号) are the 市级管理员's workflow.
+    restricted = user is not None and not is_city_level(user)
+    if restricted and (batch_no or btype == BatchType.REMOVE):
+        report.error(0, "batch", "调整批次（文号）和调出只能由市级管理员登记；区级编辑导入时请不要填写批次文号或选择“调出”")
+        return report
     try:
         report.source, raw_rows, columns = read_table(path_or_file)
     except ImportFileError as exc:
@@ -610,9 +617,13 @@ def import_projects(
                     to_remove.append((p, obj))
                     result.status = REMOVED
         elif obj is None:
+            refused = value_refusals(user, RenewalProject, p.extra) if restricted else {}
             if scope is not None and not {r.pk for r in p.districts} <= scope:
                 outside = [r.display_name for r in p.districts if r.pk not in scope]
                 report.error(p.row, "district", f"无权在区域“{'、'.join(outside)}”新建项目：超出您的编辑范围")
+            elif refused:
+                for key, why in refused.items():
+                    report.error(p.row, key, why)
             else:
                 to_create.append(p)
                 result.status = NEW
@@ -627,6 +638,12 @@ def import_projects(
                 )
             elif scope is not None and not (links.get(obj.pk, set()) | {r.pk for r in p.districts}) <= scope:
                 report.error(p.row, "district", f"无权修改项目 {p.code}：其所在区域超出您的编辑范围")
+            elif restricted and (set(diff) - writable_fields(user, RenewalProject, obj)):
+                denied = [k for k in diff if k not in writable_fields(user, RenewalProject, obj)]
+                report.error(p.row, denied[0], f"无权修改项目 {p.code}：" + refusal_message(user, RenewalProject, denied, obj))
+            elif restricted and value_refusals(user, RenewalProject, {k: v[1] for k, v in diff.items()}, obj):
+                for key, why in value_refusals(user, RenewalProject, {k: v[1] for k, v in diff.items()}, obj).items():
+                    report.error(p.row, key, f"无权修改项目 {p.code}：{why}")
             else:
                 to_update.append((p, obj, diff))
                 result.status = UPDATED
@@ -646,8 +663,14 @@ def import_projects(
     if progress is not None:
         progress(n_rows, n_rows, "校验通过，正在写入数据库（一次提交）")
     ctx = audit.actor(user, "import", note=f"导入 {report.source}"[:300]) if user is not None else nullcontext()
-    with ctx, transaction.atomic():
-        _write(report, to_create, to_update, to_remove, links, batch_no, btype, batch_date, batch_title, city, res)
+    new_status = ProjectStatus.PLANNING if restricted else ProjectStatus.LIBRARY  # 入库 is the batch's job
+    try:
+        with ctx, transaction.atomic():  # all or nothing: a failure half-way leaves the database as it was
+            _write(report, to_create, to_update, to_remove, links, batch_no, btype, batch_date, batch_title, city, res,
+                   new_status)
+    except DatabaseError as exc:
+        report.error(0, "file", f"写入数据库时出错，已全部撤销，数据库未做任何修改（{type(exc).__name__}：{exc}）")
+        return report
     report.written = True
     return report
 
@@ -673,7 +696,8 @@ def _audit_rows(objs_changes: list[tuple[RenewalProject, str, dict[str, Any]]]) 
     ]
 
 
-def _write(report, to_create, to_update, to_remove, links, batch_no, btype, batch_date, batch_title, city, res) -> None:
+def _write(report, to_create, to_update, to_remove, links, batch_no, btype, batch_date, batch_title, city, res,
+           new_status=ProjectStatus.LIBRARY) -> None:
     some_city = city or next((p.city for p, *_ in to_update + to_remove), None) or next((p.city for p in to_create), None)
     batch = None
     if batch_no:
@@ -706,7 +730,7 @@ def _write(report, to_create, to_update, to_remove, links, batch_no, btype, batc
                     investment_micro=to_micro(p.investment),
                     seq=seq,
                     batch=batch,
-                    **{"status": ProjectStatus.LIBRARY, **p.extra},
+                    **{"status": new_status, **p.extra},
                 )
             )
         created = RenewalProject.objects.bulk_create(objs, batch_size=1000)

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from cityrenew.core.fieldrules import FieldRulesSerializerMixin
+
 from ..models import AssessmentUnit, CheckupRun, DepartmentTask, Evaluation, FieldProblem, Indicator, IndicatorSet, IndicatorValue
 
 
@@ -29,14 +31,14 @@ class IndicatorSerializer(serializers.ModelSerializer):
                   "min_value", "max_value", "department", "department_display", "evidence", "source", "retired"]
 
 
-class AssessmentUnitSerializer(serializers.ModelSerializer):
+class AssessmentUnitSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = AssessmentUnit
         fields = ["id", "code", "name", "kind", "city", "region", "parent", "centroid_lon", "centroid_lat", "geometry", "attributes",
                   "row_version"]
 
 
-class DepartmentTaskSerializer(serializers.ModelSerializer):
+class DepartmentTaskSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     indicators = serializers.SlugRelatedField(many=True, read_only=True, slug_field="number")
 
@@ -46,7 +48,7 @@ class DepartmentTaskSerializer(serializers.ModelSerializer):
                   "submitted_at", "reviewed_at", "return_reason", "row_version"]
 
 
-class CheckupRunSerializer(serializers.ModelSerializer):
+class CheckupRunSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
     city_name = serializers.CharField(source="city.display_name", read_only=True)
     set = serializers.CharField(source="indicator_set.code", read_only=True)
 
@@ -57,7 +59,7 @@ class CheckupRunSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "created_at", "evaluated_at", "row_version"]
 
 
-class IndicatorValueSerializer(serializers.ModelSerializer):
+class IndicatorValueSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
     number = serializers.IntegerField(source="indicator.number", read_only=True)
     name = serializers.CharField(source="indicator.name", read_only=True)
     unit_code = serializers.CharField(source="unit.code", read_only=True, default=None)
@@ -79,7 +81,7 @@ class EvaluationSerializer(serializers.ModelSerializer):
         fields = ["id", "run", "indicator", "number", "name", "value", "standard", "verdict", "previous_value", "trend", "warning"]
 
 
-class FieldProblemSerializer(serializers.ModelSerializer):
+class FieldProblemSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
     sub_problem_code = serializers.CharField(required=False, allow_blank=True, write_only=True)
     indicator_number = serializers.IntegerField(source="indicator.number", read_only=True)
     unit_name = serializers.CharField(source="unit.name", read_only=True)

@@ -33,6 +33,7 @@ from .problems import (  # noqa: F401
     problems_to_task,
     record_problem,
     set_problem_status,
+    set_remediation_status,
 )
 from .evaluation import attach_engine_results, city_value, evaluate_run  # noqa: F401
 from .exports import problem_list_rows, problem_list_workbook, remediation_list_rows, remediation_list_workbook  # noqa: F401

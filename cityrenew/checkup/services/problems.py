@@ -315,3 +315,30 @@ def set_problem_status(problem: FieldProblem, status: str, user: Any = None) -> 
         problem.status = status
         problem.save()
     return problem
+
+
+def can_update_remediation(user: Any, task: RemediationTask) -> bool:
+    """市级管理员, or a 部门填报员/审核员 of the task's responsible unit (责任单位)."""
+    if can_manage_city(user, task.run.city):
+        return True
+    if not getattr(user, "is_authenticated", False) or task.organisation_id is None:
+        return False
+    from cityrenew.core.choices import Role
+    from cityrenew.core.models import RoleAssignment
+
+    return RoleAssignment.objects.filter(
+        user=user, role__in=[Role.DEPT_EDITOR, Role.DEPT_REVIEWER], organisation_id=task.organisation_id
+    ).exists()
+
+
+def set_remediation_status(task: RemediationTask, status: str, user: Any = None) -> RemediationTask:
+    """Mark a remediation task 待整治 / 整治中 / 已整治; its problems then count as fixed for
+    问题整治完成率 (指标60, :func:`completion_rate`)."""
+    if status not in ProblemStatus.values:
+        raise CheckupError(f"整治状态“{status}”无效")
+    if user is not None and not can_update_remediation(user, task):
+        raise CheckupError(f"您没有更新整治任务“{task.title}”状态的权限：只有市级管理员或责任单位可以更新")
+    with _ensure_actor(user, "web"):
+        task.status = status
+        task.save()
+    return task

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill, Protection
 
@@ -321,16 +321,20 @@ def upload_department_values(task: DepartmentTask, file: Any, user: Any) -> Uplo
 
     if report.errors:
         return report
-    with transaction.atomic(), _ensure_actor(user, "import"):
-        current = {(v.indicator_id, v.unit_id): v for v in IndicatorValue.objects.filter(run=run, indicator_id__in=own)}
-        for ind, unit, value, note in to_write:
-            old = current.get((ind.pk, unit.pk if unit else None))
-            if old is None:
-                report.created += 1
-            elif old.value == value and old.note == note and old.source == ValueSource.REPORTED:
-                report.unchanged += 1
-                continue
-            else:
-                report.updated += 1
-            _write_value(task, ind, unit, value, note, user, ValueSource.REPORTED)
+    try:
+        with transaction.atomic(), _ensure_actor(user, "import"):
+            current = {(v.indicator_id, v.unit_id): v for v in IndicatorValue.objects.filter(run=run, indicator_id__in=own)}
+            for ind, unit, value, note in to_write:
+                old = current.get((ind.pk, unit.pk if unit else None))
+                if old is None:
+                    report.created += 1
+                elif old.value == value and old.note == note and old.source == ValueSource.REPORTED:
+                    report.unchanged += 1
+                    continue
+                else:
+                    report.updated += 1
+                _write_value(task, ind, unit, value, note, user, ValueSource.REPORTED)
+    except DatabaseError as exc:  # all or nothing: the block above was rolled back
+        report.created = report.updated = report.unchanged = 0
+        report.error(0, "文件", f"写入数据库时出错，已全部撤销，数据库未做任何修改（{type(exc).__name__}：{exc}）")
     return report

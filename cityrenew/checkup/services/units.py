@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from openpyxl import load_workbook
 
 from cityrenew.core.tabular import RowError, check_rows, read_upload
@@ -184,37 +184,41 @@ def _process(rows: list[tuple[int, dict[str, Any]]], city: Region, report: UnitI
         names_in_file[name] = item
     if report.errors:
         return report
-    with transaction.atomic(), actor(user, "import"):
-        by_ref: dict[str, AssessmentUnit] = {}
-        for item in planned:
-            unit = None
-            if item["code"]:
-                unit = AssessmentUnit.objects.filter(code=item["code"]).first()
-            else:
-                unit = AssessmentUnit.objects.filter(city=city, kind=item["kind"], name=item["name"], region=item["region"]).first()
-            parent = None
-            if item["parent"]:
-                ref = item["parent"]
-                parent = by_ref.get(ref) or AssessmentUnit.objects.filter(city=city, code=ref).first() \
-                    or AssessmentUnit.objects.filter(city=city, name=ref).first()
-            geometry = item["geometry"] or ({"type": "Point", "coordinates": [item["lon"], item["lat"]]} if item["lon"] is not None else None)
-            values = dict(kind=item["kind"], name=item["name"], city=city, region=item["region"], parent=parent,
-                          geometry=geometry, centroid_lon=item["lon"], centroid_lat=item["lat"], attributes=item["attributes"])
-            if unit is None:
-                code = item["code"] or _next_code(item["region"], item["kind"])
-                unit = AssessmentUnit(code=code, **values)
-                unit.save()
-                report.created += 1
-            else:
-                for k, v in values.items():
-                    setattr(unit, k, v)
-                if unit.audit_diff():
-                    unit.save()
-                    report.updated += 1
+    try:
+        with transaction.atomic(), actor(user, "import"):
+            by_ref: dict[str, AssessmentUnit] = {}
+            for item in planned:
+                unit = None
+                if item["code"]:
+                    unit = AssessmentUnit.objects.filter(code=item["code"]).first()
                 else:
-                    report.unchanged += 1
-            by_ref[unit.code] = unit
-            by_ref[unit.name] = unit
+                    unit = AssessmentUnit.objects.filter(city=city, kind=item["kind"], name=item["name"], region=item["region"]).first()
+                parent = None
+                if item["parent"]:
+                    ref = item["parent"]
+                    parent = by_ref.get(ref) or AssessmentUnit.objects.filter(city=city, code=ref).first() \
+                        or AssessmentUnit.objects.filter(city=city, name=ref).first()
+                geometry = item["geometry"] or ({"type": "Point", "coordinates": [item["lon"], item["lat"]]} if item["lon"] is not None else None)
+                values = dict(kind=item["kind"], name=item["name"], city=city, region=item["region"], parent=parent,
+                              geometry=geometry, centroid_lon=item["lon"], centroid_lat=item["lat"], attributes=item["attributes"])
+                if unit is None:
+                    code = item["code"] or _next_code(item["region"], item["kind"])
+                    unit = AssessmentUnit(code=code, **values)
+                    unit.save()
+                    report.created += 1
+                else:
+                    for k, v in values.items():
+                        setattr(unit, k, v)
+                    if unit.audit_diff():
+                        unit.save()
+                        report.updated += 1
+                    else:
+                        report.unchanged += 1
+                by_ref[unit.code] = unit
+                by_ref[unit.name] = unit
+    except DatabaseError as exc:  # all or nothing: the block above was rolled back
+        report.created = report.updated = report.unchanged = 0
+        report.error(0, "文件", f"写入数据库时出错，已全部撤销，数据库未做任何修改（{type(exc).__name__}：{exc}）")
     return report
 
 

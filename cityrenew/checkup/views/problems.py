@@ -110,11 +110,11 @@ class ProblemCreateView(LoginRequiredMixin, View):
         if not services.can_record_problems(request.user, run):
             return forbidden(request, "只有调查员、区级编辑和市级管理员可以记录现场问题。")
         initial = {k: request.GET[k] for k in ("unit", "indicator") if request.GET.get(k)}
-        return render(request, self.template_name, {"run": run, "form": FieldProblemForm(run=run, initial=initial)})
+        return render(request, self.template_name, {"run": run, "form": FieldProblemForm(run=run, initial=initial, user=request.user)})
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         run = _run(pk)
-        form = FieldProblemForm(request.POST, request.FILES, run=run)
+        form = FieldProblemForm(request.POST, request.FILES, run=run, user=request.user)
         if not form.is_valid():
             if not services.can_record_problems(request.user, run):
                 return forbidden(request, "只有调查员、区级编辑和市级管理员可以记录现场问题。")

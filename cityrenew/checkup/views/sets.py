@@ -105,7 +105,7 @@ class SetDetailView(LoginRequiredMixin, TemplateView):
                                            "name": f"{city.display_name if city else ''}{s.name}"}),
             others=IndicatorSet.objects.exclude(pk=s.pk).order_by("-year", "code"),
             can_edit=s.city_id is not None and services.can_manage_city(self.request.user, s.city),
-            local_form=kwargs.get("local_form") or LocalIndicatorForm(),
+            local_form=kwargs.get("local_form") or LocalIndicatorForm(user=self.request.user),
         )
         return ctx
 
@@ -114,7 +114,7 @@ class SetDetailView(LoginRequiredMixin, TemplateView):
         s = get_object_or_404(IndicatorSet, pk=pk)
         if s.city_id is None or not services.can_manage_city(request.user, s.city):
             return forbidden(request, "国家基础指标体系不能直接修改；城市的指标体系只有该市的市级管理员可以增设指标。")
-        form = LocalIndicatorForm(request.POST)
+        form = LocalIndicatorForm(request.POST, user=request.user)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(pk=pk, local_form=form), status=400)
         fields = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}

@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
+from cityrenew.core.fieldrules import FieldRulesSerializerMixin
 from cityrenew.core.models import AuditLog, Organisation, Region
 
 
-class RegionSerializer(serializers.ModelSerializer):
+class RegionSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
     group = serializers.StringRelatedField()
 
     class Meta:
@@ -11,7 +12,7 @@ class RegionSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "short_name", "level", "kind", "parent", "group", "path"]
 
 
-class OrganisationSerializer(serializers.ModelSerializer):
+class OrganisationSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = Organisation
         fields = ["id", "name", "short_name", "kind", "region"]

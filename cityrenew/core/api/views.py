@@ -2,6 +2,7 @@ from rest_framework import viewsets
 
 from cityrenew.core.filtersets import AuditLogFilterSet, RegionFilterSet
 from cityrenew.core.models import AuditLog, Organisation, Region
+from cityrenew.core.permissions import visible_audit
 
 from .serializers import AuditLogSerializer, OrganisationSerializer, RegionSerializer
 
@@ -22,8 +23,11 @@ class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class AuditLogViewSet(viewsets.ReadOnlyModelViewSet):
-    """审计日志：谁在何时改了什么（只读）。"""
+    """审计日志：谁在何时改了什么（只读）；只列出本人有权查看的对象的记录。"""
 
     queryset = AuditLog.objects.select_related("content_type").all()
     serializer_class = AuditLogSerializer
     filterset_class = AuditLogFilterSet
+
+    def get_queryset(self):
+        return visible_audit(self.request.user, super().get_queryset())

@@ -234,7 +234,9 @@ class ObjectView(BaseObjectView):
         can_delete = self.can_delete(request, obj)
         ctx = self.base_context() | {
             "object": obj, "fields": self.field_rows(obj),
-            "history": display_entries(AuditLog.for_object(obj).select_related("content_type")[: self.history_limit]),
+            "history": display_entries(
+                permissions.visible_audit(request.user, AuditLog.for_object(obj).select_related("content_type"))[: self.history_limit]
+            ),
             "can_edit": can_edit, "can_delete": can_delete,
             "edit_url": self.url_or_empty("edit", getattr(obj, self.lookup_field)) if can_edit else "",
             "delete_url": self.url_or_empty("delete", getattr(obj, self.lookup_field)) if can_delete else "",
@@ -391,7 +393,8 @@ class ObjectHistoryView(BaseObjectView):
         obj = self.get_object(request, **kwargs)
         if not self.can_view(request, obj):
             return self.forbidden(request, self.denial_message("view", obj))
-        page = Paginator(AuditLog.for_object(obj), self.paginate_by).get_page(request.GET.get("page"))
+        entries = permissions.visible_audit(request.user, AuditLog.for_object(obj).select_related("content_type"))
+        page = Paginator(entries, self.paginate_by).get_page(request.GET.get("page"))
         ctx = self.base_context() | {"object": obj, "object_url": self.object_url(obj), "page": page,
                                      "history": display_entries(page.object_list), "query": ""}
         ctx.update(self.get_extra_context(request, object=obj))

@@ -27,9 +27,13 @@ def cite(citation: Citation | None) -> str:
     )
 
 
-@register.inclusion_tag("core/_history.html")
-def object_history(obj: Any, limit: int = 50) -> dict[str, Any]:
-    return {"entries": display_entries(AuditLog.for_object(obj).select_related("content_type")[:limit])}
+@register.inclusion_tag("core/_history.html", takes_context=True)
+def object_history(context: Any, obj: Any, limit: int = 50) -> dict[str, Any]:
+    from cityrenew.core.permissions import visible_audit
+
+    request = context.get("request")
+    entries = visible_audit(getattr(request, "user", None), AuditLog.for_object(obj).select_related("content_type"))
+    return {"entries": display_entries(entries[:limit])}
 
 
 @register.filter

@@ -4,13 +4,14 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from cityrenew.core.fieldrules import FieldRulesSerializerMixin
 from cityrenew.core.models import Region, RegionGroup
 
 from ..models import AdjustmentBatch, ProjectChange, ProjectFunding, RenewalProject, validate_project_code
 from ..permissions import can_edit_project
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
     districts = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Region.objects.all(), label="所在区域", help_text="区划 id；跨区项目填多个"
     )
@@ -54,6 +55,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         return value
 
     def validate(self, attrs):
+        attrs = super().validate(attrs)  # field-level write rules (cityrenew.core.fieldrules)
         start = attrs.get("start_year", getattr(self.instance, "start_year", None))
         end = attrs.get("end_year", getattr(self.instance, "end_year", None))
         if start and end and end < start:
@@ -69,7 +71,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class BatchSerializer(serializers.ModelSerializer):
+class BatchSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
     batch_type_display = serializers.CharField(source="get_batch_type_display", read_only=True)
     added_count = serializers.SerializerMethodField()
 
@@ -82,7 +84,7 @@ class BatchSerializer(serializers.ModelSerializer):
         return obj.added_projects.count()
 
 
-class FundingSerializer(serializers.ModelSerializer):
+class FundingSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
     source_display = serializers.CharField(source="get_source_display", read_only=True)
     amount = serializers.DecimalField(max_digits=18, decimal_places=6, min_value=Decimal("0"), label="金额（亿元）")
 
