@@ -106,7 +106,11 @@ def _department_scope(user: Any) -> tuple[list[int], list[int]] | None:
 
 
 def _compute_department_scope(user: Any) -> tuple[list[int], list[int]] | None:
-    from .services.permissions import is_department_user, visible_indicators, visible_tasks
+    from .services.permissions import (
+        is_department_user,
+        visible_indicators,
+        visible_tasks,
+    )
 
     task_ids: list[int] = []
     indicator_ids: list[int] = []

@@ -22,8 +22,10 @@ add to one registry); the modules are discovered on first use. The same modules 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
@@ -141,8 +143,8 @@ def roles_held(user: Any) -> frozenset[str]:
     """Every role ``user`` holds anywhere (region scope is checked by core.permissions)."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    from .permissions import _cache
     from .models import RoleAssignment
+    from .permissions import _cache
 
     cache = _cache(user)
     if "roles" not in cache:
@@ -289,11 +291,11 @@ def same_value(obj: Any, name: str, sent: Any) -> bool:
     a, b = _plain(current), _plain(sent)
     if a == b:
         return True
+    if a is None or b is None or isinstance(a, list) or isinstance(b, list):
+        return False
     try:  # decimals: "50" == "50.000000"
-        from decimal import Decimal
-
-        return a is not None and b is not None and not isinstance(a, list) and Decimal(a) == Decimal(b)
-    except Exception:
+        return Decimal(a) == Decimal(b)
+    except (InvalidOperation, ValueError, TypeError):
         return False
 
 
@@ -319,7 +321,7 @@ class FieldRulesSerializerMixin:
         if user is not None and rules is not None and hasattr(data, "keys"):
             obj = getattr(self, "instance", None)
             allowed = writable_fields(user, model, obj) | CONTROL_FIELDS
-            sent = [k for k in data.keys() if k in rules.known_fields or k in self.fields and not self.fields[k].read_only]
+            sent = [k for k in data if k in rules.known_fields or k in self.fields and not self.fields[k].read_only]
             denied = [k for k in sent if k not in allowed and not same_value(obj, k, data[k])]
             if denied:
                 from rest_framework.exceptions import PermissionDenied as ApiDenied

@@ -45,7 +45,11 @@ def api(user) -> APIClient:
 def small_library(regions):
     """Three projects (中原区, 二七区, and one spanning both) in an initial batch, plus a later batch."""
     from cityrenew.core import audit
-    from cityrenew.projects.models import AdjustmentBatch, ProjectFunding, RenewalProject
+    from cityrenew.projects.models import (
+        AdjustmentBatch,
+        ProjectFunding,
+        RenewalProject,
+    )
 
     zz, zy, eq = regions["郑州市"], regions["中原区"], regions["二七区"]
     with audit.actor(None, "system"):
@@ -64,8 +68,8 @@ def small_library(regions):
             p.save()
             p.districts.set(districts)
             out[key] = p
-        out["zhongyuan_funding"] = ProjectFunding(project=out["zhongyuan"], source="credit", amount=Decimal("2"))
+        out["zhongyuan_funding"] = ProjectFunding(project=out["zhongyuan"], source="credit", amount=Decimal(2))
         out["zhongyuan_funding"].save()
-        out["erqi_funding"] = ProjectFunding(project=out["erqi"], source="credit", amount=Decimal("7"))
+        out["erqi_funding"] = ProjectFunding(project=out["erqi"], source="credit", amount=Decimal(7))
         out["erqi_funding"].save()
     return out

@@ -16,7 +16,12 @@ from django.db import connection
 
 from cityrenew.core.models import AuditLog
 from cityrenew.projects.importer import import_projects
-from cityrenew.projects.models import AdjustmentBatch, ProjectChange, ProjectFunding, RenewalProject
+from cityrenew.projects.models import (
+    AdjustmentBatch,
+    ProjectChange,
+    ProjectFunding,
+    RenewalProject,
+)
 from cityrenew.projects.summary import compute_summary
 
 from .conftest import api
@@ -59,7 +64,7 @@ def test_funding_cannot_be_moved_to_another_districts_project(role_users, small_
     r = c.post("/api/fundings/", {"project": erqi.pk, "source": "special_bond", "amount": "1"}, format="json")
     assert r.status_code == 403
     own.refresh_from_db()
-    assert own.project_id == small_library["zhongyuan"].pk and own.amount == Decimal("2")
+    assert own.project_id == small_library["zhongyuan"].pk and own.amount == Decimal(2)
     assert state() == before
     assert ProjectFunding.objects.filter(project=erqi).count() == 1
     # even the city admin does not move a funding between projects (delete and re-enter instead)
