@@ -127,7 +127,9 @@ class AuditLogListView(LoginRequiredMixin, TemplateView):
         visible = visible_audit_of(self.request)
         fs = AuditLogFilterSet(self.request.GET, queryset=visible)
         # the 操作人 choices: only people who appear in the entries this user may read
-        fs.filters["user"].queryset = get_user_model().objects.filter(pk__in=visible.values("user")).order_by("username")
+        people = get_user_model().objects.filter(pk__in=visible.values("user")).order_by("username")
+        fs.filters["user"].queryset = people
+        fs.filters["user"].field.queryset = people  # the field is already built (its labels are set in the filterset)
         page = Paginator(fs.qs, 50).get_page(self.request.GET.get("page"))
         query = self.request.GET.copy()
         query.pop("page", None)
