@@ -12,9 +12,7 @@ For scale, the same interpreter's memory after ``django.setup()`` alone is print
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -22,46 +20,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "tests" / "core"))
-from hostile_files import million_row_csv, zip_bomb_xlsx  # noqa: E402
+from hostile_files import million_row_csv, run_probe, zip_bomb_xlsx  # noqa: E402
 
 BUDGET_S = 2.0  # issue 7: "refused in under 2 s"
 BUDGET_MB = 300  # issue 7: "the worker stays under 300 MB"
 
-PROBE = """
-import json, resource, sys, time
-import django
-
-
-def peak_mb():
-    # VmHWM: this program's own peak RSS. ru_maxrss is not: Linux carries the forking parent's
-    # high-water mark across exec, so a child of a 400 MB pytest would report 400 MB.
-    try:
-        with open("/proc/self/status") as fh:
-            return next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:")) / 1024
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-django.setup()
-base = peak_mb()
-if sys.argv[1] == "-":
-    print(json.dumps({"seconds": 0.0, "maxrss_mb": base, "base_mb": base, "errors": []}))
-    raise SystemExit
-from cityrenew.projects.importer import import_projects
-t0 = time.perf_counter()
-report = import_projects(sys.argv[1])
-dt = time.perf_counter() - t0
-print(json.dumps({"seconds": dt, "maxrss_mb": peak_mb(),
-                  "base_mb": base, "errors": [str(e) for e in report.errors]}, ensure_ascii=False))
-"""
 
 
 def probe(path: str, work: Path) -> dict:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cityrenew.settings", "CITYRENEW_DATA_DIR": str(work),
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cityrenew.settings_test", "CITYRENEW_DATA_DIR": str(work),
            "DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}", "CITYRENEW_DEBUG": "0",
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    out = subprocess.run([sys.executable, "-c", PROBE, path], env=env, cwd=work, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_probe(path, env, work)
 
 
 def main(argv: list[str] | None = None) -> int:

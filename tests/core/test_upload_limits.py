@@ -9,57 +9,26 @@ prints it.
 from __future__ import annotations
 
 import io
-import json
 import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 
-from hostile_files import million_row_csv, zip_bomb_xlsx
+from hostile_files import million_row_csv, run_probe, zip_bomb_xlsx
 
 REPO = Path(__file__).resolve().parents[2]
 HEADER = "项目编号,项目名称,项目总投资（亿元）,区域\n"
 
-# The real entry point (the one `cityrenew projects import` and the import page call), in a fresh
-# interpreter so its peak memory (VmHWM) is this import's and nothing else's.
-PROBE = """
-import json, os, resource, sys, time
-import django
-
-
-def peak_mb():
-    # VmHWM: this program's own peak RSS. ru_maxrss is not: Linux carries the forking parent's
-    # high-water mark across exec, so a child of a 400 MB pytest would report 400 MB.
-    try:
-        with open("/proc/self/status") as fh:
-            return next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:")) / 1024
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-django.setup()
-from cityrenew.projects.importer import import_projects
-t0 = time.perf_counter()
-report = import_projects(sys.argv[1])
-dt = time.perf_counter() - t0
-print(json.dumps({"ok": report.ok, "errors": [str(e) for e in report.errors], "seconds": dt,
-                  "maxrss_mb": peak_mb()}, ensure_ascii=False))
-"""
 
 
 def _probe(path: Path, tmp_path: Path) -> dict:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cityrenew.settings", "PYTHONPATH": str(REPO),
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cityrenew.settings_test", "PYTHONPATH": str(REPO),
            "CITYRENEW_DATA_DIR": str(tmp_path / "var"), "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}"}
     for key in [k for k in env if k.startswith("CITYRENEW_UPLOAD_")]:
         del env[key]  # the shipped defaults
-    out = subprocess.run([sys.executable, "-c", PROBE, str(path)], env=env, cwd=tmp_path, capture_output=True,
-                         text=True, timeout=600)
-    assert out.returncode == 0, out.stderr
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = run_probe(str(path), env, tmp_path)
     print(f"{path.name}: refused in {result['seconds']:.2f} s, peak {result['maxrss_mb']:.0f} MB")
     return result
 
