@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         "CITYRENEW_DEBUG": "0",
         "CITYRENEW_SECRET_KEY": secrets.token_urlsafe(50),
         "CITYRENEW_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CITYRENEW_HTTPS": "0",  # plain HTTP on loopback: no SSL redirect, no __Host- cookies
         "PYTHONPATH": str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
     })
     os.environ.update(env)
