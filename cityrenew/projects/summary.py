@@ -120,13 +120,16 @@ def compute_summary(
     city: Region | None = None,
     as_of: AdjustmentBatch | None = None,
     detail: bool = False,
+    group_multi: bool = False,
 ) -> dict[str, Any]:
     """The library summary as the CLI prints it (``cityrenew projects summary --format json``).
 
     ``{"total": "7895.45", "count": 276, "groups": [{"name", "total", "count", "districts": [{"name",
     "total", "count"}]}], "multi_district": [{"code", "districts", "total"}]}``. With ``detail=True``
     each district also lists its ``projects`` and each group its cross-district projects
-    (``multi_district``), in the official order, for the library layout.
+    (``multi_district``), in the official order, for the library layout. ``group_multi`` lists each
+    group's cross-district projects without the per-district project lists (the summary page's
+    totals view: the detail lists cost a pass over every project, about a second at 100,000).
     """
     qs = library_queryset(projects, city=city, as_of=as_of)
     ids = qs.values("pk")
@@ -244,7 +247,7 @@ def compute_summary(
             "count": n,
             "districts": [district_entry(d) for d in members],
         }
-        if detail:
+        if detail or group_multi:
             entry["multi_district"] = [multi_entry(x) for x in multi if x["region_group_id"] == gid]
         result_groups.append(entry)
     # districts whose projects carry another group than the district's own (rare): list them under 其他
@@ -253,7 +256,7 @@ def compute_summary(
         other = next((e for e in result_groups if e["name"] == UNGROUPED), None)
         if other is None:
             other = {"name": UNGROUPED, "total": "0.00", "count": 0, "districts": []}
-            if detail:
+            if detail or group_multi:
                 other["multi_district"] = []
             result_groups.append(other)
         other["districts"] += [district_entry(d) for d in sorted(leftovers, key=lambda d: (d.order, d.code))]
