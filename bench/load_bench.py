@@ -81,6 +81,34 @@ def write_import_file(path: Path, n: int, seed: int = 7) -> None:
             w.writerow([i + 1, code, f"{district}负载导入项目{i + 1}", inv, district])
 
 
+def process_cpu(root: int) -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) of ``root`` and its live descendants, by pid, from /proc (Linux).
+
+    Latency on a shared machine depends on the neighbours; the server's CPU per request does not.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = defaultdict(list)
+    stats: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2:].split()
+        children[int(fields[1])].append(int(entry.name))
+        stats[int(entry.name)] = (cmd, (int(fields[11]) + int(fields[12])) / tick)
+    out, todo = {}, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in stats:
+            out[pid] = stats[pid]
+        todo += children.get(pid, [])
+    return out
+
+
 class Stats:
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -272,6 +300,10 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             time.sleep(0.5)
 
+        try:
+            cpu_before = process_cpu(server.pid)
+        except OSError:
+            cpu_before = {}
         stats = Stats()
         start = time.monotonic()
         deadline = start + args.duration
@@ -289,6 +321,10 @@ def main(argv: list[str] | None = None) -> int:
         for t in threads:
             t.join(timeout=args.duration + 120)
         elapsed = time.monotonic() - start
+        try:
+            cpu_after = process_cpu(server.pid)
+        except OSError:  # no /proc: CPU figures are left out
+            cpu_after = {}
     finally:
         try:
             os.killpg(server.pid, signal.SIGTERM)
@@ -307,6 +343,12 @@ def main(argv: list[str] | None = None) -> int:
     audit_rows = AuditLog.objects.filter(action="update", user_id__in=user_ids).count() - audit_before
     imported = RenewalProject.objects.count() - projects_before
 
+    # gunicorn workers' CPU during the run (the job worker and the import run in other processes)
+    web_cpu = {pid: cpu - cpu_before.get(pid, ("", 0.0))[1] for pid, (cmd, cpu) in cpu_after.items()
+               if "gunicorn" in cmd}
+    web_cpu_s = sum(web_cpu.values())
+    shares = sorted((round(100 * v / web_cpu_s) for v in web_cpu.values() if v > 0), reverse=True) if web_cpu_s else []
+
     page, api = stats.latency.get("page", []), stats.latency.get("api", [])
     res = {
         "users": args.users, "duration_s": round(elapsed, 1), "requests": stats.requests,
@@ -316,6 +358,9 @@ def main(argv: list[str] | None = None) -> int:
         "import_s": round(import_s, 1), "import_overlapped_load": import_overlapped, "projects_imported": imported,
         "page_p50_ms": round(pct(page, 0.5), 1) if page else None, "page_p95_ms": round(pct(page, 0.95), 1) if page else None,
         "api_p50_ms": round(pct(api, 0.5), 1) if api else None, "api_p95_ms": round(pct(api, 0.95), 1) if api else None,
+        "server_cpu_s": round(web_cpu_s, 1),
+        "server_cpu_ms_per_request": round(1000 * web_cpu_s / stats.requests, 1) if stats.requests and web_cpu_s else None,
+        "server_cpu_share_pct": shares, "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     ok = (not stats.errors and lost == 0 and audit_rows == accepted and imp.returncode == 0
           and imported == args.import_rows and accepted > 0)
@@ -333,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         ("并行导入", f"{args.import_rows:,} 行，退出码 {imp.returncode}，{import_s:.1f} s，新增 {imported:,}"),
         ("页面 p50 / p95", f"{res['page_p50_ms']} / {budget(res['page_p95_ms'])}"),
         ("接口 p50 / p95", f"{res['api_p50_ms']} / {budget(res['api_p95_ms'])}"),
+        ("服务端 CPU", f"{web_cpu_s:.1f} s，每次请求 {res['server_cpu_ms_per_request']} ms，各进程占比 {shares} %"),
+        ("本机负载（1/5/15 分钟）", " / ".join(f"{x:.2f}" for x in os.getloadavg())),
     ]:
         print(f"  {k:<18} {v}")
     if stats.errors:

@@ -144,6 +144,10 @@ def compute_summary(
         .filter(n__gt=1)
         .values("renewalproject_id")
     )
+    # evaluated once (the grouping over every project–district link is the costliest part of the
+    # summary); a list of ids, unless there are so many that a subquery is the safer parameter count
+    multi_ids = [row["renewalproject_id"] for row in multi_ids_qs]
+    multi_filter = multi_ids if len(multi_ids) <= 10_000 else multi_ids_qs
 
     def adjust(rows: dict[Any, list[int]], key_of_project: dict[int, Any]) -> None:
         for pid, micro in overrides.items():
@@ -163,7 +167,7 @@ def compute_summary(
         for row in base.values("region_group_id").annotate(m=Sum("investment_micro"), n=Count("pk")).order_by()
     }
     # district subtotals: single-district projects only, summed over the project–district link
-    single = ProjectDistrict.objects.filter(renewalproject_id__in=ids).exclude(renewalproject_id__in=multi_ids_qs)
+    single = ProjectDistrict.objects.filter(renewalproject_id__in=ids).exclude(renewalproject_id__in=multi_filter)
     region_rows: dict[int, list[int]] = {
         row["region_id"]: [row["m"] or 0, row["n"]]
         for row in single.values("region_id")
@@ -190,7 +194,9 @@ def compute_summary(
     group_order = sorted(groups.values(), key=lambda g: (g.order, g.pk))
 
     # cross-district projects
-    multi = list(base.filter(pk__in=multi_ids_qs).order_by("seq", "code").values("pk", "code", "name", "seq", "investment_micro", "region_group_id"))
+    # (the ids came from the library already: no need to test them against it again)
+    multi_qs = RenewalProject.objects.filter(pk__in=multi_ids) if multi_filter is multi_ids else base.filter(pk__in=multi_filter)
+    multi = list(multi_qs.order_by("seq", "code").values("pk", "code", "name", "seq", "investment_micro", "region_group_id"))
     multi_districts: dict[int, list[Region]] = defaultdict(list)
     for pid, region in (
         (link.renewalproject_id, link.region)
