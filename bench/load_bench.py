@@ -11,7 +11,7 @@ users, a bounded duration, one import.
    spread over the districts, each editing only single-district projects of its own district.
 2. ``cityrenew serve`` on a free loopback port (gunicorn + the background worker).
 3. Each simulated user logs in through the login page (session + CSRF, as a browser does) and loops
-   over a mix of reads and writes with a short think time:
+   over a mix of reads and writes with a short think time (``--think``, default 0.1–0.5 s):
    list page (HTML, filters and pages), project detail page, list API, summary page, and district
    edits through the API: read the project (ETag), PATCH its description with ``If-Match``. A 412/409
    is a refused stale write (counted, not an error); any other non-2xx or a connection error is an error.
@@ -21,7 +21,9 @@ users, a bounded duration, one import.
    separate process and runs alongside the users.
 5. At the end: errors, refused stale writes, lost updates (accepted writes − counter), audit rows for
    the users' updates (must equal accepted writes), the import's exit status and row count, and
-   p50/p95 of page and API requests against the 500 ms budget.
+   p50/p95 of page and API requests against the 500 ms budget, and the server's CPU per request
+   (its processes' user + system time from /proc over the run: on a shared machine latency follows
+   the neighbours' load, CPU per request does not).
 
 Prints a table and a JSON line; exits 1 when a correctness check fails (errors, lost updates, audit
 mismatch, failed import). Latency budgets are printed, never asserted.
@@ -154,7 +156,8 @@ def login(client: httpx.Client, username: str) -> None:
         raise RuntimeError(f"{username} 登录失败：HTTP {r.status_code}")
 
 
-def user_loop(base: str, username: str, district_id: int, codes: list[str], deadline: float, stats: Stats, seed: int) -> None:
+def user_loop(base: str, username: str, district_id: int, codes: list[str], deadline: float, stats: Stats, seed: int,
+              think: tuple[float, float] = (0.1, 0.5)) -> None:
     rnd = random.Random(seed)
     with httpx.Client(base_url=base, timeout=30.0, follow_redirects=False) as client:
         try:
@@ -203,7 +206,7 @@ def user_loop(base: str, username: str, district_id: int, codes: list[str], dead
                     r = w
             if r is not None and r.status_code >= 400 and r.status_code not in (409, 412):
                 stats.error(f"{r.request.method} {r.request.url}: HTTP {r.status_code}")
-            time.sleep(rnd.uniform(0.1, 0.5))
+            time.sleep(rnd.uniform(*think))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--library", type=int, default=5_000, help="projects in the library before the run")
     ap.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: serve's default)")
     ap.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    ap.add_argument("--think", type=float, nargs=2, default=(0.1, 0.5), metavar=("MIN", "MAX"),
+                    help="each user's pause between requests, uniform in seconds (default 0.1 0.5)")
     ap.add_argument("--quick", action="store_true", help="10 users, 20 s, 2,000-row import, 1,000 projects")
     args = ap.parse_args(argv)
     if args.quick:
@@ -307,9 +312,10 @@ def main(argv: list[str] | None = None) -> int:
         stats = Stats()
         start = time.monotonic()
         deadline = start + args.duration
-        threads = [threading.Thread(target=user_loop, args=(base, u, d, codes, deadline, stats, k), daemon=True)
+        threads = [threading.Thread(target=user_loop, args=(base, u, d, codes, deadline, stats, k, tuple(args.think)),
+                                    daemon=True)
                    for k, (u, d, codes) in enumerate(users)]
-        print(f"{len(threads)} 个模拟用户，{args.duration:.0f} 秒，{base}", flush=True)
+        print(f"{len(threads)} 个模拟用户，{args.duration:.0f} 秒，思考时间 {args.think[0]}–{args.think[1]} 秒，{base}", flush=True)
         for t in threads:
             t.start()
         time.sleep(min(10.0, args.duration / 6))
@@ -351,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
 
     page, api = stats.latency.get("page", []), stats.latency.get("api", [])
     res = {
-        "users": args.users, "duration_s": round(elapsed, 1), "requests": stats.requests,
+        "users": args.users, "think_s": list(args.think), "duration_s": round(elapsed, 1), "requests": stats.requests,
         "requests_per_s": round(stats.requests / elapsed, 1), "errors": len(stats.errors),
         "writes_accepted": accepted, "stale_writes_refused": stats.stale, "lost_updates": lost,
         "audit_update_rows": audit_rows, "import_rows": args.import_rows, "import_exit": imp.returncode,
