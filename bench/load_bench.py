@@ -38,6 +38,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -393,6 +394,10 @@ def main(argv: list[str] | None = None) -> int:
     if imp.returncode != 0:
         print("导入输出：\n" + (imp.stdout + imp.stderr)[-2000:])
     print(json.dumps(res, ensure_ascii=False))
+    if ok:
+        shutil.rmtree(work, ignore_errors=True)  # the database, the import file and serve.log: kept only on failure
+    else:
+        print(f"数据目录已保留：{work}")
     return 0 if ok else 1
 
 
