@@ -11,7 +11,9 @@ users, a bounded duration, one import.
    spread over the districts, each editing only single-district projects of its own district.
 2. ``cityrenew serve`` on a free loopback port (gunicorn + the background worker).
 3. Each simulated user logs in through the login page (session + CSRF, as a browser does) and loops
-   over a mix of reads and writes with a short think time:
+   over a mix of reads and writes with a think time between requests (``--think``, default 1–3 s, a
+   clerk reading a page before the next click; ``--think 0.1 0.5`` is a stress pace that needs more
+   than two cores for the 500 ms budget):
    list page (HTML, filters and pages), project detail page, list API, summary page, and district
    edits through the API: read the project (ETag), PATCH its description with ``If-Match``. A 412/409
    is a refused stale write (counted, not an error); any other non-2xx or a connection error is an error.
@@ -21,7 +23,9 @@ users, a bounded duration, one import.
    separate process and runs alongside the users.
 5. At the end: errors, refused stale writes, lost updates (accepted writes − counter), audit rows for
    the users' updates (must equal accepted writes), the import's exit status and row count, and
-   p50/p95 of page and API requests against the 500 ms budget.
+   p50/p95 of page and API requests against the 500 ms budget, and the server's CPU per request
+   (its processes' user + system time from /proc over the run: on a shared machine latency follows
+   the neighbours' load, CPU per request does not).
 
 Prints a table and a JSON line; exits 1 when a correctness check fails (errors, lost updates, audit
 mismatch, failed import). Latency budgets are printed, never asserted.
@@ -36,6 +40,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -79,6 +84,34 @@ def write_import_file(path: Path, n: int, seed: int = 7) -> None:
             district = rnd.choice(DISTRICTS)
             inv = Decimal(rnd.randint(1, 500_000)) / Decimal(10_000)
             w.writerow([i + 1, code, f"{district}负载导入项目{i + 1}", inv, district])
+
+
+def process_cpu(root: int) -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) of ``root`` and its live descendants, by pid, from /proc (Linux).
+
+    Latency on a shared machine depends on the neighbours; the server's CPU per request does not.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = defaultdict(list)
+    stats: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2:].split()
+        children[int(fields[1])].append(int(entry.name))
+        stats[int(entry.name)] = (cmd, (int(fields[11]) + int(fields[12])) / tick)
+    out, todo = {}, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in stats:
+            out[pid] = stats[pid]
+        todo += children.get(pid, [])
+    return out
 
 
 class Stats:
@@ -126,7 +159,8 @@ def login(client: httpx.Client, username: str) -> None:
         raise RuntimeError(f"{username} 登录失败：HTTP {r.status_code}")
 
 
-def user_loop(base: str, username: str, district_id: int, codes: list[str], deadline: float, stats: Stats, seed: int) -> None:
+def user_loop(base: str, username: str, district_id: int, codes: list[str], deadline: float, stats: Stats, seed: int,
+              think: tuple[float, float] = (1.0, 3.0)) -> None:
     rnd = random.Random(seed)
     with httpx.Client(base_url=base, timeout=30.0, follow_redirects=False) as client:
         try:
@@ -175,7 +209,7 @@ def user_loop(base: str, username: str, district_id: int, codes: list[str], dead
                     r = w
             if r is not None and r.status_code >= 400 and r.status_code not in (409, 412):
                 stats.error(f"{r.request.method} {r.request.url}: HTTP {r.status_code}")
-            time.sleep(rnd.uniform(0.1, 0.5))
+            time.sleep(rnd.uniform(*think))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--library", type=int, default=5_000, help="projects in the library before the run")
     ap.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: serve's default)")
     ap.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    ap.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"),
+                    help="each user's pause between requests, uniform in seconds (default 1 3)")
     ap.add_argument("--quick", action="store_true", help="10 users, 20 s, 2,000-row import, 1,000 projects")
     args = ap.parse_args(argv)
     if args.quick:
@@ -199,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         "CITYRENEW_DEBUG": "0",
         "CITYRENEW_SECRET_KEY": secrets.token_urlsafe(50),
         "CITYRENEW_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CITYRENEW_HTTPS": "0",  # plain HTTP on loopback: no SSL redirect, no __Host- cookies
         "PYTHONPATH": str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
     })
     os.environ.update(env)
@@ -271,12 +308,17 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             time.sleep(0.5)
 
+        try:
+            cpu_before = process_cpu(server.pid)
+        except OSError:
+            cpu_before = {}
         stats = Stats()
         start = time.monotonic()
         deadline = start + args.duration
-        threads = [threading.Thread(target=user_loop, args=(base, u, d, codes, deadline, stats, k), daemon=True)
+        threads = [threading.Thread(target=user_loop, args=(base, u, d, codes, deadline, stats, k, tuple(args.think)),
+                                    daemon=True)
                    for k, (u, d, codes) in enumerate(users)]
-        print(f"{len(threads)} 个模拟用户，{args.duration:.0f} 秒，{base}", flush=True)
+        print(f"{len(threads)} 个模拟用户，{args.duration:.0f} 秒，思考时间 {args.think[0]}–{args.think[1]} 秒，{base}", flush=True)
         for t in threads:
             t.start()
         time.sleep(min(10.0, args.duration / 6))
@@ -288,6 +330,10 @@ def main(argv: list[str] | None = None) -> int:
         for t in threads:
             t.join(timeout=args.duration + 120)
         elapsed = time.monotonic() - start
+        try:
+            cpu_after = process_cpu(server.pid)
+        except OSError:  # no /proc: CPU figures are left out
+            cpu_after = {}
     finally:
         try:
             os.killpg(server.pid, signal.SIGTERM)
@@ -306,15 +352,24 @@ def main(argv: list[str] | None = None) -> int:
     audit_rows = AuditLog.objects.filter(action="update", user_id__in=user_ids).count() - audit_before
     imported = RenewalProject.objects.count() - projects_before
 
+    # gunicorn workers' CPU during the run (the job worker and the import run in other processes)
+    web_cpu = {pid: cpu - cpu_before.get(pid, ("", 0.0))[1] for pid, (cmd, cpu) in cpu_after.items()
+               if "gunicorn" in cmd}
+    web_cpu_s = sum(web_cpu.values())
+    shares = sorted((round(100 * v / web_cpu_s) for v in web_cpu.values() if v > 0), reverse=True) if web_cpu_s else []
+
     page, api = stats.latency.get("page", []), stats.latency.get("api", [])
     res = {
-        "users": args.users, "duration_s": round(elapsed, 1), "requests": stats.requests,
+        "users": args.users, "think_s": list(args.think), "duration_s": round(elapsed, 1), "requests": stats.requests,
         "requests_per_s": round(stats.requests / elapsed, 1), "errors": len(stats.errors),
         "writes_accepted": accepted, "stale_writes_refused": stats.stale, "lost_updates": lost,
         "audit_update_rows": audit_rows, "import_rows": args.import_rows, "import_exit": imp.returncode,
         "import_s": round(import_s, 1), "import_overlapped_load": import_overlapped, "projects_imported": imported,
         "page_p50_ms": round(pct(page, 0.5), 1) if page else None, "page_p95_ms": round(pct(page, 0.95), 1) if page else None,
         "api_p50_ms": round(pct(api, 0.5), 1) if api else None, "api_p95_ms": round(pct(api, 0.95), 1) if api else None,
+        "server_cpu_s": round(web_cpu_s, 1),
+        "server_cpu_ms_per_request": round(1000 * web_cpu_s / stats.requests, 1) if stats.requests and web_cpu_s else None,
+        "server_cpu_share_pct": shares, "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     ok = (not stats.errors and lost == 0 and audit_rows == accepted and imp.returncode == 0
           and imported == args.import_rows and accepted > 0)
@@ -332,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
         ("并行导入", f"{args.import_rows:,} 行，退出码 {imp.returncode}，{import_s:.1f} s，新增 {imported:,}"),
         ("页面 p50 / p95", f"{res['page_p50_ms']} / {budget(res['page_p95_ms'])}"),
         ("接口 p50 / p95", f"{res['api_p50_ms']} / {budget(res['api_p95_ms'])}"),
+        ("服务端 CPU", f"{web_cpu_s:.1f} s，每次请求 {res['server_cpu_ms_per_request']} ms，各进程占比 {shares} %"),
+        ("本机负载（1/5/15 分钟）", " / ".join(f"{x:.2f}" for x in os.getloadavg())),
     ]:
         print(f"  {k:<18} {v}")
     if stats.errors:
@@ -339,6 +396,10 @@ def main(argv: list[str] | None = None) -> int:
     if imp.returncode != 0:
         print("导入输出：\n" + (imp.stdout + imp.stderr)[-2000:])
     print(json.dumps(res, ensure_ascii=False))
+    if ok:
+        shutil.rmtree(work, ignore_errors=True)  # the database, the import file and serve.log: kept only on failure
+    else:
+        print(f"数据目录已保留：{work}")
     return 0 if ok else 1
 
 

@@ -17,7 +17,7 @@ from cityrenew.core import inbox
 from cityrenew.core.choices import InboxGroup, OrganisationKind, Role
 from cityrenew.core.inbox import InboxItem
 from cityrenew.core.models import Region, RoleAssignment
-from cityrenew.core.permissions import region_ids_for
+from cityrenew.core.permissions import region_ids_for, roles_of
 
 from .choices import RunStatus, TaskStatus
 from .models import DepartmentTask
@@ -49,8 +49,8 @@ def _item(group: str, task: DepartmentTask) -> InboxItem:
 def department_tasks(user: Any) -> Iterator[InboxItem]:
     tasks = (DepartmentTask.objects.filter(run__status=RunStatus.IN_PROGRESS)
              .select_related("run__city", "organisation").annotate(n_indicators=Count("indicators")))
-    fills = list(RoleAssignment.objects.filter(user=user, role=Role.DEPT_EDITOR, organisation__isnull=False)
-                 .select_related("region"))
+    roles = roles_of(user)  # read once per request (the navigation badge asks on every page)
+    fills = [ra for ra in roles if ra.role == Role.DEPT_EDITOR and ra.organisation_id is not None]
     if fills:
         mine = tasks.filter(organisation_id__in={ra.organisation_id for ra in fills},
                             status__in=list(GROUP_OF_OWN_TASK))
@@ -58,7 +58,7 @@ def department_tasks(user: Any) -> Iterator[InboxItem]:
             if any(ra.organisation_id == task.organisation_id and _covers(ra, task.run.city) for ra in fills):
                 yield _item(GROUP_OF_OWN_TASK[task.status], task)
     admin_ids = region_ids_for(user, [Role.CITY_ADMIN])
-    reviews = list(RoleAssignment.objects.filter(user=user, role=Role.DEPT_REVIEWER).select_related("region", "organisation"))
+    reviews = [ra for ra in roles if ra.role == Role.DEPT_REVIEWER]
     if admin_ids is not None and not admin_ids and not reviews:
         return
     for task in tasks.filter(status=TaskStatus.SUBMITTED):

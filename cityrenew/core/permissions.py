@@ -39,9 +39,8 @@ def region_ids_for(user: Any, roles: Iterable[str]) -> set[int] | None:
     key = ("regions", frozenset(roles))
     cache = _cache(user)
     if key not in cache:
-        paths = list(
-            RoleAssignment.objects.filter(user=user, role__in=list(roles)).values_list("region__path", flat=True)
-        )
+        wanted = set(roles)
+        paths = [ra.region.path for ra in roles_of(user) if ra.role in wanted]
         if not paths:
             cache[key] = set()
         else:
@@ -83,9 +82,13 @@ def is_city_admin(user: Any) -> bool:
 
 
 def roles_of(user: Any) -> list[RoleAssignment]:
+    """The user's role assignments (with region and organisation), read once per request like the scopes above."""
     if not getattr(user, "is_authenticated", False):
         return []
-    return list(RoleAssignment.objects.filter(user=user).select_related("region", "organisation"))
+    cache = _cache(user)
+    if "roles" not in cache:
+        cache["roles"] = list(RoleAssignment.objects.filter(user=user).select_related("region", "organisation"))
+    return list(cache["roles"])
 
 
 def visible_audit(user: Any, qs: QuerySet | None = None) -> QuerySet:

@@ -120,13 +120,16 @@ def compute_summary(
     city: Region | None = None,
     as_of: AdjustmentBatch | None = None,
     detail: bool = False,
+    group_multi: bool = False,
 ) -> dict[str, Any]:
     """The library summary as the CLI prints it (``cityrenew projects summary --format json``).
 
     ``{"total": "7895.45", "count": 276, "groups": [{"name", "total", "count", "districts": [{"name",
     "total", "count"}]}], "multi_district": [{"code", "districts", "total"}]}``. With ``detail=True``
     each district also lists its ``projects`` and each group its cross-district projects
-    (``multi_district``), in the official order, for the library layout.
+    (``multi_district``), in the official order, for the library layout. ``group_multi`` lists each
+    group's cross-district projects without the per-district project lists (the summary page's
+    totals view: the detail lists cost a pass over every project, about a second at 100,000).
     """
     qs = library_queryset(projects, city=city, as_of=as_of)
     ids = qs.values("pk")
@@ -141,6 +144,10 @@ def compute_summary(
         .filter(n__gt=1)
         .values("renewalproject_id")
     )
+    # evaluated once (the grouping over every project–district link is the costliest part of the
+    # summary); a list of ids, unless there are so many that a subquery is the safer parameter count
+    multi_ids = [row["renewalproject_id"] for row in multi_ids_qs]
+    multi_filter = multi_ids if len(multi_ids) <= 10_000 else multi_ids_qs
 
     def adjust(rows: dict[Any, list[int]], key_of_project: dict[int, Any]) -> None:
         for pid, micro in overrides.items():
@@ -160,7 +167,7 @@ def compute_summary(
         for row in base.values("region_group_id").annotate(m=Sum("investment_micro"), n=Count("pk")).order_by()
     }
     # district subtotals: single-district projects only, summed over the project–district link
-    single = ProjectDistrict.objects.filter(renewalproject_id__in=ids).exclude(renewalproject_id__in=multi_ids_qs)
+    single = ProjectDistrict.objects.filter(renewalproject_id__in=ids).exclude(renewalproject_id__in=multi_filter)
     region_rows: dict[int, list[int]] = {
         row["region_id"]: [row["m"] or 0, row["n"]]
         for row in single.values("region_id")
@@ -187,7 +194,9 @@ def compute_summary(
     group_order = sorted(groups.values(), key=lambda g: (g.order, g.pk))
 
     # cross-district projects
-    multi = list(base.filter(pk__in=multi_ids_qs).order_by("seq", "code").values("pk", "code", "name", "seq", "investment_micro", "region_group_id"))
+    # (the ids came from the library already: no need to test them against it again)
+    multi_qs = RenewalProject.objects.filter(pk__in=multi_ids) if multi_filter is multi_ids else base.filter(pk__in=multi_filter)
+    multi = list(multi_qs.order_by("seq", "code").values("pk", "code", "name", "seq", "investment_micro", "region_group_id"))
     multi_districts: dict[int, list[Region]] = defaultdict(list)
     for pid, region in (
         (link.renewalproject_id, link.region)
@@ -244,7 +253,7 @@ def compute_summary(
             "count": n,
             "districts": [district_entry(d) for d in members],
         }
-        if detail:
+        if detail or group_multi:
             entry["multi_district"] = [multi_entry(x) for x in multi if x["region_group_id"] == gid]
         result_groups.append(entry)
     # districts whose projects carry another group than the district's own (rare): list them under 其他
@@ -253,7 +262,7 @@ def compute_summary(
         other = next((e for e in result_groups if e["name"] == UNGROUPED), None)
         if other is None:
             other = {"name": UNGROUPED, "total": "0.00", "count": 0, "districts": []}
-            if detail:
+            if detail or group_multi:
                 other["multi_district"] = []
             result_groups.append(other)
         other["districts"] += [district_entry(d) for d in sorted(leftovers, key=lambda d: (d.order, d.code))]

@@ -271,7 +271,7 @@ class SummaryView(LoginRequiredMixin, TemplateView):
         as_of = _as_of(self.request)
         city = default_city()
         mode = "detail" if self.request.GET.get("mode") == "detail" else "total"
-        data = summary.compute_summary(city=city, as_of=as_of, detail=True)
+        data = summary.compute_summary(city=city, as_of=as_of, detail=mode == "detail", group_multi=True)
         ctx.update(
             data=data,
             rows=summary_rows(data, mode == "detail"),

@@ -204,3 +204,21 @@ def test_cli_import_summary_export(tmp_path, shared_data, cityrenew_cli):
     assert r.returncode == 0 and "不变 276 个" in r.stdout
     r = cli("projects", "summary", "--as-of", "不存在的文号")
     assert r.returncode != 0 and "未找到调整批次" in r.stderr
+
+
+def test_choice_labels_match_the_models_display(library, viewer):
+    """category_display / status_display come from the field's choices: the same text as get_FOO_display
+    for every choice, and the stored value itself when it is not a choice (an empty category)."""
+    from cityrenew.projects.choices import ProjectCategory, ProjectStatus
+
+    project = RenewalProject.objects.get(code="K202201001")
+    c = client_for(viewer)
+    for category, status in zip(ProjectCategory.values, ProjectStatus.values * 3):
+        RenewalProject.objects.filter(pk=project.pk).update(category=category, status=status)
+        project.refresh_from_db()
+        body = c.get(f"/api/projects/{project.code}/").json()
+        assert (body["category"], body["status"]) == (category, status)
+        assert body["category_display"] == project.get_category_display()
+        assert body["status_display"] == project.get_status_display()
+    RenewalProject.objects.filter(pk=project.pk).update(category="")
+    assert c.get(f"/api/projects/{project.code}/").json()["category_display"] == ""

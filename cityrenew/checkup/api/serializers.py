@@ -1,12 +1,13 @@
 from rest_framework import serializers
 
 from cityrenew.core.fieldrules import FieldRulesSerializerMixin
+from cityrenew.core.api.serializers import ChoiceLabelField
 
 from ..models import AssessmentUnit, CheckupRun, DepartmentTask, Evaluation, FieldProblem, Indicator, IndicatorSet, IndicatorValue
 
 
 class IndicatorSetSerializer(serializers.ModelSerializer):
-    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    kind_display = ChoiceLabelField(source="kind")
     indicators = serializers.SerializerMethodField()
 
     class Meta:
@@ -20,8 +21,8 @@ class IndicatorSetSerializer(serializers.ModelSerializer):
 
 class IndicatorSerializer(serializers.ModelSerializer):
     set = serializers.CharField(source="indicator_set.code", read_only=True)
-    dimension_display = serializers.CharField(source="get_dimension_display", read_only=True)
-    department_display = serializers.CharField(source="get_department_display", read_only=True)
+    dimension_display = ChoiceLabelField(source="dimension")
+    department_display = ChoiceLabelField(source="department")
     source = serializers.CharField(read_only=True)
 
     class Meta:

@@ -4,6 +4,27 @@ from cityrenew.core.fieldrules import FieldRulesSerializerMixin
 from cityrenew.core.models import AuditLog, Organisation, Region
 
 
+class ChoiceLabelField(serializers.CharField):
+    """The label of a choice field (``source`` names the model field): what ``get_FOO_display`` returns.
+
+    ``CharField(source="get_FOO_display")`` asks :func:`inspect.signature` of that partial method on every
+    row (DRF's ``is_simple_callable``): a third of the time of a 50-row project list. This reads the
+    label from the field's choices instead.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def bind(self, field_name, parent):
+        super().bind(field_name, parent)
+        model_field = parent.Meta.model._meta.get_field(self.source_attrs[-1])
+        self.labels = {value: str(label) for value, label in model_field.flatchoices}
+
+    def to_representation(self, value):
+        return self.labels.get(value, value)
+
+
 class RegionSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
     group = serializers.StringRelatedField()
 

@@ -1,12 +1,14 @@
 from rest_framework import serializers
 
+from cityrenew.core.api.serializers import ChoiceLabelField
+
 from ..models import Job
 
 
 class JobSerializer(serializers.ModelSerializer):
     """后台任务：状态、进度、结果摘要；结果文件经 ``download_url`` 下载（不暴露服务器路径）。"""
 
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = ChoiceLabelField(source="status")
     owner = serializers.CharField(source="owner.get_username", default="", read_only=True)
     percent = serializers.IntegerField(read_only=True)
     url = serializers.SerializerMethodField()

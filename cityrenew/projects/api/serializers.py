@@ -5,6 +5,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from cityrenew.core.fieldrules import FieldRulesSerializerMixin
+from cityrenew.core.api.serializers import ChoiceLabelField
 from cityrenew.core.models import Region, RegionGroup
 
 from ..models import AdjustmentBatch, ProjectChange, ProjectFunding, RenewalProject, validate_project_code
@@ -23,8 +24,8 @@ class ProjectSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
     region_group_name = serializers.CharField(source="region_group.name", read_only=True, default="")
     city = serializers.PrimaryKeyRelatedField(read_only=True)
     total_investment = serializers.DecimalField(max_digits=18, decimal_places=6, min_value=Decimal("0"), label="项目总投资（亿元）")
-    category_display = serializers.CharField(source="get_category_display", read_only=True)
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    category_display = ChoiceLabelField(source="category")
+    status_display = ChoiceLabelField(source="status")
     batch_doc_number = serializers.CharField(source="batch.doc_number", read_only=True, default="")
     can_edit = serializers.SerializerMethodField(help_text="当前用户能否修改")
 
@@ -72,7 +73,7 @@ class ProjectSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
 
 
 class BatchSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
-    batch_type_display = serializers.CharField(source="get_batch_type_display", read_only=True)
+    batch_type_display = ChoiceLabelField(source="batch_type")
     added_count = serializers.SerializerMethodField()
 
     class Meta:
@@ -85,7 +86,7 @@ class BatchSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
 
 
 class FundingSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
-    source_display = serializers.CharField(source="get_source_display", read_only=True)
+    source_display = ChoiceLabelField(source="source")
     amount = serializers.DecimalField(max_digits=18, decimal_places=6, min_value=Decimal("0"), label="金额（亿元）")
 
     class Meta:

@@ -1,4 +1,4 @@
-"""``cityrenew serve [--bind 127.0.0.1:8000] [--workers N] [--threads T] [--no-worker]`` — the production server.
+"""``cityrenew serve [--bind 127.0.0.1:8000] [--workers N] [--threads T] [--keep-alive S] [--no-worker]`` — the production server.
 
 Two supervised child processes:
 
@@ -9,6 +9,13 @@ Two supervised child processes:
   ``collectstatic`` would first copy 131 MB into the data directory (8.2 s the first time, 1.6 s on
   every later start) to save 0.35 s of that indexing. So ``serve`` does not collect; an operator who
   puts nginx in front may still run ``cityrenew collectstatic`` into ``<data dir>/static``.
+- no HTTP keep-alive by default (``--keep-alive 0``): a gthread worker keeps every connection it
+  accepted, so clients that reuse their connection stay on whichever process won the accept race. The
+  work is CPU-bound Python (one core per process at most), so that race decides the throughput:
+  measured with ``bench/load_bench.py`` (50 users, 4 workers on 2 cores), with keep-alive the
+  workers' CPU split 65/12/12/12 % and the server answered 38 requests/s; with a new connection per
+  request it split 28/24/24/24 % and answered 44 requests/s on a busier machine. A connection on
+  loopback or a LAN costs far less than a request waiting behind a busy process.
 - the background job worker: ``cityrenew worker`` (the jobs app), else django-tasks-db's
   ``db_worker`` when that app is installed, else none (with a warning).
 
@@ -54,11 +61,15 @@ class Command(BaseCommand):
                             help=f"gunicorn 进程数（默认每核 2 个，本机 {default_workers()} 个）")
         parser.add_argument("--threads", type=int, default=4, help="每个进程的线程数（默认 4）")
         parser.add_argument("--timeout", type=int, default=120, help="单个请求的最长秒数（默认 120）")
+        parser.add_argument("--keep-alive", type=int, default=0,
+                            help="HTTP 长连接保持秒数（默认 0：每个请求新建连接，请求在各进程间均衡分配）")
         parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
 
     def handle(self, *args, **opts):
         if opts["workers"] < 1 or opts["threads"] < 1:
             raise CommandError("--workers 和 --threads 至少为 1。")
+        if opts["keep_alive"] < 0:
+            raise CommandError("--keep-alive 不能为负数。")
         env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "cityrenew.settings"))
         web = [
             sys.executable, "-m", "gunicorn", "cityrenew.wsgi:application",
@@ -67,6 +78,7 @@ class Command(BaseCommand):
             "--worker-class", "gthread",
             "--threads", str(opts["threads"]),
             "--timeout", str(opts["timeout"]),
+            "--keep-alive", str(opts["keep_alive"]),
             "--graceful-timeout", "30",
             "--preload",
             "--access-logfile", "-",
