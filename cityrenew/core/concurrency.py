@@ -213,14 +213,22 @@ class RowVersionViewSetMixin(ETagMixin):
     """DRF model-viewset mixin: ETag on reads, ``If-Match`` (412) / body ``row_version`` (409) on
     ``PUT``/``PATCH``/``DELETE``; a writer that slips in between read and write gets 409."""
 
+    def _precondition(self, request: Any, instance: models.Model) -> tuple[int, Response | None]:
+        """The refusal code for this request (412 for ``If-Match``, 409 for a body version) and the
+        refusal itself when the request's version is malformed or not the object's current one."""
+        expected, code, error = self._expected_version(request)
+        if error is not None:
+            return code, error
+        if expected is not None and expected != instance.row_version:
+            return code, self._stale(instance, expected, code)
+        return code, None
+
     def update(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         instance = self.get_object()  # type: ignore[attr-defined]
-        expected, code, error = self._expected_version(request)
-        if error is not None:
-            return error
-        if expected is not None and expected != instance.row_version:
-            return self._stale(instance, expected, code)
+        code, refusal = self._precondition(request, instance)
+        if refusal is not None:
+            return refusal
         serializer = self.get_serializer(instance, data=request.data, partial=partial)  # type: ignore[attr-defined]
         serializer.is_valid(raise_exception=True)
         try:
@@ -235,10 +243,8 @@ class RowVersionViewSetMixin(ETagMixin):
 
     def destroy(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()  # type: ignore[attr-defined]
-        expected, code, error = self._expected_version(request)
-        if error is not None:
-            return error
-        if expected is not None and expected != instance.row_version:
-            return self._stale(instance, expected, code)
+        _code, refusal = self._precondition(request, instance)
+        if refusal is not None:
+            return refusal
         self.perform_destroy(instance)  # type: ignore[attr-defined]
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -143,13 +143,9 @@ def roles_held(user: Any) -> frozenset[str]:
     """Every role ``user`` holds anywhere (region scope is checked by core.permissions)."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    from .models import RoleAssignment
-    from .permissions import _cache
+    from .permissions import roles_of
 
-    cache = _cache(user)
-    if "roles" not in cache:
-        cache["roles"] = frozenset(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
-    return cache["roles"]
+    return frozenset(ra.role for ra in roles_of(user))  # roles_of reads once per request
 
 
 def is_city_level(user: Any) -> bool:
