@@ -21,18 +21,16 @@ from typing import Any
 
 from django import forms
 from django.db import models
-from django.utils import timezone
 from rest_framework import status
 from rest_framework.response import Response
 
+from . import audit
 from .models import AuditLog, StaleObjectError
 
 __all__ = [
     "StaleObjectError", "ChangeLine", "changes_since", "stale_message", "stale_payload", "current_version",
     "add_version_field", "refresh_version", "ETagMixin", "RowVersionViewSetMixin", "etag_for", "parse_if_match",
 ]
-
-EMPTY = "（空）"
 
 
 @dataclass(frozen=True)
@@ -52,51 +50,31 @@ class ChangeLine:
                 "label": self.label, "old": self.old, "new": self.new}
 
 
-def display_value(field: models.Field | None, value: Any) -> str:
-    """A stored value as a clerk reads it: choice labels, 是/否, the related object's name."""
-    if value is None or value == "":
-        return EMPTY
-    if field is None:
-        return str(value)
-    if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    if isinstance(field, models.BooleanField):
-        return "是" if value else "否"
-    if field.is_relation and field.related_model is not None:
-        obj = field.related_model._base_manager.filter(pk=value).first()
-        return str(obj) if obj is not None else str(value)
-    return str(value)
-
-
 def current_version(obj: models.Model) -> int | None:
     return type(obj)._base_manager.filter(pk=obj.pk).values_list("row_version", flat=True).first()
 
 
 def changes_since(obj: models.Model, version: int) -> list[ChangeLine]:
-    """Field changes recorded for ``obj`` after its version ``version``, oldest first."""
-    fields = {f.name: f for f in obj._meta.get_fields() if isinstance(f, models.Field)}
-    lines: list[ChangeLine] = []
-    entries = AuditLog.for_object(obj).filter(object_version__gt=version).order_by("object_version", "id")
-    for e in entries:
-        when = timezone.localtime(e.timestamp).strftime("%Y-%m-%d %H:%M")
-        who = e.user_name or "系统"
-        for name, pair in (e.changes or {}).items():
-            field = fields.get(name)
-            old, new = (list(pair) + [None, None])[:2] if isinstance(pair, (list, tuple)) else (None, pair)
-            lines.append(ChangeLine(
-                version=e.object_version, time=when, user=who, field=name,
-                label=str(field.verbose_name) if field is not None else name,
-                old=display_value(field, old), new=display_value(field, new),
-            ))
-    return lines
+    """Field changes recorded for ``obj`` after its version ``version``, oldest first, read as the
+    audit log reads them (:func:`cityrenew.core.audit.display_changes`: labels, choice labels, names)."""
+    entries = list(AuditLog.for_object(obj).filter(object_version__gt=version).order_by("object_version", "id"))
+    readable = audit.display_changes([(type(obj), e.changes) for e in entries])
+    return [
+        ChangeLine(version=e.object_version, time=audit.beijing_time(e.timestamp), user=e.user_name or "系统",
+                   field=c.field, label=c.label, old=c.old, new=c.new)
+        for e, lines in zip(entries, readable)
+        for c in lines
+    ]
 
 
-def stale_message(obj: models.Model, version: int) -> str:
-    """The Chinese refusal: whose save came first and what it changed (one line per field)."""
-    now = current_version(obj)
+def stale_message(obj: models.Model, version: int, lines: list[ChangeLine] | None = None,
+                  now: int | None = None) -> str:
+    """The Chinese refusal: whose save came first and what it changed (one line per field).
+    ``lines`` and ``now`` are read from the database when not given."""
+    now = current_version(obj) if now is None else now
     head = (f"保存失败：{obj._meta.verbose_name}“{obj}”在您打开后已被他人修改"
             f"（您基于第 {version} 版，当前为第 {now} 版），您的修改没有保存。")
-    lines = changes_since(obj, version)
+    lines = changes_since(obj, version) if lines is None else lines
     if lines:
         body = "其间的修改：" + "；".join(f"{c.label}：{c.old} → {c.new}（{c.user}，{c.time}）" for c in lines) + "。"
     else:
@@ -106,12 +84,13 @@ def stale_message(obj: models.Model, version: int) -> str:
 
 def stale_payload(obj: models.Model, version: int) -> dict[str, Any]:
     """The JSON body of a 409/412 answer."""
+    lines, now = changes_since(obj, version), current_version(obj)
     return {
-        "detail": stale_message(obj, version),
+        "detail": stale_message(obj, version, lines, now),
         "code": "stale",
         "your_row_version": version,
-        "row_version": current_version(obj),
-        "changes": [c.as_dict() for c in changes_since(obj, version)],
+        "row_version": now,
+        "changes": [c.as_dict() for c in lines],
     }
 
 
