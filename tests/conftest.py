@@ -27,8 +27,8 @@ CHROMIUM = os.environ.get("CITYRENEW_CHROMIUM") or shutil.which("chromium") or "
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The reference data folder, ``tests/data`` (the name is from when it lived in ../shared/data)."""
+def reference_data() -> Path:
+    """The reference data shipped in ``tests/data`` (sources and licences in its README)."""
     if not TEST_DATA.is_dir():
         pytest.fail(f"参考数据目录不存在：{TEST_DATA}（应随仓库提供）")
     return TEST_DATA

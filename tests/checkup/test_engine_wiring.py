@@ -21,8 +21,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
-def chengdu_summary(shared_data):
-    pbf = shared_data / "osm-chengdu-central" / "chengdu_central.osm.pbf"
+def chengdu_summary(reference_data):
+    pbf = reference_data / "osm-chengdu-central" / "chengdu_central.osm.pbf"
     return coverage_files(osm=pbf).summary()
 
 

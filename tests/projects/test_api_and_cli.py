@@ -20,8 +20,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def library(regions, shared_data):
-    assert import_projects(shared_data / "zhengzhou_projects.csv", batch_no="郑州市城市更新项目库", batch_type="初始入库").ok
+def library(regions, reference_data):
+    assert import_projects(reference_data / "zhengzhou_projects.csv", batch_no="郑州市城市更新项目库", batch_type="初始入库").ok
     return regions
 
 
@@ -172,7 +172,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-def test_cli_import_summary_export(tmp_path, shared_data, cityrenew_cli):
+def test_cli_import_summary_export(tmp_path, reference_data, cityrenew_cli):
     cli = cityrenew_cli
     assert cli("migrate", "-v0").returncode == 0
     bad = tmp_path / "bad.csv"
@@ -182,12 +182,12 @@ def test_cli_import_summary_export(tmp_path, shared_data, cityrenew_cli):
     r = cli("projects", "import", str(bad))
     assert r.returncode != 0
     assert "第 2 行「项目编号」：格式不正确，应为 K+年份+批次+序号（如 K202201001），实际为“X2022”" in r.stdout
-    r = cli("projects", "import", str(shared_data / "zhengzhou_projects.csv"), "--dry-run")
+    r = cli("projects", "import", str(reference_data / "zhengzhou_projects.csv"), "--dry-run")
     assert r.returncode == 0 and "试导入" in r.stdout
-    r = cli("projects", "import", str(shared_data / "zhengzhou_projects.csv"), "--quiet-rows")
+    r = cli("projects", "import", str(reference_data / "zhengzhou_projects.csv"), "--quiet-rows")
     assert r.returncode == 0, r.stderr
     assert "新增 276 个" in r.stdout
-    r = cli("projects", "import", str(shared_data / "zhengzhou_new_2025.csv"),
+    r = cli("projects", "import", str(reference_data / "zhengzhou_new_2025.csv"),
             "--batch-no", "郑建文〔2025〕45号", "--batch-type", "新增入库")
     assert r.returncode == 0 and "不变 23 个" in r.stdout
     r = cli("projects", "summary", "--format", "json")

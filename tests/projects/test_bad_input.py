@@ -19,10 +19,10 @@ GOOD = "1,K202601001,测试项目一,1.5,中原区\n"
 
 
 @pytest.fixture
-def library(regions, shared_data):
+def library(regions, reference_data):
     """The real library loaded first, so 'database unchanged' is checked against real data."""
-    assert import_projects(shared_data / "zhengzhou_projects.csv").ok
-    return shared_data
+    assert import_projects(reference_data / "zhengzhou_projects.csv").ok
+    return reference_data
 
 
 def state():

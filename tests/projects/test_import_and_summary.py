@@ -66,8 +66,8 @@ def csv_without(path, codes: set[str]) -> io.StringIO:
     return buf
 
 
-def test_library_csv_gives_every_printed_figure(regions, shared_data):
-    report = import_projects(shared_data / "zhengzhou_projects.csv")
+def test_library_csv_gives_every_printed_figure(regions, reference_data):
+    report = import_projects(reference_data / "zhengzhou_projects.csv")
     assert report.ok, report.summary_text()
     assert (report.created, report.updated, report.unchanged) == (276, 0, 0)
     assert RenewalProject.objects.count() == 276
@@ -85,31 +85,31 @@ def test_library_csv_gives_every_printed_figure(regions, shared_data):
     assert sum(p.total_investment for p in RenewalProject.objects.all()) == Decimal("7895.449028")
 
 
-def test_detail_layout_lists_projects_in_official_order(regions, shared_data):
-    import_projects(shared_data / "zhengzhou_projects.csv")
+def test_detail_layout_lists_projects_in_official_order(regions, reference_data):
+    import_projects(reference_data / "zhengzhou_projects.csv")
     rows = library_rows()
     kinds = [r["kind"] for r in rows]
     assert kinds[0] == "group" and kinds[1] == "multi" and kinds[-1] == "total"
     numbered = [r for r in rows if r["kind"] in ("multi", "project")]
-    with open(shared_data / "zhengzhou_projects.csv", encoding="utf-8") as fh:
+    with open(reference_data / "zhengzhou_projects.csv", encoding="utf-8") as fh:
         official = [r["code"] for r in csv.DictReader(fh)]
     assert [r["code"] for r in numbered] == official  # same row order as the printed table
     assert [r["no"] for r in numbered] == list(range(1, 277))
     assert rows[-1]["total"] == "7895.45"
 
 
-def test_batch_path_gives_the_same_library(regions, shared_data):
-    with open(shared_data / "zhengzhou_new_2025.csv", encoding="utf-8") as fh:
+def test_batch_path_gives_the_same_library(regions, reference_data):
+    with open(reference_data / "zhengzhou_new_2025.csv", encoding="utf-8") as fh:
         new_codes = {r["code"] for r in csv.DictReader(fh)}
     assert len(new_codes) == 23
     initial = import_projects(
-        csv_without(shared_data / "zhengzhou_projects.csv", new_codes),
+        csv_without(reference_data / "zhengzhou_projects.csv", new_codes),
         batch_no="郑州市城市更新项目库", batch_type="初始入库",
     )
     assert initial.ok and initial.created == 253
     before = compute_summary()
     assert before["count"] == 253
-    report = import_projects(shared_data / "zhengzhou_new_2025.csv", batch_no=BATCH_DOC, batch_type="新增入库")
+    report = import_projects(reference_data / "zhengzhou_new_2025.csv", batch_no=BATCH_DOC, batch_type="新增入库")
     assert report.ok, report.summary_text()
     assert report.created == 23
     assert report.created_investment == Decimal("88.4079")
@@ -122,7 +122,7 @@ def test_batch_path_gives_the_same_library(regions, shared_data):
     assert RenewalProject.objects.get(code="K202502009").region_group.name == "各区县（市）"
     assert_official(compute_summary())
     # the printed layout order is reproduced: batch projects close their district blocks
-    with open(shared_data / "zhengzhou_projects.csv", encoding="utf-8") as fh:
+    with open(reference_data / "zhengzhou_projects.csv", encoding="utf-8") as fh:
         official = [r["code"] for r in csv.DictReader(fh)]
     assert [r["code"] for r in library_rows() if r["kind"] in ("multi", "project")] == official
 
@@ -134,8 +134,8 @@ def test_batch_path_gives_the_same_library(regions, shared_data):
     assert_official(compute_summary(as_of=batch))
 
 
-def test_removal_batch_and_as_of_state(regions, shared_data, city_admin):
-    import_projects(shared_data / "zhengzhou_projects.csv", batch_no="郑州市城市更新项目库", batch_type="初始入库")
+def test_removal_batch_and_as_of_state(regions, reference_data, city_admin):
+    import_projects(reference_data / "zhengzhou_projects.csv", batch_no="郑州市城市更新项目库", batch_type="初始入库")
     initial = AdjustmentBatch.objects.get()
     removal = io.StringIO("项目编号,项目名称,项目总投资（亿元）,区域\nK202201005,芝麻街1958双创园,50,中原区\n")
     report = import_projects(removal, batch_no="测试调出〔2026〕1号", batch_type="调出", user=city_admin)
@@ -149,8 +149,8 @@ def test_removal_batch_and_as_of_state(regions, shared_data, city_admin):
     assert log.user == city_admin and "status" in log.changes
 
 
-def test_adjustment_batch_restores_old_amount_as_of_earlier_batch(regions, shared_data, city_admin):
-    import_projects(shared_data / "zhengzhou_projects.csv", batch_no="郑州市城市更新项目库", batch_type="初始入库")
+def test_adjustment_batch_restores_old_amount_as_of_earlier_batch(regions, reference_data, city_admin):
+    import_projects(reference_data / "zhengzhou_projects.csv", batch_no="郑州市城市更新项目库", batch_type="初始入库")
     initial = AdjustmentBatch.objects.get()
     adjust = io.StringIO("序号,项目编号,项目名称,项目总投资（亿元）,区域\n3,K202201006,二砂文化创意园,30,中原区\n")
     report = import_projects(adjust, batch_no="测试调整〔2026〕2号", batch_type="调整", update=True, user=city_admin)
@@ -161,18 +161,18 @@ def test_adjustment_batch_restores_old_amount_as_of_earlier_batch(regions, share
     assert change.changes["total_investment"] == ["29", "30"]
 
 
-def test_reimport_changes_nothing_and_says_so(regions, shared_data):
-    import_projects(shared_data / "zhengzhou_projects.csv")
+def test_reimport_changes_nothing_and_says_so(regions, reference_data):
+    import_projects(reference_data / "zhengzhou_projects.csv")
     logs = AuditLog.objects.count()
-    report = import_projects(shared_data / "zhengzhou_projects.csv")
+    report = import_projects(reference_data / "zhengzhou_projects.csv")
     assert report.ok and (report.created, report.updated, report.unchanged) == (0, 0, 276)
     assert "未做任何修改" in report.summary_text()
     assert AuditLog.objects.count() == logs
     assert not report.written
 
 
-def test_every_created_project_is_audited_with_the_user(regions, shared_data, city_admin):
-    report = import_projects(shared_data / "zhengzhou_new_2025.csv", user=city_admin, batch_no=BATCH_DOC)
+def test_every_created_project_is_audited_with_the_user(regions, reference_data, city_admin):
+    report = import_projects(reference_data / "zhengzhou_new_2025.csv", user=city_admin, batch_no=BATCH_DOC)
     assert report.ok
     p = RenewalProject.objects.get(code="K202503010")
     logs = list(AuditLog.for_object(p))
@@ -187,8 +187,8 @@ def test_every_created_project_is_audited_with_the_user(regions, shared_data, ci
     assert AuditLog.objects.filter(content_type__model="adjustmentbatch").count() == 1
 
 
-def test_update_audits_each_change(regions, shared_data, zhongyuan_editor):
-    import_projects(shared_data / "zhengzhou_projects.csv")
+def test_update_audits_each_change(regions, reference_data, zhongyuan_editor):
+    import_projects(reference_data / "zhengzhou_projects.csv")
     changed = io.StringIO(
         "序号,项目编号,项目名称,项目总投资（亿元）,区域\n"
         "2,K202201005,芝麻街1958双创园（二期）,50.5,中原区\n"
@@ -211,8 +211,8 @@ def test_update_audits_each_change(regions, shared_data, zhongyuan_editor):
     assert zy["total"] == "948.49" and s["total"] == "7895.95"
 
 
-def test_district_editor_cannot_import_into_another_district(regions, shared_data, zhongyuan_editor):
-    report = import_projects(shared_data / "zhengzhou_new_2025.csv", user=zhongyuan_editor)
+def test_district_editor_cannot_import_into_another_district(regions, reference_data, zhongyuan_editor):
+    report = import_projects(reference_data / "zhengzhou_new_2025.csv", user=zhongyuan_editor)
     assert not report.ok
     assert RenewalProject.objects.count() == 0
     msgs = [str(e) for e in report.errors]
@@ -220,17 +220,17 @@ def test_district_editor_cannot_import_into_another_district(regions, shared_dat
     assert len(msgs) == 20  # the three 中原区 rows are fine
 
 
-def test_dry_run_writes_nothing(regions, shared_data):
-    report = import_projects(shared_data / "zhengzhou_projects.csv", dry_run=True, batch_no=BATCH_DOC)
+def test_dry_run_writes_nothing(regions, reference_data):
+    report = import_projects(reference_data / "zhengzhou_projects.csv", dry_run=True, batch_no=BATCH_DOC)
     assert report.ok and report.created == 276 and report.dry_run
     assert "试导入" in report.summary_text()
     assert RenewalProject.objects.count() == 0 and AdjustmentBatch.objects.count() == 0
     assert AuditLog.objects.filter(content_type__app_label="projects").count() == 0
 
 
-def test_projects_not_yet_admitted_count_in_no_official_table(regions, shared_data, client, viewer):
+def test_projects_not_yet_admitted_count_in_no_official_table(regions, reference_data, client, viewer):
     """谋划 and 储备 projects (e.g. drafts made from check-up problems) are not in the library yet."""
-    assert import_projects(shared_data / "zhengzhou_projects.csv").ok
+    assert import_projects(reference_data / "zhengzhou_projects.csv").ok
     zhongyuan = regions["中原区"]
     for code, status in (("K202699001", "planning"), ("K202699002", "reserve")):
         p = RenewalProject(code=code, name=f"草稿项目{code}", city=regions["郑州市"], total_investment=Decimal("5"),

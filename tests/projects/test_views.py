@@ -35,8 +35,8 @@ def library(regions):
 
 
 @pytest.fixture
-def csv_rows(shared_data):
-    with open(shared_data / "zhengzhou_projects.csv", encoding="utf-8") as fh:
+def csv_rows(reference_data):
+    with open(reference_data / "zhengzhou_projects.csv", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 
