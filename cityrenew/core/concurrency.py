@@ -68,12 +68,12 @@ def changes_since(obj: models.Model, version: int) -> list[ChangeLine]:
 
 
 def stale_message(obj: models.Model, version: int, lines: list[ChangeLine] | None = None,
-                  now: int | None = None) -> str:
-    """The Chinese refusal: whose save came first and what it changed (one line per field).
-    ``lines`` and ``now`` are read from the database when not given."""
+                  now: int | None = None, outcome: str = "您的修改没有保存") -> str:
+    """The Chinese refusal: whose save came first, what it changed (one line per field) and what did
+    not happen (``outcome``). ``lines`` and ``now`` are read from the database when not given."""
     now = current_version(obj) if now is None else now
     head = (f"保存失败：{obj._meta.verbose_name}“{obj}”在您打开后已被他人修改"
-            f"（您基于第 {version} 版，当前为第 {now} 版），您的修改没有保存。")
+            f"（您基于第 {version} 版，当前为第 {now} 版），{outcome}。")
     lines = changes_since(obj, version) if lines is None else lines
     if lines:
         body = "其间的修改：" + "；".join(f"{c.label}：{c.old} → {c.new}（{c.user}，{c.time}）" for c in lines) + "。"

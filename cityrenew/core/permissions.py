@@ -126,3 +126,10 @@ def visible_audit(user: Any, qs: QuerySet | None = None) -> QuerySet:
     if is_city_admin(user):
         allowed |= ~Q(content_type_id__in=known)
     return qs.filter(allowed)
+
+
+def visible_history(user: Any, obj: Any) -> QuerySet:
+    """``obj``'s change history as ``user`` may read it, newest first: what every object page shows."""
+    from .models import AuditLog
+
+    return visible_audit(user, AuditLog.for_object(obj).select_related("content_type"))

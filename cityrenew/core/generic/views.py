@@ -37,7 +37,6 @@ from openpyxl import Workbook
 from cityrenew.core import permissions
 from cityrenew.core.audit import display_entries
 from cityrenew.core.concurrency import StaleObjectError, add_version_field, current_version, refresh_version, stale_message
-from cityrenew.core.models import AuditLog
 from cityrenew.core.views import forbidden as core_forbidden
 from cityrenew.core.xlsx import write_table, xlsx_response
 
@@ -234,9 +233,7 @@ class ObjectView(BaseObjectView):
         can_delete = self.can_delete(request, obj)
         ctx = self.base_context() | {
             "object": obj, "fields": self.field_rows(obj),
-            "history": display_entries(
-                permissions.visible_audit(request.user, AuditLog.for_object(obj).select_related("content_type"))[: self.history_limit]
-            ),
+            "history": display_entries(permissions.visible_history(request.user, obj)[: self.history_limit]),
             "can_edit": can_edit, "can_delete": can_delete,
             "edit_url": self.url_or_empty("edit", getattr(obj, self.lookup_field)) if can_edit else "",
             "delete_url": self.url_or_empty("delete", getattr(obj, self.lookup_field)) if can_delete else "",
@@ -369,7 +366,7 @@ class ObjectDeleteView(BaseObjectView):
             return self.forbidden(request, self.denial_message("delete", obj))
         seen = request.POST.get("row_version", "")
         if seen.isdigit() and hasattr(obj, "row_version") and int(seen) != obj.row_version:
-            message = stale_message(obj, int(seen)).replace("您的修改没有保存", "没有删除")
+            message = stale_message(obj, int(seen), outcome="没有删除")
             ctx = self.base_context() | {"object": obj, "row_version": obj.row_version, "stale_message": message,
                                          "object_url": self.object_url(obj)}
             ctx.update(self.get_extra_context(request, object=obj))
@@ -393,8 +390,7 @@ class ObjectHistoryView(BaseObjectView):
         obj = self.get_object(request, **kwargs)
         if not self.can_view(request, obj):
             return self.forbidden(request, self.denial_message("view", obj))
-        entries = permissions.visible_audit(request.user, AuditLog.for_object(obj).select_related("content_type"))
-        page = Paginator(entries, self.paginate_by).get_page(request.GET.get("page"))
+        page = Paginator(permissions.visible_history(request.user, obj), self.paginate_by).get_page(request.GET.get("page"))
         ctx = self.base_context() | {"object": obj, "object_url": self.object_url(obj), "page": page,
                                      "history": display_entries(page.object_list), "query": ""}
         ctx.update(self.get_extra_context(request, object=obj))

@@ -10,7 +10,6 @@ from django.utils.html import format_html
 
 from cityrenew.catalogue.policies import Citation
 from cityrenew.core.audit import display_entries
-from cityrenew.core.models import AuditLog
 
 register = template.Library()
 
@@ -29,11 +28,10 @@ def cite(citation: Citation | None) -> str:
 
 @register.inclusion_tag("core/_history.html", takes_context=True)
 def object_history(context: Any, obj: Any, limit: int = 50) -> dict[str, Any]:
-    from cityrenew.core.permissions import visible_audit
+    from cityrenew.core.permissions import visible_history
 
     request = context.get("request")
-    entries = visible_audit(getattr(request, "user", None), AuditLog.for_object(obj).select_related("content_type"))
-    return {"entries": display_entries(entries[:limit])}
+    return {"entries": display_entries(visible_history(getattr(request, "user", None), obj)[:limit])}
 
 
 @register.filter
