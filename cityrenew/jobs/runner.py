@@ -16,8 +16,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import subprocess
-import sys
 import traceback
 from datetime import timedelta
 from typing import Any
@@ -157,13 +155,6 @@ def recover() -> list[tuple[Job, str]]:
         ):
             done.append((job, "failed"))
     return done
-
-
-def spawn_worker() -> subprocess.Popen:
-    """Start ``cityrenew worker`` as a child process with this process's settings (``cityrenew demo``)."""
-    env = dict(os.environ)
-    env.setdefault("DJANGO_SETTINGS_MODULE", "cityrenew.settings")
-    return subprocess.Popen([sys.executable, "-m", "cityrenew.cli", "worker", "--interval", "1"], env=env)
 
 
 def run_pending(*, backend_name: str = "default") -> int:

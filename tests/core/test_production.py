@@ -270,7 +270,7 @@ def test_serve_supervises_the_job_worker(tmp_path):
         wait_for(f"http://127.0.0.1:{port}/login/", proc)
         web, worker = children_of(proc.pid)
         cmdline = Path(f"/proc/{worker}/cmdline").read_bytes().split(b"\0")
-        assert b"worker" in cmdline or b"db_worker" in cmdline
+        assert b"worker" in cmdline
         os.kill(worker, signal.SIGKILL)
         out, _ = proc.communicate(timeout=60)
         assert proc.returncode != 0

@@ -16,8 +16,8 @@ Two supervised child processes:
   workers' CPU split 65/12/12/12 % and the server answered 38 requests/s; with a new connection per
   request it split 28/24/24/24 % and answered 44 requests/s on a busier machine. A connection on
   loopback or a LAN costs far less than a request waiting behind a busy process.
-- the background job worker: ``cityrenew worker`` (the jobs app), else django-tasks-db's
-  ``db_worker`` when that app is installed, else none (with a warning).
+- the background job worker, ``cityrenew worker`` (the jobs app: recovers jobs of dead workers,
+  then runs django-tasks-db's worker loop).
 
 SIGINT/SIGTERM are forwarded once to both children (they run in their own process group, so a
 terminal's Ctrl-C is not delivered twice: a second signal makes the job worker abandon its task);
@@ -32,24 +32,12 @@ import subprocess
 import sys
 import time
 
-from django.conf import settings
-from django.core.management import get_commands
 from django.core.management.base import BaseCommand, CommandError
 
 
 def default_workers() -> int:
     """Two gunicorn processes per core (each with threads), at least 2 and at most 16."""
     return max(2, min(16, 2 * (os.cpu_count() or 1)))
-
-
-def worker_command() -> list[str] | None:
-    """The job worker's management command, or None when the project has no task backend."""
-    commands = get_commands()
-    if "worker" in commands:
-        return ["worker"]
-    if "django_tasks_db" in settings.INSTALLED_APPS and "db_worker" in commands:
-        return ["db_worker"]
-    return None
 
 
 class Command(BaseCommand):
@@ -88,13 +76,8 @@ class Command(BaseCommand):
         children["web"] = subprocess.Popen(web, env=env, process_group=0)
         self.stdout.write(f"网页服务：http://{opts['bind']}/（gunicorn，{opts['workers']} 个进程 × {opts['threads']} 线程）")
         if not opts["no_worker"]:
-            cmd = worker_command()
-            if cmd is None:
-                self.stderr.write(self.style.WARNING(
-                    "警告：未安装后台任务后端（没有 worker 或 db_worker 命令），后台任务不会执行。"))
-            else:
-                children["worker"] = subprocess.Popen([sys.executable, "-m", "django", *cmd], env=env, process_group=0)
-                self.stdout.write(f"后台任务进程：{' '.join(cmd)}")
+            children["worker"] = subprocess.Popen([sys.executable, "-m", "django", "worker"], env=env, process_group=0)
+            self.stdout.write("后台任务进程：worker")
         self.stdout.flush()
         return_code = self.supervise(children)
         if return_code:
