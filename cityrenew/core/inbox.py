@@ -79,11 +79,13 @@ def items_for(user: Any) -> dict[str, list[InboxItem]]:
     return groups
 
 
-def count_for(user: Any) -> int:
-    """How many items wait for ``user`` (the navigation badge), cached on the user for one request."""
+def count_for(user: Any, groups: dict[str, list[InboxItem]] | None = None) -> int:
+    """How many items wait for ``user`` (the navigation badge), cached on the user for one request;
+    ``groups``: the user's :func:`items_for`, when the caller has them already (the inbox page)."""
     cached = getattr(user, "_cityrenew_inbox_count", None)
     if cached is None:
-        cached = sum(len(v) for g, v in items_for(user).items() if g not in INBOX_INFO_GROUPS)
+        groups = items_for(user) if groups is None else groups
+        cached = sum(len(v) for g, v in groups.items() if g not in INBOX_INFO_GROUPS)
         try:
             user._cityrenew_inbox_count = cached
         except AttributeError:
