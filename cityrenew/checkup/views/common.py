@@ -28,7 +28,6 @@ TREND_BADGE = {Trend.BETTER: "good", Trend.WORSE: "bad", Trend.SAME: "", Trend.N
 TREND_ARROW = {Trend.BETTER: "↑", Trend.WORSE: "↓", Trend.SAME: "→", Trend.NOT_COMPARABLE: ""}
 
 
-
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:
     return core_forbidden(
         request,

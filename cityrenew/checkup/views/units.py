@@ -138,16 +138,16 @@ class UnitListView(ObjectListView):
     export_filename = "体检单元.xlsx"
 
     def get_queryset(self, request: HttpRequest):
-        city = default_city()
+        self.city = city = default_city()  # read once per request: the filters and counts use it too
         base = self.queryset.annotate(n_problems=Count("problems"))
         return (base.filter(city=city) if city is not None else base).order_by("kind", "code")
 
     def filter_queryset(self, request: HttpRequest, qs):
-        fs = UnitFilterSet(request.GET, queryset=qs, city=default_city())
+        fs = UnitFilterSet(request.GET, queryset=qs, city=self.city)
         return fs, fs.qs
 
     def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
-        city = default_city()
+        city = self.city
         page = kwargs["page"]
         # counts by type under the other filters, so each type's count is what clicking it shows
         others = request.GET.copy()
