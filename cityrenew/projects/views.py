@@ -138,7 +138,7 @@ class ProjectListView(_ProjectViewMixin, ObjectListView):
 
     def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
         qs, page = kwargs["queryset"], kwargs["page"]
-        agg = qs.aggregate(n=Count("id"), micro=Sum("investment_micro"))
+        micro = qs.aggregate(micro=Sum("investment_micro"))["micro"]  # the count is the paginator's
         with_amounts(page.object_list)
         ids = [p.pk for p in page]
         editable = set(editable_projects(request.user, RenewalProject.objects.filter(pk__in=ids)).values_list("pk", flat=True))
@@ -146,8 +146,7 @@ class ProjectListView(_ProjectViewMixin, ObjectListView):
             "editable": editable,
             "headers": kwargs["table"].header_map(),
             "export_query": _query_without(request, "page"),
-            "total_count": agg["n"] or 0,
-            "total_investment": Decimal(agg["micro"] or 0) / Decimal(1_000_000),
+            "total_investment": Decimal(micro or 0) / Decimal(1_000_000),
             "can_create": can_edit_any(request.user),
             "category_source": CATEGORY_SOURCE,
         }
