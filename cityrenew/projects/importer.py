@@ -638,11 +638,10 @@ def import_projects(
                 )
             elif scope is not None and not (links.get(obj.pk, set()) | {r.pk for r in p.districts}) <= scope:
                 report.error(p.row, "district", f"无权修改项目 {p.code}：其所在区域超出您的编辑范围")
-            elif restricted and (set(diff) - writable_fields(user, RenewalProject, obj)):
-                denied = [k for k in diff if k not in writable_fields(user, RenewalProject, obj)]
+            elif restricted and (denied := _not_writable(user, obj, diff)):
                 report.error(p.row, denied[0], f"无权修改项目 {p.code}：" + refusal_message(user, RenewalProject, denied, obj))
-            elif restricted and value_refusals(user, RenewalProject, {k: v[1] for k, v in diff.items()}, obj):
-                for key, why in value_refusals(user, RenewalProject, {k: v[1] for k, v in diff.items()}, obj).items():
+            elif restricted and (value_refused := value_refusals(user, RenewalProject, {k: v[1] for k, v in diff.items()}, obj)):
+                for key, why in value_refused.items():
                     report.error(p.row, key, f"无权修改项目 {p.code}：{why}")
             else:
                 to_update.append((p, obj, diff))
@@ -673,6 +672,12 @@ def import_projects(
         return report
     report.written = True
     return report
+
+
+def _not_writable(user: Any, obj: RenewalProject, diff: dict[str, Any]) -> list[str]:
+    """The changed fields ``user`` may not write on ``obj`` (field rules), in the file's order."""
+    allowed = writable_fields(user, RenewalProject, obj)
+    return [k for k in diff if k not in allowed]
 
 
 def _audit_rows(objs_changes: list[tuple[RenewalProject, str, dict[str, Any]]]) -> list[AuditLog]:
