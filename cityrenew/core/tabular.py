@@ -11,7 +11,7 @@ import io
 import os
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import uploads
@@ -25,6 +25,41 @@ class RowError:  # 行级错误
 
     def __str__(self) -> str:
         return f"第 {self.row} 行「{self.field}」：{self.message}" if self.row else f"「{self.field}」：{self.message}"
+
+
+@dataclass
+class RowErrorReport:
+    """What every import report shares: its row errors, each (row, field, message) listed once."""
+
+    errors: list[RowError] = field(default_factory=list)
+    _seen: set[RowError] = field(default_factory=set, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def add_error(self, err: RowError) -> None:
+        if err not in self._seen:
+            self._seen.add(err)
+            self.errors.append(err)
+
+
+def write_failed(exc: Exception) -> str:
+    """The message of an import whose one transaction failed at the database and was rolled back."""
+    return f"写入数据库时出错，已全部撤销，数据库未做任何修改（{type(exc).__name__}：{exc}）"
+
+
+def count_in_stream(fh: Any, pattern: re.Pattern[bytes], *, stop_after: int | None = None, overlap: int = 64) -> int:
+    """Matches of ``pattern`` in a binary stream read 1 MB at a time (constant memory), stopping once
+    more than ``stop_after`` are found. The last ``overlap`` bytes of a chunk are read again with the
+    next one, so a match cut by a chunk boundary is counted once (matches are shorter than ``overlap``)."""
+    n, tail = 0, b""
+    while (stop_after is None or n <= stop_after) and (chunk := fh.read(1 << 20)):
+        buf = tail + chunk
+        n += len(pattern.findall(buf))
+        tail = buf[-overlap:]
+        n -= len(pattern.findall(tail))  # counted again with the next chunk
+    return n + len(pattern.findall(tail))
 
 
 def cell_text(v: Any) -> str:
@@ -110,15 +145,8 @@ def xlsx_row_count(data: bytes, *, stop_after: int) -> int:
             for info in zf.infolist():
                 if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
                     continue
-                n, tail = 0, b""
                 with zf.open(info) as fh:
-                    while n <= stop_after and (chunk := fh.read(1 << 20)):
-                        buf = tail + chunk
-                        n += len(ROW_TAG.findall(buf))
-                        cut = buf.rfind(b"<")
-                        tail = buf[cut:] if cut >= 0 and len(buf) - cut < 16 else b""
-                        n -= len(ROW_TAG.findall(tail))  # counted again with the next chunk
-                    n += len(ROW_TAG.findall(tail))
+                    n = count_in_stream(fh, ROW_TAG, stop_after=stop_after)
                 most = max(most, n - 1)
                 if most >= stop_after:
                     break

@@ -30,7 +30,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, transaction
 from django.db.models import Max
 
-from cityrenew.core.tabular import RowError, cell_text, read_upload
+from cityrenew.core.tabular import RowError, RowErrorReport, cell_text, read_upload, write_failed
 from cityrenew.core.uploads import UploadLimitError
 from cityrenew.core import audit
 from cityrenew.core.choices import AuditAction, RegionLevel
@@ -101,30 +101,20 @@ class RowResult:  # 每行的处理结果
 
 
 @dataclass
-class ImportReport:  # 导入报告
+class ImportReport(RowErrorReport):  # 导入报告
     source: str = ""
     dry_run: bool = False
     batch: str = ""
     rows: list[RowResult] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
     created_investment: Decimal = Decimal("0")
     written: bool = False
-    _seen: set[RowError] = field(default_factory=set, repr=False, compare=False)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
     def error(self, row: int, field_key: str, message: str) -> None:
-        """Record an error once: the same row, field and message are never listed twice."""
-        err = RowError(row, LABELS.get(field_key, field_key), message)
-        if err not in self._seen:
-            self._seen.add(err)
-            self.errors.append(err)
+        self.add_error(RowError(row, LABELS.get(field_key, field_key), message))
 
     def headline(self) -> str:
         """The first line of :meth:`summary_text` (pages list the errors in a table of their own)."""
@@ -668,7 +658,7 @@ def import_projects(
             _write(report, to_create, to_update, to_remove, links, batch_no, btype, batch_date, batch_title, city, res,
                    new_status)
     except DatabaseError as exc:
-        report.error(0, "file", f"写入数据库时出错，已全部撤销，数据库未做任何修改（{type(exc).__name__}：{exc}）")
+        report.error(0, "file", write_failed(exc))
         return report
     report.written = True
     return report

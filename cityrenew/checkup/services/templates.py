@@ -18,7 +18,7 @@ from django.db import DatabaseError, transaction
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill, Protection
 
-from cityrenew.core.tabular import RowError, cell_text, read_upload
+from cityrenew.core.tabular import RowError, cell_text, read_upload, write_failed
 from cityrenew.core.uploads import UploadLimitError
 from cityrenew.core.xlsx import neutralise, write_table
 
@@ -336,5 +336,5 @@ def upload_department_values(task: DepartmentTask, file: Any, user: Any) -> Uplo
                 _write_value(task, ind, unit, value, note, user, ValueSource.REPORTED)
     except DatabaseError as exc:  # all or nothing: the block above was rolled back
         report.created = report.updated = report.unchanged = 0
-        report.error(0, "文件", f"写入数据库时出错，已全部撤销，数据库未做任何修改（{type(exc).__name__}：{exc}）")
+        report.error(0, "文件", write_failed(exc))
     return report

@@ -16,14 +16,14 @@ import sqlite3
 import tempfile
 import zipfile
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.db import DatabaseError, transaction
 from openpyxl import load_workbook
 
-from cityrenew.core.tabular import RowError, check_rows, read_upload
+from cityrenew.core.tabular import RowError, RowErrorReport, check_rows, count_in_stream, read_upload, write_failed
 from cityrenew.core.uploads import UploadLimitError, check_upload
 from cityrenew.core.audit import actor
 from cityrenew.core.models import AuditLog, Region
@@ -53,26 +53,16 @@ class UnitImportError(Exception):
 
 
 @dataclass
-class UnitImportReport:  # 体检单元导入结果
-    errors: list[RowError] = field(default_factory=list)
+class UnitImportReport(RowErrorReport):  # 体检单元导入结果
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     rows: int = 0
     crs: str = ""
     encoding: str = ""
-    _seen: set[RowError] = field(default_factory=set, repr=False, compare=False)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
     def error(self, row: int, fld: str, message: str) -> None:
-        """Record an error once: the same row, field and message are never listed twice."""
-        err = RowError(row, fld, message)
-        if err not in self._seen:
-            self._seen.add(err)
-            self.errors.append(err)
+        self.add_error(RowError(row, fld, message))
 
     def summary_text(self) -> str:
         if not self.ok:
@@ -218,7 +208,7 @@ def _process(rows: list[tuple[int, dict[str, Any]]], city: Region, report: UnitI
                 by_ref[unit.name] = unit
     except DatabaseError as exc:  # all or nothing: the block above was rolled back
         report.created = report.updated = report.unchanged = 0
-        report.error(0, "文件", f"写入数据库时出错，已全部撤销，数据库未做任何修改（{type(exc).__name__}：{exc}）")
+        report.error(0, "文件", write_failed(exc))
     return report
 
 
@@ -384,14 +374,8 @@ def feature_count(path: Path) -> int:
                             for t in tables), default=0)
         except sqlite3.Error:
             return 0
-    n, tail = 0, b""
     with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            buf = tail + chunk
-            n += len(FEATURE_RE.findall(buf))
-            tail = buf[-32:]
-            n -= len(FEATURE_RE.findall(tail))  # counted again with the next chunk
-    return n + len(FEATURE_RE.findall(tail))
+        return count_in_stream(fh, FEATURE_RE)
 
 
 def declared_crs(options: dict[str, str]) -> str | None:
