@@ -24,12 +24,6 @@ def _run(pk: int) -> CheckupRun:
     return run
 
 
-def _error_text(exc: Exception) -> str:
-    if hasattr(exc, "messages"):
-        return "；".join(str(m) for m in exc.messages)
-    return str(exc)
-
-
 def report_filename(run: CheckupRun) -> str:
     return f"{run.city.display_name}{run.year}年城市体检报告.docx"
 
@@ -44,7 +38,7 @@ def report_job(job: Job, *, run: int) -> dict[str, Any]:
         with job.result_file_path(report_filename(checkup_run)) as tmp:
             facts = build_report(checkup_run, tmp)
     except (services.CheckupError, ValueError) as exc:  # the builder names what is missing
-        raise JobError(f"体检报告生成失败：{_error_text(exc)}") from None
+        raise JobError(f"体检报告生成失败：{services.error_text(exc)}") from None
     job.progress(1, 1, "报告已生成")
     summary: dict[str, Any] = {"text": f"已生成{checkup_run.city.display_name}{checkup_run.year}年城市体检报告"}
     if facts and facts.get("warnings"):
@@ -59,7 +53,7 @@ def evaluate_job(job: Job, *, run: int) -> dict[str, Any]:
     try:
         result = services.evaluate_run(checkup_run, job.owner)
     except services.CheckupError as exc:
-        raise JobError(f"评价失败：{_error_text(exc)}") from None
+        raise JobError(f"评价失败：{services.error_text(exc)}") from None
     job.progress(1, 1, "评价完成")
     return {"text": f"已完成评价：{len(result)} 项指标",
             "links": [{"label": "查看指标评价", "url": reverse("checkup:evaluation", args=[checkup_run.pk])}]}
@@ -72,7 +66,7 @@ def engine_job(job: Job, *, run: int, summary: dict[str, Any], filename: str = "
     try:
         result = services.attach_engine_results(checkup_run, summary, job.owner)
     except services.CheckupError as exc:
-        raise JobError(f"空间计算结果导入失败：{_error_text(exc)}") from None
+        raise JobError(f"空间计算结果导入失败：{services.error_text(exc)}") from None
     job.progress(1, 1, "导入完成")
     attached = [[a["code"], f"{a['number']}. {a['name']}", audit.to_jsonable(a["value"])] for a in result["attached"]]
     skipped = [[s["code"], s["reason"]] for s in result["skipped"]]

@@ -61,7 +61,7 @@ def import_job(job: Job, *, token: str, filename: str = "", batch_no: str = "", 
     job.progress(0, 0, f"读取文件 {filename}")
     report = import_projects(path, user=job.owner, batch_no=batch_no or None, batch_type=batch_type or None,
                              dry_run=dry_run, update=update, progress=job.progress)
-    summary: dict[str, Any] = {"text": report.summary_text().split("\n")[0]}
+    summary: dict[str, Any] = {"text": report.headline()}
     if not report.ok:
         errors = [str(e) for e in report.errors]
         summary["errors"] = errors[:MAX_LISTED_ERRORS]

@@ -15,6 +15,7 @@ from .permissions import (  # noqa: F401
 )
 from .runs import (  # noqa: F401
     CheckupError,
+    error_text,
     accept_task,
     completeness,
     create_run,

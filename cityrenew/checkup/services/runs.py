@@ -24,6 +24,13 @@ class CheckupError(Exception):
     """A check-up action was refused; ``str(exc)`` is the Chinese message for the user."""
 
 
+def error_text(exc: Exception) -> str:
+    """The Chinese message of a refusal: a ValidationError's messages joined, else ``str(exc)``."""
+    if hasattr(exc, "messages"):
+        return "；".join(str(m) for m in exc.messages)
+    return str(exc)
+
+
 def _ensure_actor(user: Any, source: str = "system"):
     """Use the surrounding audit context (web request, CLI) or attribute the work to ``user``."""
     ctx = current()

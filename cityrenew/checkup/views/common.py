@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from cityrenew.core.models import Region
 from cityrenew.core.views import forbidden as core_forbidden
 
+from .. import services
 from ..choices import (
     Severity,
     Trend,
@@ -56,11 +57,7 @@ def _run(pk: int) -> CheckupRun:
 def _task(pk: int) -> DepartmentTask:
     return get_object_or_404(DepartmentTask.objects.select_related("run__city", "run__indicator_set", "organisation"), pk=pk)
 
-
-def _error_text(exc: Exception) -> str:
-    if hasattr(exc, "messages"):
-        return "；".join(str(m) for m in exc.messages)
-    return str(exc)
+_error_text = services.error_text  # the views' name for it
 
 def region_label(region: Region, cache: dict[int, str] | None = None) -> str:
     """“中原区 · 绿东村街道”: the region's place below the city."""
