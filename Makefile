@@ -11,11 +11,11 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for `make test` (0 = one process); files stay whole on one worker (--dist loadfile)
 TEST_WORKERS ?= 2
 
-.PHONY: setup demo test bench browser fonts clean lock
+.PHONY: setup demo test bench browser fonts spatial clean lock
 
-setup: $(PY_STAMP) $(NPM_STAMP)
+setup: $(PY_STAMP) $(NPM_STAMP) spatial
 
-$(PY_STAMP): pyproject.toml requirements.lock
+$(PY_STAMP): pyproject.toml requirements.lock | spatial
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
@@ -24,6 +24,16 @@ $(PY_STAMP): pyproject.toml requirements.lock
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Debian packages for the spatial database (docs/spatial.md): SpatiaLite (the embedded default), the
+# GDAL/GEOS/PROJ libraries GeoDjango loads, and libsqlite3-dev, against which pip builds pysqlite3 (a
+# sqlite3 module that can load extensions, for Pythons built without). Installed only when missing.
+SPATIAL_DEBS = libsqlite3-mod-spatialite gdal-bin libsqlite3-dev
+
+spatial:
+	@dpkg -s $(SPATIAL_DEBS) >/dev/null 2>&1 || { \
+	  echo "安装空间数据库组件（SpatiaLite、GDAL、GEOS、PROJ）…"; \
+	  $(APT_INSTALL) $(SPATIAL_DEBS) >/dev/null; }
 
 # Debian packages: a CJK font (charts in reports, screenshots) and chromium for the Playwright page
 # tests (Playwright never downloads a browser here). Installed only when missing.

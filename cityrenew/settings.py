@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.gis",
     "rest_framework",
     "rest_framework.authtoken",
     "axes",
@@ -134,7 +135,18 @@ DATABASES = {
         conn_max_age=60,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# GeoDjango: the embedded default is SpatiaLite, production PostGIS; plain sqlite:// and postgres:// URLs
+# get the spatial backend of the same database (docs/spatial.md).
+_SPATIAL_ENGINES = {
+    "django.db.backends.sqlite3": "django.contrib.gis.db.backends.spatialite",
+    "django.db.backends.postgresql": "django.contrib.gis.db.backends.postgis",
+}
+DATABASES["default"]["ENGINE"] = _SPATIAL_ENGINES.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+if DATABASES["default"]["ENGINE"] == "django.contrib.gis.db.backends.spatialite":
+    from cityrenew.sqlite import ensure_extension_loading
+
+    ensure_extension_loading()
+    SPATIALITE_LIBRARY_PATH = os.environ.get("CITYRENEW_SPATIALITE", "mod_spatialite")
     # WAL: readers never wait for the writer. IMMEDIATE: every transaction takes the write lock when it
     # begins, so concurrent writers queue on the busy timeout instead of failing with `database is locked`
     # when a read transaction tries to upgrade to a write (which SQLite refuses without waiting).
@@ -149,6 +161,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# gis.W001 warns that GDAL before 3.9 (Debian 12 has 3.6) cannot block file and network access from a
+# spatial reference's text. Django's GDAL here only ever sees EPSG codes the code names (4326, 3857 …);
+# user files are read by pyogrio with its own GDAL (cityrenew/core/geofiles.py), never by Django's.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

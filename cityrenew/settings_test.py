@@ -12,3 +12,7 @@ os.environ.setdefault("CITYRENEW_SECRET_KEY", "cityrenew-test-suite-only-" + "k"
 os.environ.setdefault("CITYRENEW_HTTPS", "0")
 
 from cityrenew.settings import *  # noqa: E402,F403
+
+if DATABASES["default"]["ENGINE"] == "django.contrib.gis.db.backends.spatialite":  # noqa: F405
+    # In-memory test databases, as for plain SQLite (pytest-django recognises only the sqlite3 engine name).
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = ":memory:"  # noqa: F405

@@ -8,6 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.gis.db import models as gis_models
+from django.contrib.gis.geos import Point
 from django.db import models
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
@@ -230,7 +232,7 @@ class AssessmentUnit(AuditedModel):  # 体检单元（住房/小区/社区/街�
     parent = models.ForeignKey(
         "self", verbose_name="上级单元", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
-    geometry = models.JSONField("几何（WGS84 GeoJSON）", null=True, blank=True)
+    geometry = gis_models.GeometryField("几何（WGS84）", srid=4326, null=True, blank=True, spatial_index=True)
     centroid_lon = models.FloatField("中心经度（WGS84）", null=True, blank=True)
     centroid_lat = models.FloatField("中心纬度（WGS84）", null=True, blank=True)
     attributes = models.JSONField("属性", default=dict, blank=True, help_text="如建成年代、户数、人口")
@@ -439,7 +441,7 @@ class FieldProblem(AuditedModel):  # 现场问题（问题清单中的一条）
     description = models.TextField("问题描述", blank=True)
     lon = models.FloatField("经度（WGS84）", null=True, blank=True)
     lat = models.FloatField("纬度（WGS84）", null=True, blank=True)
-    location = models.JSONField("位置（WGS84 GeoJSON）", null=True, blank=True)
+    location = gis_models.GeometryField("位置（WGS84）", srid=4326, null=True, blank=True, spatial_index=True)
     suggestion = models.TextField("整治建议", blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="记录人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField("记录时间", auto_now_add=True)
@@ -468,7 +470,9 @@ class FieldProblem(AuditedModel):  # 现场问题（问题清单中的一条）
 
     def save(self, *args, **kwargs) -> None:
         if self.lon is not None and self.lat is not None:
-            self.location = {"type": "Point", "coordinates": [self.lon, self.lat]}
+            self.location = Point(self.lon, self.lat, srid=4326)
+        elif self.lon is None and self.lat is None:
+            self.location = None
         super().save(*args, **kwargs)
 
 

@@ -165,7 +165,7 @@ def map_figure(run: CheckupRun, problems: list[FieldProblem]) -> io.BytesIO:
     fig, ax = plt.subplots(figsize=(7, 6))
     districts = [r for r in run.city.children.all() if r.boundary]
     for d in districts:
-        for ring in _rings(d.boundary):
+        for ring in _rings(to_geojson(d.boundary)):
             xs, ys = zip(*[(pt[0], pt[1]) for pt in ring])
             ax.plot(xs, ys, color="#888888", linewidth=0.6)
         if d.centroid_lon is not None:

@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import auth, signals  # noqa: F401
+        from .geo import register_api_geometry_field
+
+        register_api_geometry_field()

@@ -82,6 +82,10 @@ def to_jsonable(value: Any) -> Any:
         return [to_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
+    if hasattr(value, "geom_type") and hasattr(value, "wkt"):  # a GEOS geometry
+        from .geo import audit_text
+
+        return audit_text(value)
     return str(value)
 
 

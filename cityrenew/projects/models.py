@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
+from django.contrib.gis.db import models as gis_models
 from django.db import models
 from django.urls import reverse
 
@@ -91,7 +92,10 @@ class RenewalProject(AuditedModel):  # 城市更新项目
     )
     start_year = models.PositiveSmallIntegerField("开工年份", null=True, blank=True)
     end_year = models.PositiveSmallIntegerField("完工年份", null=True, blank=True)
-    location = models.JSONField("位置（WGS84 GeoJSON）", null=True, blank=True)
+    location = gis_models.GeometryField(
+        "位置或范围（WGS84）", srid=4326, null=True, blank=True, spatial_index=True, help_text="点（项目位置）或面（项目范围）"
+    )
+    location_source = models.CharField("位置来源", max_length=200, blank=True)
     batch = models.ForeignKey(
         AdjustmentBatch, verbose_name="入库批次", null=True, blank=True, on_delete=models.PROTECT, related_name="added_projects"
     )

@@ -25,6 +25,7 @@ from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import TemplateView
 
+from cityrenew.core.geo import to_geojson
 from cityrenew.core.audit import display_changes
 from cityrenew.core.generic import Column, ObjectDeleteView, ObjectEditView, ObjectListView, ObjectView, Table
 from cityrenew.core.views import forbidden as core_forbidden
@@ -385,7 +386,7 @@ class DistrictGeoJSONView(LoginRequiredMixin, View):
             features.append({
                 "type": "Feature",
                 "id": r.pk,
-                "geometry": r.boundary,
+                "geometry": to_geojson(r.boundary),
                 "properties": {
                     "id": r.pk, "code": r.code, "name": r.display_name, "group": group,
                     "total": d["total"], "total_num": float(d["total"]), "count": d["count"],

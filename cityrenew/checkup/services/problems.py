@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from cityrenew.catalogue.policies import cite
+from cityrenew.core import geo
 from cityrenew.core.choices import RegionLevel
 from cityrenew.core.models import Organisation, Region
 from cityrenew.core.uploads import validate_photo
@@ -257,7 +258,7 @@ def problems_to_project(
             status=ProjectStatus.PLANNING,
             implementing_entity=implementing_entity,
             start_year=run.year + 1,
-            location={"type": "MultiPoint", "coordinates": points} if points else None,
+            location=geo.parse({"type": "MultiPoint", "coordinates": points}) if points else None,
             description="\n".join(lines),
         )
         project.full_clean(exclude=["districts"])

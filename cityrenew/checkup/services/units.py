@@ -23,6 +23,7 @@ from typing import Any
 from django.db import DatabaseError, transaction
 from openpyxl import load_workbook
 
+from cityrenew.core import geo
 from cityrenew.core.tabular import RowError, RowErrorReport, check_rows, count_in_stream, read_upload, write_failed
 from cityrenew.core.uploads import UploadLimitError, check_upload
 from cityrenew.core.audit import actor
@@ -188,7 +189,7 @@ def _process(rows: list[tuple[int, dict[str, Any]]], city: Region, report: UnitI
                     ref = item["parent"]
                     parent = by_ref.get(ref) or AssessmentUnit.objects.filter(city=city, code=ref).first() \
                         or AssessmentUnit.objects.filter(city=city, name=ref).first()
-                geometry = item["geometry"] or ({"type": "Point", "coordinates": [item["lon"], item["lat"]]} if item["lon"] is not None else None)
+                geometry = geo.parse(item["geometry"]) or (geo.point(item["lon"], item["lat"]) if item["lon"] is not None else None)
                 values = dict(kind=item["kind"], name=item["name"], city=city, region=item["region"], parent=parent,
                               geometry=geometry, centroid_lon=item["lon"], centroid_lat=item["lat"], attributes=item["attributes"])
                 if unit is None:

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
+from cityrenew.core.geo import to_geojson
 from cityrenew.core.choices import RegionLevel
 from cityrenew.core.models import Region
 from cityrenew.jobs.runner import launch
@@ -156,7 +157,7 @@ class MapGeoJSONView(LoginRequiredMixin, View):
         run = _run(pk)
         districts = []
         for r in Region.objects.filter(parent=run.city, level=RegionLevel.DISTRICT).exclude(boundary=None).order_by("code"):
-            districts.append({"type": "Feature", "id": r.pk, "geometry": r.boundary,
+            districts.append({"type": "Feature", "id": r.pk, "geometry": to_geojson(r.boundary),
                               "properties": {"id": r.pk, "name": r.display_name}})
         counts = dict(
             FieldProblem.objects.filter(run=run).values_list("unit_id").annotate(n=Count("id")).values_list("unit_id", "n")
@@ -165,7 +166,7 @@ class MapGeoJSONView(LoginRequiredMixin, View):
         # 街区/小区/社区 always; buildings only where a problem was recorded (a city has far too many to draw)
         shown = AssessmentUnit.objects.filter(city=run.city).filter(~Q(kind=UnitKind.BUILDING) | Q(pk__in=list(counts)))
         for u in shown.select_related("region"):
-            geom = u.geometry
+            geom = to_geojson(u.geometry)
             if not geom and u.centroid_lon is not None and u.centroid_lat is not None:
                 geom = {"type": "Point", "coordinates": [u.centroid_lon, u.centroid_lat]}
             if not geom:

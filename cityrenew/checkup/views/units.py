@@ -28,6 +28,7 @@ from django.shortcuts import redirect, render
 from django.views import View
 from openpyxl import Workbook
 
+from cityrenew.core.geo import to_geojson
 from cityrenew.core.choices import RegionLevel, Role
 from cityrenew.core.filtersets import FilterSet
 from cityrenew.core.generic import Column, ObjectListView, ObjectView, Table
@@ -182,7 +183,7 @@ class UnitDetailView(ObjectView):
     def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
         unit = kwargs["object"]
         children = unit.children.select_related("region").order_by("kind", "code")
-        geometry = unit.geometry
+        geometry = to_geojson(unit.geometry)
         if not geometry and unit.centroid_lon is not None and unit.centroid_lat is not None:
             geometry = {"type": "Point", "coordinates": [unit.centroid_lon, unit.centroid_lat]}
         problems = (FieldProblem.objects.filter(unit=unit)
