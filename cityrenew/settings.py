@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "cityrenew.core",
     "cityrenew.projects",
     "cityrenew.checkup",
+    "cityrenew.map",
     "django_tasks",
     "django_tasks_db",
     "cityrenew.jobs",
