@@ -20,7 +20,7 @@ from typing import Any
 
 from django.contrib.gis.db.models.functions import Transform
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import DecimalField, F, QuerySet
 
 from .features import PREFIX, plain, sql_properties
 from .registry import Layer
@@ -90,7 +90,11 @@ def tile(layer: Layer, qs: QuerySet, z: int, x: int, y: int) -> bytes:
 def _postgis_tile(layer: Layer, qs: QuerySet, names: list[str], z: int, x: int, y: int) -> bytes:
     inner, params = qs.query.sql_with_params()
     qn = connection.ops.quote_name
-    columns = "".join(f", q.{qn(PREFIX + n)} AS {qn(n)}" for n in names)
+    def column(n: str) -> str:  # numeric → double precision: ST_AsMVT would write a decimal as text
+        decimal = isinstance(qs.query.annotations[PREFIX + n].output_field, DecimalField)
+        return f", q.{qn(PREFIX + n)}{'::double precision' if decimal else ''} AS {qn(n)}"
+
+    columns = "".join(column(n) for n in names)
     sql = (
         "SELECT ST_AsMVT(t.*, %s, %s, 'geom', 'id') FROM ("
         "  SELECT q.mapid AS id,"
@@ -113,10 +117,12 @@ def _python_tile(layer: Layer, qs: QuerySet, names: list[str], z: int, x: int, y
     if not rows:
         return b""
     west, south, east, north = mercator_bounds(z, x, y)
-    pad = (east - west) * BUFFER / EXTENT
+    scale = EXTENT / (east - west)
     geoms = shapely.from_wkb([bytes(r[1].wkb) for r in rows])
-    geoms = shapely.simplify(geoms, pixel_metres(z), preserve_topology=True)
-    geoms = shapely.clip_by_rect(geoms, west - pad, south - pad, east + pad, north + pad)
+    # into tile coordinates (0–4096, y up: the encoder flips it), simplified to one unit, clipped with the buffer
+    geoms = shapely.transform(geoms, lambda c: (c - (west, south)) * scale)
+    geoms = shapely.simplify(geoms, 1.0, preserve_topology=True)
+    geoms = shapely.clip_by_rect(geoms, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
     features = []
     for row, geom in zip(rows, geoms):
         if geom is None or geom.is_empty:
@@ -127,6 +133,5 @@ def _python_tile(layer: Layer, qs: QuerySet, names: list[str], z: int, x: int, y
         return b""
     return mapbox_vector_tile.encode(
         [{"name": layer.name, "features": features}],
-        default_options={"quantize_bounds": (west, south, east, north), "extents": EXTENT,
-                         "on_invalid_geometry": mapbox_vector_tile.encoder.on_invalid_geometry_make_valid},
+        default_options={"extents": EXTENT, "on_invalid_geometry": mapbox_vector_tile.encoder.on_invalid_geometry_make_valid},
     )
