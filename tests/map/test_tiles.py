@@ -68,8 +68,12 @@ def test_reference_tile_decodes_with_features_and_properties(signed_in, viewer, 
     assert names == [("", "school"), ("一号楼", "residential")]
     ring = next(f for f in layer["features"] if f["properties"]["category"] == "residential")["geometry"]
     assert ring["type"] == "Polygon"
-    xs = [p[0] for p in ring["coordinates"][0]]
-    assert 0 <= min(xs) < max(xs) <= 4096  # quantised to the tile grid
+    exterior = ring["coordinates"][0]
+    xs = [p[0] for p in exterior]
+    assert 0 <= min(xs) < max(xs) <= 4096 and all(isinstance(x, int) for x in xs)  # quantised to the tile grid
+    # MVT 2.1: an exterior ring has positive area in the y-down grid, i.e. it is clockwise in the decoded y-up
+    area = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(exterior, exterior[1:] + exterior[:1])) / 2
+    assert area < 0
     roads = decode(c.get("/map/tiles/ref-roads/{}/{}/{}.mvt".format(*Z10)))["ref-roads"]
     assert [f["properties"]["name"] for f in roads["features"]] == ["建设路"]  # the far road is in another tile
     assert roads["features"][0]["geometry"]["type"] == "LineString"
