@@ -78,7 +78,7 @@ def _query_box(z: int, x: int, y: int) -> tuple[float, float, float, float]:
 def tile(layer: Layer, qs: QuerySet, z: int, x: int, y: int) -> bytes:
     """The encoded tile (empty bytes when no record meets the tile)."""
     check_tile(z, x, y)
-    if qs.query.is_empty():
+    if qs.query.is_empty() or z < layer.minzoom:  # below its minimum zoom a layer is not drawn (a city of buildings)
         return b""
     qs = bbox_filter(qs.prefetch_related(None), layer.geom_field, _query_box(z, x, y))
     props = sql_properties(layer)

@@ -81,6 +81,9 @@ def test_reference_tile_decodes_with_features_and_properties(signed_in, viewer, 
     empty = c.get("/map/tiles/ref-buildings/{}/{}/{}.mvt?category=office".format(*Z14))
     assert empty.status_code == 204 and empty.content == b""
     assert c.get("/map/tiles/ref-buildings/14/0/0.mvt").status_code == 204
+    # buildings are drawn from zoom 13: the z12 tile holding them is empty, the z13 one is not
+    assert c.get("/map/tiles/ref-buildings/12/3339/1626.mvt").status_code == 204
+    assert c.get("/map/tiles/ref-buildings/13/6679/3252.mvt").status_code == 200
 
 
 def test_bad_tile_coordinates_are_400(signed_in, viewer, reference):
