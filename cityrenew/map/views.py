@@ -163,9 +163,13 @@ class SearchView(LoginRequiredMixin, View):
                 cond = Q()
                 for f in layer.search:
                     cond |= Q(**{f"{f}__icontains": q})
-                qs = layer.queryset(request).filter(cond)
-                ids = list(qs.filter(**{f"{layer.geom_field}__isnull": False}).order_by("pk").values_list("pk", flat=True)[:SEARCH_LIMIT])
-                for pk, props, geom in iter_features(layer, layer.queryset(request).filter(pk__in=ids)):
+                try:
+                    base = layer.queryset(request)
+                except ValueError:  # a layer that cannot read this query string (an unknown run) has no hits
+                    continue
+                qs = base.filter(cond).filter(**{f"{layer.geom_field}__isnull": False})
+                ids = list(qs.order_by("pk").values_list("pk", flat=True)[:SEARCH_LIMIT])
+                for pk, props, geom in iter_features(layer, base.filter(pk__in=ids)):
                     results.append({
                         "layer": layer.name, "layer_title": str(layer.title), "id": pk,
                         "name": props.get("name", ""), "code": props.get("code", ""), "url": props.get("url", ""),
