@@ -109,3 +109,21 @@ def test_project_tile_carries_database_properties(signed_in, viewer, projects):
     only = decode(c.get("/map/tiles/projects/{}/{}/{}.mvt?status=completed".format(*Z10)))["projects"]
     assert [f["properties"]["code"] for f in only["features"]] == ["K202501003"]
 
+
+
+def test_every_geometry_column_has_its_spatial_index():
+    """Tiles and spatial questions search the index: each record geometry column keeps one after migrations."""
+    from django.db import connection
+
+    columns = [("core_region", "boundary"), ("projects_renewalproject", "location"),
+               ("checkup_assessmentunit", "geometry"), ("checkup_fieldproblem", "location"),
+               ("map_referencefeature", "geom")]
+    with connection.cursor() as cursor:
+        for table, column in columns:
+            if connection.vendor == "sqlite":
+                cursor.execute("SELECT spatial_index_enabled FROM geometry_columns WHERE f_table_name = %s "
+                               "AND f_geometry_column = %s", [table, column])
+                assert cursor.fetchone() == (1,), (table, column)
+            else:
+                cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [table])
+                assert any("gist" in d.lower() and column in d for (d,) in cursor.fetchall()), (table, column)
