@@ -86,6 +86,21 @@ def test_reference_tile_decodes_with_features_and_properties(signed_in, viewer, 
     assert c.get("/map/tiles/ref-buildings/13/6679/3252.mvt").status_code == 200
 
 
+def test_a_tiled_layer_as_geojson_needs_a_box(signed_in, viewer, reference, settings):
+    c = signed_in(viewer)
+    r = c.get("/map/layers/ref-buildings.geojson")
+    assert r.status_code == 400 and "以矢量切片提供" in r.json()["error"] and "bbox" in r.json()["error"]
+    fc = c.get("/map/layers/ref-buildings.geojson?bbox=113.549,34.719,113.5512,34.721").json()
+    assert sorted(f["properties"]["category"] for f in fc["features"]) == ["residential", "school"]
+    fc = c.get("/map/layers/ref-buildings.geojson?bbox=113.549,34.719,113.5502,34.721").json()
+    assert [f["properties"]["name"] for f in fc["features"]] == ["一号楼"]  # the school starts at 113.5510
+    settings.CITYRENEW_EXPORT_JOB_ROWS = 1
+    r = c.get("/map/layers/ref-buildings.geojson?bbox=113.549,34.719,113.5512,34.721")
+    assert r.status_code == 400 and "范围内有 2 个要素" in r.json()["error"]
+    r = c.get("/map/layers/ref-buildings.geojson?bbox=113.6,34.7")
+    assert r.status_code == 400 and "bbox" in r.json()["error"]
+
+
 def test_bad_tile_coordinates_are_400(signed_in, viewer, reference):
     c = signed_in(viewer)
     r = c.get("/map/tiles/ref-roads/3/8/0.mvt")
