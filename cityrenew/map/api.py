@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import path, reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from django.urls import path, reverse
 
 from cityrenew.core.choices import RegionLevel
 
