@@ -97,6 +97,7 @@ def test_inside_a_project_area(api, projects, regions, city_admin):
     data = r.json()
     assert [u["code"] for u in data["units"]] == ["M-X01"]
     assert [p["id"] for p in data["problems"]] == [p_in.pk]
+    assert api.get("/api/map/inside/", {"project": "K202501003", "run": run.pk + 1}).json()["problems"] == []
     r = api.get("/api/map/inside/", {"project": "K202501001"})
     assert r.status_code == 400 and "位置是点" in r.json()["project"]
     assert api.get("/api/map/inside/", {"project": "K209901001"}).status_code == 404
