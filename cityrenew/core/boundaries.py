@@ -32,6 +32,7 @@ from .regions import region_by_name
 from .tabular import RowError, RowErrorReport, cell_text, write_failed
 
 NAME_FIELDS = ("名称", "区划名称", "区域", "name", "NAME", "mc", "qhmc")
+SOURCE_FIELDS = ("边界来源", "来源", "source")  # a feature's own provenance, kept as Region.boundary_source
 CHILD_LEVEL = {RegionLevel.PROVINCE: RegionLevel.CITY, RegionLevel.CITY: RegionLevel.DISTRICT,
                RegionLevel.DISTRICT: RegionLevel.STREET, RegionLevel.STREET: RegionLevel.COMMUNITY}
 COORD_DECIMALS = 6
@@ -104,7 +105,8 @@ def import_boundaries(
     """Store the layer's polygons as region boundaries; see the module docstring.
 
     ``parent``: the region whose descendants are matched (default: the city) and under which missing
-    ones are created; ``source`` is stored in :attr:`Region.boundary_source` (default: the file and layer).
+    ones are created; :attr:`Region.boundary_source` is the feature's own 来源/source attribute when the
+    layer has one, else ``source``, else the file, layer and CRS.
     """
     report = BoundaryImportReport(dry_run=dry_run, source=name or Path(path).name)
     if user is not None and not is_city_admin(user):
@@ -124,17 +126,22 @@ def import_boundaries(
     boundary_source = (source or f"导入：{report.source} · 图层 {report.layer} · {report.crs}")[:200]
 
     # features by region name, in file order; parts with one name merged
+    low = {f.lower(): f for f in geo_layer.fields}
+    source_col = next((low[c.lower()] for c in SOURCE_FIELDS if c.lower() in low), None)
     by_name: dict[str, list[Any]] = {}
     rows_of: dict[str, int] = {}
+    source_of: dict[str, str] = {}
     for feat in geo_layer.features:
         text = cell_text(feat.attrs.get(name_col))
         if not text:
             report.add_error(RowError(feat.row, name_col, "名称为空"))
             continue
         rows_of.setdefault(text, feat.row)
+        if source_col and cell_text(feat.attrs.get(source_col)):
+            source_of.setdefault(text, cell_text(feat.attrs.get(source_col))[:200])
         if feat.geometry is not None:
             by_name.setdefault(text, []).append(feat.geometry)
-    plan: list[tuple[Region | None, str, GEOSGeometry]] = []
+    plan: list[tuple[Region | None, str, GEOSGeometry, str]] = []
     for text, row in rows_of.items():
         region = region_by_name(text, within=within)
         if region is not None and within is not None and region.pk == within.pk:
@@ -151,10 +158,11 @@ def import_boundaries(
             merged = merged.union(g)
         geom = geo.as_multipolygon(merged)
         geom.srid = geo.WGS84
-        if region is not None and region.boundary is not None and region.boundary == geom and region.boundary_source == boundary_source:
+        src = source_of.get(text, boundary_source)
+        if region is not None and region.boundary is not None and region.boundary == geom and region.boundary_source == src:
             report.unchanged.append(region.display_name)
             continue
-        plan.append((region, text, geom))
+        plan.append((region, text, geom, src))
         (report.updated if region is not None else report.created).append(region.display_name if region else text)
     if not report.ok or dry_run or not plan:
         return report
@@ -162,7 +170,7 @@ def import_boundaries(
     taken: set[str] = set()
     try:
         with ctx, transaction.atomic():
-            for region, text, geom in plan:
+            for region, text, geom, src in plan:
                 centre = geom.point_on_surface
                 if region is None:
                     assert parent is not None
@@ -172,7 +180,7 @@ def import_boundaries(
                         level=CHILD_LEVEL.get(parent.level, RegionLevel.DISTRICT), kind=RegionKind.DEVELOPMENT_ZONE,
                         order=(max(siblings.values_list("order", flat=True), default=0) or 0) + 1,
                     )
-                region.boundary, region.boundary_source = geom, boundary_source
+                region.boundary, region.boundary_source = geom, src
                 region.centroid_lon, region.centroid_lat = round(centre.x, COORD_DECIMALS), round(centre.y, COORD_DECIMALS)
                 region.save()  # audited: created, or old → new boundary and source
     except DatabaseError as exc:

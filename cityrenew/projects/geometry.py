@@ -113,6 +113,7 @@ def import_project_geometry(
     dry_run: bool = False,
     city: Region | None = None,
     name: str = "",
+    source: str = "",
     progress: Any = None,
 ) -> GeometryImportReport:
     """Set :attr:`RenewalProject.location` from a layer, matched by 项目编号; see the module docstring.
@@ -120,7 +121,8 @@ def import_project_geometry(
     ``code_field``: the attribute column holding the code (default: the first of :data:`CODE_FIELDS`);
     ``crs``: declared CRS (default: the file's); ``layer``: for a GeoPackage with several layers;
     ``city``: whose boundaries bound the layer (default: every stored boundary); ``name``: the file's
-    name as the user knows it (an upload is kept under a random name).
+    name as the user knows it (an upload is kept under a random name); ``source``: the
+    :attr:`~RenewalProject.location_source` to record (default: the file, layer and CRS).
     """
     report = GeometryImportReport(dry_run=dry_run, source=name or Path(path).name)
     if user is not None and not may_import(user):
@@ -152,7 +154,7 @@ def import_project_geometry(
             wanted.append((feat, code))
     existing = {p.code: p for p in RenewalProject.objects.filter(code__in=list(codes)).prefetch_related("districts")}
     scope = editable_region_ids(user) if user is not None else None
-    source = f"导入：{report.source} · 图层 {report.layer} · {report.crs}"[:200]
+    source = (source or f"导入：{report.source} · 图层 {report.layer} · {report.crs}")[:200]
     changes: list[tuple[RenewalProject, Any, Region | None]] = []
     for i, (feat, code) in enumerate(wanted):
         if progress is not None and i % 500 == 0:
