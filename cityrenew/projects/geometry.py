@@ -100,7 +100,7 @@ def district_at(geom: Any) -> Region | None:
     """The district whose boundary holds a point, or an area's interior point."""
     from cityrenew.map.spatial import region_at
 
-    return region_at(geom if geom.geom_type == "Point" else geom.point_on_surface, RegionLevel.DISTRICT)
+    return region_at(geom if geom.geom_type == "Point" else geom.point_on_surface, RegionLevel.DISTRICT, zones=True)
 
 
 def import_project_geometry(

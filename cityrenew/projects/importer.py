@@ -390,7 +390,7 @@ class _Resolver:
         pt = geom if geom.geom_type == "Point" else geom.point_on_surface
         key = pt.wkt
         if key not in self._districts_at:
-            self._districts_at[key] = region_at(pt, RegionLevel.DISTRICT)
+            self._districts_at[key] = region_at(pt, RegionLevel.DISTRICT, zones=True)
         return self._districts_at[key]
 
     def location_source(self, raw: dict[str, Any]) -> str:
