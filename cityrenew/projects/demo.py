@@ -105,8 +105,13 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def load(stdout=None) -> None:
-    """Load the Zhengzhou library (initial state) and the 2025 batch; idempotent."""
+def load(stdout=None, *, geometry: bool | None = None) -> None:
+    """Load the Zhengzhou library (initial state) and the 2025 batch; idempotent.
+
+    ``geometry``: also draw the development zones and place the demo project points. By default this
+    follows the district boundaries: ``cityrenew demo`` loads them first (core.demo), so the zones join
+    them and every project is placed; a bare library load (tests of figures) stays without geometry.
+    """
     city = Region.objects.get(code="410100")
     batch_rows = _rows(BATCH_2025_CSV)
     new_codes = {r["code"] for r in batch_rows}
@@ -121,8 +126,11 @@ def load(stdout=None) -> None:
             raise RuntimeError(report.summary_text())
         if stdout is not None:
             stdout.write(f"项目库 · {doc}：{report.summary_text()}")
-    load_zone_boundaries(stdout)
-    place_demo_projects(city, stdout)
+    if geometry is None:
+        geometry = Region.objects.filter(parent=city, boundary__isnull=False).exists()
+    if geometry:
+        load_zone_boundaries(stdout)
+        place_demo_projects(city, stdout)
 
 
 def load_zone_boundaries(stdout=None) -> None:

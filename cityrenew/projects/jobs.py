@@ -105,7 +105,10 @@ def import_geometry_job(job: Job, *, token: str, filename: str = "", code_field:
         more = f"等 {len(report.unmatched)} 个" if len(report.unmatched) > 20 else ""
         summary["text"] += f"项目库中没有的编号（已跳过）：{shown}{more}"
     if dry_run:
-        fields = {"confirm": "1", "token": token, "filename": filename, "code_field": code_field, "crs": crs, "layer": layer}
+        # the page's form fields (cityrenew.core.generic.geoimport.GeoFileImportForm)
+        named = crs in ("", "wgs84", "cgcs2000", "gcj02")
+        fields = {"confirm": "1", "token": token, "filename": filename, "match_field": code_field, "layer": layer,
+                  "crs": crs if named else "epsg", "epsg": "" if named else crs}
         summary["actions"] = [{"label": f"确认导入 {filename}", "url": reverse("projects:import_geometry"), "fields": fields}]
     else:
         path.unlink(missing_ok=True)

@@ -333,3 +333,92 @@ def test_cli_import_geometry(projects, tmp_path, capsys):
     assert exc.value.returncode == 1
     assert "经度和纬度似乎填反了" in capsys.readouterr().out
     assert RenewalProject.objects.get(code="K202601002").location is None
+
+
+# --- the page and the background job ----------------------------------------------------------------
+
+
+def test_page_dry_run_layer_and_field_choosers_then_confirm(projects, client, city_admin, viewer, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(viewer)
+    assert client.get("/projects/import/geometry/").status_code == 403
+    client.force_login(city_admin)
+    assert 'href="/projects/import/geometry/"' in client.get("/projects/").content.decode()
+    gdf = gpd.GeoDataFrame({"bh": ["K202601001", "K209900001"]}, geometry=[shapely.Point(*ZHONGYUAN), shapely.Point(*ERQI)], crs="EPSG:4326")
+    path = write_gpkg(tmp_path / "p.gpkg", {"点位": gdf, "备份": gdf})
+    resp = client.post("/projects/import/geometry/", {"file": SimpleUploadedFile("位置.gpkg", path.read_bytes()), "crs": ""})
+    body = resp.content.decode()
+    assert resp.status_code == 400 and "请选择要导入的图层" in body
+    assert '<option value="点位">点位</option>' in body  # the layer chooser, filled from the file
+    token = resp.context["token"]
+    resp = client.post("/projects/import/geometry/", {"token": token, "filename": "位置.gpkg", "crs": "wgs84", "layer": "点位",
+                                                      "match_field": "bh"})
+    body = resp.content.decode()
+    assert resp.status_code == 200 and "试运行通过" in body and "编号未匹配 1 个" in body and "第 2 行 K209900001" in body
+    assert '<option value="bh" selected>bh</option>' in body  # the code-column chooser
+    assert RenewalProject.objects.get(code="K202601001").location is None
+    resp = client.post("/projects/import/geometry/", {"confirm": "1", "token": token, "filename": "位置.gpkg", "crs": "wgs84",
+                                                      "epsg": "", "layer": "点位", "match_field": "bh"})
+    assert resp.status_code == 200 and "导入完成" in resp.content.decode()
+    assert RenewalProject.objects.get(code="K202601001").location.coords == ZHONGYUAN
+
+
+def test_a_large_layer_runs_as_a_background_job(projects, client, city_admin, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cityrenew.jobs.choices import JobStatus
+    from cityrenew.jobs.models import Job
+    from cityrenew.jobs.runner import run_pending
+
+    settings.CITYRENEW_IMPORT_JOB_ROWS = 2
+    x, y = 465_698.526, 3_846_611.619  # ZHONGYUAN in EPSG:4547
+    feats = [({"code": "K202601001"}, {"type": "Point", "coordinates": [x, y]})] + [
+        ({"code": f"K20990000{i}"}, {"type": "Point", "coordinates": [x + i, y]}) for i in range(1, 3)]
+    path = geojson(tmp_path, feats)
+    client.force_login(city_admin)
+    resp = client.post("/projects/import/geometry/", {"file": SimpleUploadedFile("gk.geojson", path.read_bytes()),
+                                                      "crs": "epsg", "epsg": "EPSG:4547"})
+    assert resp.status_code == 302
+    job = Job.objects.get()
+    assert (job.kind, job.params["dry_run"], job.params["crs"]) == ("projects.import_geometry", True, "EPSG:4547")
+    run_pending()
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.result_summary["text"].startswith("试导入（未写入）：共 3 个要素，更新位置 1 个项目")
+    action = job.result_summary["actions"][0]
+    assert action["fields"]["crs"] == "epsg" and action["fields"]["epsg"] == "EPSG:4547"
+    resp = client.post(action["url"], action["fields"])
+    second = Job.objects.latest("id")
+    assert resp.status_code == 302 and second.params["dry_run"] is False
+    run_pending()
+    second.refresh_from_db()
+    assert second.status == JobStatus.SUCCEEDED, second.error
+    assert RenewalProject.objects.get(code="K202601001").location.x == pytest.approx(ZHONGYUAN[0], abs=1e-7)
+
+
+# --- the demo ----------------------------------------------------------------------------------------
+
+
+def test_demo_draws_every_district_and_zone_and_places_each_project_inside_its_district(boundaries):
+    from cityrenew.projects import demo
+
+    demo.load()
+    city = Region.objects.get(code="410100")
+    used = Region.objects.filter(projects__isnull=False).distinct()
+    assert used.count() == 15 and not used.filter(boundary=None).exists()  # 12 districts and 3 zones hold projects
+    assert {r.display_name for r in used.filter(kind="development_zone")} == {"经开区", "高新区", "郑东新区"}
+    assert not Region.objects.filter(parent=city, level="district", boundary=None).exists()  # 航空港区 drawn too
+    projects = RenewalProject.objects.filter(city=city).prefetch_related("districts")
+    assert projects.count() == 276 and not projects.filter(location=None).exists()
+    for p in projects:
+        first = sorted(p.districts.all(), key=lambda d: (d.order, d.code))[0]
+        assert p.location.geom_type == "Point" and first.boundary.contains(p.location), p.code
+        assert p.location_source == demo.DEMO_LOCATION_SOURCE
+    # deterministic: the same code gets the same point; a second run changes nothing
+    p = projects.get(code="K202201001")
+    first = sorted(p.districts.all(), key=lambda d: (d.order, d.code))[0]
+    assert demo.demo_point(p.code, shapely.from_wkb(bytes(first.boundary.wkb))).coords[0] == p.location.coords
+    n = AuditLog.objects.count()
+    demo.load()
+    assert AuditLog.objects.count() == n
