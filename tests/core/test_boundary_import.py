@@ -204,3 +204,29 @@ def test_boundary_page_dry_run_then_confirm(boundaries, client, city_admin, view
     bad = SimpleUploadedFile("x.geojson", json.dumps({"type": "FeatureCollection", "features": []}).encode())
     resp = client.post("/regions/boundaries/import/", {"file": bad, "crs": ""})
     assert resp.status_code == 400 and "空图层" in resp.content.decode()
+
+
+def test_check_up_unit_without_region_gets_the_district_holding_its_point(boundaries, city_admin):
+    """Region auto-fill (map.spatial.region_at): a unit row with lon/lat and no 所在区划."""
+    import io
+
+    from openpyxl import Workbook
+
+    from cityrenew.checkup.models import AssessmentUnit
+    from cityrenew.checkup.services.units import import_units_excel
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["名称", "类型", "所在区划", "经度", "纬度"])
+    ws.append(["建设路小区", "小区", None, 113.6134, 34.7482])  # in 中原区, no street boundary drawn
+    ws.append(["远郊小区", "小区", None, 112.50, 34.00])  # outside every boundary: still an error
+    buf = io.BytesIO()
+    wb.save(buf)
+    report = import_units_excel(io.BytesIO(buf.getvalue()), Region.objects.get(code="410100"), city_admin)
+    assert [str(e) for e in report.errors] == ["第 3 行「所在区划」：不能为空"]
+    ws.delete_rows(3)
+    buf = io.BytesIO()
+    wb.save(buf)
+    report = import_units_excel(io.BytesIO(buf.getvalue()), Region.objects.get(code="410100"), city_admin)
+    assert report.ok, report.errors
+    assert AssessmentUnit.objects.get(name="建设路小区").region.code == "410102"

@@ -30,7 +30,7 @@ from cityrenew.projects.models import RenewalProject
 pytestmark = pytest.mark.django_db
 
 # Inside 中原区 (WGS84): the district government's neighbourhood on 中原中路.
-ZHONGYUAN = (113.6254, 34.7472)
+ZHONGYUAN = (113.6134, 34.7482)
 # Inside 二七区 (WGS84): near 二七广场's south-west.
 ERQI = (113.6300, 34.7200)
 HEAD = ["项目编号", "项目名称", "项目总投资（亿元）", "区域"]
@@ -92,7 +92,7 @@ def test_lon_lat_and_wkt_columns_in_xlsx(boundaries, city_admin):
     # the audit row of the created project carries its location
     ct = ContentType.objects.get_for_model(RenewalProject)
     log = AuditLog.objects.get(content_type=ct, object_id=str(p1.pk))
-    assert log.changes["location"] == [None, "POINT (113.6254 34.7472)"]
+    assert log.changes["location"] == [None, "POINT (113.6134 34.7482)"]
     # the same file again changes nothing
     f.seek(0)
     again = import_projects(f, user=city_admin)
@@ -101,8 +101,8 @@ def test_lon_lat_and_wkt_columns_in_xlsx(boundaries, city_admin):
 
 def test_gauss_kruger_columns_converted_to_known_lon_lat(boundaries, city_admin):
     # CGCS2000 3-degree Gauss-Krüger, central meridian 114°E (EPSG:4547): ZHONGYUAN is at
-    # x = 465 698.526 m (34.3 km west of the meridian's 500 km false easting), y = 3 846 611.619 m.
-    x, y = 465_698.526, 3_846_611.619
+    # x = 464 600.128 m (35.4 km west of the meridian's 500 km false easting), y = 3 846 726.717 m.
+    x, y = 464_600.128, 3_846_726.717
     f = xlsx([["K202601111", "高斯投影项目", 1, "中原区", round(x, 3), round(y, 3)]], HEAD + ["经度", "纬度"])
     assert import_projects(f, user=city_admin, crs="EPSG:4547").ok
     loc = RenewalProject.objects.get(code="K202601111").location
@@ -138,7 +138,7 @@ def test_district_filled_from_the_location_when_left_empty(boundaries, city_admi
     ([None, None, "LINESTRING(113.60 34.74, 113.61 34.75)"], "第 3 行「几何」：项目位置应为点或面（范围），实际为 LineString"),
     ([113.6, 34.7, "POINT(113.6 34.7)"], "第 3 行「几何」：经纬度和几何只能填写一种"),
     ([116.40, 39.91, None], "第 3 行「经度」：几何位于本市范围之外"),  # Beijing
-    ([465_698.526, 3_846_611.619, None], "第 3 行「经度」：坐标超出经纬度范围"),  # GK metres, CRS not declared
+    ([464_600.128, 3_846_726.717, None], "第 3 行「经度」：坐标超出经纬度范围"),  # GK metres, CRS not declared
 ])
 def test_bad_location_cells_refused_and_nothing_written(boundaries, city_admin, row, expected):
     before = state()
@@ -206,7 +206,7 @@ def test_geopackage_layer_sets_locations_with_audit_and_reports_unmatched(projec
     ct = ContentType.objects.get_for_model(RenewalProject)
     log = AuditLog.objects.filter(content_type=ct, object_id=str(p1.pk)).latest("id")
     assert log.user == city_admin and log.source == "import"
-    assert log.changes["location"][0] is None and log.changes["location"][1].startswith("POINT (113.6254")
+    assert log.changes["location"][0] is None and log.changes["location"][1].startswith("POINT (113.6134")
     # again: nothing changes, no audit row
     n = AuditLog.objects.count()
     again = import_project_geometry(path, code_field="xmbh", layer="项目", user=city_admin)
@@ -372,7 +372,7 @@ def test_a_large_layer_runs_as_a_background_job(projects, client, city_admin, se
     from cityrenew.jobs.runner import run_pending
 
     settings.CITYRENEW_IMPORT_JOB_ROWS = 2
-    x, y = 465_698.526, 3_846_611.619  # ZHONGYUAN in EPSG:4547
+    x, y = 464_600.128, 3_846_726.717  # ZHONGYUAN in EPSG:4547
     feats = [({"code": "K202601001"}, {"type": "Point", "coordinates": [x, y]})] + [
         ({"code": f"K20990000{i}"}, {"type": "Point", "coordinates": [x + i, y]}) for i in range(1, 3)]
     path = geojson(tmp_path, feats)

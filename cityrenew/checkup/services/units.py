@@ -87,6 +87,23 @@ def _colmap(headers: list[str]) -> dict[str, str]:
     return out
 
 
+def _region_at_row(row: dict[str, Any]) -> Region | None:
+    """The community, else street, else district whose boundary holds the row's lon/lat (None without one)."""
+    from cityrenew.core.choices import RegionLevel
+    from cityrenew.map.spatial import region_at
+
+    try:
+        lon, lat = _num(row.get("lon")), _num(row.get("lat"))
+    except ValueError:
+        return None  # reported with the row's other coordinate errors
+    if lon is None or lat is None or not (LON_RANGE[0] <= lon <= LON_RANGE[1] and LAT_RANGE[0] <= lat <= LAT_RANGE[1]):
+        return None
+    for level in (RegionLevel.COMMUNITY, RegionLevel.STREET, RegionLevel.DISTRICT):
+        if (found := region_at((lon, lat), level)) is not None:
+            return found
+    return None
+
+
 def _num(v: Any) -> float | None:
     if v is None or (isinstance(v, str) and not v.strip()):
         return None
@@ -137,6 +154,8 @@ def _process(rows: list[tuple[int, dict[str, Any]]], city: Region, report: UnitI
                 kind = default_kind
         region_text = str(row.get("region") or "").strip()
         region = region_by_name(region_text, within=city) if region_text else default_region
+        if region is None and not region_text:
+            region = _region_at_row(row)  # 所在区划 left empty: the finest drawn region holding the unit's point
         if region is None:
             if region_text:
                 report.error(r, "所在区划", f"“{region_text}”不在{city.display_name}的行政区划内")
