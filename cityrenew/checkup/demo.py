@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from cityrenew.core import geo
 from cityrenew.core.choices import Role
 from cityrenew.core.models import Region, RoleAssignment
 
@@ -103,6 +104,7 @@ def _units(city: Region) -> dict[str, AssessmentUnit]:
     def upsert(code, **values):
         u = AssessmentUnit.objects.filter(code=code).first()
         if u is None:
+            values["geometry"] = geo.parse(values.get("geometry"))  # GeoJSON → GEOS (WGS84)
             u = AssessmentUnit(code=code, city=city, source="演示数据", **values)
             u.save()
         return u
