@@ -230,3 +230,13 @@ def test_check_up_unit_without_region_gets_the_district_holding_its_point(bounda
     report = import_units_excel(io.BytesIO(buf.getvalue()), Region.objects.get(code="410100"), city_admin)
     assert report.ok, report.errors
     assert AssessmentUnit.objects.get(name="建设路小区").region.code == "410102"
+
+
+def test_page_refuses_a_geodata_file_whose_content_is_not_what_its_name_says(boundaries, client, city_admin):
+    client.force_login(city_admin)
+    fake = SimpleUploadedFile("边界.gpkg", b"<html><script>alert(1)</script></html>")
+    resp = client.post("/regions/boundaries/import/", {"file": fake, "crs": ""})
+    assert resp.status_code == 400
+    assert "文件“边界.gpkg”的扩展名是 .gpkg，但内容不是 GeoPackage" in resp.content.decode()
+    resp = client.post("/regions/boundaries/import/", {"file": SimpleUploadedFile("a.kml", b"<kml/>"), "crs": ""})
+    assert resp.status_code == 400 and "不支持的文件类型“a.kml”" in resp.content.decode()

@@ -22,7 +22,7 @@ from django.shortcuts import render
 from django.views import View
 
 from cityrenew.core.geofiles import CRS_CHOICES, FORMATS_TEXT, GeoFileError, feature_count, list_layers, readable
-from cityrenew.core.uploads import form_upload_error, stash_upload, stashed_upload
+from cityrenew.core.uploads import form_upload_error, geodata_content_error, stash_upload, stashed_upload
 
 SUFFIXES = (".gpkg", ".geojson", ".json", ".zip")
 
@@ -51,7 +51,7 @@ class GeoFileImportForm(forms.Form):  # 地理数据导入
             return None
         if not (f.name or "").lower().endswith(SUFFIXES):
             raise ValidationError(f"不支持的文件类型“{f.name}”：请上传 {FORMATS_TEXT}")
-        if (err := form_upload_error(f, "geodata")):
+        if (err := form_upload_error(f, "geodata") or geodata_content_error(f)):
             raise ValidationError(err)
         return f
 
