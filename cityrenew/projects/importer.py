@@ -88,6 +88,8 @@ LABELS = {
     "lon": "经度",
     "lat": "纬度",
     "geometry": "几何",
+    "location": "位置",
+    "location_source": "位置来源",
     "crs": "坐标系",
     "file": "文件",
     "header": "表头",

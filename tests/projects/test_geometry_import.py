@@ -422,3 +422,35 @@ def test_demo_draws_every_district_and_zone_and_places_each_project_inside_its_d
     n = AuditLog.objects.count()
     demo.load()
     assert AuditLog.objects.count() == n
+
+
+def test_update_moves_a_location_with_its_audit_row(boundaries, city_admin):
+    rows = [["K202601161", "迁移项目", 1, "中原区", ZHONGYUAN[0], ZHONGYUAN[1]]]
+    assert import_projects(xlsx(rows, HEAD + ["经度", "纬度"]), user=city_admin).ok
+    moved = [["K202601161", "迁移项目", 1, "中原区", 113.60, 34.75]]
+    report = import_projects(xlsx(moved, HEAD + ["经度", "纬度"]), user=city_admin)
+    assert [str(e) for e in report.errors] == [
+        "第 2 行「项目编号」：项目 K202601161 已在项目库中，且位置与库中不同；如需修改请使用“更新”（--update）"]
+    report = import_projects(xlsx(moved, HEAD + ["经度", "纬度"]), user=city_admin, update=True)
+    assert report.ok and report.updated == 1
+    p = RenewalProject.objects.get(code="K202601161")
+    assert p.location.coords == (113.60, 34.75)
+    log = AuditLog.objects.filter(object_id=str(p.pk), action="update").latest("id")
+    assert log.changes["location"] == ["POINT (113.6134 34.7482)", "POINT (113.6 34.75)"]
+
+
+def test_gbk_shapefile_without_cpg_is_read(projects, city_admin, tmp_path):
+    """Shapefiles from Chinese GIS desktops: GBK attributes, no .cpg (the engine detects the encoding)."""
+    shp_dir = tmp_path / "gbk"
+    shp_dir.mkdir()
+    gdf = gpd.GeoDataFrame({"项目编号": ["K202601001"], "项目名称": ["中原区测试项目"]}, geometry=[shapely.Point(*ZHONGYUAN)],
+                           crs="EPSG:4326")
+    gdf.to_file(shp_dir / "位置.shp", encoding="GBK")
+    (shp_dir / "位置.cpg").unlink(missing_ok=True)
+    out = tmp_path / "gbk.zip"
+    with zipfile.ZipFile(out, "w") as zf:
+        for part in shp_dir.iterdir():
+            zf.write(part, part.name)
+    report = import_project_geometry(out, user=city_admin)
+    assert report.ok, report.summary_text()
+    assert report.code_field == "项目编号" and report.updated == ["K202601001"]
