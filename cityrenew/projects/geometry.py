@@ -9,9 +9,9 @@ and counted). Then:
 * a feature with a bad geometry, an empty or repeated code, or a project the user may not change
   (its districts outside the user's scope, or a role without the ``location`` field rule) is an error,
   and with any error **nothing** is written;
-* each changed project is saved through ``save()``, so its audit row records the old and new location
-  and :attr:`~RenewalProject.location_source`; a project without districts gets the district whose
-  boundary holds its location (:func:`cityrenew.map.spatial.region_at`);
+* changed projects are written in bulk, each with an audit row of its old and new location and
+  :attr:`~RenewalProject.location_source` (attributed to the user, source 导入); a project without
+  districts gets the district whose boundary holds its location (:func:`cityrenew.map.spatial.region_at`);
 * re-importing the same file changes nothing.
 """
 
@@ -152,7 +152,16 @@ def import_project_geometry(
         else:
             codes[code] = feat.row
             wanted.append((feat, code))
-    existing = {p.code: p for p in RenewalProject.objects.filter(code__in=list(codes)).prefetch_related("districts")}
+    existing: dict[str, RenewalProject] = {}
+    wanted_codes = list(codes)
+    for i in range(0, len(wanted_codes), 5000):  # chunks: SQLite's limit on query parameters
+        existing.update((p.code, p) for p in RenewalProject.objects.filter(code__in=wanted_codes[i : i + 5000]))
+    links: dict[int, set[int]] = {}  # project id → district ids, from the link table (no Region rows loaded)
+    ids = [p.pk for p in existing.values()]
+    through = RenewalProject.districts.through
+    for i in range(0, len(ids), 5000):
+        for pid, rid in through.objects.filter(renewalproject_id__in=ids[i : i + 5000]).values_list("renewalproject_id", "region_id"):
+            links.setdefault(pid, set()).add(rid)
     scope = editable_region_ids(user) if user is not None else None
     source = (source or f"导入：{report.source} · 图层 {report.layer} · {report.crs}")[:200]
     changes: list[tuple[RenewalProject, Any, Region | None]] = []
@@ -165,7 +174,7 @@ def import_project_geometry(
             continue
         if feat.geometry is None:
             continue  # its geometry error is already listed
-        district_ids = {d.pk for d in obj.districts.all()}
+        district_ids = links.get(obj.pk, set())
         if scope is not None and not district_ids <= scope:
             report.add_error(RowError(feat.row, code_col, f"无权修改项目 {code} 的位置：其所在区域超出您的编辑范围"))
             continue
@@ -192,13 +201,31 @@ def import_project_geometry(
     ctx = audit.actor(user, "import", note=f"导入项目位置 {report.source}"[:300]) if user is not None else nullcontext()
     try:
         with ctx, transaction.atomic():
-            for obj, geom, filled in changes:
-                obj.location, obj.location_source = geom, source
-                obj.save(update_fields=["location", "location_source", "updated_at"])  # audited: old → new location
-                if filled is not None:
-                    obj.districts.add(filled)  # audited by the m2m_changed receiver
+            _write(changes, source)
     except DatabaseError as exc:
         report.add_error(RowError(0, "文件", write_failed(exc)))
         return report
     report.written = True
     return report
+
+
+def _write(changes: list[tuple[RenewalProject, Any, Region | None]], source: str) -> None:
+    """Bulk update (a layer of 100,000 projects in one statement per 1,000), with one audit row per
+    project written in bulk too: the old and new location (:func:`cityrenew.core.geo.audit_text`) and source."""
+    from django.utils import timezone
+
+    from cityrenew.core.choices import AuditAction
+    from cityrenew.core.models import AuditLog
+
+    from .importer import _audit_rows
+
+    now = timezone.now()
+    rows = []
+    for obj, geom, _ in changes:
+        rows.append((obj, AuditAction.UPDATE, {"location": [obj.location, geom], "location_source": [obj.location_source or None, source]}))
+        obj.location, obj.location_source, obj.updated_at = geom, source, now
+    RenewalProject.objects.bulk_update([obj for obj, _, _ in changes], ["location", "location_source", "updated_at"], batch_size=1000)
+    AuditLog.objects.bulk_create(_audit_rows(rows), batch_size=2000)
+    for obj, _, filled in changes:
+        if filled is not None:
+            obj.districts.add(filled)  # audited by the m2m_changed receiver
