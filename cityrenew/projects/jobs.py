@@ -50,7 +50,7 @@ def estimate_rows(path: Path) -> int | None:
 
 @register("projects.import", title="导入项目", atomic=False)
 def import_job(job: Job, *, token: str, filename: str = "", batch_no: str = "", batch_type: str = "",
-               update: bool = False, dry_run: bool = False) -> dict[str, Any]:
+               update: bool = False, dry_run: bool = False, crs: str = "") -> dict[str, Any]:
     """A project import (dry run or commit) from the file kept between the two steps.
 
     :func:`import_projects` validates every row (reporting progress), then writes everything in one
@@ -61,7 +61,7 @@ def import_job(job: Job, *, token: str, filename: str = "", batch_no: str = "", 
         raise JobError("导入文件已失效，请重新上传")
     job.progress(0, 0, f"读取文件 {filename}")
     report = import_projects(path, user=job.owner, batch_no=batch_no or None, batch_type=batch_type or None,
-                             dry_run=dry_run, update=update, progress=job.progress)
+                             dry_run=dry_run, update=update, crs=crs or None, progress=job.progress)
     summary: dict[str, Any] = {"text": report.headline()}
     if not report.ok:
         errors = [str(e) for e in report.errors]
@@ -71,6 +71,9 @@ def import_job(job: Job, *, token: str, filename: str = "", batch_no: str = "", 
         raise JobError(summary["text"], summary)
     if dry_run:
         fields = {"confirm": "1", "token": token, "filename": filename, "batch_no": batch_no, "batch_type": batch_type}
+        if crs:  # the page's crs/epsg fields
+            named = crs in ("wgs84", "cgcs2000", "gcj02")
+            fields.update(crs=crs if named else "epsg", epsg="" if named else crs)
         if update:
             fields["update"] = "on"
         summary["actions"] = [{"label": f"确认导入 {filename}", "url": reverse("projects:import"), "fields": fields}]

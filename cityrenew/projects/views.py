@@ -531,13 +531,15 @@ class ProjectImportView(LoginRequiredMixin, View):
         title = ("试导入项目" if dry_run else "导入项目") + f"：{filename}"
         job = launch("projects.import", owner=request.user, title=title, source="import", token=token,
                      filename=filename, batch_no=options.get("batch_no") or "", batch_type=options.get("batch_type") or "",
-                     update=bool(options.get("update")), dry_run=dry_run)
+                     update=bool(options.get("update")), dry_run=dry_run,
+                     crs=ImportForm.declared_crs(options.get("crs") or "", options.get("epsg") or ""))
         return launched(request, job)
 
     def run(self, request: HttpRequest, path: Path, options: dict[str, Any], *, dry_run: bool):
         return import_projects(
             path, user=request.user, batch_no=options.get("batch_no") or None,
             batch_type=options.get("batch_type") or None, dry_run=dry_run, update=bool(options.get("update")),
+            crs=ImportForm.declared_crs(options.get("crs") or "", options.get("epsg") or "") or None,
         )
 
     def commit(self, request: HttpRequest) -> HttpResponse:
@@ -550,6 +552,8 @@ class ProjectImportView(LoginRequiredMixin, View):
             "batch_no": request.POST.get("batch_no", "").strip(),
             "batch_type": request.POST.get("batch_type", ""),
             "update": request.POST.get("update") in ("on", "true", "1"),
+            "crs": request.POST.get("crs", ""),
+            "epsg": request.POST.get("epsg", "").strip()[:40],
         }
         if self.as_job(path):
             return self.launch(request, token, request.POST.get("filename", "")[:200] or token, options, dry_run=False)

@@ -454,3 +454,22 @@ def test_gbk_shapefile_without_cpg_is_read(projects, city_admin, tmp_path):
     report = import_project_geometry(out, user=city_admin)
     assert report.ok, report.summary_text()
     assert report.code_field == "项目编号" and report.updated == ["K202601001"]
+
+
+def test_import_page_takes_the_declared_crs_through_dry_run_and_confirm(boundaries, client, city_admin):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    f = xlsx([["K202601171", "页面高斯项目", 1, "中原区", 464_600.128, 3_846_726.717]], HEAD + ["经度", "纬度"])
+    client.force_login(city_admin)
+    resp = client.post("/projects/import/", {"file": SimpleUploadedFile("gk.xlsx", f.getvalue()), "batch_type": "add",
+                                             "crs": "epsg", "epsg": ""})
+    assert resp.status_code == 400 and "请填写 EPSG 代码" in resp.content.decode()
+    resp = client.post("/projects/import/", {"file": SimpleUploadedFile("gk.xlsx", f.getvalue()), "batch_type": "add",
+                                             "crs": "epsg", "epsg": "EPSG:4547"})
+    body = resp.content.decode()
+    assert resp.status_code == 200 and "试运行通过" in body and 'name="epsg" value="EPSG:4547"' in body
+    resp = client.post("/projects/import/", {"confirm": "1", "token": resp.context["token"], "filename": "gk.xlsx",
+                                             "batch_type": "add", "crs": "epsg", "epsg": "EPSG:4547"})
+    assert resp.status_code == 200, resp.content.decode()[:500]
+    loc = RenewalProject.objects.get(code="K202601171").location
+    assert loc.x == pytest.approx(ZHONGYUAN[0], abs=1e-7) and loc.y == pytest.approx(ZHONGYUAN[1], abs=1e-7)
