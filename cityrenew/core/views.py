@@ -192,7 +192,7 @@ class ProfileView(LoginRequiredMixin, TemplateView):
 
 # --- region boundaries by file (区划边界导入) ------------------------------------------------------------
 # Imported here, below ``forbidden``: the generic views import that function from this module.
-from .generic.geoimport import GeoFileImportForm, GeoFileImportView  # noqa: E402
+from .generic.geoimport import GeoFileImportForm, GeoFileImportView
 
 
 class BoundaryImportForm(GeoFileImportForm):  # 区划边界导入

@@ -49,7 +49,7 @@ def projects(boundaries):
     city = Region.objects.get(code="410100")
     made = {}
     for code, name, district in (("K202601001", "中原区测试项目", "410102"), ("K202601002", "二七区测试项目", "410103")):
-        p = RenewalProject.objects.create(code=code, name=name, city=city, total_investment=Decimal("1"))
+        p = RenewalProject.objects.create(code=code, name=name, city=city, total_investment=Decimal(1))
         p.districts.add(Region.objects.get(code=district))
         made[code] = p
     return made
@@ -298,7 +298,9 @@ def test_empty_layer_and_empty_or_repeated_codes(projects, city_admin, tmp_path)
 
 
 def test_permissions_field_rules_and_scope(projects, zhongyuan_editor, viewer, tmp_path):
-    pt = lambda c: {"type": "Point", "coordinates": list(c)}  # noqa: E731
+    def pt(c):
+        return {"type": "Point", "coordinates": list(c)}
+
     path = geojson(tmp_path, [({"code": "K202601001"}, pt(ZHONGYUAN)), ({"code": "K202601002"}, pt(ERQI))])
     report = import_project_geometry(path, user=viewer)
     assert [e.field for e in report.errors] == ["权限"] and report.errors[0].message.startswith("无权导入项目位置")
@@ -412,12 +414,12 @@ def test_demo_draws_every_district_and_zone_and_places_each_project_inside_its_d
     projects = RenewalProject.objects.filter(city=city).prefetch_related("districts")
     assert projects.count() == 276 and not projects.filter(location=None).exists()
     for p in projects:
-        first = sorted(p.districts.all(), key=lambda d: (d.order, d.code))[0]
+        first = min(p.districts.all(), key=lambda d: (d.order, d.code))
         assert p.location.geom_type == "Point" and first.boundary.contains(p.location), p.code
         assert p.location_source == demo.DEMO_LOCATION_SOURCE
     # deterministic: the same code gets the same point; a second run changes nothing
     p = projects.get(code="K202201001")
-    first = sorted(p.districts.all(), key=lambda d: (d.order, d.code))[0]
+    first = min(p.districts.all(), key=lambda d: (d.order, d.code))
     assert demo.demo_point(p.code, shapely.from_wkb(bytes(first.boundary.wkb))).coords[0] == p.location.coords
     n = AuditLog.objects.count()
     demo.load()

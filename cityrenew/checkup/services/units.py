@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import io
 import math
-import re
-import sqlite3
 import tempfile
 import zipfile
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -24,7 +21,8 @@ from django.db import DatabaseError, transaction
 from openpyxl import load_workbook
 
 from cityrenew.core import geo
-from cityrenew.core.tabular import RowError, RowErrorReport, check_rows, count_in_stream, read_upload, write_failed
+from cityrenew.core.geofiles import SHAPEFILE_PARTS, feature_count
+from cityrenew.core.tabular import RowError, RowErrorReport, check_rows, read_upload, write_failed
 from cityrenew.core.uploads import UploadLimitError, check_upload
 from cityrenew.core.audit import actor
 from cityrenew.core.models import AuditLog, Region
@@ -362,40 +360,7 @@ def _round_geojson(obj: Any) -> Any:
 
 
 # --- the import as pages and the command line run it (dry run, zipped Shapefile, scope) ----------
-
-SHAPEFILE_PARTS = (".shp", ".dbf", ".shx", ".prj", ".cpg")
-
-
-def dbf_record_count(path: Path) -> int:
-    """Records of a Shapefile's .dbf, from its header (dBASE: uint32 little-endian at byte 4); 0 when unreadable."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-    except OSError:
-        return 0
-    return int.from_bytes(head[4:8], "little") if len(head) == 8 else 0
-
-
-FEATURE_RE = re.compile(rb'"type"\s*:\s*"Feature"')
-
-
-def feature_count(path: Path) -> int:
-    """Features of a geodata file, counted without reading it as a layer (for the row limit):
-    a Shapefile's .dbf header, a GeoPackage's feature tables (largest), a GeoJSON's ``"type": "Feature"``
-    members streamed in 1 MB chunks. 0 when unknown; the reader then reports a damaged file."""
-    suffix = path.suffix.lower()
-    if suffix == ".shp":
-        return dbf_record_count(path.with_suffix(".dbf"))
-    if suffix == ".gpkg":
-        try:
-            with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
-                tables = [t for (t,) in db.execute("SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")]
-                return max((db.execute(f'SELECT count(*) FROM "{t.replace(chr(34), chr(34) * 2)}"').fetchone()[0]
-                            for t in tables), default=0)
-        except sqlite3.Error:
-            return 0
-    with open(path, "rb") as fh:
-        return count_in_stream(fh, FEATURE_RE)
+# (the feature count and the parts of a zipped Shapefile are those of cityrenew.core.geofiles)
 
 
 def declared_crs(options: dict[str, str]) -> str | None:

@@ -21,8 +21,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views import View
 
-from cityrenew.core.geofiles import CRS_CHOICES, FORMATS_TEXT, GeoFileError, feature_count, list_layers, readable
-from cityrenew.core.uploads import form_upload_error, geodata_content_error, stash_upload, stashed_upload
+from cityrenew.core.geofiles import (
+    CRS_CHOICES,
+    FORMATS_TEXT,
+    GeoFileError,
+    feature_count,
+    list_layers,
+    readable,
+)
+from cityrenew.core.uploads import (
+    form_upload_error,
+    geodata_content_error,
+    stash_upload,
+    stashed_upload,
+)
 
 SUFFIXES = (".gpkg", ".geojson", ".json", ".zip")
 
