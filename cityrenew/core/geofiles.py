@@ -351,7 +351,8 @@ def _check_extent(wgs: np.ndarray, raw: np.ndarray, src: str, src_from: str, bou
     if bounds is not None:
         city = f"；本市约 {bounds[0]:.2f},{bounds[1]:.2f} – {bounds[2]:.2f},{bounds[3]:.2f}"
     hint = _diagnose(raw, src, bounds)
-    raise GeoFileError(f"图层位于本市范围之外（{where}，按坐标系 {src}（{src_from}）换算{city}）：{hint}", "坐标系")
+    what = "图层位于本市范围之外" if in_range else "图层坐标超出经纬度范围"
+    raise GeoFileError(f"{what}（{where}，按坐标系 {src}（{src_from}）换算{city}）：{hint}", "坐标系")
 
 
 def _diagnose(raw: np.ndarray, src: str, bounds: Bounds | None) -> str:
@@ -361,15 +362,15 @@ def _diagnose(raw: np.ndarray, src: str, bounds: Bounds | None) -> str:
 
     ext = _extent(raw)
     default = "请检查坐标系（WGS84 / CGCS2000 / GCJ-02 / EPSG 代码）或经纬度是否颠倒"
-    if ext is None or bounds is None:
+    if ext is None:
         return default
     x0, y0, x1, y1 = ext
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     geographic = crsmod.is_geographic(src)
-    if geographic and bounds[0] <= cy <= bounds[2] and bounds[1] <= cx <= bounds[3]:
+    if geographic and bounds is not None and bounds[0] <= cy <= bounds[2] and bounds[1] <= cx <= bounds[3]:
         return "经度和纬度似乎填反了（第一个坐标应为经度，如 113.6；第二个为纬度，如 34.7），请交换后重新导入"
     if geographic and (abs(cx) > 180 or abs(cy) > 90):
-        for epsg in list(range(4534, 4555)) + list(range(4513, 4534)):
+        for epsg in (list(range(4534, 4555)) + list(range(4513, 4534))) if bounds is not None else []:
             try:
                 lon, lat = crsmod.to_lonlat([cx], [cy], f"EPSG:{epsg}")
             except Exception:  # noqa: BLE001 — PROJ refuses far-off coordinates in various ways

@@ -252,7 +252,7 @@ def test_undeclared_projected_coordinates_refused_naming_the_zone(projects, city
     report = import_project_geometry(path, user=city_admin)
     assert [e.field for e in report.errors] == ["坐标系"]
     msg = report.errors[0].message
-    assert msg.startswith("图层位于本市范围之外") and "请声明坐标系 EPSG:4547 后重新导入" in msg
+    assert msg.startswith("图层坐标超出经纬度范围（图层范围 464600.1279,3846726.7166") and "请声明坐标系 EPSG:4547 后重新导入" in msg
     assert state() == before
     assert import_project_geometry(path, user=city_admin, crs="EPSG:4547").ok
 
@@ -475,3 +475,15 @@ def test_import_page_takes_the_declared_crs_through_dry_run_and_confirm(boundari
     assert resp.status_code == 200, resp.content.decode()[:500]
     loc = RenewalProject.objects.get(code="K202601171").location
     assert loc.x == pytest.approx(ZHONGYUAN[0], abs=1e-7) and loc.y == pytest.approx(ZHONGYUAN[1], abs=1e-7)
+
+
+def test_without_any_stored_boundary_only_the_lon_lat_range_is_checked(regions, city_admin, tmp_path):
+    city = Region.objects.get(code="410100")
+    p = RenewalProject.objects.create(code="K202601181", name="无边界", city=city, total_investment=Decimal(1))
+    p.districts.add(Region.objects.get(code="410102"))
+    x, y = 464_600.128, 3_846_726.717
+    path = geojson(tmp_path, [({"code": "K202601181"}, {"type": "Point", "coordinates": [x, y]})])
+    report = import_project_geometry(path, user=city_admin)
+    assert [e.field for e in report.errors] == ["坐标系"]
+    assert report.errors[0].message.endswith("：坐标像是投影坐标（米），而文件未声明坐标系或声明为经纬度：请声明坐标系（如 CGCS2000 3度带 EPSG:4545）")
+    assert import_project_geometry(path, user=city_admin, crs="EPSG:4547").ok
