@@ -10,7 +10,8 @@ exactly.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.gis.geos import GEOSGeometry, Point, Polygon
 from django.contrib.gis.measure import D
@@ -65,13 +66,26 @@ def bbox_filter(qs: QuerySet, field: str, bbox: tuple[float, float, float, float
     for a plain predicate, so the rows are taken from its ``SpatialIndex`` virtual table instead.
     """
     w, s, e, n = bbox
-    if connection.vendor == "sqlite":
-        table = qs.model._meta.db_table
-        column = qs.model._meta.get_field(field).column
+    qs = qs.filter(**{f"{field}__isnull": False})  # SpatiaLite's Mbr… functions answer -1 (true) for NULL
+    table = qs.model._meta.db_table
+    column = qs.model._meta.get_field(field).column
+    if connection.vendor == "sqlite" and spatialite_index(table, column):
         sql = ("SELECT ROWID FROM SpatialIndex WHERE f_table_name = %s AND f_geometry_column = %s "
                "AND search_frame = BuildMbr(%s, %s, %s, %s, 4326)")
         return qs.filter(pk__in=RawSQL(sql, (table, column, w, s, e, n)))
     return qs.filter(**{f"{field}__bboverlaps": Polygon.from_bbox((w, s, e, n))})
+
+
+def spatialite_index(table: str, column: str) -> bool:
+    """True when SpatiaLite keeps an R*Tree for ``table.column`` (``geometry_columns.spatial_index_enabled``;
+    a table rebuilt by a migration may have lost it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT spatial_index_enabled FROM geometry_columns WHERE f_table_name = %s AND f_geometry_column = %s",
+            [table.lower(), column.lower()],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def metres_bbox(point: Point, metres: float) -> tuple[float, float, float, float]:
