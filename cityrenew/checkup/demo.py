@@ -104,7 +104,6 @@ def _units(city: Region) -> dict[str, AssessmentUnit]:
     def upsert(code, **values):
         u = AssessmentUnit.objects.filter(code=code).first()
         if u is None:
-            values["geometry"] = geo.parse(values.get("geometry"))  # GeoJSON → GEOS (WGS84)
             u = AssessmentUnit(code=code, city=city, source="演示数据", **values)
             u.save()
         return u
