@@ -334,6 +334,32 @@ def validate_photo(upload: Any) -> None:
     attachment_type(upload, allowed=IMAGE_TYPES)
 
 
+# --- geodata imports: the content must be what the name says ------------------------------------------
+
+GEODATA_TYPES = {  # suffix → (label, test of the first bytes)
+    ".gpkg": ("GeoPackage", lambda head: head.startswith(b"SQLite format 3\x00")),
+    ".zip": ("Shapefile 压缩包", lambda head: head.startswith(b"PK\x03\x04")),
+    ".geojson": ("GeoJSON", lambda head: head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")),
+    ".json": ("GeoJSON", lambda head: head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")),
+}
+
+
+def geodata_content_error(upload: Any) -> str:
+    """"" when an uploaded geodata file's first bytes agree with its extension (GeoPackage = SQLite,
+    zipped Shapefile = zip, GeoJSON = a JSON object), else the Chinese refusal."""
+    name = PurePosixPath(getattr(upload, "name", "") or "").name
+    suffix = PurePosixPath(name.lower()).suffix
+    if suffix not in GEODATA_TYPES:
+        return f"不支持的文件类型“{name}”：只接受 .gpkg、.geojson、.json 和 Shapefile 的 .zip"
+    label, test = GEODATA_TYPES[suffix]
+    upload.seek(0)
+    head = upload.read(64)
+    upload.seek(0)
+    if not test(head):
+        return f"文件“{name}”的扩展名是 {suffix}，但内容不是 {label}；请上传内容与扩展名一致的文件"
+    return ""
+
+
 # --- serving attachments --------------------------------------------------------------------------
 
 # Every user file: no content sniffing, no scripts, no plugins, no network; images and PDF may show.

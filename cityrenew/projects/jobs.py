@@ -15,6 +15,7 @@ from cityrenew.jobs.registry import register
 
 from . import exports
 from .filtersets import ProjectFilterSet
+from .geometry import import_project_geometry
 from .importer import import_projects
 from .models import AdjustmentBatch, RenewalProject
 
@@ -49,7 +50,7 @@ def estimate_rows(path: Path) -> int | None:
 
 @register("projects.import", title="导入项目", atomic=False)
 def import_job(job: Job, *, token: str, filename: str = "", batch_no: str = "", batch_type: str = "",
-               update: bool = False, dry_run: bool = False) -> dict[str, Any]:
+               update: bool = False, dry_run: bool = False, crs: str = "") -> dict[str, Any]:
     """A project import (dry run or commit) from the file kept between the two steps.
 
     :func:`import_projects` validates every row (reporting progress), then writes everything in one
@@ -60,7 +61,7 @@ def import_job(job: Job, *, token: str, filename: str = "", batch_no: str = "", 
         raise JobError("导入文件已失效，请重新上传")
     job.progress(0, 0, f"读取文件 {filename}")
     report = import_projects(path, user=job.owner, batch_no=batch_no or None, batch_type=batch_type or None,
-                             dry_run=dry_run, update=update, progress=job.progress)
+                             dry_run=dry_run, update=update, crs=crs or None, progress=job.progress)
     summary: dict[str, Any] = {"text": report.headline()}
     if not report.ok:
         errors = [str(e) for e in report.errors]
@@ -70,6 +71,9 @@ def import_job(job: Job, *, token: str, filename: str = "", batch_no: str = "", 
         raise JobError(summary["text"], summary)
     if dry_run:
         fields = {"confirm": "1", "token": token, "filename": filename, "batch_no": batch_no, "batch_type": batch_type}
+        if crs:  # the page's crs/epsg fields
+            named = crs in ("wgs84", "cgcs2000", "gcj02")
+            fields.update(crs=crs if named else "epsg", epsg="" if named else crs)
         if update:
             fields["update"] = "on"
         summary["actions"] = [{"label": f"确认导入 {filename}", "url": reverse("projects:import"), "fields": fields}]
@@ -77,6 +81,41 @@ def import_job(job: Job, *, token: str, filename: str = "", batch_no: str = "", 
         path.unlink(missing_ok=True)
         summary["links"] = [{"label": "查看项目库", "url": reverse("projects:project_list")},
                             {"label": "调整批次", "url": reverse("projects:batch_list")}]
+    return summary
+
+
+GEOMETRY_UPLOAD_KIND = "project-geometry"
+GEOMETRY_SUFFIXES = (".gpkg", ".geojson", ".json", ".zip")
+
+
+@register("projects.import_geometry", title="导入项目位置", atomic=False)
+def import_geometry_job(job: Job, *, token: str, filename: str = "", code_field: str = "", crs: str = "",
+                        layer: str = "", dry_run: bool = False) -> dict[str, Any]:
+    """Project locations from a layer (dry run or commit), from the file kept between the two steps;
+    :func:`import_project_geometry` checks every feature, then writes in one transaction."""
+    path = stashed_upload(GEOMETRY_UPLOAD_KIND, token, GEOMETRY_SUFFIXES)
+    if path is None:
+        raise JobError("导入文件已失效，请重新上传")
+    report = import_project_geometry(path, code_field=code_field or None, crs=crs or None, layer=layer or None,
+                                     user=job.owner, dry_run=dry_run, name=filename or path.name, progress=job.progress)
+    summary: dict[str, Any] = {"text": report.headline()}
+    lines = report.summary_text().split("\n")[1:]
+    if not report.ok:
+        summary["errors"] = lines[:MAX_LISTED_ERRORS]
+        raise JobError(summary["text"], summary)
+    if report.unmatched:
+        shown = "、".join(f"第 {r} 行 {c}" for r, c in report.unmatched[:20])
+        more = f"等 {len(report.unmatched)} 个" if len(report.unmatched) > 20 else ""
+        summary["text"] += f"项目库中没有的编号（已跳过）：{shown}{more}"
+    if dry_run:
+        # the page's form fields (cityrenew.core.generic.geoimport.GeoFileImportForm)
+        named = crs in ("", "wgs84", "cgcs2000", "gcj02")
+        fields = {"confirm": "1", "token": token, "filename": filename, "match_field": code_field, "layer": layer,
+                  "crs": crs if named else "epsg", "epsg": "" if named else crs}
+        summary["actions"] = [{"label": f"确认导入 {filename}", "url": reverse("projects:import_geometry"), "fields": fields}]
+    else:
+        path.unlink(missing_ok=True)
+        summary["links"] = [{"label": "查看项目库", "url": reverse("projects:project_list")}]
     return summary
 
 

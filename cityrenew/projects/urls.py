@@ -11,6 +11,7 @@ urlpatterns = [
     path("new/", views.ProjectCreateView.as_view(), name="project_create"),
     path("export.xlsx", views.ProjectExportView.as_view(), name="export"),
     path("import/", views.ProjectImportView.as_view(), name="import"),
+    path("import/geometry/", views.ProjectGeometryImportView.as_view(), name="import_geometry"),
     path("import/template.xlsx", views.ImportTemplateView.as_view(), name="import_template"),
     path("summary/", views.SummaryView.as_view(), name="summary"),
     path("summary/export.xlsx", views.SummaryExportView.as_view(), name="summary_export"),

@@ -27,6 +27,7 @@ from django.views.generic import TemplateView
 
 from cityrenew.core.geo import to_geojson
 from cityrenew.core.audit import display_changes
+from cityrenew.core.generic.geoimport import GeoFileImportView
 from cityrenew.core.generic import Column, ObjectDeleteView, ObjectEditView, ObjectListView, ObjectView, Table
 from cityrenew.core.views import forbidden as core_forbidden
 from cityrenew.core.choices import RegionKind, RegionLevel
@@ -43,6 +44,7 @@ from .choices import CATEGORY_SOURCE, FUNDING_SOURCE_SOURCE, STATUS_SOURCE, Chan
 from .filtersets import ProjectDistrict, ProjectFilterSet
 from .forms import FundingFormSet, ImportForm, ProjectForm
 from .import_template import TEMPLATE_FILENAME, template_workbook
+from .geometry import import_project_geometry, may_import as may_import_geometry, refusal as geometry_refusal
 from .importer import import_projects
 from .models import AdjustmentBatch, RenewalProject
 from .permissions import can_edit_project, denial_message, editable_projects
@@ -529,13 +531,15 @@ class ProjectImportView(LoginRequiredMixin, View):
         title = ("试导入项目" if dry_run else "导入项目") + f"：{filename}"
         job = launch("projects.import", owner=request.user, title=title, source="import", token=token,
                      filename=filename, batch_no=options.get("batch_no") or "", batch_type=options.get("batch_type") or "",
-                     update=bool(options.get("update")), dry_run=dry_run)
+                     update=bool(options.get("update")), dry_run=dry_run,
+                     crs=ImportForm.declared_crs(options.get("crs") or "", options.get("epsg") or ""))
         return launched(request, job)
 
     def run(self, request: HttpRequest, path: Path, options: dict[str, Any], *, dry_run: bool):
         return import_projects(
             path, user=request.user, batch_no=options.get("batch_no") or None,
             batch_type=options.get("batch_type") or None, dry_run=dry_run, update=bool(options.get("update")),
+            crs=ImportForm.declared_crs(options.get("crs") or "", options.get("epsg") or "") or None,
         )
 
     def commit(self, request: HttpRequest) -> HttpResponse:
@@ -548,6 +552,8 @@ class ProjectImportView(LoginRequiredMixin, View):
             "batch_no": request.POST.get("batch_no", "").strip(),
             "batch_type": request.POST.get("batch_type", ""),
             "update": request.POST.get("update") in ("on", "true", "1"),
+            "crs": request.POST.get("crs", ""),
+            "epsg": request.POST.get("epsg", "").strip()[:40],
         }
         if self.as_job(path):
             return self.launch(request, token, request.POST.get("filename", "")[:200] or token, options, dry_run=False)
@@ -559,3 +565,32 @@ class ProjectImportView(LoginRequiredMixin, View):
         path.unlink(missing_ok=True)
         messages.success(request, "导入完成：" + report.summary_text())
         return render(request, self.template_name, {"form": ImportForm(), "report": report, "committed": True, "options": options})
+
+
+class ProjectGeometryImportView(GeoFileImportView):
+    """项目位置导入: a GeoPackage / zipped Shapefile / GeoJSON layer matched by 项目编号 (see :mod:`.geometry`)."""
+
+    title = "导入项目位置（GeoPackage / Shapefile / GeoJSON）"
+    intro = ("按项目编号把图层中的点（项目位置）或面（项目范围）写入项目库；线要素不能导入。"
+             "项目库中没有的编号会列出并跳过；自相交的面自动修复并计数；图层落在本市范围之外（未声明投影坐标系、经纬度颠倒等）时整份拒绝。")
+    match_label = "项目编号字段"
+    upload_kind = project_jobs.GEOMETRY_UPLOAD_KIND
+    job_kind = "projects.import_geometry"
+    back_label = "项目库"
+
+    @property
+    def back_url(self) -> str:  # type: ignore[override]
+        return reverse("projects:project_list")
+
+    def can_import(self, request: HttpRequest) -> bool:
+        return can_edit_any(request.user) and may_import_geometry(request.user)
+
+    def denial(self, request: HttpRequest) -> str:
+        return geometry_refusal(request.user)
+
+    def job_params(self, options: dict[str, Any]) -> dict[str, Any]:
+        return {"crs": options["crs"], "layer": options["layer"], "code_field": options["match_field"]}
+
+    def run(self, request: HttpRequest, path: Path, options: dict[str, Any], *, dry_run: bool, name: str):
+        return import_project_geometry(path, code_field=options["match_field"], crs=options["crs"], layer=options["layer"],
+                                       user=request.user, dry_run=dry_run, city=default_city(), name=name)

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import io
 import math
-import re
-import sqlite3
 import tempfile
 import zipfile
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -24,7 +21,8 @@ from django.db import DatabaseError, transaction
 from openpyxl import load_workbook
 
 from cityrenew.core import geo
-from cityrenew.core.tabular import RowError, RowErrorReport, check_rows, count_in_stream, read_upload, write_failed
+from cityrenew.core.geofiles import SHAPEFILE_PARTS, feature_count
+from cityrenew.core.tabular import RowError, RowErrorReport, check_rows, read_upload, write_failed
 from cityrenew.core.uploads import UploadLimitError, check_upload
 from cityrenew.core.audit import actor
 from cityrenew.core.models import AuditLog, Region
@@ -87,6 +85,23 @@ def _colmap(headers: list[str]) -> dict[str, str]:
     return out
 
 
+def _region_at_row(row: dict[str, Any]) -> Region | None:
+    """The community, else street, else district whose boundary holds the row's lon/lat (None without one)."""
+    from cityrenew.core.choices import RegionLevel
+    from cityrenew.map.spatial import region_at
+
+    try:
+        lon, lat = _num(row.get("lon")), _num(row.get("lat"))
+    except ValueError:
+        return None  # reported with the row's other coordinate errors
+    if lon is None or lat is None or not (LON_RANGE[0] <= lon <= LON_RANGE[1] and LAT_RANGE[0] <= lat <= LAT_RANGE[1]):
+        return None
+    for level in (RegionLevel.COMMUNITY, RegionLevel.STREET, RegionLevel.DISTRICT):
+        if (found := region_at((lon, lat), level)) is not None:
+            return found
+    return None
+
+
 def _num(v: Any) -> float | None:
     if v is None or (isinstance(v, str) and not v.strip()):
         return None
@@ -137,6 +152,8 @@ def _process(rows: list[tuple[int, dict[str, Any]]], city: Region, report: UnitI
                 kind = default_kind
         region_text = str(row.get("region") or "").strip()
         region = region_by_name(region_text, within=city) if region_text else default_region
+        if region is None and not region_text:
+            region = _region_at_row(row)  # 所在区划 left empty: the finest drawn region holding the unit's point
         if region is None:
             if region_text:
                 report.error(r, "所在区划", f"“{region_text}”不在{city.display_name}的行政区划内")
@@ -343,40 +360,7 @@ def _round_geojson(obj: Any) -> Any:
 
 
 # --- the import as pages and the command line run it (dry run, zipped Shapefile, scope) ----------
-
-SHAPEFILE_PARTS = (".shp", ".dbf", ".shx", ".prj", ".cpg")
-
-
-def dbf_record_count(path: Path) -> int:
-    """Records of a Shapefile's .dbf, from its header (dBASE: uint32 little-endian at byte 4); 0 when unreadable."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-    except OSError:
-        return 0
-    return int.from_bytes(head[4:8], "little") if len(head) == 8 else 0
-
-
-FEATURE_RE = re.compile(rb'"type"\s*:\s*"Feature"')
-
-
-def feature_count(path: Path) -> int:
-    """Features of a geodata file, counted without reading it as a layer (for the row limit):
-    a Shapefile's .dbf header, a GeoPackage's feature tables (largest), a GeoJSON's ``"type": "Feature"``
-    members streamed in 1 MB chunks. 0 when unknown; the reader then reports a damaged file."""
-    suffix = path.suffix.lower()
-    if suffix == ".shp":
-        return dbf_record_count(path.with_suffix(".dbf"))
-    if suffix == ".gpkg":
-        try:
-            with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
-                tables = [t for (t,) in db.execute("SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")]
-                return max((db.execute(f'SELECT count(*) FROM "{t.replace(chr(34), chr(34) * 2)}"').fetchone()[0]
-                            for t in tables), default=0)
-        except sqlite3.Error:
-            return 0
-    with open(path, "rb") as fh:
-        return count_in_stream(fh, FEATURE_RE)
+# (the feature count and the parts of a zipped Shapefile are those of cityrenew.core.geofiles)
 
 
 def declared_crs(options: dict[str, str]) -> str | None:
