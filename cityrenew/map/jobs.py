@@ -1,0 +1,62 @@
+"""Background jobs of the one map: loading a reference layer uploaded from the page (see :mod:`cityrenew.jobs`).
+
+The page stashes the upload (:func:`cityrenew.core.uploads.stash_upload` with :data:`UPLOAD_KIND`) and
+launches ``map.load_layer`` (a GeoPackage / zipped Shapefile / GeoJSON) or ``map.load_osm`` (an
+``.osm.pbf``) with the token. The loaders check every feature first (progress reported), then write
+the layer in one transaction, so a failed or killed job leaves the previous layer as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import NoReverseMatch
+
+from cityrenew.core.uploads import stashed_upload
+from cityrenew.jobs.models import Job, JobError
+from cityrenew.jobs.registry import register
+
+from .loaders import LAYER_SUFFIXES, LoadError, LoadResult, city_bounds, load_file, load_osm, parse_layer_keys
+
+UPLOAD_KIND = "reference-layers"
+OSM_SUFFIXES = (".pbf",)
+
+
+def _summary(results: list[LoadResult]) -> dict[str, Any]:
+    summary: dict[str, Any] = {"text": "；".join(r.headline() for r in results)}
+    try:  # the map page's links (the page lives in this app's urls; a deployment without it shows the text only)
+        summary["links"] = [{"label": f"在一张图中查看“{r.layer.title}”", "url": r.layer.get_absolute_url()} for r in results]
+    except NoReverseMatch:
+        pass
+    return summary
+
+
+@register("map.load_layer", title="载入参考图层", atomic=False)
+def load_layer_job(job: Job, *, token: str, filename: str = "", name: str, title: str, kind: str = "other",
+                   crs: str = "", licence: str = "", basemap: bool = False, replace: bool = False,
+                   anywhere: bool = False) -> dict[str, Any]:
+    path = stashed_upload(UPLOAD_KIND, token, LAYER_SUFFIXES)
+    if path is None:
+        raise JobError("上传的图层文件已失效，请重新上传")
+    try:
+        result = load_file(path, name=name, title=title, kind=kind, crs=crs or None, source=filename or path.name,
+                           licence=licence, basemap=basemap, replace=replace, user=job.owner,
+                           bounds=None if anywhere else city_bounds(), progress=job.progress)
+    except LoadError as exc:
+        raise JobError(str(exc)) from None
+    path.unlink(missing_ok=True)
+    return _summary([result])
+
+
+@register("map.load_osm", title="载入 OSM 底图数据", atomic=False)
+def load_osm_job(job: Job, *, token: str, filename: str = "", layers: str = "", replace: bool = False) -> dict[str, Any]:
+    path = stashed_upload(UPLOAD_KIND, token, OSM_SUFFIXES)
+    if path is None:
+        raise JobError("上传的 OSM 文件已失效，请重新上传")
+    try:
+        results = load_osm(path, parse_layer_keys(layers), replace=replace, user=job.owner, progress=job.progress,
+                           source_name=filename or path.name)
+    except LoadError as exc:
+        raise JobError(str(exc)) from None
+    path.unlink(missing_ok=True)
+    return _summary(results)
