@@ -1,7 +1,7 @@
 """Background jobs of the one map: loading a reference layer uploaded from the page (see :mod:`cityrenew.jobs`).
 
 The page stashes the upload (:func:`cityrenew.core.uploads.stash_upload` with :data:`UPLOAD_KIND`) and
-launches ``map.load_layer`` (a GeoPackage / zipped Shapefile / GeoJSON) or ``map.load_osm`` (an
+launches ``map.load_layer`` (a GeoPackage / zipped Shapefile / GeoJSON; ``layer_name``, ``layer_title``, ``layer_kind``; ``launch`` keeps ``title``/``kind`` for the job itself) or ``map.load_osm`` (an
 ``.osm.pbf``) with the token. The loaders check every feature first (progress reported), then write
 the layer in one transaction, so a failed or killed job leaves the previous layer as it was.
 """
@@ -32,14 +32,14 @@ def _summary(results: list[LoadResult]) -> dict[str, Any]:
 
 
 @register("map.load_layer", title="载入参考图层", atomic=False)
-def load_layer_job(job: Job, *, token: str, filename: str = "", name: str, title: str, kind: str = "other",
+def load_layer_job(job: Job, *, token: str, filename: str = "", layer_name: str, layer_title: str, layer_kind: str = "other",
                    crs: str = "", licence: str = "", basemap: bool = False, replace: bool = False,
                    anywhere: bool = False) -> dict[str, Any]:
     path = stashed_upload(UPLOAD_KIND, token, LAYER_SUFFIXES)
     if path is None:
         raise JobError("上传的图层文件已失效，请重新上传")
     try:
-        result = load_file(path, name=name, title=title, kind=kind, crs=crs or None, source=filename or path.name,
+        result = load_file(path, name=layer_name, title=layer_title, kind=layer_kind, crs=crs or None, source=filename or path.name,
                            licence=licence, basemap=basemap, replace=replace, user=job.owner,
                            bounds=None if anywhere else city_bounds(), progress=job.progress)
     except LoadError as exc:
