@@ -217,7 +217,10 @@ def bench_points(m: int, seed: int = 8) -> dict:
         if sqlite:
             cur.execute("CREATE TABLE bench_points (id INTEGER PRIMARY KEY)")
             cur.execute("SELECT AddGeometryColumn('bench_points', 'geom', 4326, 'POINT', 'XY')")
-            cur.executemany("INSERT INTO bench_points (id, geom) VALUES (%s, MakePoint(%s, %s, 4326))", rows)
+            # one statement over a JSON array (json_each), not 100,000 round trips through the driver
+            cur.execute("INSERT INTO bench_points (id, geom) SELECT key + 1, "
+                        "MakePoint(json_extract(value, '$[0]'), json_extract(value, '$[1]'), 4326) FROM json_each(%s)",
+                        [json.dumps([[a, b] for _, a, b in rows])])
             cur.execute("SELECT CreateSpatialIndex('bench_points', 'geom')")
             t1 = time.perf_counter()
             cur.execute(
