@@ -189,15 +189,21 @@ def check_features(spec: LayerSpec, feats: Features, *, strict: bool = True,
     return out, repaired, skipped
 
 
-def _extent(geoms: list[GEOSGeometry]) -> Polygon | None:
-    if not geoms:
+def _extent(geoms: np.ndarray) -> Polygon | None:
+    """The bounding box of shapely ``geoms`` (a repair by MakeValid never grows a geometry's box)."""
+    if len(geoms) == 0:
         return None
-    ext = np.array([g.extent for g in geoms])
-    x0, y0 = float(ext[:, 0].min()), float(ext[:, 1].min())
-    x1, y1 = float(ext[:, 2].max()), float(ext[:, 3].max())
+    x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(geoms))
     if x0 == x1 or y0 == y1:  # a single point or a straight north-south/east-west line
         x0, y0, x1, y1 = x0 - 1e-6, y0 - 1e-6, x1 + 1e-6, y1 + 1e-6
     return Polygon.from_bbox((x0, y0, x1, y1))
+
+
+def _check_name(name: str) -> None:
+    from django.utils.text import slugify
+
+    if not name or slugify(name) != name or name != name.lower() or len(name) > 64:
+        raise LoadError(f"图层标识“{name}”无效：只能使用英文小写字母、数字和连字符（不超过 64 个字符）")
 
 
 def _authorise(user: Any) -> None:
@@ -218,13 +224,9 @@ def load_features(spec: LayerSpec, feats: Features, *, replace: bool = False, us
                         "如需替换请使用“替换”（--replace）")
     progress(0, len(feats), f"检查 {len(feats):,} 个要素")
     checked, repaired, skipped = check_features(spec, feats, strict=strict, bounds=bounds)
-    total = len(checked) - skipped
-    rows = [
-        ReferenceFeature(name=(feats.names[i] or "")[:200], category=(feats.categories[i] or "")[:64],
-                         properties=feats.properties[i] or {}, geom=g)
-        for i, g in enumerate(checked) if g is not None
-    ]
-    extent = _extent([r.geom for r in rows])
+    kept = [i for i, g in enumerate(checked) if g is not None]
+    total = len(kept)
+    extent = _extent(np.asarray(feats.geoms, dtype=object)[kept])
     replaced = 0
     with transaction.atomic():
         layer = ReferenceLayer.objects.select_for_update().filter(name=spec.name).first()
@@ -239,9 +241,11 @@ def load_features(spec: LayerSpec, feats: Features, *, replace: bool = False, us
         layer.feature_count, layer.repaired_count, layer.extent = total, repaired, extent
         layer.save()
         for start in range(0, total, BATCH):
-            chunk = rows[start:start + BATCH]
-            for r in chunk:
-                r.layer = layer
+            chunk = [
+                ReferenceFeature(layer=layer, name=(feats.names[i] or "")[:200], category=(feats.categories[i] or "")[:64],
+                                 properties=feats.properties[i] or {}, geom=checked[i])
+                for i in kept[start:start + BATCH]
+            ]
             ReferenceFeature.objects.bulk_create(chunk, batch_size=BATCH)
             progress(start + len(chunk), total, f"写入 {start + len(chunk):,}/{total:,}")
     return LoadResult(layer, total, repaired, skipped, replaced, time.perf_counter() - t0)
@@ -358,6 +362,7 @@ def load_osm(path: str | Path, layers: list[str] | None = None, *, replace: bool
     so an unreadable file or a layer that cannot be loaded leaves the database unchanged."""
     p = Path(path)
     keys = layers or list(OSM_LAYERS)
+    _check_name(f"{prefix}-buildings")
     _authorise(user)
     progress = progress or _noop
     read: list[tuple[LayerSpec, Features]] = []
@@ -426,12 +431,9 @@ def load_file(path: str | Path, *, name: str, title: str, kind: str = ReferenceL
               source: str = "", licence: str = "", basemap: bool = False, replace: bool = False, user: Any = None,
               bounds: tuple[float, float, float, float] | None = None, progress: Progress | None = None) -> LoadResult:
     """Load one geometry file as the reference layer ``name`` (see the module doc for the checks)."""
-    from django.utils.text import slugify
-
     if kind not in ReferenceLayerKind.values:
         raise LoadError(f"未知的图层类型“{kind}”；可选：{', '.join(ReferenceLayerKind.values)}")
-    if not name or slugify(name) != name:
-        raise LoadError(f"图层标识“{name}”无效：只能使用英文小写字母、数字和连字符")
+    _check_name(name)
     if not title.strip():
         raise LoadError("请填写图层名称")
     _authorise(user)

@@ -318,3 +318,30 @@ def test_load_layer_job(tmp_path, city_admin, zhongyuan_editor):
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "只有市级管理员" in job.error
     assert ReferenceLayer.objects.get(name="zones").title == "开发区边界"
+
+
+def test_load_osm_job_and_layer_names(city_admin):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cityrenew.core.uploads import stash_upload
+    from cityrenew.jobs.choices import JobStatus
+    from cityrenew.jobs.runner import launch, run_pending
+    from cityrenew.map.jobs import UPLOAD_KIND
+
+    token, _ = stash_upload(SimpleUploadedFile("成都.osm.pbf", OSM.read_bytes()), UPLOAD_KIND)
+    job = launch("map.load_osm", owner=city_admin, token=token, filename="成都.osm.pbf", layers="roads,water")
+    run_pending()
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert "道路（OSM）" in job.result_summary["text"] and "水系（OSM）" in job.result_summary["text"]
+    assert set(ReferenceLayer.objects.values_list("source", flat=True)) == {"OpenStreetMap 成都.osm.pbf"}
+    # a token that names no stashed file: the job says so
+    job = launch("map.load_osm", owner=city_admin, token="0" * 32 + ".pbf")
+    run_pending()
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "已失效" in job.error
+    for bad in ("Roads", "道路", "a b", "x" * 65):
+        with pytest.raises(LoadError, match="图层标识.*无效"):
+            load_file(OSM, name=bad, title="甲")
+    with pytest.raises(LoadError, match="图层标识“My-osm-buildings”无效"):
+        load_osm(OSM, ["roads"], prefix="My-osm")
