@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import shapely
 from django.contrib.gis.geos import GEOSGeometry, Polygon
-from django.db import transaction
+from django.db import connection, transaction
 
 from cityrenew.core import geo
 from cityrenew.core.permissions import is_city_admin
@@ -199,6 +199,14 @@ def _extent(geoms: np.ndarray) -> Polygon | None:
     return Polygon.from_bbox((x0, y0, x1, y1))
 
 
+def _analyze() -> None:
+    """Refresh PostgreSQL's planner statistics of the features table after a load: a table that grew
+    by a million rows since autovacuum last looked gets bad plans for tile queries until then."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(ReferenceFeature._meta.db_table)}")
+
+
 def _check_name(name: str) -> None:
     from django.utils.text import slugify
 
@@ -248,6 +256,7 @@ def load_features(spec: LayerSpec, feats: Features, *, replace: bool = False, us
             ]
             ReferenceFeature.objects.bulk_create(chunk, batch_size=BATCH)
             progress(start + len(chunk), total, f"写入 {start + len(chunk):,}/{total:,}")
+    _analyze()
     return LoadResult(layer, total, repaired, skipped, replaced, time.perf_counter() - t0)
 
 
