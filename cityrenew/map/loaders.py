@@ -341,9 +341,10 @@ def _frame_features(df: Any, category_keys: tuple[str, ...], property_keys: tupl
     return Features(np.asarray(df.geometry.values, dtype=object), names, categories, props)
 
 
-def read_osm_features(path: str | Path, key: str) -> Features:
-    """One of the :data:`OSM_LAYERS` read from an ``.osm.pbf`` (WGS84, as OSM is)."""
-    osm = _open_osm(Path(path))
+def read_osm_features(path: str | Path, key: str, osm: Any = None) -> Features:
+    """One of the :data:`OSM_LAYERS` read from an ``.osm.pbf`` (WGS84, as OSM is); ``osm`` is the file
+    already opened with pyrosm (which keeps what it parsed for the next layer)."""
+    osm = osm or _open_osm(Path(path))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -375,10 +376,11 @@ def load_osm(path: str | Path, layers: list[str] | None = None, *, replace: bool
     _authorise(user)
     progress = progress or _noop
     read: list[tuple[LayerSpec, Features]] = []
+    osm = _open_osm(p)
     for n, key in enumerate(keys):
         spec_ = OSM_LAYERS[key]
         progress(n, len(keys), f"读取 {spec_.title}")
-        feats = read_osm_features(p, key)
+        feats = read_osm_features(p, key, osm)
         spec = LayerSpec(name=f"{prefix}-{key}", title=spec_.title, kind=spec_.kind, source=f"OpenStreetMap {source_name or p.name}",
                          licence=OSM_LICENCE, source_crs="EPSG:4326", basemap=spec_.basemap)
         if len(feats) == 0:
