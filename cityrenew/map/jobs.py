@@ -1,25 +1,53 @@
-"""Background jobs of the one map: loading a reference layer uploaded from the page (see :mod:`cityrenew.jobs`).
+"""Background jobs of the one map (see :mod:`cityrenew.jobs`): a large export of the current view, and
+loading a reference layer uploaded from the page.
 
 The page stashes the upload (:func:`cityrenew.core.uploads.stash_upload` with :data:`UPLOAD_KIND`) and
-launches ``map.load_layer`` (a GeoPackage / zipped Shapefile / GeoJSON; ``layer_name``, ``layer_title``, ``layer_kind``; ``launch`` keeps ``title``/``kind`` for the job itself) or ``map.load_osm`` (an
+launches ``map.load_layer`` (a GeoPackage / zipped Shapefile / GeoJSON; ``layer_name``, ``layer_title``,
+``layer_kind``; ``launch`` keeps ``title``/``kind`` for the job itself) or ``map.load_osm`` (an
 ``.osm.pbf``) with the token. The loaders check every feature first (progress reported), then write
 the layer in one transaction, so a failed or killed job leaves the previous layer as it was.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from django.http import QueryDict
 from django.urls import NoReverseMatch
 
 from cityrenew.core.uploads import stashed_upload
 from cityrenew.jobs.models import Job, JobError
 from cityrenew.jobs.registry import register
 
+from . import exports
 from .loaders import LAYER_SUFFIXES, LoadError, LoadResult, city_bounds, load_file, load_osm, parse_layer_keys
 
 UPLOAD_KIND = "reference-layers"
 OSM_SUFFIXES = (".pbf",)
+
+
+@register("map.export", title="导出一张图", idempotent=True)
+def export_job(job: Job, *, query: str) -> dict[str, Any]:
+    """The export of ``query`` (the page's query string) as its owner may read it."""
+    request = exports.LayerRequest(user=job.owner, GET=QueryDict(query))
+    try:
+        plan = exports.plan(request)
+    except (exports.ExportError, LookupError) as exc:
+        raise JobError(str(exc)) from None
+    name = plan.filename
+    with job.result_file_path(name) as tmp:
+        # written under its own extension (GDAL names the GeoPackage by it), then moved onto the job's
+        # temporary name, which the job renames into place
+        staged = tmp.with_name(tmp.name + exports.FORMATS[plan.format][2])
+        try:
+            n = exports.write(plan, staged, job.progress)
+            os.replace(staged, tmp)
+        except exports.ExportError as exc:
+            raise JobError(str(exc)) from None
+        finally:
+            staged.unlink(missing_ok=True)
+    return {"text": f"已导出 {len(plan.layers)} 个图层共 {n} 个要素（{exports.FORMATS[plan.format][0]}）"}
 
 
 def _summary(results: list[LoadResult]) -> dict[str, Any]:

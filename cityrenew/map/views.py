@@ -10,18 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.gis.db.models import Extent
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
 from cityrenew.core.choices import RegionLevel
 from cityrenew.core.models import Region
+from cityrenew.jobs.runner import launch
+from cityrenew.jobs.views import confirm_launch, launched
 
-from . import registry, tiles
+from . import exports, registry, tiles
 from .basemap import BASEMAP_GROUP, basemap_config
 from .features import feature_collection, iter_features
 from .registry import MVT, Layer
@@ -115,14 +118,25 @@ class LayersView(LoginRequiredMixin, View):
 
 
 class LayerGeoJSONView(LoginRequiredMixin, View):
-    """``/map/layers/<name>.geojson``: the layer's filtered records as one FeatureCollection."""
+    """``/map/layers/<name>.geojson``: the layer's filtered records as one FeatureCollection (``bbox=w,s,e,n``
+    narrows them to a box; a vector-tile layer needs one)."""
 
     def get(self, request: HttpRequest, name: str) -> HttpResponse:
         layer = readable_layer(request, name)
         try:
             qs = layer.filtered(request)
+            bbox = exports.parse_bbox(request.GET.get("bbox") or "")
         except ValueError as exc:
             return bad_request(str(exc))
+        if bbox is not None:
+            qs = exports.in_box(qs, layer, bbox)
+        if layer.kind == MVT:  # a tiled layer may hold a city's buildings: GeoJSON only for a box of it
+            if bbox is None:
+                return bad_request(f"图层“{layer.title}”以矢量切片提供（{layer_url(layer)}）；"
+                                   "如需 GeoJSON，请用 bbox=西,南,东,北 指定范围")
+            n = qs.order_by().count()
+            if n > settings.CITYRENEW_EXPORT_JOB_ROWS:
+                return bad_request(f"范围内有 {n} 个要素，超过 {settings.CITYRENEW_EXPORT_JOB_ROWS} 个：请缩小范围，或使用导出")
         response = JsonResponse(feature_collection(layer, qs), json_dumps_params={"ensure_ascii": False})
         response["Content-Type"] = "application/geo+json"
         response["Cache-Control"] = "private, no-cache"
@@ -159,12 +173,55 @@ class SearchView(LoginRequiredMixin, View):
                 cond = Q()
                 for f in layer.search:
                     cond |= Q(**{f"{f}__icontains": q})
-                qs = layer.queryset(request).filter(cond)
-                ids = list(qs.filter(**{f"{layer.geom_field}__isnull": False}).order_by("pk").values_list("pk", flat=True)[:SEARCH_LIMIT])
-                for pk, props, geom in iter_features(layer, layer.queryset(request).filter(pk__in=ids)):
+                try:
+                    base = layer.queryset(request)
+                except ValueError:  # a layer that cannot read this query string (an unknown run) has no hits
+                    continue
+                qs = base.filter(cond).filter(**{f"{layer.geom_field}__isnull": False})
+                ids = list(qs.order_by("pk").values_list("pk", flat=True)[:SEARCH_LIMIT])
+                for pk, props, geom in iter_features(layer, base.filter(pk__in=ids)):
                     results.append({
                         "layer": layer.name, "layer_title": str(layer.title), "id": pk,
                         "name": props.get("name", ""), "code": props.get("code", ""), "url": props.get("url", ""),
                         "bbox": [round(v, 6) for v in geom.extent],
                     })
         return JsonResponse({"q": q, "results": results}, json_dumps_params={"ensure_ascii": False})
+
+
+class ExportView(LoginRequiredMixin, View):
+    """``/map/export?layers=a,b&bbox=w,s,e,n&format=geojson|gpkg|xlsx&<filters>``: the current view as a file;
+    more than ``CITYRENEW_EXPORT_JOB_ROWS`` features by a background job (confirmed, then posted)."""
+
+    def _plan(self, request: HttpRequest) -> exports.ExportPlan:
+        try:
+            return exports.plan(request)
+        except LookupError as exc:
+            raise Http404(str(exc)) from None
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        try:
+            plan = self._plan(request)
+            n = plan.count()
+        except exports.ExportError as exc:
+            return bad_request(str(exc))
+        if n > settings.CITYRENEW_EXPORT_JOB_ROWS:
+            return confirm_launch(
+                request, title="导出一张图",
+                text=f"所选图层在当前范围内共 {n} 个要素，将由后台任务生成文件，完成后在任务页下载。",
+                back_url=reverse("map:page"))
+        try:
+            path, _ = exports.export_to_temp(plan)
+        except exports.ExportError as exc:
+            return bad_request(str(exc))
+        handle = open(path, "rb")  # noqa: SIM115 — FileResponse closes it when the response is sent
+        path.unlink()  # the open handle keeps the data until the response is sent (POSIX)
+        _, mime, _ = exports.FORMATS[plan.format]
+        return FileResponse(handle, as_attachment=True, filename=plan.filename, content_type=mime)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        try:
+            self._plan(request)
+        except exports.ExportError as exc:
+            return bad_request(str(exc))
+        job = launch("map.export", owner=request.user, query=request.GET.urlencode())
+        return launched(request, job)
