@@ -33,7 +33,6 @@ import argparse
 import json
 import math
 import os
-import random
 import secrets
 import statistics
 import subprocess
@@ -135,7 +134,6 @@ def setup_django(url: str, data_dir: Path) -> None:
 
 
 def bench_load(n: int) -> dict:
-    import numpy as np
 
     from cityrenew.core import audit
     from cityrenew.map.loaders import Features, LayerSpec, load_features
@@ -310,7 +308,7 @@ def run_child(url: str, args) -> dict | None:
            "--tile-requests", str(args.tile_requests)]
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600, check=False)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])

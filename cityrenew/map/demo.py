@@ -33,7 +33,14 @@ import numpy as np
 
 from cityrenew.core.models import Region
 
-from .loaders import Features, LayerSpec, LoadError, city_bounds, load_features, load_osm
+from .loaders import (
+    Features,
+    LayerSpec,
+    LoadError,
+    city_bounds,
+    load_features,
+    load_osm,
+)
 from .models import ReferenceLayer, ReferenceLayerKind
 
 NEIGHBOURS_LAYER = "neighbour-cities"
@@ -124,7 +131,7 @@ def load_city_osm(path: Path, city: Region) -> str:
     bounds = city_bounds(margin_deg=0)
     try:
         extent = osm_extent(path)
-    except Exception as exc:  # osmium raises RuntimeError for a file it cannot read
+    except (RuntimeError, OSError) as exc:  # osmium raises RuntimeError for a file it cannot read
         return f"底图：跳过 {path.name}：无法读取（{type(exc).__name__}）"
     if bounds is None or extent is None:
         return f"底图：跳过 {path.name}：没有可比较的范围"

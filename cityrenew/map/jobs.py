@@ -14,14 +14,21 @@ import os
 from typing import Any
 
 from django.http import QueryDict
-from django.urls import NoReverseMatch
 
 from cityrenew.core.uploads import stashed_upload
 from cityrenew.jobs.models import Job, JobError
 from cityrenew.jobs.registry import register
 
 from . import exports
-from .loaders import LAYER_SUFFIXES, LoadError, LoadResult, city_bounds, load_file, load_osm, parse_layer_keys
+from .loaders import (
+    LAYER_SUFFIXES,
+    LoadError,
+    LoadResult,
+    city_bounds,
+    load_file,
+    load_osm,
+    parse_layer_keys,
+)
 
 UPLOAD_KIND = "reference-layers"
 OSM_SUFFIXES = (".pbf",)
@@ -51,12 +58,8 @@ def export_job(job: Job, *, query: str) -> dict[str, Any]:
 
 
 def _summary(results: list[LoadResult]) -> dict[str, Any]:
-    summary: dict[str, Any] = {"text": "；".join(r.headline() for r in results)}
-    try:  # the map page's links (the page lives in this app's urls; a deployment without it shows the text only)
-        summary["links"] = [{"label": f"在一张图中查看“{r.layer.title}”", "url": r.layer.get_absolute_url()} for r in results]
-    except NoReverseMatch:
-        pass
-    return summary
+    return {"text": "；".join(r.headline() for r in results),
+            "links": [{"label": f"在一张图中查看“{r.layer.title}”", "url": r.layer.get_absolute_url()} for r in results]}
 
 
 @register("map.load_layer", title="载入参考图层", atomic=False)

@@ -300,6 +300,7 @@ def parse_layer_keys(value: str | None) -> list[str]:
 
 def _open_osm(path: Path):
     import pyrosm
+    from pyrosm.exceptions import PBFException
 
     if not path.is_file():
         raise LoadError(f"找不到 OSM 文件：{path}")
@@ -307,7 +308,7 @@ def _open_osm(path: Path):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             osm = pyrosm.OSM(str(path))
-    except Exception as exc:  # pyrosm raises bare errors for non-PBF input
+    except (PBFException, OSError, ValueError) as exc:
         raise LoadError(f"无法读取 OSM 文件 {path.name}：不是有效的 .osm.pbf（{type(exc).__name__}）") from None
     return osm
 
@@ -344,6 +345,8 @@ def _frame_features(df: Any, category_keys: tuple[str, ...], property_keys: tupl
 def read_osm_features(path: str | Path, key: str, osm: Any = None) -> Features:
     """One of the :data:`OSM_LAYERS` read from an ``.osm.pbf`` (WGS84, as OSM is); ``osm`` is the file
     already opened with pyrosm (which keeps what it parsed for the next layer)."""
+    from pyrosm.exceptions import PBFException
+
     osm = osm or _open_osm(Path(path))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -357,9 +360,7 @@ def read_osm_features(path: str | Path, key: str, osm: Any = None) -> Features:
             flt = OSM_FILTERS[key]
             df = osm.get_data_by_custom_criteria(custom_filter=flt, filter_type="keep", keep_nodes=False,
                                                  keep_ways=True, keep_relations=True)
-        except LoadError:
-            raise
-        except Exception as exc:
+        except (PBFException, OSError, ValueError, KeyError, IndexError, RuntimeError) as exc:  # a damaged file
             raise LoadError(f"读取 OSM 文件 {Path(path).name} 的{OSM_LAYERS[key].title}失败（{type(exc).__name__}: {exc}）") from None
     return _frame_features(df, tuple(flt), ())
 

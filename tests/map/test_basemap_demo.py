@@ -65,6 +65,14 @@ def test_chengdu_extract_is_not_loaded_under_the_zhengzhou_demo(zhengzhou):
     assert not ReferenceLayer.objects.filter(name__startswith="osm-").exists()
 
 
+def test_damaged_extract_is_skipped_with_the_reason(zhengzhou, tmp_path):
+    bad = tmp_path / "zhengzhou.osm.pbf"
+    bad.write_bytes(CHENGDU.read_bytes()[:2000])  # a truncated download
+    line = demo.load_city_osm(bad, zhengzhou)
+    assert line == "底图：跳过 zhengzhou.osm.pbf：无法读取（RuntimeError）"
+    assert not ReferenceLayer.objects.exists()
+
+
 def test_extract_covering_the_city_is_loaded_once(zhengzhou, tmp_path):
     path = shifted_extract(tmp_path / "zhengzhou.osm.pbf")
     x0, y0, x1, y1 = demo.osm_extent(path)

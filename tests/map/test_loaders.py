@@ -13,8 +13,6 @@ from pathlib import Path
 
 import osmium
 import pytest
-import shapely
-from django.contrib.gis.geos import GEOSGeometry
 
 from cityrenew.core.models import AuditLog
 from cityrenew.map import loaders

@@ -19,7 +19,14 @@ from django.core.management.base import BaseCommand, CommandError
 from cityrenew.core import audit
 from cityrenew.jobs.progress import progress_bar
 
-from ...loaders import OSM_LAYERS, LoadError, city_bounds, load_file, load_osm, parse_layer_keys
+from ...loaders import (
+    OSM_LAYERS,
+    LoadError,
+    city_bounds,
+    load_file,
+    load_osm,
+    parse_layer_keys,
+)
 from ...models import ReferenceLayer, ReferenceLayerKind
 
 
