@@ -109,6 +109,7 @@
   function errorText(status, body) {
     // The API's own Chinese message: {"detail": …}, or field errors {"location": ["…"]}.
     if (body && typeof body.detail === "string") return body.detail;
+    if (body && typeof body.error === "string") return body.error;
     if (body && typeof body === "object") {
       var parts = [];
       Object.keys(body).forEach(function (k) {
@@ -130,6 +131,16 @@
     }
     if (geometry.type === "GeometryCollection") geometry.geometries.forEach(function (g) { walk(g.coordinates); });
     else walk(geometry.coordinates);
+    return b;
+  }
+
+  function featureBounds(features) {
+    var b = null;
+    features.forEach(function (f) {
+      if (!f.geometry) return;
+      var g = geometryBounds(f.geometry);
+      b = b ? [Math.min(b[0], g[0]), Math.min(b[1], g[1]), Math.max(b[2], g[2]), Math.max(b[3], g[3])] : g;
+    });
     return b;
   }
 
@@ -305,7 +316,8 @@
       } else {
         var colour = paintColour(def, "#1f5fa8");
         var outline = (def.style && def.style.outline) || colour;
-        var fillOpacity = def.style && def.style.opacity !== undefined ? def.style.opacity : 0.35;
+        var st = def.style || {};
+        var fillOpacity = st.fill_opacity !== undefined ? st.fill_opacity : st.opacity !== undefined ? st.opacity : 0.35;
         var poly = ["match", ["geometry-type"], ["Polygon", "MultiPolygon"], true, false];
         var line = ["match", ["geometry-type"], ["LineString", "MultiLineString"], true, false];
         var point = ["match", ["geometry-type"], ["Point", "MultiPoint"], true, false];
@@ -356,8 +368,14 @@
       order.forEach(addStyleLayers);
     }
 
+    function whenIdle(callback) {
+      // 'idle' follows the next frame in which every source is loaded and nothing moves
+      map.once("idle", callback);
+      map.triggerRepaint();
+    }
+
     function markLoaded(e) {
-      map.once("idle", function () {
+      whenIdle(function () {
         e.loaded = true;
         refreshRow(e);
       });
@@ -383,6 +401,7 @@
         .then(function (gj) {
           if (token !== e.token) return;
           e.count = (gj.features || []).length;
+          e.bounds = featureBounds(gj.features || []);
           e.stale = false;
           src.setData(gj);
           markLoaded(e);
@@ -403,10 +422,14 @@
       refreshRow(e);
       updateExport();
     }
-    hook.setVisible = function (name, on) {
-      var e = entries.filter(function (x) { return x.name === name; })[0];
-      if (e) setVisible(e, on);
-    };
+    function zoomTo(e) {
+      var b = e.bounds || e.def.bounds;
+      if (!b) return;
+      map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 60, maxZoom: 17, duration: 0 });
+    }
+    function find(name) { return entries.filter(function (x) { return x.name === name; })[0]; }
+    hook.setVisible = function (name, on) { var e = find(name); if (e) setVisible(e, on); };
+    hook.zoomTo = function (name) { var e = find(name); if (e) zoomTo(e); };
 
     // ---- the layer list
     function refreshRow(e) {
@@ -448,7 +471,14 @@
           swatch.style.background = first;
           var label = h("label", { "class": "layer-toggle", title: def.citation ? "依据：" + def.citation : null },
             [box, swatch, h("span", { "class": "layer-title", text: def.title }), h("span", { "class": "layer-count" })]);
-          var row = h("div", { "class": "layer-row", dataset: { layer: e.name, state: "off" } }, [label]);
+          var zoom = h("button", { type: "button", "class": "layer-zoom", title: "缩放到此图层", "aria-label": "缩放到" + def.title, "data-testid": "layer-zoom-" + e.name, text: "⤢" });
+          zoom.addEventListener("click", function () {
+            if (!e.visible) setVisible(e, true);
+            if (e.bounds || e.def.bounds) zoomTo(e);
+            else whenIdle(function () { zoomTo(e); });
+          });
+          if (e.base) zoom = null;
+          var row = h("div", { "class": "layer-row", dataset: { layer: e.name, state: "off" } }, [h("div", { "class": "layer-line" }, [label, zoom])]);
           if (def.legend && def.legend.length > 1) {
             var legend = h("ul", { "class": "layer-legend", "data-testid": "legend-" + e.name });
             def.legend.forEach(function (item) {
@@ -582,7 +612,7 @@
             results.forEach(function (res) {
               var e = entries.filter(function (x) { return x.name === res.layer; })[0];
               var item = h("li", {}, [h("button", { type: "button", "class": "search-hit", "data-testid": "search-hit" }, [
-                h("span", { "class": "hit-name", text: res.name || res.label || "" }),
+                h("span", { "class": "hit-name", text: (res.code && res.code !== res.name ? res.code + " " : "") + (res.name || "") }),
                 h("span", { "class": "hit-layer", text: res.layer_title || (e && e.def.title) || "" })
               ])]);
               item.firstChild.addEventListener("click", function () { go(res, e); clear(); });
@@ -613,8 +643,16 @@
         map.flyTo({ center: centre, zoom: Math.max(map.getZoom(), 16), duration: 600 });
       }
       map.once("moveend", function () {
-        if (e) openPopup(e, props, centre);
-        else popup.setLngLat(centre).setDOMContent(popupNode({ def: { title: res.layer_title || "", popup: [] } }, props)).addTo(map);
+        if (!e) {
+          popup.setLngLat(centre).setDOMContent(popupNode({ def: { title: res.layer_title || "", popup: [] } }, props)).addTo(map);
+          return;
+        }
+        // the drawn feature carries every popup property; the search result only name and link
+        whenIdle(function () {
+          var ids = e.styleLayers.filter(function (id) { return map.getLayer(id); });
+          var hit = map.queryRenderedFeatures({ layers: ids }).filter(function (f) { return String(f.id) === String(res.id); })[0];
+          openPopup(e, hit ? hit.properties : props, centre);
+        });
       });
     }
 

@@ -1,0 +1,314 @@
+"""The one map (一张图) in a real browser (Debian chromium through Playwright) against a live server.
+
+Demo-like data: the Zhengzhou library (276 projects) with district boundaries, two projects given a
+point and an area, the 2024/2025 check-ups with assessment units and field problems. Open /map/,
+switch on every layer in turn and check what MapLibre drew (``queryRenderedFeatures``), with a
+screenshot per layer; click a project → popup → its page; search; measure a segment against a
+haversine distance computed here; a user who may not read a layer does not get its records; draw a
+project's area and save it through the API, then see the Chinese refusal when someone saved first.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+from conftest import login
+from test_checkup_browser import seed_checkup
+
+from cityrenew.core.models import AuditLog
+from cityrenew.projects.models import RenewalProject
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+POINT_PROJECT = ("K202201005", "芝麻街1958双创园", (113.6152, 34.7688))  # a point in 中原区
+AREA_PROJECT = "K202202001"
+AREA_RING = [[113.652, 34.716], [113.662, 34.716], [113.662, 34.724], [113.652, 34.724], [113.652, 34.716]]
+
+
+def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in metres on the mean Earth sphere (R = 6 371 008.8 m), lon/lat in degrees."""
+    r = 6371008.8
+    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(h))
+
+
+@pytest.fixture
+def onemap(regions, city_admin):
+    """The library, district boundaries, the check-up runs and two located projects."""
+    from django.contrib.gis.geos import GEOSGeometry, Point
+
+    from cityrenew.core.models import Region
+    from cityrenew.projects import demo
+    from cityrenew.projects.boundaries import load_district_boundaries
+
+    demo.load()
+    run = seed_checkup(city_admin)
+    load_district_boundaries(Region.objects.get(code="410100"))
+    code, _name, (lon, lat) = POINT_PROJECT
+    RenewalProject.objects.filter(code=code).update(location=Point(lon, lat, srid=4326), location_source="测试")
+    ring = ",".join(f"{x} {y}" for x, y in AREA_RING)
+    RenewalProject.objects.filter(code=AREA_PROJECT).update(
+        location=GEOSGeometry(f"SRID=4326;POLYGON(({ring}))"), location_source="测试")
+    return run
+
+
+def open_map(page, live_server, query: str = "") -> None:
+    page.goto(live_server.url + "/map/" + query)
+    page.wait_for_function("window.cityrenewOneMap && window.cityrenewOneMap.ready", timeout=30000)
+
+
+def layer_names(page) -> list[str]:
+    return page.evaluate("window.cityrenewOneMap.layers.filter(e => !e.base).map(e => e.name)")
+
+
+def switch(page, name: str, on: bool = True) -> None:
+    box = page.locator(f'[data-testid="layer-toggle-{name}"]')
+    if on:
+        box.check()
+        page.wait_for_selector(f'.layer-row[data-layer="{name}"][data-state="ready"]', timeout=30000)
+    else:
+        box.uncheck()
+
+
+def rendered(page, name: str) -> list[dict]:
+    """Properties of the features MapLibre drew for layer ``name`` in the current view."""
+    return page.evaluate(
+        """name => { const h = window.cityrenewOneMap;
+                     const e = h.layers.find(l => l.name === name);
+                     const ids = e.styleLayers.filter(id => h.map.getLayer(id));
+                     return h.map.queryRenderedFeatures({layers: ids}).map(f => f.properties); }""",
+        name,
+    )
+
+
+def screen_xy(page, lonlat) -> tuple[float, float]:
+    return tuple(page.evaluate(
+        """c => { const m = window.cityrenewOneMap.map; const p = m.project(c);
+                  const r = m.getCanvas().getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }""",
+        list(lonlat),
+    ))
+
+
+def idle(page) -> None:
+    page.evaluate("""() => new Promise(done => { const m = window.cityrenewOneMap.map;
+                     m.once('idle', () => done(true)); m.triggerRepaint(); })""")
+
+
+def test_every_layer_renders_with_popup_search_and_measure(page, live_server, onemap, viewer, screenshot_dir):
+    login(page, live_server, "viewer1", "pass-viewer1")
+    page.goto(live_server.url + "/")
+    page.locator("nav.mainnav a", has_text="一张图").click()
+    page.wait_for_url(re.compile(r".*/map/$"))
+    page.wait_for_function("window.cityrenewOneMap && window.cityrenewOneMap.ready", timeout=30000)
+
+    names = layer_names(page)
+    assert {"districts", "projects"} <= set(names), names
+    # the district layer is on when the page opens: the library's districts and zones are drawn
+    page.wait_for_selector('.layer-row[data-layer="districts"][data-state="ready"]', timeout=30000)
+    drawn = {p["name"] for p in rendered(page, "districts")}
+    assert {"中原区", "金水区", "二七区", "登封市"} <= drawn
+    page.screenshot(path=str(screenshot_dir / "onemap-districts.png"))
+
+    # every layer in turn: switched on alone (districts kept as context), zoomed to, drawn, photographed
+    seen: dict[str, int] = {}
+    for name in names:
+        if name == "districts":
+            continue
+        switch(page, name)
+        page.click(f'[data-testid="layer-zoom-{name}"]')
+        idle(page)
+        seen[name] = len(rendered(page, name))
+        page.screenshot(path=str(screenshot_dir / f"onemap-layer-{name}.png"))
+        switch(page, name, on=False)
+    assert seen["projects"] == 2, seen  # the two located projects (the others have no location yet)
+    checkup_layers = [n for n in names if n.startswith("checkup")]
+    assert checkup_layers and all(seen[n] > 0 for n in checkup_layers), seen
+
+    # a project's point → popup with its properties → its page
+    switch(page, "projects")
+    code, name, lonlat = POINT_PROJECT
+    page.evaluate("c => window.cityrenewOneMap.map.jumpTo({center: c, zoom: 15})", list(lonlat))
+    idle(page)
+    x, y = screen_xy(page, lonlat)
+    page.mouse.click(x, y)
+    popup = page.locator('[data-testid="map-popup"]')
+    popup.wait_for()
+    text = popup.inner_text()
+    assert name in text and "项目库" in text or name in text
+    link = popup.locator('[data-testid="popup-link"]')
+    assert link.inner_text().startswith("查看详情")
+    assert link.get_attribute("href") == f"/projects/{code}/"
+    page.screenshot(path=str(screenshot_dir / "onemap-popup.png"))
+
+    # the export links carry the visible layers, the view's bbox and the format
+    href = page.get_attribute('[data-testid="export-gpkg"]', "href")
+    assert href.startswith("/map/export?") and "format=gpkg" in href and "bbox=" in href
+    assert "projects" in re.search(r"layers=([^&]+)", href).group(1).replace("%2C", ",").split(",")
+
+    # search by name: the hit flies there and opens the popup
+    page.evaluate("window.cityrenewOneMap.map.jumpTo({center: [113.3, 34.5], zoom: 9})")
+    page.fill('[data-testid="map-search"]', "芝麻街")
+    hit = page.locator('[data-testid="search-hit"]').first
+    hit.wait_for()
+    assert name in hit.inner_text()
+    hit.click()
+    page.locator('[data-testid="map-popup"]', has_text=name).wait_for()
+    centre = page.evaluate("window.cityrenewOneMap.map.getCenter().toArray()")
+    assert haversine_m(tuple(centre), lonlat) < 50
+
+    # measure a segment: the shown length agrees with the haversine distance within 1 %
+    page.click('[data-testid="measure-distance"]')
+    box = page.locator("#onemap canvas").bounding_box()
+    a = (box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.4)
+    b = (box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.6)
+    page.mouse.click(*a)
+    page.mouse.click(*b)
+    page.mouse.dblclick(*b)
+    page.wait_for_selector('[data-testid="measure-result"][data-done="1"]')
+    ends = page.evaluate(
+        """pts => { const m = window.cityrenewOneMap.map; const r = m.getCanvas().getBoundingClientRect();
+                    return pts.map(p => m.unproject([p[0] - r.left, p[1] - r.top]).toArray()); }""",
+        [list(a), list(b)],
+    )
+    expected = haversine_m(tuple(ends[0]), tuple(ends[1]))
+    shown = page.inner_text('[data-testid="measure-result"]')
+    m = re.search(r"距离：([\d.]+) (米|公里)", shown)
+    assert m, shown
+    metres = float(m.group(1)) * (1000 if m.group(2) == "公里" else 1)
+    assert abs(metres - expected) / expected < 0.01, (shown, expected)
+    assert page.evaluate("window.cityrenewOneMap.measure.points.length") == 2  # the double-click added no vertex
+    page.screenshot(path=str(screenshot_dir / "onemap-measure.png"))
+    # no popup while measuring
+    page.mouse.click(x, y)
+    assert page.locator('[data-testid="map-popup"]').count() == 0 or "距离" in page.inner_text('[data-testid="measure-result"]')
+
+    # the area tool: a square of known size
+    page.click('[data-testid="measure-area"]')
+    page.evaluate("window.cityrenewOneMap.map.jumpTo({center: [113.65, 34.75], zoom: 14})")
+    idle(page)
+    corners = [(113.645, 34.745), (113.655, 34.745), (113.655, 34.755), (113.645, 34.755)]
+    for c in corners:
+        page.mouse.click(*screen_xy(page, c))
+    page.mouse.dblclick(*screen_xy(page, corners[-1]))
+    page.wait_for_selector('[data-testid="measure-result"][data-done="1"]')
+    shown = page.inner_text('[data-testid="measure-result"]')
+    m = re.search(r"面积：([\d.,]+) (平方米|平方公里)", shown)
+    assert m, shown
+    area = float(m.group(1).replace(",", "")) * (1e6 if m.group(2) == "平方公里" else 1)
+    # the square: 0.01° of longitude × 0.01° of latitude at 34.75° N on the sphere ≈ 1 011 800 m²
+    width = haversine_m((113.645, 34.75), (113.655, 34.75))
+    height = haversine_m((113.65, 34.745), (113.65, 34.755))
+    assert abs(area - width * height) / (width * height) < 0.01, (shown, width * height)
+
+    # the popup's link opens the record's page
+    page.click('[data-testid="measure-clear"]')
+    page.evaluate("c => window.cityrenewOneMap.map.jumpTo({center: c, zoom: 15})", list(lonlat))
+    idle(page)
+    page.mouse.click(*screen_xy(page, lonlat))
+    page.locator('[data-testid="popup-link"]').click()
+    page.wait_for_url(re.compile(rf".*/projects/{code}/$"))
+
+
+def test_filters_reload_the_layer(page, live_server, onemap, viewer):
+    login(page, live_server, "viewer1", "pass-viewer1")
+    open_map(page, live_server)
+    switch(page, "projects")
+    page.click('[data-testid="layer-zoom-projects"]')
+    idle(page)
+    assert len(rendered(page, "projects")) == 2
+    page.locator('[data-testid="filter-district"]').select_option(label="中原区")
+    page.wait_for_selector('.layer-row[data-layer="projects"][data-state="ready"]')
+    idle(page)
+    names = [p["name"] for p in rendered(page, "projects")]
+    assert names == [POINT_PROJECT[1]], names
+    assert "district=" in page.get_attribute('[data-testid="export-xlsx"]', "href")
+
+
+def test_reader_without_rights_sees_no_records(page, live_server, onemap, viewer, make_user):
+    """A 部门填报员 (department filler) does not read the project library: the project layer is not
+    offered and its records are not drawn; a city-wide reader sees them."""
+    login(page, live_server, "viewer1", "pass-viewer1")
+    open_map(page, live_server)
+    switch(page, "projects")
+    page.click('[data-testid="layer-zoom-projects"]')
+    idle(page)
+    assert {p["name"] for p in rendered(page, "projects")} == {POINT_PROJECT[1], RenewalProject.objects.get(code=AREA_PROJECT).name}
+    bounds = page.evaluate("window.cityrenewOneMap.map.getBounds().toArray()")
+
+    other = page.context.browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900}, bypass_csp=True)
+    try:
+        p2 = other.new_page()
+        make_user("deptfiller", "dept_editor", "410100", first_name="部门填报员")
+        login(p2, live_server, "deptfiller", "pass-deptfiller")
+        open_map(p2, live_server, "?layer=projects")
+        assert "projects" not in layer_names(p2)
+        p2.evaluate("b => window.cityrenewOneMap.map.fitBounds(b, {duration: 0})", bounds)
+        idle(p2)
+        names = p2.evaluate(
+            "() => window.cityrenewOneMap.map.queryRenderedFeatures().map(f => f.properties.name)")
+        assert POINT_PROJECT[1] not in names
+        # and the layer's own URL answers 404 for this user
+        status = p2.evaluate("() => fetch('/map/layers/projects.geojson').then(r => r.status)")
+        assert status == 404
+    finally:
+        other.close()
+
+
+def test_draw_a_project_area_and_see_a_stale_refusal(page, live_server, onemap, city_admin, zhongyuan_editor,
+                                                    screenshot_dir):
+    from cityrenew.core.audit import actor
+
+    code = POINT_PROJECT[0]
+    login(page, live_server, "zyeditor", "pass-zyeditor")
+    page.goto(live_server.url + f"/projects/{code}/")
+    page.click('[data-testid="draw-link"]')
+    page.wait_for_url(re.compile(r".*/map/\?draw=project:\d+$"))
+    page.wait_for_function("window.cityrenewOneMap && window.cityrenewOneMap.ready", timeout=30000)
+    page.wait_for_function("window.cityrenewOneMap.draw.active")
+    assert code in page.inner_text("#draw-target")
+
+    # an area of four corners, finished with a double-click, saved
+    page.check("input[name=draw-kind][value=Polygon]")
+    page.evaluate("window.cityrenewOneMap.map.jumpTo({center: [113.62, 34.77], zoom: 15})")
+    idle(page)
+    corners = [(113.617, 34.767), (113.623, 34.767), (113.623, 34.772), (113.617, 34.772)]
+    for c in corners[:-1]:
+        page.mouse.click(*screen_xy(page, c))
+    page.mouse.dblclick(*screen_xy(page, corners[-1]))
+    assert page.evaluate("window.cityrenewOneMap.draw.points.length") == 4
+    page.click('[data-testid="draw-save"]')
+    page.wait_for_selector('[data-testid="draw-status"][data-kind="ok"]')
+    assert "已保存" in page.inner_text('[data-testid="draw-status"]')
+    page.screenshot(path=str(screenshot_dir / "onemap-draw.png"))
+
+    project = RenewalProject.objects.get(code=code)
+    assert project.location.geom_type == "Polygon" and project.location.num_coords == 5
+    lon0, lat0 = project.location.coords[0][0]
+    assert abs(lon0 - 113.617) < 1e-4 and abs(lat0 - 34.767) < 1e-4
+    entry = AuditLog.for_object(project).first()
+    assert entry.user.username == "zyeditor" and "location" in entry.changes
+
+    # someone else saves in between: the next save is refused with the API's Chinese message
+    with actor(city_admin, "web"):
+        project.name = project.name + "（二期）"
+        project.save()
+    page.check("input[name=draw-kind][value=Point]")
+    page.mouse.click(*screen_xy(page, (113.62, 34.77)))
+    page.click('[data-testid="draw-save"]')
+    page.wait_for_selector('[data-testid="draw-status"][data-kind="error"]')
+    message = page.inner_text('[data-testid="draw-status"]')
+    assert "已被他人修改" in message and "您的修改没有保存" in message, message
+    assert RenewalProject.objects.get(code=code).location.geom_type == "Polygon"  # nothing half-written
+
+
+def test_draw_refused_without_edit_rights(page, live_server, onemap, zhongyuan_editor):
+    """The 中原区 editor may not edit a 二七区 project: the draw panel says so and saves nothing."""
+    project = RenewalProject.objects.get(code=AREA_PROJECT)
+    login(page, live_server, "zyeditor", "pass-zyeditor")
+    open_map(page, live_server, f"?draw=project:{project.pk}")
+    page.wait_for_selector('[data-testid="draw-status"][data-kind="error"]')
+    assert "没有修改项目" in page.inner_text('[data-testid="draw-status"]')
+    assert page.locator('[data-testid="draw-save"]').is_disabled()
