@@ -1,0 +1,170 @@
+"""The one map's endpoints (一张图): the page, the layer list, GeoJSON layers, vector tiles, search and export.
+
+Every endpoint is for signed-in users. A layer the user may not read answers 404, and the records of
+every response are ``layer.filtered(request)``: the layer's queryset (scoped by the same read rules as
+the records' own pages) with the map's filters (``district``, ``year``, ``status``, ``category``,
+``run``, ``indicator``) from the query string.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.gis.db.models import Extent
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views import View
+from django.views.generic import TemplateView
+
+from cityrenew.core.choices import RegionLevel
+from cityrenew.core.models import Region
+
+from . import registry, tiles
+from .basemap import BASEMAP_GROUP, basemap_config
+from .features import feature_collection, iter_features
+from .registry import MVT, Layer
+
+SEARCH_LIMIT = 10  # results per layer
+
+
+def bad_request(message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=400, json_dumps_params={"ensure_ascii": False})
+
+
+def readable_layer(request: HttpRequest, name: str) -> Layer:
+    layer = registry.get(name)
+    if layer is None or not layer.can_read(request):
+        raise Http404("图层不存在或无权查看")
+    return layer
+
+
+def layer_url(layer: Layer) -> str:
+    if layer.kind == MVT:
+        return reverse("map:page") + f"tiles/{layer.name}/{{z}}/{{x}}/{{y}}.mvt"
+    return reverse("map:layer", kwargs={"name": layer.name})
+
+
+def layer_entry(request: HttpRequest, layer: Layer) -> dict[str, Any]:
+    filters = []
+    for name in layer.filters:
+        options = layer.filter_options.get(name)
+        filters.append({
+            "name": name,
+            "label": registry.FILTERS.get(name, name),
+            "options": [[str(v), str(label)] for v, label in options(request)] if options else [],
+        })
+    return {
+        "name": layer.name,
+        "title": str(layer.title),
+        "group": str(layer.group),
+        "kind": layer.kind,
+        "url": layer_url(layer),
+        "geometry": layer.geometry,
+        "style": layer.style,
+        "legend": layer.legend,
+        "popup": [[prop, str(label)] for prop, label in layer.popup],
+        "filters": filters,
+        "minzoom": layer.minzoom,
+        "visible": layer.visible,
+        "citation": str(layer.citation),
+        "source_layer": layer.name,
+    }
+
+
+def default_city() -> Region | None:
+    return Region.objects.filter(level=RegionLevel.CITY).order_by("code").first()
+
+
+def city_bounds() -> list[float] | None:
+    """[west, south, east, north] of the default city: its boundary, or the extent of the boundaries
+    below it, or a box around its centre."""
+    city = default_city()
+    if city is None:
+        return None
+    if city.boundary is not None:
+        return [round(v, 6) for v in city.boundary.extent]
+    ext = Region.objects.filter(path__startswith=city.path, boundary__isnull=False).aggregate(e=Extent("boundary"))["e"]
+    if ext:
+        return [round(v, 6) for v in ext]
+    if city.centroid_lon is not None and city.centroid_lat is not None:
+        return [city.centroid_lon - 0.3, city.centroid_lat - 0.25, city.centroid_lon + 0.3, city.centroid_lat + 0.25]
+    return None
+
+
+class MapPageView(LoginRequiredMixin, TemplateView):
+    """The one map page (一张图); the page's script reads ``layers_url``."""
+
+    template_name = "map/page.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "layers_url": reverse("map:layers"), "basemap": basemap_config()}
+
+
+class LayersView(LoginRequiredMixin, View):
+    """``/map/layers.json``: the layers this user may read, the base map and the city's bounds."""
+
+    def get(self, request: HttpRequest) -> JsonResponse:
+        layers = [layer_entry(request, l) for l in registry.all_layers() if l.can_read(request)]
+        layers.sort(key=lambda e: e["group"] != BASEMAP_GROUP)  # base-map layers first (drawn below)
+        data = {"layers": layers, "basemap": basemap_config(), "bounds": city_bounds()}
+        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+        response["Cache-Control"] = "private, no-cache"
+        return response
+
+
+class LayerGeoJSONView(LoginRequiredMixin, View):
+    """``/map/layers/<name>.geojson``: the layer's filtered records as one FeatureCollection."""
+
+    def get(self, request: HttpRequest, name: str) -> HttpResponse:
+        layer = readable_layer(request, name)
+        try:
+            qs = layer.filtered(request)
+        except ValueError as exc:
+            return bad_request(str(exc))
+        response = JsonResponse(feature_collection(layer, qs), json_dumps_params={"ensure_ascii": False})
+        response["Content-Type"] = "application/geo+json"
+        response["Cache-Control"] = "private, no-cache"
+        return response
+
+
+class TileView(LoginRequiredMixin, View):
+    """``/map/tiles/<name>/<z>/<x>/<y>.mvt``: one Mapbox vector tile of the layer's filtered records."""
+
+    def get(self, request: HttpRequest, name: str, z: int, x: int, y: int) -> HttpResponse:
+        layer = readable_layer(request, name)
+        try:
+            tiles.check_tile(z, x, y)
+            qs = layer.filtered(request)
+        except ValueError as exc:
+            return bad_request(str(exc))
+        data = tiles.tile(layer, qs, z, x, y)
+        response = HttpResponse(data, content_type=tiles.MVT_MIME, status=200 if data else 204)
+        response["Cache-Control"] = f"private, max-age={tiles.TILE_MAX_AGE}"
+        response["Vary"] = "Cookie"
+        return response
+
+
+class SearchView(LoginRequiredMixin, View):
+    """``/map/search.json?q=``: records of the readable layers whose name or code contains ``q``."""
+
+    def get(self, request: HttpRequest) -> JsonResponse:
+        q = (request.GET.get("q") or "").strip()
+        results: list[dict[str, Any]] = []
+        if q:
+            for layer in registry.all_layers():
+                if not layer.search or not layer.can_read(request):
+                    continue
+                cond = Q()
+                for f in layer.search:
+                    cond |= Q(**{f"{f}__icontains": q})
+                qs = layer.queryset(request).filter(cond)
+                ids = list(qs.filter(**{f"{layer.geom_field}__isnull": False}).order_by("pk").values_list("pk", flat=True)[:SEARCH_LIMIT])
+                for pk, props, geom in iter_features(layer, layer.queryset(request).filter(pk__in=ids)):
+                    results.append({
+                        "layer": layer.name, "layer_title": str(layer.title), "id": pk,
+                        "name": props.get("name", ""), "code": props.get("code", ""), "url": props.get("url", ""),
+                        "bbox": [round(v, 6) for v in geom.extent],
+                    })
+        return JsonResponse({"q": q, "results": results}, json_dumps_params={"ensure_ascii": False})
