@@ -17,9 +17,10 @@ from conftest import login
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _square(lon: float, lat: float, d: float) -> dict:
-    ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]
-    return {"type": "Polygon", "coordinates": [ring]}
+def _square(lon: float, lat: float, d: float):
+    from django.contrib.gis.geos import Polygon
+
+    return Polygon.from_bbox((lon - d, lat - d, lon + d, lat + d))  # a geometry column (WGS84) since issue 8
 
 
 # (code, name, street code, lon, lat) of 街区; each gets two 小区 with three buildings each.

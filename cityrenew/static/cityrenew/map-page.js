@@ -331,8 +331,12 @@
             paint: { "line-color": colour, "line-width": ["interpolate", ["linear"], ["zoom"], 8, 1.5, 16, 4] } });
         }
         if (geom === "point" || geom === "mixed") {
+          // size_by: the radius grows with the square root of the value (an area proportional to it)
+          var radius = st.size_by
+            ? ["min", 18, ["+", 4, ["*", 1.3, ["sqrt", ["max", 0, ["to-number", ["get", st.size_by], 0]]]]]]
+            : ["interpolate", ["linear"], ["zoom"], 8, 4, 14, 7];
           specs.push({ id: src + "-circle", type: "circle", filter: point, paint: {
-            "circle-color": colour, "circle-radius": ["interpolate", ["linear"], ["zoom"], 8, 4, 14, 7],
+            "circle-color": colour, "circle-radius": radius,
             "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5, "circle-opacity": 0.95 } });
         }
       }
@@ -404,6 +408,7 @@
           e.bounds = featureBounds(gj.features || []);
           e.stale = false;
           src.setData(gj);
+          updateLabels(e, gj.features);
           markLoaded(e);
         })
         .catch(function (err) {
@@ -413,8 +418,41 @@
         });
     }
 
+    // Names of areas in the 基础 group (districts, zones) as HTML labels: an offline map has no glyph
+    // server for symbol layers. At most LABEL_LIMIT per layer.
+    var LABEL_LIMIT = 80;
+    function labelAt(geometry) {
+      // the centre of the largest ring's bounding box, nudged to the ring's vertex centroid when outside
+      var polys = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.type === "MultiPolygon" ? geometry.coordinates : [];
+      var best = null, bestArea = -1;
+      polys.forEach(function (poly) {
+        var a = ringArea(poly[0]);
+        if (a > bestArea) { bestArea = a; best = poly[0]; }
+      });
+      if (!best) return null;
+      var sx = 0, sy = 0, sa = 0;
+      for (var i = 0; i < best.length - 1; i++) {  // planar area centroid, good enough at city scale
+        var c = best[i][0] * best[i + 1][1] - best[i + 1][0] * best[i][1];
+        sa += c; sx += (best[i][0] + best[i + 1][0]) * c; sy += (best[i][1] + best[i + 1][1]) * c;
+      }
+      return sa ? [sx / (3 * sa), sy / (3 * sa)] : best[0];
+    }
+    function updateLabels(e, features) {
+      (e.labels || []).forEach(function (m) { m.remove(); });
+      e.labels = [];
+      if (e.def.group !== "基础" || e.def.geometry !== "polygon" || !features || features.length > LABEL_LIMIT) return;
+      features.forEach(function (f) {
+        var at = f.geometry && labelAt(f.geometry);
+        if (!at) return;
+        var div = h("div", { "class": "onemap-label", text: f.properties.short_name || f.properties.name || "" });
+        e.labels.push(new maplibregl.Marker({ element: div }).setLngLat(at));
+      });
+      if (e.visible) e.labels.forEach(function (m) { m.addTo(map); });
+    }
+
     function setVisible(e, on) {
       e.visible = on;
+      (e.labels || []).forEach(function (m) { if (on) m.addTo(map); else m.remove(); });
       e.styleLayers.forEach(function (id) { map.setLayoutProperty(id, "visibility", on ? "visible" : "none"); });
       if (on && e.stale) load(e);
       else if (on && e.def.kind === "mvt") { e.loaded = false; markLoaded(e); }
