@@ -15,7 +15,7 @@ import re
 
 import pytest
 from conftest import login
-from test_checkup_browser import seed_checkup
+from test_checkup_browser import BLOCKS, seed_checkup
 
 from cityrenew.core.models import AuditLog
 from cityrenew.projects.models import RenewalProject
@@ -52,7 +52,41 @@ def onemap(regions, city_admin):
     ring = ",".join(f"{x} {y}" for x, y in AREA_RING)
     RenewalProject.objects.filter(code=AREA_PROJECT).update(
         location=GEOSGeometry(f"SRID=4326;POLYGON(({ring}))"), location_source="测试")
+    offline_basemap()
     return run
+
+
+def offline_basemap() -> None:
+    """A small offline base map (底图) as an OSM extract would give it: a road grid over central
+    Zhengzhou, a river, and building footprints around the check-up blocks."""
+    from django.contrib.gis.geos import LineString, Polygon
+
+    from cityrenew.map.models import ReferenceFeature, ReferenceLayer
+
+    def layer(name, title, kind):
+        return ReferenceLayer.objects.create(name=name, title=title, kind=kind, basemap=True, source="测试数据",
+                                             licence="ODbL（OpenStreetMap）", source_crs="EPSG:4326")
+
+    roads, water, buildings = layer("roads", "道路", "roads"), layer("water", "水系", "water"), layer("buildings", "建筑", "buildings")
+    features = []
+    for i in range(13):
+        lon = 113.56 + i * 0.01
+        features.append(ReferenceFeature(layer=roads, name=f"经{i}路", category="secondary",
+                                         geom=LineString((lon, 34.68), (lon + 0.004, 34.82), srid=4326)))
+    for j in range(12):
+        lat = 34.69 + j * 0.011
+        features.append(ReferenceFeature(layer=roads, name=f"纬{j}路", category="secondary",
+                                         geom=LineString((113.54, lat), (113.70, lat + 0.003), srid=4326)))
+    river = [(113.54 + k * 0.02, 34.795 + 0.004 * math.sin(k)) for k in range(9)]
+    ring = river + [(x, y + 0.004) for x, y in reversed(river)] + [river[0]]
+    features.append(ReferenceFeature(layer=water, name="金水河", category="river", geom=Polygon(ring, srid=4326)))
+    for _code, _name, _street, lon, lat in BLOCKS:
+        for a in range(-4, 5):
+            for b in range(-4, 5):
+                x, y = lon + a * 0.0013, lat + b * 0.0011
+                features.append(ReferenceFeature(layer=buildings, category="residential", geom=Polygon.from_bbox(
+                    (x - 0.0004, y - 0.0003, x + 0.0004, y + 0.0003))))
+    ReferenceFeature.objects.bulk_create(features)
 
 
 def open_map(page, live_server, query: str = "") -> None:
@@ -215,47 +249,57 @@ def test_every_layer_renders_with_popup_search_and_measure(page, live_server, on
     page.wait_for_url(re.compile(rf".*/projects/{code}/$"))
 
 
+def located_codes(**lookup) -> set[str]:
+    return set(RenewalProject.objects.filter(location__isnull=False, **lookup).values_list("code", flat=True))
+
+
 def test_filters_reload_the_layer(page, live_server, onemap, viewer):
     login(page, live_server, "viewer1", "pass-viewer1")
     open_map(page, live_server)
     switch(page, "projects")
     page.click('[data-testid="layer-zoom-projects"]')
     idle(page)
-    assert len(rendered(page, "projects")) == 2
+    assert {p["code"] for p in rendered(page, "projects")} == located_codes()
     page.locator('[data-testid="filter-district"]').select_option(label="中原区")
     page.wait_for_selector('.layer-row[data-layer="projects"][data-state="ready"]')
     idle(page)
-    names = [p["name"] for p in rendered(page, "projects")]
-    assert names == [POINT_PROJECT[1]], names
+    zhongyuan = located_codes(districts__code="410102")
+    assert POINT_PROJECT[0] in zhongyuan and AREA_PROJECT not in zhongyuan
+    assert {p["code"] for p in rendered(page, "projects")} == zhongyuan
     assert "district=" in page.get_attribute('[data-testid="export-xlsx"]', "href")
+    # back to 全部: the 二七区 area returns
+    page.locator('[data-testid="filter-district"]').select_option(label="全部")
+    page.wait_for_selector('.layer-row[data-layer="projects"][data-state="ready"]')
+    idle(page)
+    assert AREA_PROJECT in {p["code"] for p in rendered(page, "projects")}
 
 
 def test_reader_without_rights_sees_no_records(page, live_server, onemap, viewer, make_user):
-    """A 部门填报员 (department filler) does not read the project library: the project layer is not
-    offered and its records are not drawn; a city-wide reader sees them."""
+    """A 部门填报员 (department filler) reads only its own tasks, not the field problems: the problem
+    layer's records are not drawn for it, while a city-wide reader sees them at the same place."""
     login(page, live_server, "viewer1", "pass-viewer1")
     open_map(page, live_server)
-    switch(page, "projects")
-    page.click('[data-testid="layer-zoom-projects"]')
+    switch(page, "checkup-problems")
+    page.click('[data-testid="layer-zoom-checkup-problems"]')
     idle(page)
-    assert {p["name"] for p in rendered(page, "projects")} == {POINT_PROJECT[1], RenewalProject.objects.get(code=AREA_PROJECT).name}
+    seen = rendered(page, "checkup-problems")
+    assert seen and {p["name"] for p in seen} & {"存在燃气安全隐患的住宅数量", "存在结构安全隐患的住宅数量"}
     bounds = page.evaluate("window.cityrenewOneMap.map.getBounds().toArray()")
 
     other = page.context.browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900}, bypass_csp=True)
     try:
         p2 = other.new_page()
+        p2.set_default_timeout(15000)
         make_user("deptfiller", "dept_editor", "410100", first_name="部门填报员")
         login(p2, live_server, "deptfiller", "pass-deptfiller")
-        open_map(p2, live_server, "?layer=projects")
-        assert "projects" not in layer_names(p2)
+        open_map(p2, live_server, "?layer=checkup-problems")
         p2.evaluate("b => window.cityrenewOneMap.map.fitBounds(b, {duration: 0})", bounds)
         idle(p2)
-        names = p2.evaluate(
-            "() => window.cityrenewOneMap.map.queryRenderedFeatures().map(f => f.properties.name)")
-        assert POINT_PROJECT[1] not in names
-        # and the layer's own URL answers 404 for this user
-        status = p2.evaluate("() => fetch('/map/layers/projects.geojson').then(r => r.status)")
-        assert status == 404
+        drawn = p2.evaluate("() => window.cityrenewOneMap.map.queryRenderedFeatures().map(f => f.properties.description)")
+        assert not {p["description"] for p in seen} & set(drawn)
+        # nor through the layer's URL
+        body = p2.evaluate("() => fetch('/map/layers/checkup-problems.geojson').then(r => r.status === 200 ? r.json() : {features: []})")
+        assert body["features"] == []
     finally:
         other.close()
 

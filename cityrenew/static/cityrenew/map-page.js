@@ -197,7 +197,9 @@
   };
 
   function baseRole(def) {
-    var text = [def.style && def.style.role, def.name, def.title].join(" ");
+    var kind = def.style && (def.style.kind || def.style.role);
+    if (kind && BASE_ROLES[kind]) return kind;
+    var text = [def.name, def.title].join(" ");
     var keys = Object.keys(BASE_ROLES);
     for (var i = 0; i < keys.length; i++) if (BASE_ROLES[keys[i]].test.test(text)) return keys[i];
     return def.geometry === "line" ? "roads" : "buildings";
@@ -350,8 +352,18 @@
     }
 
     function layerParams(e) {
+      // the filters this layer accepts; a chosen value applies when it is one of the layer's own choices
+      // (a free-text filter of a layer without choices takes the value as typed)
       var p = {};
-      (e.def.filters || []).forEach(function (f) { if (filters[f.name]) p[f.name] = filters[f.name]; });
+      if (e.base) return p;
+      (e.def.filters || []).forEach(function (f) {
+        var value = filters[f.name];
+        if (!value) return;
+        var options = f.options || [];
+        var known = options.some(function (o) { return String(o[0]) === value; });
+        var select = document.getElementById("filter-" + f.name);
+        if (known || (!options.length && select && select.tagName === "INPUT")) p[f.name] = value;
+      });
       return p;
     }
 
@@ -538,46 +550,58 @@
 
     // ---- filters: one select per filter name, shared by every layer that accepts it
     function buildFilters() {
+      // One control per filter name, shared by the layers that accept it. Layers offering different
+      // choices under one name (项目类型 and 单元类型 are both “类型”) get one option group each.
       var box = document.getElementById("map-filters");
       var byName = {};
       var names = [];
       entries.forEach(function (e) {
+        if (e.base) return;  // the base map is not filtered
         (e.def.filters || []).forEach(function (f) {
-          if (!byName[f.name]) { byName[f.name] = { name: f.name, label: f.label, options: [], seen: {} }; names.push(f.name); }
-          (f.options || []).forEach(function (o) {
-            var key = String(o[0]);
-            if (!byName[f.name].seen[key]) { byName[f.name].seen[key] = true; byName[f.name].options.push(o); }
-          });
+          var spec = byName[f.name];
+          if (!spec) { spec = byName[f.name] = { name: f.name, label: f.label, groups: [], seen: {} }; names.push(f.name); }
+          var options = f.options || [];
+          options.forEach(function (o) { spec.seen[String(o[0])] = true; });
+          if (!options.length) return;
+          var key = JSON.stringify(options);
+          var group = spec.groups.filter(function (g) { return g.key === key; })[0];
+          if (group) group.titles.push(e.def.title);
+          else spec.groups.push({ key: key, options: options, titles: [e.def.title] });
         });
       });
-      var ORDER = ["district", "year", "status", "category", "run"];
+      var ORDER = ["district", "year", "status", "category", "run", "indicator"];
       names.sort(function (a, b) {
         var ia = ORDER.indexOf(a), ib = ORDER.indexOf(b);
         return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib);
       });
       if (!names.length) { box.appendChild(h("p", { "class": "muted small", text: "当前图层没有可用的筛选条件。" })); return; }
+      var query = new URLSearchParams(window.location.search);
       names.forEach(function (name) {
         var f = byName[name];
-        var select;
-        if (f.options.length) {
-          select = h("select", { name: name, "data-testid": "filter-" + name, id: "filter-" + name });
-          select.appendChild(h("option", { value: "", text: "全部" }));
-          f.options.forEach(function (o) { select.appendChild(h("option", { value: String(o[0]), text: o[1] })); });
-        } else {  // no fixed choices: free text (e.g. a year), applied on change
-          select = h("input", { type: "text", name: name, "data-testid": "filter-" + name, id: "filter-" + name, placeholder: "全部" });
+        var control;
+        if (f.groups.length) {
+          control = h("select", { name: name, "data-testid": "filter-" + name, id: "filter-" + name });
+          control.appendChild(h("option", { value: "", text: "全部" }));
+          f.groups.forEach(function (g) {
+            var parent = control;
+            if (f.groups.length > 1) { parent = h("optgroup", { label: g.titles.join("、") }); control.appendChild(parent); }
+            g.options.forEach(function (o) { parent.appendChild(h("option", { value: String(o[0]), text: o[1] })); });
+          });
+        } else {  // no fixed choices: free text, applied on change
+          control = h("input", { type: "text", name: name, "data-testid": "filter-" + name, id: "filter-" + name, placeholder: "全部" });
         }
-        var initial = new URLSearchParams(window.location.search).get(name);
-        if (initial && (f.seen[initial] || !f.options.length)) { select.value = initial; filters[name] = initial; }
-        select.addEventListener("change", function () {
-          filters[name] = select.value;
+        var initial = query.get(name);
+        if (initial && (f.seen[initial] || !f.groups.length)) { control.value = initial; filters[name] = initial; }
+        control.addEventListener("change", function () {
+          filters[name] = control.value;
           entries.forEach(function (e) {
-            if (!(e.def.filters || []).some(function (x) { return x.name === name; })) return;
+            if (e.base || !(e.def.filters || []).some(function (x) { return x.name === name; })) return;
             e.stale = true;
             if (e.visible) load(e);
           });
           updateExport();
         });
-        box.appendChild(h("label", { "class": "filter", "for": "filter-" + name }, [h("span", { text: f.label }), select]));
+        box.appendChild(h("label", { "class": "filter", "for": "filter-" + name }, [h("span", { text: f.label }), control]));
       });
     }
 
