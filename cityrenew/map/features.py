@@ -60,6 +60,8 @@ def annotated(layer: Layer, qs: QuerySet) -> QuerySet:
 
 def iter_features(layer: Layer, qs: QuerySet, *, geometry: bool = True) -> Iterator[tuple[int, dict[str, Any], Any]]:
     """``(pk, properties, GEOS geometry)`` for every record of ``qs`` that has a geometry, in ``pk`` order."""
+    if qs.query.is_empty():  # ``none()``: a layer with nothing to show may lack its annotations
+        return
     qs = annotated(layer, qs.filter(**{f"{layer.geom_field}__isnull": False})).order_by("pk")
     callables = {n: s for n, s in layer.properties.items() if callable(s) and not is_expression(s)}
     names = list(layer.properties)

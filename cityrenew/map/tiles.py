@@ -77,6 +77,8 @@ def _query_box(z: int, x: int, y: int) -> tuple[float, float, float, float]:
 def tile(layer: Layer, qs: QuerySet, z: int, x: int, y: int) -> bytes:
     """The encoded tile (empty bytes when no record meets the tile)."""
     check_tile(z, x, y)
+    if qs.query.is_empty():
+        return b""
     qs = bbox_filter(qs.filter(**{f"{layer.geom_field}__isnull": False}), layer.geom_field, _query_box(z, x, y))
     props = sql_properties(layer)
     columns = {PREFIX + n: e for n, e in props.items()}

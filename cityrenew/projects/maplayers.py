@@ -8,7 +8,7 @@ from cityrenew.map.features import RecordURL, choice_label
 from cityrenew.map.filters import choice_filter, choice_options, district_ids, district_options, int_value
 from cityrenew.map.registry import GEOJSON, Layer, register
 
-from .choices import ProjectCategory, ProjectStatus
+from .choices import STATUS_SOURCE, ProjectCategory, ProjectStatus
 from .models import RenewalProject
 
 STATUS_COLOURS = {
@@ -80,6 +80,7 @@ register(Layer(
     style={"colour_by": "status", "colours": {str(k): v for k, v in STATUS_COLOURS.items()}, "colour": "#2f6fde",
            "size_by": "total_investment"},
     legend=[{"label": str(label), "colour": STATUS_COLOURS[ProjectStatus(value)]} for value, label in ProjectStatus.choices],
+    citation=str(STATUS_SOURCE),
     visible=True,
     order=20,
 ))
