@@ -147,7 +147,10 @@ def test_every_layer_renders_with_popup_search_and_measure(page, live_server, on
     page.screenshot(path=str(screenshot_dir / "onemap-districts.png"))
 
     # every layer in turn: switched on alone (districts kept as context), zoomed to, drawn, photographed
-    seen: dict[str, int] = {}
+    for name in names:
+        if name != "districts":
+            switch(page, name, on=False)
+    seen: dict[str, set] = {}
     for name in names:
         if name == "districts":
             continue
@@ -186,6 +189,8 @@ def test_every_layer_renders_with_popup_search_and_measure(page, live_server, on
     assert "projects" in re.search(r"layers=([^&]+)", href).group(1).replace("%2C", ",").split(",")
 
     # search by name: the hit flies there and opens the popup
+    page.click(".maplibregl-popup-close-button")
+    assert page.locator('[data-testid="map-popup"]').count() == 0
     page.evaluate("window.cityrenewOneMap.map.jumpTo({center: [113.3, 34.5], zoom: 9})")
     page.fill('[data-testid="map-search"]', "芝麻街")
     hit = page.locator('[data-testid="search-hit"]').first
@@ -274,32 +279,61 @@ def test_filters_reload_the_layer(page, live_server, onemap, viewer):
     assert AREA_PROJECT in {p["code"] for p in rendered(page, "projects")}
 
 
-def test_reader_without_rights_sees_no_records(page, live_server, onemap, viewer, make_user):
-    """A 部门填报员 (department filler) reads only its own tasks, not the field problems: the problem
-    layer's records are not drawn for it, while a city-wide reader sees them at the same place."""
+def test_reader_without_rights_sees_no_records(page, live_server, onemap, viewer):
+    """A 部门填报员 reads the values of its own department's indicators only: another department's
+    indicator values are not drawn for it (nor offered, nor served), while a city-wide reader sees them."""
+    from django.contrib.auth import get_user_model
+
+    from cityrenew.checkup import services
+    from cityrenew.checkup.models import IndicatorValue
+    from cityrenew.core.models import Region, RoleAssignment
+
+    run = onemap
+    with_values = set(IndicatorValue.objects.filter(run=run, unit__isnull=False).values_list("indicator_id", flat=True))
+    everything = [i for i in services.visible_indicators(viewer, run).order_by("number") if i.pk in with_values]
+    shown = everything[0]  # the layer's default indicator for a city-wide reader
     login(page, live_server, "viewer1", "pass-viewer1")
     open_map(page, live_server)
-    switch(page, "checkup-problems")
-    page.click('[data-testid="layer-zoom-checkup-problems"]')
+    switch(page, "checkup-values")
+    page.click('[data-testid="layer-zoom-checkup-values"]')
     idle(page)
-    seen = rendered(page, "checkup-problems")
-    assert seen and {p["name"] for p in seen} & {"存在燃气安全隐患的住宅数量", "存在结构安全隐患的住宅数量"}
+    seen = rendered(page, "checkup-values")
+    assert seen and {p["indicator"] for p in seen} == {shown.label}
     bounds = page.evaluate("window.cityrenewOneMap.map.getBounds().toArray()")
 
+    # a filler of a department that does not own that indicator but owns another with unit values
+    user = get_user_model().objects.create_user(username="deptfiller", password="pass-deptfiller", first_name="部门填报员")
+    for task in run.tasks.select_related("organisation"):
+        ra = RoleAssignment.objects.create(user=user, role="dept_editor", region=Region.objects.get(code="410100"),
+                                           organisation=task.organisation)
+        own = {i.pk for i in services.visible_indicators(user, run)} & with_values
+        if own and shown.pk not in own:
+            break
+        ra.delete()
+    else:
+        pytest.fail("no department without the default indicator")
     other = page.context.browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900}, bypass_csp=True)
     try:
         p2 = other.new_page()
         p2.set_default_timeout(15000)
-        make_user("deptfiller", "dept_editor", "410100", first_name="部门填报员")
-        login(p2, live_server, "deptfiller", "pass-deptfiller")
-        open_map(p2, live_server, "?layer=checkup-problems")
+        p2.goto(live_server.url + "/login/")
+        p2.fill("input[name=username]", "deptfiller")
+        p2.fill("input[name=password]", "pass-deptfiller")
+        p2.click("button[type=submit]")
+        p2.wait_for_url(re.compile(r".*/inbox/$"))  # a department user lands on 我的待办
+        open_map(p2, live_server, "?layer=checkup-values")
+        p2.wait_for_selector('.layer-row[data-layer="checkup-values"][data-state="ready"]')
         p2.evaluate("b => window.cityrenewOneMap.map.fitBounds(b, {duration: 0})", bounds)
         idle(p2)
-        drawn = p2.evaluate("() => window.cityrenewOneMap.map.queryRenderedFeatures().map(f => f.properties.description)")
-        assert not {p["description"] for p in seen} & set(drawn)
-        # nor through the layer's URL
-        body = p2.evaluate("() => fetch('/map/layers/checkup-problems.geojson').then(r => r.status === 200 ? r.json() : {features: []})")
-        assert body["features"] == []
+        drawn = rendered(p2, "checkup-values")
+        assert drawn and shown.label not in {p["indicator"] for p in drawn}
+        offered = p2.locator('[data-testid="filter-indicator"] option').evaluate_all("os => os.map(o => o.value)")
+        assert str(shown.pk) not in offered and len(offered) > 1
+        # asking for it by URL: refused with the Chinese reason, no records
+        answer = p2.evaluate(
+            "pk => fetch('/map/layers/checkup-values.geojson?indicator=' + pk).then(r => r.json().then(b => [r.status, b]))",
+            shown.pk)
+        assert answer[0] == 400 and "无权查看" in answer[1]["error"] and "features" not in answer[1]
     finally:
         other.close()
 
@@ -329,6 +363,14 @@ def test_draw_a_project_area_and_see_a_stale_refusal(page, live_server, onemap, 
     page.click('[data-testid="draw-save"]')
     page.wait_for_selector('[data-testid="draw-status"][data-kind="ok"]')
     assert "已保存" in page.inner_text('[data-testid="draw-status"]')
+    # the project layer is reloaded: the project is now drawn as an area, no longer as a point
+    page.wait_for_selector('.layer-row[data-layer="projects"][data-state="ready"]')
+    idle(page)
+    kinds = page.evaluate(
+        """code => { const h = window.cityrenewOneMap; const e = h.layers.find(l => l.name === 'projects');
+                     return h.map.queryRenderedFeatures({layers: e.styleLayers})
+                       .filter(f => f.properties.code === code).map(f => f.layer.type); }""", code)
+    assert "fill" in kinds and "circle" not in kinds, kinds
     page.screenshot(path=str(screenshot_dir / "onemap-draw.png"))
 
     project = RenewalProject.objects.get(code=code)

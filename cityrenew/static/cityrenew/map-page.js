@@ -641,7 +641,7 @@
       // points above lines above areas; the smallest area first when areas nest
       found.sort(function (a, b) {
         var rank = { circle: 0, line: 1, fill: 2 };
-        return (rank[a.layer.type] || 3) - (rank[b.layer.type] || 3);
+        return (a.layer.type in rank ? rank[a.layer.type] : 3) - (b.layer.type in rank ? rank[b.layer.type] : 3);
       });
       var f = found[0];
       openPopup(byStyleLayer[f.layer.id], f.properties, ev.lngLat);
@@ -872,7 +872,7 @@
         }
         map.getSource("draw").setData({ type: "FeatureCollection", features: features });
       }
-      function load(p) {
+      function showProject(p) {
         var loc = p.location;
         if (loc && loc.type === "Point") { draw.kind = "Point"; draw.points = [loc.coordinates]; }
         else if (loc && loc.type === "Polygon") { draw.kind = "Polygon"; draw.points = loc.coordinates[0].slice(0, -1); }
@@ -896,7 +896,7 @@
           title.textContent = "";
           title.appendChild(h("a", { href: "/projects/" + encodeURIComponent(p.code) + "/", text: p.code + " " + p.name }));
           title.appendChild(document.createTextNode(p.location ? "（已有" + (p.location.type === "Point" ? "位置点" : "范围面") + "）" : "（尚无位置）"));
-          load(p);
+          showProject(p);
           if (!p.can_edit) {
             panel.querySelectorAll("button, input").forEach(function (x) { x.disabled = true; });
             say("您没有修改项目 " + p.code + " 的权限，只能查看其位置。", "error");
