@@ -16,6 +16,7 @@ import re
 import pytest
 from conftest import login
 from test_checkup_browser import BLOCKS, seed_checkup
+from test_csp_browser import strict_page, wait_until  # noqa: F401 (a fixture)
 
 from cityrenew.core.models import AuditLog
 from cityrenew.projects.models import RenewalProject
@@ -401,3 +402,22 @@ def test_draw_refused_without_edit_rights(page, live_server, onemap, zhongyuan_e
     page.wait_for_selector('[data-testid="draw-status"][data-kind="error"]')
     assert "没有修改项目" in page.inner_text('[data-testid="draw-status"]')
     assert page.locator('[data-testid="draw-save"]').is_disabled()
+
+
+def test_map_page_works_under_the_csp(strict_page, live_server, onemap, viewer):
+    """No inline script, no violation: the page, its layers and MapLibre's workers under the policy."""
+    page = strict_page
+    failed = []
+    page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
+    login(page, live_server, "viewer1", "pass-viewer1")
+    page.goto(live_server.url + "/map/")
+    wait_until(page, "window.cityrenewOneMap && window.cityrenewOneMap.ready")
+    page.locator('[data-testid="layer-toggle-checkup-units"]').check()
+    page.wait_for_selector('.layer-row[data-layer="checkup-units"][data-state="ready"]')
+    page.click('[data-testid="layer-zoom-checkup-units"]')
+    wait_until(page, "window.cityrenewOneMap.map.queryRenderedFeatures({layers: "
+                     "window.cityrenewOneMap.layers.find(l => l.name === 'checkup-units').styleLayers}).length > 0")
+    assert page.evaluate("window.__csp") == []
+    failed = [f for f in failed if not f.endswith("/favicon.ico")]
+    assert failed == []
+    assert len([e for e in page.console_errors if "404" not in e]) == 0, page.console_errors

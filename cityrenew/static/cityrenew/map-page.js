@@ -895,7 +895,7 @@
           var title = document.getElementById("draw-target");
           title.textContent = "";
           title.appendChild(h("a", { href: "/projects/" + encodeURIComponent(p.code) + "/", text: p.code + " " + p.name }));
-          title.appendChild(document.createTextNode(p.location ? "（已有" + (p.location.type === "Point" ? "位置点" : "范围面") + "）" : "（尚无位置）"));
+          title.appendChild(h("span", { "class": "draw-has", text: p.location ? "（已有" + (p.location.type === "Point" ? "位置点" : "范围面") + "）" : "（尚无位置）" }));
           showProject(p);
           if (!p.can_edit) {
             panel.querySelectorAll("button, input").forEach(function (x) { x.disabled = true; });
@@ -944,6 +944,8 @@
           .then(function (res) {
             if (!res.ok) { say(errorText(res.status, res.body), "error"); return; }
             draw.project = res.body;
+            var note = document.querySelector("#draw-target .draw-has");
+            if (note) note.textContent = "（已有" + (g.type === "Point" ? "位置点" : "范围面") + "）";
             say("已保存项目 " + res.body.code + " 的" + (g.type === "Point" ? "位置点" : "范围面") + "（第 " + res.body.row_version + " 版）。", "ok");
             entries.forEach(function (e) { if (!e.base) { e.stale = true; if (e.visible) load(e); } });
           })
