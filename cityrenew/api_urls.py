@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("cityrenew.projects.api.urls")),
     path("", include("cityrenew.checkup.api.urls")),
     path("", include("cityrenew.jobs.api.urls")),
+    path("", include("cityrenew.map.api")),
 ]

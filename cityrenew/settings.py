@@ -9,6 +9,8 @@ Configuration comes from the environment:
   ``CITYRENEW_ALLOWED_HOSTS``, ``CITYRENEW_HTTPS`` (``0``: served over plain HTTP, no secure cookies/HSTS).
 - ``CITYRENEW_DEMO=1`` is set by ``cityrenew demo``: a local demo on loopback over plain HTTP whose secret
   key is generated once and kept in the data directory.
+- Base map of the one map: ``CITYRENEW_BASEMAP`` (``offline``, ``tianditu`` with ``CITYRENEW_TIANDITU_KEY``, or
+  an XYZ URL template), ``CITYRENEW_BASEMAP_ATTRIBUTION``.
 - Limits: ``CITYRENEW_TOKEN_TTL_HOURS``, ``CITYRENEW_LOGIN_FAILURE_LIMIT``, ``CITYRENEW_LOGIN_COOLOFF_MINUTES``.
 
 The README's Configuration table lists them all.
@@ -310,6 +312,28 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+# The one map's base map (cityrenew/map/basemap.py): "offline" (default: reference layers drawn from the
+# database), "tianditu" (天地图 WMTS, with the city's key) or an XYZ tile URL template. A remote base map's
+# origin is added to the CSP, so the page may load its tiles.
+CITYRENEW_BASEMAP = os.environ.get("CITYRENEW_BASEMAP", "offline").strip() or "offline"
+CITYRENEW_TIANDITU_KEY = os.environ.get("CITYRENEW_TIANDITU_KEY", "").strip()
+CITYRENEW_BASEMAP_ATTRIBUTION = os.environ.get("CITYRENEW_BASEMAP_ATTRIBUTION", "").strip()
+
+
+def _basemap_origins() -> list[str]:
+    from urllib.parse import urlsplit
+
+    if CITYRENEW_BASEMAP == "tianditu" and CITYRENEW_TIANDITU_KEY:
+        return ["https://*.tianditu.gov.cn"]
+    if CITYRENEW_BASEMAP.startswith(("http://", "https://")):
+        parts = urlsplit(CITYRENEW_BASEMAP)
+        return [f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"]  # {s}: the server's subdomains
+    return []
+
+
+for _origin in _basemap_origins():
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(_origin)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"].append(_origin)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -65,6 +65,7 @@ def bbox_filter(qs: QuerySet, field: str, bbox: tuple[float, float, float, float
     for a plain predicate, so the rows are taken from its ``SpatialIndex`` virtual table instead.
     """
     w, s, e, n = bbox
+    qs = qs.filter(**{f"{field}__isnull": False})  # SpatiaLite's Mbr… functions answer -1 (true) for NULL
     table = qs.model._meta.db_table
     column = qs.model._meta.get_field(field).column
     if connection.vendor == "sqlite" and spatialite_index(table, column):

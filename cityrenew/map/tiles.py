@@ -79,7 +79,7 @@ def tile(layer: Layer, qs: QuerySet, z: int, x: int, y: int) -> bytes:
     check_tile(z, x, y)
     if qs.query.is_empty():
         return b""
-    qs = bbox_filter(qs.filter(**{f"{layer.geom_field}__isnull": False}), layer.geom_field, _query_box(z, x, y))
+    qs = bbox_filter(qs.prefetch_related(None), layer.geom_field, _query_box(z, x, y))
     props = sql_properties(layer)
     columns = {PREFIX + n: e for n, e in props.items()}
     if connection.vendor == "postgresql":

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.gis.db.models import Extent
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
@@ -21,7 +22,10 @@ from django.views.generic import TemplateView
 from cityrenew.core.choices import RegionLevel
 from cityrenew.core.models import Region
 
-from . import registry, tiles
+from cityrenew.jobs.runner import launch
+from cityrenew.jobs.views import confirm_launch, launched
+
+from . import exports, registry, tiles
 from .basemap import BASEMAP_GROUP, basemap_config
 from .features import feature_collection, iter_features
 from .registry import MVT, Layer
@@ -168,3 +172,42 @@ class SearchView(LoginRequiredMixin, View):
                         "bbox": [round(v, 6) for v in geom.extent],
                     })
         return JsonResponse({"q": q, "results": results}, json_dumps_params={"ensure_ascii": False})
+
+
+class ExportView(LoginRequiredMixin, View):
+    """``/map/export?layers=a,b&bbox=w,s,e,n&format=geojson|gpkg|xlsx&<filters>``: the current view as a file;
+    more than ``CITYRENEW_EXPORT_JOB_ROWS`` features by a background job (confirmed, then posted)."""
+
+    def _plan(self, request: HttpRequest) -> exports.ExportPlan:
+        try:
+            return exports.plan(request)
+        except LookupError as exc:
+            raise Http404(str(exc)) from None
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        try:
+            plan = self._plan(request)
+            n = plan.count()
+        except exports.ExportError as exc:
+            return bad_request(str(exc))
+        if n > settings.CITYRENEW_EXPORT_JOB_ROWS:
+            return confirm_launch(
+                request, title="导出一张图",
+                text=f"所选图层在当前范围内共 {n} 个要素，将由后台任务生成文件，完成后在任务页下载。",
+                back_url=reverse("map:page"))
+        try:
+            path, _ = exports.export_to_temp(plan)
+        except exports.ExportError as exc:
+            return bad_request(str(exc))
+        handle = open(path, "rb")
+        path.unlink()  # the open handle keeps the data until the response is sent (POSIX)
+        _, mime, _ = exports.FORMATS[plan.format]
+        return FileResponse(handle, as_attachment=True, filename=plan.filename, content_type=mime)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        try:
+            self._plan(request)
+        except exports.ExportError as exc:
+            return bad_request(str(exc))
+        job = launch("map.export", owner=request.user, query=request.GET.urlencode())
+        return launched(request, job)

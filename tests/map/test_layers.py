@@ -95,3 +95,47 @@ def test_search_by_name_or_code(signed_in, viewer, projects):
     assert ("projects", "二七区测试项目") in hits and ("districts", "二七区") in hits
     p = next(r for r in data["results"] if r["layer"] == "projects")
     assert p["url"] == "/projects/K202501002/" and p["bbox"] == [113.65, 34.72, 113.65, 34.72]
+
+
+def test_basemap_settings(signed_in, viewer, settings, drawn):
+    c = signed_in(viewer)
+    settings.CITYRENEW_BASEMAP, settings.CITYRENEW_TIANDITU_KEY = "tianditu", "k123"
+    bm = c.get("/map/layers.json").json()["basemap"]
+    assert bm["kind"] == "tianditu" and bm["key"] == "k123" and len(bm["tiles"]) == 2
+    vec, cva = bm["tiles"]
+    assert vec.startswith("https://t0.tianditu.gov.cn/vec_w/wmts?") and "LAYER=vec" in vec and "TILEMATRIXSET=w" in vec
+    assert "TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=k123" in vec and "LAYER=cva" in cva and bm["url"] == vec
+    assert "天地图" in bm["attribution"]
+    settings.CITYRENEW_TIANDITU_KEY = ""  # no key: the offline map, and the page is told why
+    bm = c.get("/map/layers.json").json()["basemap"]
+    assert bm["kind"] == "offline" and "CITYRENEW_TIANDITU_KEY" in bm["warning"]
+    settings.CITYRENEW_BASEMAP = "https://tiles.example.cn/{z}/{x}/{y}.png"
+    settings.CITYRENEW_BASEMAP_ATTRIBUTION = "© 示例测绘"
+    assert c.get("/map/layers.json").json()["basemap"] == {
+        "kind": "xyz", "url": "https://tiles.example.cn/{z}/{x}/{y}.png",
+        "tiles": ["https://tiles.example.cn/{z}/{x}/{y}.png"], "attribution": "© 示例测绘"}
+
+
+def test_a_layer_the_user_may_not_read_is_absent_and_404(signed_in, viewer, city_admin, projects):
+    """A layer's ``readable`` hook: hidden from layers.json, and 404 on every endpoint for that user."""
+    from cityrenew.core.permissions import is_city_admin
+    from cityrenew.map import registry
+    from cityrenew.projects.maplayers import projects as project_records
+
+    registry.register(registry.Layer(
+        name="admin-projects", title="管理员图层", group="项目库", kind=registry.MVT, queryset=project_records,
+        geom_field="location", properties={"code": "code"}, search=("code",), readable=lambda request: is_city_admin(request.user)))
+    try:
+        for user, visible in ((viewer, False), (city_admin, True)):
+            c = signed_in(user)
+            names = [l["name"] for l in c.get("/map/layers.json").json()["layers"]]
+            assert ("admin-projects" in names) is visible
+            expected = 200 if visible else 404
+            assert c.get("/map/layers/admin-projects.geojson").status_code == expected
+            assert c.get("/map/tiles/admin-projects/10/834/406.mvt").status_code == (200 if visible else 404)
+            assert c.get("/map/export?layers=admin-projects").status_code == expected
+            assert c.get("/api/map/near/?layer=admin-projects&lon=113.55&lat=34.72&radius=10").status_code == expected
+            hits = [r["layer"] for r in c.get("/map/search.json?q=K2025").json()["results"]]
+            assert ("admin-projects" in hits) is visible
+    finally:
+        registry.unregister("admin-projects")
