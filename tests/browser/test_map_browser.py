@@ -10,8 +10,12 @@ project's area and save it through the API, then see the Chinese refusal when so
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from pathlib import Path
+
+import openpyxl
 
 import pytest
 from conftest import login
@@ -259,7 +263,7 @@ def located_codes(**lookup) -> set[str]:
     return set(RenewalProject.objects.filter(location__isnull=False, **lookup).values_list("code", flat=True))
 
 
-def test_filters_reload_the_layer(page, live_server, onemap, viewer):
+def test_filters_reload_the_layer_and_export_the_view(page, live_server, onemap, viewer, tmp_path):
     login(page, live_server, "viewer1", "pass-viewer1")
     open_map(page, live_server)
     switch(page, "projects")
@@ -273,6 +277,35 @@ def test_filters_reload_the_layer(page, live_server, onemap, viewer):
     assert POINT_PROJECT[0] in zhongyuan and AREA_PROJECT not in zhongyuan
     assert {p["code"] for p in rendered(page, "projects")} == zhongyuan
     assert "district=" in page.get_attribute('[data-testid="export-xlsx"]', "href")
+
+    # the export of the current view: what is drawn, as a GeoJSON file downloaded by the browser
+    page.evaluate("window.cityrenewOneMap.map.jumpTo({center: [113.64, 34.75], zoom: 11})")
+    idle(page)
+    with page.expect_download() as download:
+        page.click('[data-testid="export-geojson"]')
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    codes = {f["properties"]["code"] for f in exported["features"] if f["properties"]["layer"] == "projects"}
+    assert codes == zhongyuan, exported
+
+    # a 类型 (project category) does not apply to the check-up units: they are left out of the export
+    switch(page, "checkup-units")
+    category = RenewalProject.objects.get(code=POINT_PROJECT[0]).category
+    page.locator('[data-testid="filter-category"]').select_option(category)
+    page.wait_for_selector('.layer-row[data-layer="projects"][data-state="ready"]')
+    href = page.get_attribute('[data-testid="export-xlsx"]', "href")
+    assert "checkup-units" not in href and "projects" in href and f"category={category}" in href
+    assert "未包含：体检单元" in page.inner_text("#export-note")
+    with page.expect_download() as download:
+        page.click('[data-testid="export-xlsx"]')
+    assert download.value.suggested_filename == "一张图导出.xlsx"
+    download.value.save_as(tmp_path / "view.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "view.xlsx", read_only=True)
+    assert "体检单元" not in book.sheetnames, book.sheetnames
+    rows = list(book["城市更新项目"].iter_rows(values_only=True))
+    assert any(POINT_PROJECT[0] in [str(c) for c in row] for row in rows[1:]), rows[:3]
+    page.locator('[data-testid="filter-category"]').select_option("")
+    switch(page, "checkup-units", on=False)
+
     # back to 全部: the 二七区 area returns
     page.locator('[data-testid="filter-district"]').select_option(label="全部")
     page.wait_for_selector('.layer-row[data-layer="projects"][data-state="ready"]')

@@ -817,21 +817,34 @@
 
     // ---- export of the current view
     function updateExport() {
+      // One query string for every exported layer: a layer that accepts a filter but does not know the
+      // chosen value (a 项目类型 for the check-up units) is left out, and the note says so.
       var box = document.getElementById("map-export");
       var note = document.getElementById("export-note");
-      var names = entries.filter(function (e) { return e.visible && !e.base; }).map(function (e) { return e.name; });
-      var bounds = map.getBounds();
-      var bbox = [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()]
-        .map(function (v) { return v.toFixed(6); }).join(",");
+      var shown = entries.filter(function (e) { return e.visible && !e.base; });
       var extra = {};
       Object.keys(filters).forEach(function (k) { if (filters[k]) extra[k] = filters[k]; });
-      box.querySelectorAll("a[data-format]").forEach(function (a) {
-        if (!names.length) { a.removeAttribute("href"); a.setAttribute("aria-disabled", "true"); return; }
-        a.removeAttribute("aria-disabled");
-        a.href = withQuery(page.dataset.exportUrl, Object.assign({ layers: names.join(","), bbox: bbox, format: a.dataset.format }, extra));
+      var left = [];
+      var exported = shown.filter(function (e) {
+        var own = layerParams(e);
+        var misfit = (e.def.filters || []).some(function (f) { return extra[f.name] && own[f.name] !== extra[f.name]; });
+        if (misfit) left.push(e.def.title);
+        return !misfit;
       });
-      note.textContent = names.length ? "将导出：" + entries.filter(function (e) { return e.visible && !e.base; })
-        .map(function (e) { return e.def.title; }).join("、") : "请先打开至少一个图层。";
+      var bounds = map.getBounds();
+      var bbox = [Math.max(-180, bounds.getWest()), Math.max(-90, bounds.getSouth()),
+        Math.min(180, bounds.getEast()), Math.min(90, bounds.getNorth())].map(function (v) { return v.toFixed(6); }).join(",");
+      box.querySelectorAll("a[data-format]").forEach(function (a) {
+        if (!exported.length) { a.removeAttribute("href"); a.setAttribute("aria-disabled", "true"); return; }
+        a.removeAttribute("aria-disabled");
+        a.href = withQuery(page.dataset.exportUrl, Object.assign({
+          layers: exported.map(function (e) { return e.name; }).join(","), bbox: bbox, format: a.dataset.format
+        }, extra));
+      });
+      var text = exported.length ? "将导出：" + exported.map(function (e) { return e.def.title; }).join("、") + "。"
+        : "请先打开至少一个图层。";
+      if (left.length) text += "不适用当前筛选、未包含：" + left.join("、") + "。";
+      note.textContent = text;
     }
 
     // ---- drawing a project's geometry (?draw=project:<id>)
