@@ -454,3 +454,46 @@ def test_map_page_works_under_the_csp(strict_page, live_server, onemap, viewer):
     failed = [f for f in failed if not f.endswith("/favicon.ico")]
     assert failed == []
     assert len([e for e in page.console_errors if "404" not in e]) == 0, page.console_errors
+
+
+TILE_PNG = Path(__file__).resolve().parents[2] / "node_modules" / "swagger-ui-dist" / "favicon-32x32.png"
+
+
+def test_online_base_maps(page, live_server, onemap, viewer, settings):
+    """天地图 (vec_w + cva_w with the key) and an XYZ template as raster layers under the data; the offline
+    底图 layers stay off. The 天地图 servers are answered locally (no network in tests)."""
+    asked = []
+
+    def tianditu(route):
+        asked.append(route.request.url)
+        route.fulfill(status=200, content_type="image/png", body=TILE_PNG.read_bytes())
+
+    page.route(re.compile(r"https://t\d\.tianditu\.gov\.cn/.*"), tianditu)
+    settings.CITYRENEW_BASEMAP = "tianditu"
+    settings.CITYRENEW_TIANDITU_KEY = "city-key-123"
+    login(page, live_server, "viewer1", "pass-viewer1")
+    open_map(page, live_server)
+    layers = page.evaluate("window.cityrenewOneMap.map.getStyle().layers.map(l => l.id)")
+    assert layers[:3] == ["basemap-background", "basemap-vec", "basemap-cva"]
+    assert any("/vec_w/wmts?" in u and "tk=city-key-123" in u for u in asked)
+    assert any("/cva_w/wmts?" in u and "LAYER=cva" in u for u in asked)
+    assert not page.locator('[data-testid="layer-toggle-ref-roads"]').is_checked()
+    assert page.evaluate("window.cityrenewOneMap.map.isSourceLoaded('basemap-vec')")
+
+    # any XYZ template: tiles from this server (the swagger favicon stands in for a tile)
+    served = []
+    page.on("response", lambda r: "favicon-32x32.png" in r.url and served.append((r.status, r.url)))
+    settings.CITYRENEW_BASEMAP = live_server.url + "/static/vendor/swagger-ui-dist/favicon-32x32.png?tile={z}/{x}/{y}"
+    open_map(page, live_server)
+    assert "basemap-xyz" in page.evaluate("window.cityrenewOneMap.map.getStyle().layers.map(l => l.id)")
+    assert served and all(status == 200 for status, _ in served)
+    assert re.search(r"tile=\d+/\d+/\d+", served[0][1])
+    assert not page.locator('[data-testid="layer-toggle-ref-water"]').is_checked()
+
+    # offline (the default): the 底图 layers from the database are on
+    settings.CITYRENEW_BASEMAP = "offline"
+    open_map(page, live_server)
+    assert page.locator('[data-testid="layer-toggle-ref-roads"]').is_checked()
+    page.evaluate("window.cityrenewOneMap.map.jumpTo({center: [113.62, 34.75], zoom: 14})")
+    idle(page)
+    assert rendered(page, "ref-roads") and rendered(page, "ref-buildings")

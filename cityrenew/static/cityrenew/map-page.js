@@ -177,7 +177,12 @@
         style.layers.push({ id: "basemap-" + layer, type: "raster", source: "basemap-" + layer });
       });
     } else if (basemap.kind === "xyz" && (basemap.url || (basemap.tiles && basemap.tiles.length))) {
-      var urls = basemap.tiles && basemap.tiles.length ? basemap.tiles : [basemap.url];
+      var urls = [];
+      (basemap.tiles && basemap.tiles.length ? basemap.tiles : [basemap.url]).forEach(function (u) {
+        // {s}: the server's subdomains (OSM-style a/b/c), which MapLibre does not expand itself
+        if (u.indexOf("{s}") >= 0) ["a", "b", "c"].forEach(function (sub) { urls.push(u.replace("{s}", sub)); });
+        else urls.push(u);
+      });
       style.sources["basemap-xyz"] = {
         type: "raster", tileSize: basemap.tile_size || 256, maxzoom: basemap.maxzoom || 19, tiles: urls,
         attribution: attribution
