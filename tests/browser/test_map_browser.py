@@ -136,6 +136,26 @@ def idle(page) -> None:
                      m.once('idle', () => done(true)); m.triggerRepaint(); })""")
 
 
+@pytest.fixture(autouse=True)
+def settle(request):
+    """After each test: let the map finish its requests and leave the page, so no request of the live
+    server still touches the database when the test's data is flushed. (The page is fetched here, so
+    it is closed after this fixture's teardown.)"""
+    from playwright.sync_api import Error as PlaywrightError
+
+    pages = [request.getfixturevalue(n) for n in ("page", "strict_page") if n in request.fixturenames]
+    yield
+    for pg in pages:
+        if pg.is_closed():
+            continue
+        try:
+            if pg.evaluate("!!(window.cityrenewOneMap && window.cityrenewOneMap.map)"):
+                idle(pg)
+        except PlaywrightError:  # the page navigated away or broke: nothing to wait for
+            pass
+        pg.goto("about:blank")
+
+
 def test_every_layer_renders_with_popup_search_and_measure(page, live_server, onemap, viewer, screenshot_dir):
     login(page, live_server, "viewer1", "pass-viewer1")
     page.goto(live_server.url + "/")

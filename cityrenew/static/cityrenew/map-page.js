@@ -797,6 +797,9 @@
         measure.hover = [ev.lngLat.lng, ev.lngLat.lat];
         showMeasure();
       });
+      document.addEventListener("keydown", function (ev) {
+        if (ev.key === "Escape" && measure.mode) startMeasure(null);  // Esc ends measuring
+      });
       map.on("dblclick", function (ev) {
         if (tool.kind !== "measure") return;
         ev.preventDefault();
