@@ -444,6 +444,7 @@ def test_draw_a_project_area_and_see_a_stale_refusal(page, live_server, onemap, 
     page.wait_for_selector('[data-testid="draw-status"][data-kind="error"]')
     message = page.inner_text('[data-testid="draw-status"]')
     assert "已被他人修改" in message and "您的修改没有保存" in message, message
+    assert page.get_attribute('[data-testid="draw-status"]', "data-status") == "409"
     assert RenewalProject.objects.get(code=code).location.geom_type == "Polygon"  # nothing half-written
 
 
@@ -455,6 +456,25 @@ def test_draw_refused_without_edit_rights(page, live_server, onemap, zhongyuan_e
     page.wait_for_selector('[data-testid="draw-status"][data-kind="error"]')
     assert "没有修改项目" in page.inner_text('[data-testid="draw-status"]')
     assert page.locator('[data-testid="draw-save"]').is_disabled()
+
+    # rights withdrawn while the page is open: the API's 403 and its Chinese reason are shown as they come
+    from cityrenew.core.models import RoleAssignment
+
+    own = RenewalProject.objects.get(code=POINT_PROJECT[0])
+    open_map(page, live_server, f"?draw=project:{own.pk}")
+    page.wait_for_function("window.cityrenewOneMap.draw.active")
+    RoleAssignment.objects.filter(user=zhongyuan_editor).delete()
+    page.evaluate("window.cityrenewOneMap.map.jumpTo({center: [113.62, 34.77], zoom: 15})")
+    idle(page)
+    page.mouse.click(*screen_xy(page, (113.62, 34.77)))
+    page.click('[data-testid="draw-save"]')
+    page.wait_for_selector('[data-testid="draw-status"][data-kind="error"]')
+    message = page.inner_text('[data-testid="draw-status"]')
+    # the field rules answer first: a user without a role may not change the location
+    assert page.get_attribute('[data-testid="draw-status"]', "data-status") == "403"
+    assert message == "「位置或范围（WGS84）」您的角色（无角色）不能修改。", message
+    own.refresh_from_db()
+    assert own.location.geom_type == "Point" and own.location.coords == POINT_PROJECT[2]
 
 
 def test_map_page_works_under_the_csp(strict_page, live_server, onemap, viewer):

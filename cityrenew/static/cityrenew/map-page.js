@@ -467,6 +467,14 @@
       if (e.visible) e.labels.forEach(function (m) { m.addTo(map); });
     }
 
+    function updateStatus() {
+      if (!hook.ready) return;
+      var on = entries.filter(function (e) { return e.visible; }).length;
+      status.textContent = (basemap && basemap.warning ? basemap.warning + "。" : "") +
+        "共 " + entries.length + " 个图层，已打开 " + on + " 个。单击要素查看详情。";
+      status.classList.toggle("error", !!(basemap && basemap.warning));
+    }
+
     function setVisible(e, on) {
       e.visible = on;
       (e.labels || []).forEach(function (m) { if (on) m.addTo(map); else m.remove(); });
@@ -476,6 +484,7 @@
       if (e.row) e.row.querySelector("input").checked = on;
       refreshRow(e);
       updateExport();
+      updateStatus();
     }
     function zoomTo(e) {
       var b = e.bounds || e.def.bounds;
@@ -963,6 +972,7 @@
         })
           .then(function (r) { return readJSON(r).then(function (b) { return { status: r.status, ok: r.ok, body: b }; }); })
           .then(function (res) {
+            statusLine.dataset.status = String(res.status);
             if (!res.ok) { say(errorText(res.status, res.body), "error"); return; }
             draw.project = res.body;
             var note = document.querySelector("#draw-target .draw-has");
@@ -988,10 +998,7 @@
       map.once("idle", function () {
         hook.ready = true;
         document.getElementById("onemap").dataset.ready = "1";
-        var on = entries.filter(function (e) { return e.visible; }).length;
-        status.textContent = (basemap && basemap.warning ? basemap.warning + "。" : "") +
-          "共 " + entries.length + " 个图层，已打开 " + on + " 个。单击要素查看详情。";
-        if (basemap && basemap.warning) status.classList.add("error");
+        updateStatus();
       });
     });
     map.on("error", function (ev) {
