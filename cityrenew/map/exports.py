@@ -65,9 +65,7 @@ class ExportPlan:
             except ValueError as exc:
                 raise ExportError(f"图层“{layer.title}”：{exc}") from None
             if self.bbox is not None:
-                box = Polygon.from_bbox(self.bbox)
-                box.srid = 4326
-                qs = bbox_filter(qs, layer.geom_field, self.bbox).filter(**{f"{layer.geom_field}__intersects": box})
+                qs = in_box(qs, layer, self.bbox)
             else:
                 qs = qs.filter(**{f"{layer.geom_field}__isnull": False})
             out.append((layer, qs))
@@ -79,6 +77,13 @@ class ExportPlan:
     @property
     def filename(self) -> str:
         return "一张图导出" + FORMATS[self.format][2]
+
+
+def in_box(qs: QuerySet, layer: Layer, bbox: tuple[float, float, float, float]) -> QuerySet:
+    """The records of ``qs`` whose geometry meets the lon/lat box (found through the spatial index)."""
+    box = Polygon.from_bbox(bbox)
+    box.srid = 4326
+    return bbox_filter(qs, layer.geom_field, bbox).filter(**{f"{layer.geom_field}__intersects": box})
 
 
 def parse_bbox(value: str) -> tuple[float, float, float, float] | None:

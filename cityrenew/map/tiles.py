@@ -7,8 +7,8 @@ the layer's filtered queryset, so the permission and the filters apply to tiles 
 * PostGIS: one SQL statement — the queryset (bounding-box filtered through the GiST index) compiled
   with ``sql_with_params()`` and wrapped in ``ST_AsMVT(… ST_AsMVTGeom(ST_Simplify(ST_Transform(…))),
   ST_TileEnvelope(z, x, y))``.
-* SpatiaLite: the rows of the tile's box, found through the R*Tree (``SpatialIndex``), transformed to
-  3857 by SpatiaLite, then simplified, clipped and encoded with ``mapbox_vector_tile`` (shapely).
+* SpatiaLite: the rows of the tile's box, found through the R*Tree (``SpatialIndex``), read as WKB, then
+  projected to 3857, simplified, snapped, clipped (shapely, vectorised) and encoded with ``mapbox_vector_tile``.
 
 Geometries are simplified to one tile pixel (``extent`` 4096) at the tile's zoom.
 """
@@ -18,9 +18,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from django.contrib.gis.db.models.functions import Transform
 from django.db import connection
-from django.db.models import DecimalField, F, QuerySet
+from django.db.models import BinaryField, DecimalField, F, Func, QuerySet
 
 from .features import PREFIX, plain, sql_properties
 from .registry import Layer
@@ -32,6 +31,8 @@ BUFFER = 64  # tile coordinates drawn beyond the edge, so strokes join across ti
 MAX_ZOOM = 22
 TILE_MAX_AGE = 60  # seconds a browser may reuse a tile (records change; the cache is private)
 WEB_MERCATOR_HALF = 20037508.342789244  # metres from the origin to the edge of EPSG:3857
+EARTH_RADIUS = 6378137.0  # metres: the sphere of EPSG:3857 (WGS84 semi-major axis)
+MAX_LATITUDE = 85.0511287798066  # degrees: the edge of the Web Mercator square
 
 
 def check_tile(z: int, x: int, y: int) -> None:
@@ -77,7 +78,7 @@ def _query_box(z: int, x: int, y: int) -> tuple[float, float, float, float]:
 def tile(layer: Layer, qs: QuerySet, z: int, x: int, y: int) -> bytes:
     """The encoded tile (empty bytes when no record meets the tile)."""
     check_tile(z, x, y)
-    if qs.query.is_empty():
+    if qs.query.is_empty() or z < layer.minzoom:  # below its minimum zoom a layer is not drawn (a city of buildings)
         return b""
     qs = bbox_filter(qs.prefetch_related(None), layer.geom_field, _query_box(z, x, y))
     props = sql_properties(layer)
@@ -85,7 +86,9 @@ def tile(layer: Layer, qs: QuerySet, z: int, x: int, y: int) -> bytes:
     if connection.vendor == "postgresql":
         qs = qs.order_by().values(mapid=F("pk"), mapgeom=F(layer.geom_field), **columns)
         return _postgis_tile(layer, qs, list(props), z, x, y)
-    qs = qs.order_by().values(mapid=F("pk"), mapgeom=Transform(layer.geom_field, 3857), **columns)
+    # the geometry as plain WKB (no GEOS object per row); projected and clipped in bulk with shapely
+    qs = qs.order_by().values(mapid=F("pk"), mapgeom=Func(layer.geom_field, function="AsBinary", output_field=BinaryField()),
+                              **columns)
     return _python_tile(layer, qs, list(props), z, x, y)
 
 
@@ -111,6 +114,17 @@ def _postgis_tile(layer: Layer, qs: QuerySet, names: list[str], z: int, x: int, 
     return bytes(row[0]) if row and row[0] else b""
 
 
+def _mercator_tile_coords(coords: Any, west: float, south: float, scale: float) -> Any:
+    """WGS84 lon/lat rows (N×2) → tile coordinates (spherical Web Mercator, EPSG:3857), vectorised."""
+    import numpy as np
+
+    lon = coords[:, 0]
+    lat = np.clip(coords[:, 1], -MAX_LATITUDE, MAX_LATITUDE)
+    mx = np.radians(lon) * EARTH_RADIUS
+    my = np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) * EARTH_RADIUS
+    return np.column_stack(((mx - west) * scale, (my - south) * scale))
+
+
 def _python_tile(layer: Layer, qs: QuerySet, names: list[str], z: int, x: int, y: int) -> bytes:
     import mapbox_vector_tile
     import shapely
@@ -120,11 +134,13 @@ def _python_tile(layer: Layer, qs: QuerySet, names: list[str], z: int, x: int, y
         return b""
     west, south, east, north = mercator_bounds(z, x, y)
     scale = EXTENT / (east - west)
-    geoms = shapely.from_wkb([bytes(r[1].wkb) for r in rows])
-    # into tile coordinates (0–4096, y up: the encoder flips it), simplified to one unit, clipped with the buffer
-    geoms = shapely.transform(geoms, lambda c: (c - (west, south)) * scale)
+    geoms = shapely.from_wkb([bytes(r[1]) for r in rows])
+    # into tile coordinates (0–4096, y up: the encoder flips it and rounds), simplified to one unit, clipped
+    # with the buffer; exterior rings clockwise here, so positive area in the tile's y-down grid (MVT 2.1)
+    geoms = shapely.transform(geoms, lambda c: _mercator_tile_coords(c, west, south, scale))
     geoms = shapely.simplify(geoms, 1.0, preserve_topology=True)
     geoms = shapely.clip_by_rect(geoms, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
+    geoms = shapely.orient_polygons(geoms, exterior_cw=True)
     features = []
     for row, geom in zip(rows, geoms):
         if geom is None or geom.is_empty:
@@ -135,5 +151,5 @@ def _python_tile(layer: Layer, qs: QuerySet, names: list[str], z: int, x: int, y
         return b""
     return mapbox_vector_tile.encode(
         [{"name": layer.name, "features": features}],
-        default_options={"extents": EXTENT, "on_invalid_geometry": mapbox_vector_tile.encoder.on_invalid_geometry_make_valid},
+        default_options={"extents": EXTENT, "check_winding_order": False},
     )

@@ -119,14 +119,25 @@ class LayersView(LoginRequiredMixin, View):
 
 
 class LayerGeoJSONView(LoginRequiredMixin, View):
-    """``/map/layers/<name>.geojson``: the layer's filtered records as one FeatureCollection."""
+    """``/map/layers/<name>.geojson``: the layer's filtered records as one FeatureCollection (``bbox=w,s,e,n``
+    narrows them to a box; a vector-tile layer needs one)."""
 
     def get(self, request: HttpRequest, name: str) -> HttpResponse:
         layer = readable_layer(request, name)
         try:
             qs = layer.filtered(request)
+            bbox = exports.parse_bbox(request.GET.get("bbox") or "")
         except ValueError as exc:
             return bad_request(str(exc))
+        if bbox is not None:
+            qs = exports.in_box(qs, layer, bbox)
+        if layer.kind == MVT:  # a tiled layer may hold a city's buildings: GeoJSON only for a box of it
+            if bbox is None:
+                return bad_request(f"图层“{layer.title}”以矢量切片提供（{layer_url(layer)}）；"
+                                   "如需 GeoJSON，请用 bbox=西,南,东,北 指定范围")
+            n = qs.order_by().count()
+            if n > settings.CITYRENEW_EXPORT_JOB_ROWS:
+                return bad_request(f"范围内有 {n} 个要素，超过 {settings.CITYRENEW_EXPORT_JOB_ROWS} 个：请缩小范围，或使用导出")
         response = JsonResponse(feature_collection(layer, qs), json_dumps_params={"ensure_ascii": False})
         response["Content-Type"] = "application/geo+json"
         response["Cache-Control"] = "private, no-cache"
@@ -163,9 +174,13 @@ class SearchView(LoginRequiredMixin, View):
                 cond = Q()
                 for f in layer.search:
                     cond |= Q(**{f"{f}__icontains": q})
-                qs = layer.queryset(request).filter(cond)
-                ids = list(qs.filter(**{f"{layer.geom_field}__isnull": False}).order_by("pk").values_list("pk", flat=True)[:SEARCH_LIMIT])
-                for pk, props, geom in iter_features(layer, layer.queryset(request).filter(pk__in=ids)):
+                try:
+                    base = layer.queryset(request)
+                except ValueError:  # a layer that cannot read this query string (an unknown run) has no hits
+                    continue
+                qs = base.filter(cond).filter(**{f"{layer.geom_field}__isnull": False})
+                ids = list(qs.order_by("pk").values_list("pk", flat=True)[:SEARCH_LIMIT])
+                for pk, props, geom in iter_features(layer, base.filter(pk__in=ids)):
                     results.append({
                         "layer": layer.name, "layer_title": str(layer.title), "id": pk,
                         "name": props.get("name", ""), "code": props.get("code", ""), "url": props.get("url", ""),

@@ -99,3 +99,21 @@ def test_inside_a_project_area(api, projects, regions, city_admin):
     r = api.get("/api/map/inside/", {"project": "K202501001"})
     assert r.status_code == 400 and "位置是点" in r.json()["project"]
     assert api.get("/api/map/inside/", {"project": "K209901001"}).status_code == 404
+
+
+def test_bulk_lookup_agrees_with_the_database_on_real_boundaries(regions):
+    """regions_at (shapely, for imports of many rows) gives the database's answer (region_at) for random
+    points over Zhengzhou's twelve district boundaries, inside, outside and between them."""
+    import numpy as np
+
+    from cityrenew.projects.boundaries import load_district_boundaries
+
+    load_district_boundaries(regions["郑州市"])
+    rng = np.random.default_rng(8)
+    points = [tuple(p) for p in np.column_stack([rng.uniform(112.7, 114.2, 200), rng.uniform(34.2, 34.99, 200)])]
+    bulk = spatial.regions_at(points)
+    single = [getattr(spatial.region_at(p), "pk", None) for p in points]
+    assert bulk == single
+    assert 50 < sum(i is not None for i in bulk) < 180  # both inside and outside the drawn districts
+    # 西流湖公园 lies in 中原区
+    assert spatial.region_at((113.571, 34.776)).code == "410102"

@@ -68,8 +68,12 @@ def test_reference_tile_decodes_with_features_and_properties(signed_in, viewer, 
     assert names == [("", "school"), ("一号楼", "residential")]
     ring = next(f for f in layer["features"] if f["properties"]["category"] == "residential")["geometry"]
     assert ring["type"] == "Polygon"
-    xs = [p[0] for p in ring["coordinates"][0]]
-    assert 0 <= min(xs) < max(xs) <= 4096  # quantised to the tile grid
+    exterior = ring["coordinates"][0]
+    xs = [p[0] for p in exterior]
+    assert 0 <= min(xs) < max(xs) <= 4096 and all(isinstance(x, int) for x in xs)  # quantised to the tile grid
+    # MVT 2.1: an exterior ring has positive area in the y-down grid, i.e. it is clockwise in the decoded y-up
+    area = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(exterior, exterior[1:] + exterior[:1])) / 2
+    assert area < 0
     roads = decode(c.get("/map/tiles/ref-roads/{}/{}/{}.mvt".format(*Z10)))["ref-roads"]
     assert [f["properties"]["name"] for f in roads["features"]] == ["建设路"]  # the far road is in another tile
     assert roads["features"][0]["geometry"]["type"] == "LineString"
@@ -77,6 +81,24 @@ def test_reference_tile_decodes_with_features_and_properties(signed_in, viewer, 
     empty = c.get("/map/tiles/ref-buildings/{}/{}/{}.mvt?category=office".format(*Z14))
     assert empty.status_code == 204 and empty.content == b""
     assert c.get("/map/tiles/ref-buildings/14/0/0.mvt").status_code == 204
+    # buildings are drawn from zoom 13: the z12 tile holding them is empty, the z13 one is not
+    assert c.get("/map/tiles/ref-buildings/12/3339/1626.mvt").status_code == 204
+    assert c.get("/map/tiles/ref-buildings/13/6679/3252.mvt").status_code == 200
+
+
+def test_a_tiled_layer_as_geojson_needs_a_box(signed_in, viewer, reference, settings):
+    c = signed_in(viewer)
+    r = c.get("/map/layers/ref-buildings.geojson")
+    assert r.status_code == 400 and "以矢量切片提供" in r.json()["error"] and "bbox" in r.json()["error"]
+    fc = c.get("/map/layers/ref-buildings.geojson?bbox=113.549,34.719,113.5512,34.721").json()
+    assert sorted(f["properties"]["category"] for f in fc["features"]) == ["residential", "school"]
+    fc = c.get("/map/layers/ref-buildings.geojson?bbox=113.549,34.719,113.5502,34.721").json()
+    assert [f["properties"]["name"] for f in fc["features"]] == ["一号楼"]  # the school starts at 113.5510
+    settings.CITYRENEW_EXPORT_JOB_ROWS = 1
+    r = c.get("/map/layers/ref-buildings.geojson?bbox=113.549,34.719,113.5512,34.721")
+    assert r.status_code == 400 and "范围内有 2 个要素" in r.json()["error"]
+    r = c.get("/map/layers/ref-buildings.geojson?bbox=113.6,34.7")
+    assert r.status_code == 400 and "bbox" in r.json()["error"]
 
 
 def test_bad_tile_coordinates_are_400(signed_in, viewer, reference):
@@ -102,3 +124,21 @@ def test_project_tile_carries_database_properties(signed_in, viewer, projects):
     only = decode(c.get("/map/tiles/projects/{}/{}/{}.mvt?status=completed".format(*Z10)))["projects"]
     assert [f["properties"]["code"] for f in only["features"]] == ["K202501003"]
 
+
+
+def test_every_geometry_column_has_its_spatial_index():
+    """Tiles and spatial questions search the index: each record geometry column keeps one after migrations."""
+    from django.db import connection
+
+    columns = [("core_region", "boundary"), ("projects_renewalproject", "location"),
+               ("checkup_assessmentunit", "geometry"), ("checkup_fieldproblem", "location"),
+               ("map_referencefeature", "geom")]
+    with connection.cursor() as cursor:
+        for table, column in columns:
+            if connection.vendor == "sqlite":
+                cursor.execute("SELECT spatial_index_enabled FROM geometry_columns WHERE f_table_name = %s "
+                               "AND f_geometry_column = %s", [table, column])
+                assert cursor.fetchone() == (1,), (table, column)
+            else:
+                cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [table])
+                assert any("gist" in d.lower() and column in d for (d,) in cursor.fetchall()), (table, column)
