@@ -297,6 +297,14 @@ def test_filters_reload_the_layer_and_export_the_view(page, live_server, onemap,
     assert POINT_PROJECT[0] in zhongyuan and AREA_PROJECT not in zhongyuan
     assert {p["code"] for p in rendered(page, "projects")} == zhongyuan
     assert "district=" in page.get_attribute('[data-testid="export-xlsx"]', "href")
+    # the address keeps the open layers, the filter and the view: a reload (or a sent link) shows the same
+    assert re.search(r"[?&]layer=[^&#]*projects", page.url) and "district=" in page.url and "#view=" in page.url
+    page.reload()
+    page.wait_for_function("window.cityrenewOneMap && window.cityrenewOneMap.ready", timeout=30000)
+    page.wait_for_selector('.layer-row[data-layer="projects"][data-state="ready"]')
+    idle(page)
+    assert page.locator('[data-testid="filter-district"] option:checked').inner_text() == "中原区"
+    assert {p["code"] for p in rendered(page, "projects")} == zhongyuan
 
     # the export of the current view: what is drawn, as a GeoJSON file downloaded by the browser
     page.evaluate("window.cityrenewOneMap.map.jumpTo({center: [113.64, 34.75], zoom: 11})")

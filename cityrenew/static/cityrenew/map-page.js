@@ -259,7 +259,8 @@
       container: "onemap",
       style: baseStyle(basemap),
       attributionControl: { compact: true, customAttribution: offline ? (basemap && basemap.attribution) || undefined : undefined },
-      doubleClickZoom: true
+      doubleClickZoom: true,
+      hash: "view"  // #view=zoom/lat/lon: a view can be bookmarked or sent
     };
     if (b && b.length === 4 && isFinite(b[0])) { options.bounds = [[b[0], b[1]], [b[2], b[3]]]; options.fitBoundsOptions = { padding: 24 }; }
     else { options.center = [113.65, 34.75]; options.zoom = 10; }
@@ -278,7 +279,7 @@
     // the base map's own data layers (offline) are always listed; on when the base map is offline
     entries.forEach(function (e) {
       if (e.base) e.visible = offline && (!!e.def.visible || baseNames.indexOf(e.name) >= 0 || wanted.indexOf(e.name) >= 0);
-      else e.visible = wanted.length ? wanted.indexOf(e.name) >= 0 : !!e.def.visible;
+      else e.visible = params.has("layer") ? wanted.indexOf(e.name) >= 0 : !!e.def.visible;
     });
     hook.layers = entries;
     var byStyleLayer = {};
@@ -467,6 +468,15 @@
       if (e.visible) e.labels.forEach(function (m) { m.addTo(map); });
     }
 
+    function rememberState() {
+      // the open layers and the filters in the address (?layer=…&district=…), kept on reload and when sent
+      var q = new URLSearchParams(window.location.search);
+      q.set("layer", entries.filter(function (e) { return e.visible && !e.base; }).map(function (e) { return e.name; }).join(","));
+      Object.keys(filters).forEach(function (k) { if (filters[k]) q.set(k, filters[k]); else q.delete(k); });
+      var url = window.location.pathname + "?" + q.toString().replace(/%2C/g, ",") + window.location.hash;
+      window.history.replaceState(window.history.state, "", url);
+    }
+
     function updateStatus() {
       if (!hook.ready) return;
       var on = entries.filter(function (e) { return e.visible; }).length;
@@ -485,6 +495,7 @@
       refreshRow(e);
       updateExport();
       updateStatus();
+      rememberState();
     }
     function zoomTo(e) {
       var b = e.bounds || e.def.bounds;
@@ -614,6 +625,7 @@
             if (e.visible) load(e);
           });
           updateExport();
+          rememberState();
         });
         box.appendChild(h("label", { "class": "filter", "for": "filter-" + name }, [h("span", { text: f.label }), control]));
       });
