@@ -212,7 +212,7 @@
 
   // --- the page ----------------------------------------------------------------------------------
   var BASE_GROUP = "底图";
-  var GEOM_RANK = { polygon: 0, mixed: 1, line: 2, point: 3 };
+  var TYPE_RANK = { fill: 1, line: 2, circle: 3 };
 
   function init() {
     var page = document.getElementById("onemap-page");
@@ -348,12 +348,10 @@
             "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5, "circle-opacity": 0.95 } });
         }
       }
-      specs.forEach(function (spec) {
+      return specs.map(function (spec) {
         var full = Object.assign({}, common, spec);
         full.layout = Object.assign({}, common.layout, spec.layout || {});
-        map.addLayer(full);
-        e.styleLayers.push(spec.id);
-        byStyleLayer[spec.id] = e;
+        return { entry: e, spec: full };
       });
     }
 
@@ -383,11 +381,17 @@
           map.addSource(src, { type: "geojson", data: { type: "FeatureCollection", features: [] } });
         }
       });
-      var order = entries.slice().sort(function (a, b) {
-        if (a.base !== b.base) return a.base ? -1 : 1;
-        return (GEOM_RANK[a.def.geometry] || 0) - (GEOM_RANK[b.def.geometry] || 0);
+      // drawing order: the base map, then every layer's areas, then lines, then points on top
+      var all = [];
+      entries.forEach(function (e) { all = all.concat(addStyleLayers(e)); });
+      var rank = function (x) { return (x.entry.base ? 0 : 10) + (TYPE_RANK[x.spec.type] || 0); };
+      all.forEach(function (x, i) { x.i = i; });
+      all.sort(function (a, b) { return rank(a) - rank(b) || a.i - b.i; });
+      all.forEach(function (x) {
+        map.addLayer(x.spec);
+        x.entry.styleLayers.push(x.spec.id);
+        byStyleLayer[x.spec.id] = x.entry;
       });
-      order.forEach(addStyleLayers);
     }
 
     function whenIdle(callback) {
