@@ -216,6 +216,7 @@ def test_every_layer_renders_with_popup_search_and_measure(page, live_server, on
     # search by name: the hit flies there and opens the popup
     page.click(".maplibregl-popup-close-button")
     assert page.locator('[data-testid="map-popup"]').count() == 0
+    switch(page, "projects", on=False)  # the hit switches its layer on
     page.evaluate("window.cityrenewOneMap.map.jumpTo({center: [113.3, 34.5], zoom: 9})")
     page.fill('[data-testid="map-search"]', "芝麻街")
     hit = page.locator('[data-testid="search-hit"]').first
@@ -223,6 +224,9 @@ def test_every_layer_renders_with_popup_search_and_measure(page, live_server, on
     assert name in hit.inner_text()
     hit.click()
     page.locator('[data-testid="map-popup"]', has_text=name).wait_for()
+    assert page.locator('[data-testid="layer-toggle-projects"]').is_checked()
+    # the popup is the drawn feature's: every popup property, not only the search result's name
+    assert project.get_status_display() in page.inner_text('[data-testid="map-popup"]')
     centre = page.evaluate("window.cityrenewOneMap.map.getCenter().toArray()")
     assert haversine_m(tuple(centre), lonlat) < 50
 

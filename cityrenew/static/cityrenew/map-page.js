@@ -404,7 +404,16 @@
       whenIdle(function () {
         e.loaded = true;
         refreshRow(e);
+        var waiting = e.waiting || [];
+        e.waiting = [];
+        waiting.forEach(function (callback) { callback(); });
       });
+    }
+
+    function whenLoaded(e, callback) {
+      // after the layer's features are drawn (at once when they already are)
+      if (e.loaded && e.visible) whenIdle(callback);
+      else (e.waiting = e.waiting || []).push(callback);
     }
 
     function load(e) {
@@ -431,6 +440,7 @@
           e.stale = false;
           src.setData(gj);
           updateLabels(e, gj.features);
+          if (e.zoomWhenLoaded) { e.zoomWhenLoaded = false; zoomTo(e); }
           markLoaded(e);
         })
         .catch(function (err) {
@@ -444,7 +454,7 @@
     // server for symbol layers. At most LABEL_LIMIT per layer.
     var LABEL_LIMIT = 80;
     function labelAt(geometry) {
-      // the centre of the largest ring's bounding box, nudged to the ring's vertex centroid when outside
+      // the area centroid of the largest outer ring (planar; good enough for a label)
       var polys = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.type === "MultiPolygon" ? geometry.coordinates : [];
       var best = null, bestArea = -1;
       polys.forEach(function (poly) {
@@ -453,7 +463,7 @@
       });
       if (!best) return null;
       var sx = 0, sy = 0, sa = 0;
-      for (var i = 0; i < best.length - 1; i++) {  // planar area centroid, good enough at city scale
+      for (var i = 0; i < best.length - 1; i++) {
         var c = best[i][0] * best[i + 1][1] - best[i + 1][0] * best[i][1];
         sa += c; sx += (best[i][0] + best[i + 1][0]) * c; sy += (best[i][1] + best[i + 1][1]) * c;
       }
@@ -554,7 +564,7 @@
           zoom.addEventListener("click", function () {
             if (!e.visible) setVisible(e, true);
             if (e.bounds || e.def.bounds) zoomTo(e);
-            else whenIdle(function () { zoomTo(e); });
+            else e.zoomWhenLoaded = true;  // zoomed to once its features arrive
           });
           if (e.base) zoom = null;
           var row = h("div", { "class": "layer-row", dataset: { layer: e.name, state: "off" } }, [h("div", { "class": "layer-line" }, [label, zoom])]);
@@ -668,7 +678,7 @@
       var box = [[ev.point.x - 4, ev.point.y - 4], [ev.point.x + 4, ev.point.y + 4]];
       var found = map.queryRenderedFeatures(box, { layers: ids });
       if (!found.length) return;
-      // points above lines above areas; the smallest area first when areas nest
+      // points before lines before areas; within a kind the topmost (sort is stable)
       found.sort(function (a, b) {
         var rank = { circle: 0, line: 1, fill: 2 };
         return (a.layer.type in rank ? rank[a.layer.type] : 3) - (b.layer.type in rank ? rank[b.layer.type] : 3);
@@ -740,7 +750,7 @@
           return;
         }
         // the drawn feature carries every popup property; the search result only name and link
-        whenIdle(function () {
+        whenLoaded(e, function () {
           var ids = e.styleLayers.filter(function (id) { return map.getLayer(id); });
           var hit = map.queryRenderedFeatures({ layers: ids }).filter(function (f) { return String(f.id) === String(res.id); })[0];
           openPopup(e, hit ? hit.properties : props, centre);
