@@ -282,6 +282,14 @@ def test_every_layer_renders_with_popup_search_and_measure(page, live_server, on
     page.locator('[data-testid="popup-link"]').click()
     page.wait_for_url(re.compile(rf".*/projects/{code}/$"))
 
+    # and back: 在地图上查看 opens the map on the project, its popup open
+    page.click('[data-testid="map-link"]')
+    page.wait_for_url(re.compile(rf".*/map/\?layer=projects&focus=projects:{project.pk}$"))
+    popup = page.locator('[data-testid="map-popup"]', has_text=code)
+    popup.wait_for()
+    assert name in popup.inner_text()
+    assert haversine_m(tuple(page.evaluate("window.cityrenewOneMap.map.getCenter().toArray()")), lonlat) < 50
+
 
 def located_codes(**lookup) -> set[str]:
     return set(RenewalProject.objects.filter(location__isnull=False, **lookup).values_list("code", flat=True))

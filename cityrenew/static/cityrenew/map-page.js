@@ -435,7 +435,8 @@
         })
         .then(function (gj) {
           if (token !== e.token) return;
-          e.count = (gj.features || []).length;
+          e.features = gj.features || [];
+          e.count = e.features.length;
           e.bounds = featureBounds(gj.features || []);
           e.stale = false;
           src.setData(gj);
@@ -1010,6 +1011,23 @@
       });
     }
 
+    // ---- ?focus=<layer>:<id>: open the map on one record (“在地图上查看” on a record's page)
+    function focusRecord() {
+      var m = (params.get("focus") || "").match(/^([^:]+):(.+)$/);
+      var e = m && find(m[1]);
+      if (!e) return;
+      if (!e.visible) setVisible(e, true);
+      whenLoaded(e, function () {
+        var f = (e.features || []).filter(function (x) { return String(x.id) === m[2]; })[0];
+        if (!f || !f.geometry) { status.textContent = "该记录没有位置，或不在当前筛选结果中。"; return; }
+        var b = geometryBounds(f.geometry);
+        var centre = [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2];
+        if (b[0] === b[2] && b[1] === b[3]) map.jumpTo({ center: centre, zoom: 16 });
+        else map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 80, maxZoom: 17, duration: 0 });
+        whenIdle(function () { openPopup(e, f.properties, centre); });
+      });
+    }
+
     // ---- go
     buildLayerList();
     buildFilters();
@@ -1019,6 +1037,7 @@
       setupMeasure();
       setupDraw();
       entries.forEach(function (e) { if (e.visible) load(e); });
+      focusRecord();
       updateExport();
       map.on("moveend", updateExport);
       map.once("idle", function () {
