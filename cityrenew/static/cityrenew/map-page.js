@@ -213,6 +213,7 @@
   // --- the page ----------------------------------------------------------------------------------
   var BASE_GROUP = "底图";
   var TYPE_RANK = { fill: 1, line: 2, circle: 3 };
+  var HOVER = ["boolean", ["feature-state", "hover"], false];  // the feature under the pointer
 
   function init() {
     var page = document.getElementById("onemap-page");
@@ -330,7 +331,8 @@
         var line = ["match", ["geometry-type"], ["LineString", "MultiLineString"], true, false];
         var point = ["match", ["geometry-type"], ["Point", "MultiPoint"], true, false];
         if (geom === "polygon" || geom === "mixed") {
-          specs.push({ id: src + "-fill", type: "fill", filter: poly, paint: { "fill-color": colour, "fill-opacity": fillOpacity } });
+          specs.push({ id: src + "-fill", type: "fill", filter: poly, paint: { "fill-color": colour,
+            "fill-opacity": ["case", HOVER, Math.min(0.75, fillOpacity + 0.25), fillOpacity] } });
           specs.push({ id: src + "-outline", type: "line", filter: poly,
             paint: { "line-color": outline, "line-width": ["interpolate", ["linear"], ["zoom"], 8, 1, 14, 2] } });
         }
@@ -345,7 +347,8 @@
             : ["interpolate", ["linear"], ["zoom"], 8, 4, 14, 7];
           specs.push({ id: src + "-circle", type: "circle", filter: point, paint: {
             "circle-color": colour, "circle-radius": radius,
-            "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5, "circle-opacity": 0.95 } });
+            "circle-stroke-color": ["case", HOVER, "#1d2733", "#ffffff"], "circle-stroke-width": ["case", HOVER, 2.5, 1.5],
+            "circle-opacity": 0.95 } });
         }
       }
       return specs.map(function (spec) {
@@ -672,27 +675,42 @@
         .filter(function (id) { return map.getLayer(id); });
     }
 
-    map.on("click", function (ev) {
-      if (tool.kind) return;
+    function featureAt(point) {
+      // the feature a click means: points before lines before areas; within a kind the topmost
       var ids = interactiveLayers();
-      if (!ids.length) return;
-      var box = [[ev.point.x - 4, ev.point.y - 4], [ev.point.x + 4, ev.point.y + 4]];
+      if (!ids.length) return null;
+      var box = [[point.x - 4, point.y - 4], [point.x + 4, point.y + 4]];
       var found = map.queryRenderedFeatures(box, { layers: ids });
-      if (!found.length) return;
-      // points before lines before areas; within a kind the topmost (sort is stable)
+      var rank = { circle: 0, line: 1, fill: 2 };
       found.sort(function (a, b) {
-        var rank = { circle: 0, line: 1, fill: 2 };
         return (a.layer.type in rank ? rank[a.layer.type] : 3) - (b.layer.type in rank ? rank[b.layer.type] : 3);
       });
-      var f = found[0];
-      openPopup(byStyleLayer[f.layer.id], f.properties, ev.lngLat);
+      return found[0] || null;
+    }
+
+    map.on("click", function (ev) {
+      if (tool.kind) return;
+      var f = featureAt(ev.point);
+      if (f) openPopup(byStyleLayer[f.layer.id], f.properties, ev.lngLat);
     });
+
+    var hovered = null;
+    function setHover(f) {
+      if (hovered) map.setFeatureState(hovered, { hover: false });
+      hovered = null;
+      if (f && f.id !== undefined && f.id !== null) {
+        hovered = { source: f.source, id: f.id };
+        if (f.sourceLayer) hovered.sourceLayer = f.sourceLayer;
+        map.setFeatureState(hovered, { hover: true });
+      }
+    }
     map.on("mousemove", function (ev) {
-      if (tool.kind) { map.getCanvas().style.cursor = "crosshair"; return; }
-      var ids = interactiveLayers();
-      var hit = ids.length && map.queryRenderedFeatures(ev.point, { layers: ids }).length;
-      map.getCanvas().style.cursor = hit ? "pointer" : "";
+      if (tool.kind) { setHover(null); map.getCanvas().style.cursor = "crosshair"; return; }
+      var f = featureAt(ev.point);
+      setHover(f);
+      map.getCanvas().style.cursor = f ? "pointer" : "";
     });
+    map.getCanvas().addEventListener("mouseleave", function () { setHover(null); });
 
     // ---- search
     function setupSearch() {
