@@ -16,16 +16,17 @@ import re
 from pathlib import Path
 
 import openpyxl
-
 import pytest
+import test_csp_browser
 from conftest import login
 from test_checkup_browser import BLOCKS, seed_checkup
-from test_csp_browser import strict_page, wait_until  # noqa: F401 (a fixture)
+from test_csp_browser import wait_until
 
 from cityrenew.core.models import AuditLog
 from cityrenew.projects.models import RenewalProject
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+strict_page = test_csp_browser.strict_page  # the CSP-enforcing page fixture
 
 POINT_PROJECT = ("K202201005", "芝麻街1958双创园", (113.6152, 34.7688))  # a point in 中原区
 AREA_PROJECT = "K202202001"

@@ -343,7 +343,7 @@
         if (geom === "point" || geom === "mixed") {
           // size_by: the radius grows with the square root of the value (an area proportional to it)
           var radius = st.size_by
-            ? ["min", 18, ["+", 4, ["*", 1.3, ["sqrt", ["max", 0, ["to-number", ["get", st.size_by], 0]]]]]]
+            ? ["min", 18, ["+", 5, ["*", 1.3, ["sqrt", ["max", 0, ["to-number", ["get", st.size_by], 0]]]]]]
             : ["interpolate", ["linear"], ["zoom"], 8, 4, 14, 7];
           specs.push({ id: src + "-circle", type: "circle", filter: point, paint: {
             "circle-color": colour, "circle-radius": radius,
