@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from cityrenew.core import geo
 from cityrenew.core.choices import Role
 from cityrenew.core.models import Region, RoleAssignment
 
@@ -112,7 +113,7 @@ def _units(city: Region) -> dict[str, AssessmentUnit]:
         d = 0.006
         ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]
         u = upsert(f"DEMO-J{i:02d}", kind=UnitKind.BLOCK, name=name, region=Region.objects.get(code=street),
-                   geometry={"type": "Polygon", "coordinates": [ring]}, centroid_lon=lon, centroid_lat=lat)
+                   geometry=geo.parse({"type": "Polygon", "coordinates": [ring]}), centroid_lon=lon, centroid_lat=lat)
         blocks[street] = u
         out[f"J{i:02d}"] = u
     b = 0
@@ -121,7 +122,7 @@ def _units(city: Region) -> dict[str, AssessmentUnit]:
         block = blocks[region.parent.code]
         lon, lat = round(block.centroid_lon + dlon, 6), round(block.centroid_lat + dlat, 6)
         x = upsert(f"DEMO-X{i:02d}", kind=UnitKind.COMPOUND, name=name, region=region, parent=block,
-                   geometry={"type": "Point", "coordinates": [lon, lat]}, centroid_lon=lon, centroid_lat=lat,
+                   geometry=geo.point(lon, lat), centroid_lon=lon, centroid_lat=lat,
                    attributes={"year_built": built, "households": households})
         out[f"X{i:02d}"] = x
         for k in range(1, BUILDINGS_PER_COMPOUND + 1):
@@ -129,7 +130,7 @@ def _units(city: Region) -> dict[str, AssessmentUnit]:
             blon, blat = round(lon + 0.0004 * (k - 2), 6), round(lat + 0.0003 * (k % 2), 6)
             out[f"B{b:02d}"] = upsert(
                 f"DEMO-B{b:02d}", kind=UnitKind.BUILDING, name=f"{name}{k}号楼", region=region, parent=x,
-                geometry={"type": "Point", "coordinates": [blon, blat]}, centroid_lon=blon, centroid_lat=blat,
+                geometry=geo.point(blon, blat), centroid_lon=blon, centroid_lat=blat,
                 attributes={"year_built": built, "households": 24 + 12 * k, "floors": 6})
     return out
 

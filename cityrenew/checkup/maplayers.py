@@ -18,16 +18,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Case, CharField, Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from cityrenew.map.features import RecordURL, choice_label
-from cityrenew.map.filters import choice_filter, choice_options, district_ids, district_options, int_value
+from cityrenew.map.filters import (
+    choice_filter,
+    choice_options,
+    district_ids,
+    district_options,
+    int_value,
+)
 from cityrenew.map.registry import GEOJSON, Layer, register
 
 from . import services
 from .catalogue import PROBLEM_COUNT_SOURCE, SETS_SOURCE
-from .choices import SEVERITY_SOURCE, Comparator, ProblemStatus, Severity, UnitKind, ValueSource, Verdict
+from .choices import (
+    SEVERITY_SOURCE,
+    Comparator,
+    ProblemStatus,
+    Severity,
+    UnitKind,
+    ValueSource,
+    Verdict,
+)
 from .models import AssessmentUnit, CheckupRun, FieldProblem, Indicator, IndicatorValue
 from .views.common import SEVERITY_COLOURS, VERDICT_COLOURS
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cityrenew.catalogue.policies import cite
+from cityrenew.core.geo import to_geojson
 
 from .choices import Dimension, Severity, UnitKind, Verdict
 from .models import AssessmentUnit, CheckupRun, Evaluation, FieldProblem, value_as_text

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import path, reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from django.urls import path, reverse
 
 from cityrenew.core.choices import RegionLevel
 
@@ -135,7 +135,8 @@ class InsideView(APIView):
     """项目范围内的体检单元和现场问题（项目位置须为面）。"""
 
     @extend_schema(
-        parameters=[OpenApiParameter("project", str, required=True, description="项目 id 或项目编号")],
+        parameters=[OpenApiParameter("project", str, required=True, description="项目 id 或项目编号"),
+                    OpenApiParameter("run", int, description="只列该次体检的现场问题")],
         responses=inline_serializer("MapInside", {
             "project": serializers.CharField(), "units": serializers.ListField(child=serializers.DictField()),
             "problems": serializers.ListField(child=serializers.DictField()),
@@ -156,6 +157,11 @@ class InsideView(APIView):
             found = spatial.inside(project)
         except spatial.SpatialError as exc:
             raise ValidationError({"project": str(exc)}) from None
+        run = request.query_params.get("run") or ""
+        if run:
+            if not run.isdigit():
+                raise ValidationError({"run": "体检 id 应为整数"})
+            found["problems"] = found["problems"].filter(run_id=int(run))
         units = [{"id": u.pk, "code": u.code, "name": u.name, "kind": u.kind, "kind_label": u.get_kind_display(),
                   "url": reverse("checkup:unit_detail", args=[u.pk])} for u in found["units"]]
         problems = [{"id": p.pk, "run": p.run_id, "unit": p.unit.name, "indicator": p.indicator.name,

@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from django.contrib.gis.geos import Polygon, WKTWriter
 from django.db.models import QuerySet
@@ -160,8 +161,8 @@ def _gpkg(plan: ExportPlan, path: Path, progress: Progress | None) -> int:
     import pyogrio
     import shapely
 
-    n, written = 0, 0
-    for layer, rows in _rows(plan, progress):
+    n = 0
+    for written, (layer, rows) in enumerate(_rows(plan, progress)):
         columns = ["id", *layer.properties]
         data = {c: [pk if c == "id" else props.get(c) for pk, props, _ in rows] for c in columns}
         geoms = shapely.from_wkb([bytes(g.wkb) for _, _, g in rows]) if rows else []
@@ -171,7 +172,6 @@ def _gpkg(plan: ExportPlan, path: Path, progress: Progress | None) -> int:
         geometry_type = next(iter(kinds)) if len(kinds) == 1 else "Unknown"
         pyogrio.write_dataframe(frame, path, layer=layer.name, driver="GPKG", geometry_type=geometry_type,
                                 append=written > 0)  # the first table creates the file, the next are added
-        written += 1
         n += len(rows)
     return n
 
@@ -188,18 +188,18 @@ def _xlsx(plan: ExportPlan, path: Path, progress: Progress | None) -> int:
         headers = ["编号", *[str(labels.get(p, p)) for p in names], "几何（WKT，WGS84）"]
         title = sheet_title(str(layer.title), used)
         ws = book.add_sheet(title)
-
-        def body():
-            for pk, props, geom in rows:
-                wkt = WKT.write(geom).decode()
-                if len(wkt) > EXCEL_CELL_LIMIT:
-                    wkt = f"（几何过长：{len(wkt)} 个字符，超过 Excel 单元格上限，请导出 GeoPackage 或 GeoJSON）"
-                yield [pk, *[props.get(p) for p in names], wkt]
-
-        book.table(ws, headers, body(), widths=[8, *[16] * len(names), 40])
+        book.table(ws, headers, _sheet_rows(rows, names), widths=[8, *[16] * len(names), 40])
         n += len(rows)
     book.save(path)
     return n
+
+
+def _sheet_rows(rows: list, names: list[str]):
+    for pk, props, geom in rows:
+        wkt = WKT.write(geom).decode()
+        if len(wkt) > EXCEL_CELL_LIMIT:
+            wkt = f"（几何过长：{len(wkt)} 个字符，超过 Excel 单元格上限，请导出 GeoPackage 或 GeoJSON）"
+        yield [pk, *[props.get(p) for p in names], wkt]
 
 
 def sheet_title(title: str, used: set[str]) -> str:
@@ -215,9 +215,8 @@ def sheet_title(title: str, used: set[str]) -> str:
 
 def export_to_temp(plan: ExportPlan, progress: Progress | None = None) -> tuple[Path, int]:
     """The export in a new temporary file (the caller deletes it)."""
-    handle = tempfile.NamedTemporaryFile(prefix="cityrenew-map-", suffix=FORMATS[plan.format][2], delete=False)
-    handle.close()
-    path = Path(handle.name)
+    with tempfile.NamedTemporaryFile(prefix="cityrenew-map-", suffix=FORMATS[plan.format][2], delete=False) as handle:
+        path = Path(handle.name)
     path.unlink()  # GDAL creates the GeoPackage itself
     try:
         n = write(plan, path, progress)

@@ -7,13 +7,14 @@ response carries the same records and the same properties.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 from django.db.models import Case, CharField, F, Func, QuerySet, Value, When
+from django.db.models.expressions import BaseExpression, Combinable
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
-from django.db.models.expressions import BaseExpression, Combinable
 
 from .registry import Layer
 

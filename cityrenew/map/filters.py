@@ -3,7 +3,8 @@ usual choices (districts of the default city, years)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from django.db.models import QuerySet
 

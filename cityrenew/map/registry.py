@@ -10,8 +10,9 @@ from the database, with the same read permission.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from django.db.models import QuerySet
 

@@ -132,7 +132,7 @@ def _python_tile(layer: Layer, qs: QuerySet, names: list[str], z: int, x: int, y
     rows = list(qs.values_list("mapid", "mapgeom", *[PREFIX + n for n in names]))
     if not rows:
         return b""
-    west, south, east, north = mercator_bounds(z, x, y)
+    west, south, east, _ = mercator_bounds(z, x, y)
     scale = EXTENT / (east - west)
     geoms = shapely.from_wkb([bytes(r[1]) for r in rows])
     # into tile coordinates (0–4096, y up: the encoder flips it and rounds), simplified to one unit, clipped

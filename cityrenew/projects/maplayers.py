@@ -5,7 +5,13 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef
 
 from cityrenew.map.features import RecordURL, choice_label
-from cityrenew.map.filters import choice_filter, choice_options, district_ids, district_options, int_value
+from cityrenew.map.filters import (
+    choice_filter,
+    choice_options,
+    district_ids,
+    district_options,
+    int_value,
+)
 from cityrenew.map.registry import GEOJSON, Layer, register
 
 from .choices import STATUS_SOURCE, ProjectCategory, ProjectStatus

@@ -13,14 +13,16 @@ from decimal import Decimal
 
 import pytest
 from conftest import login
+from django.contrib.gis.geos import GEOSGeometry
+
+from cityrenew.core import geo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _square(lon: float, lat: float, d: float):
-    from django.contrib.gis.geos import Polygon
-
-    return Polygon.from_bbox((lon - d, lat - d, lon + d, lat + d))  # a geometry column (WGS84) since issue 8
+def _square(lon: float, lat: float, d: float) -> GEOSGeometry:
+    ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]
+    return geo.parse({"type": "Polygon", "coordinates": [ring]})
 
 
 # (code, name, street code, lon, lat) of 街区; each gets two 小区 with three buildings each.

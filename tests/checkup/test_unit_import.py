@@ -57,7 +57,7 @@ def test_geojson_and_gbk_shapefile_in_cgcs2000_gauss_kruger(regions, city_admin,
     gdf.to_file(gj, driver="GeoJSON")
     rep = import_units_geodata(gj, zz, city_admin)
     assert rep.ok, rep.summary_text()
-    assert rep.created == 2 and AssessmentUnit.objects.get(name="绿东村街区").geometry["type"] == "Polygon"
+    assert rep.created == 2 and AssessmentUnit.objects.get(name="绿东村街区").geometry.geom_type == "Polygon"
     # a shapefile in CGCS2000 / 3-degree GK CM 114E (EPSG:4547) with GBK attributes and no .cpg
     pts = gpd.GeoDataFrame({"name": ["建中街小区3号楼"], "kind": ["住房"], "region": ["建中街社区"]},
                            geometry=[Point(113.6463, 34.7372)], crs="EPSG:4326").to_crs("EPSG:4547")

@@ -13,12 +13,14 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.contrib.gis.geos import GEOSGeometry
 from openpyxl import Workbook, load_workbook
 
 from cityrenew.checkup import services
 from cityrenew.checkup.catalogue import SET_2024, SET_2025, load_indicator_sets
 from cityrenew.checkup.choices import Department, ProblemStatus, ReviewAction, Severity, TaskStatus, UnitKind
 from cityrenew.checkup.models import AssessmentUnit, CheckupRun, DepartmentTask, FieldProblem, IndicatorValue, TaskReview
+from cityrenew.core import geo
 from cityrenew.core.models import AuditLog, Region, RoleAssignment
 from cityrenew.projects.choices import ProjectStatus
 from cityrenew.projects.models import RenewalProject
@@ -29,8 +31,8 @@ VALUE_COL = 10  # 数值 column of the department template (J)
 FIRST_ROW = 4  # header on row 3
 
 
-def _square(lon: float, lat: float, d: float = 0.002) -> dict:
-    return {"type": "Polygon", "coordinates": [[[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]]}
+def _square(lon: float, lat: float, d: float = 0.002) -> GEOSGeometry:
+    return geo.parse({"type": "Polygon", "coordinates": [[[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]]})
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import io
 from decimal import Decimal
 
 import pytest
-
 from checkup.conftest import UNIT_HEADERS, UNITS, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +86,7 @@ def coverage(run):
     from cityrenew.checkup.models import IndicatorValue
 
     ind = run.indicator_set.indicators.get(number=22)
-    ind.report_level, ind.threshold, ind.comparator = "compound", Decimal("80"), ">="
+    ind.report_level, ind.threshold, ind.comparator = "compound", Decimal(80), ">="
     ind.save()
     for code, value in (("T-X01", "80"), ("T-X02", "79.99")):  # both sides of the standard
         IndicatorValue(run=run, indicator=ind, unit=run.units[code], value=Decimal(value), source="spatial").save()

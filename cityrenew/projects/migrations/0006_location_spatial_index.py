@@ -19,6 +19,8 @@ def enable_index(apps, schema_editor):
         row = cursor.fetchone()
         if row and row[0]:
             return
+        # the old R*Tree is stale (not updated since the rebuild): drop it, create the index and fill it
+        cursor.execute('DROP TABLE IF EXISTS "idx_projects_renewalproject_location"')
         cursor.execute("SELECT CreateSpatialIndex('projects_renewalproject', 'location')")
         cursor.execute("SELECT RecoverSpatialIndex('projects_renewalproject', 'location')")
 
