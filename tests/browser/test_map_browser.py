@@ -64,7 +64,7 @@ def onemap(regions, city_admin):
 
 def offline_basemap() -> None:
     """A small offline base map (底图) as an OSM extract would give it: a road grid over central
-    Zhengzhou, a river, and building footprints around the check-up blocks."""
+    Zhengzhou, a river, building footprints around the check-up blocks, and the neighbouring cities."""
     from django.contrib.gis.geos import LineString, Polygon
 
     from cityrenew.map.models import ReferenceFeature, ReferenceLayer
@@ -74,7 +74,10 @@ def offline_basemap() -> None:
                                              licence="ODbL（OpenStreetMap）", source_crs="EPSG:4326")
 
     roads, water, buildings = layer("roads", "道路", "roads"), layer("water", "水系", "water"), layer("buildings", "建筑", "buildings")
-    features = []
+    neighbours = layer("neighbours", "周边城市", "boundaries")
+    features = [ReferenceFeature(layer=neighbours, name=name, geom=Polygon.from_bbox(box)) for name, box in (
+        ("开封市", (114.22, 34.35, 114.9, 34.95)), ("许昌市", (113.2, 33.7, 114.2, 34.25)),
+        ("洛阳市", (112.2, 34.3, 112.72, 35.0)), ("新乡市", (113.3, 35.0, 114.2, 35.5)))]
     for i in range(13):
         lon = 113.56 + i * 0.01
         features.append(ReferenceFeature(layer=roads, name=f"经{i}路", category="secondary",

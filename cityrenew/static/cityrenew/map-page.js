@@ -198,7 +198,7 @@
     green: { test: /green|park|forest|wood|绿|林|公园/i, fill: "#d5e8c8", line: "#c0dcae" },
     buildings: { test: /building|建筑|房屋/i, fill: "#dcd7cf", line: "#c9c2b8" },
     roads: { test: /road|street|highway|路|街/i, line: "#ffffff", casing: "#cfc9bf" },
-    boundaries: { test: /bound|边界|区划/i, line: "#8a8f99" }
+    boundaries: { test: /bound|边界|区划/i, fill: "#e6e8e0", line: "#a3a89d" }
   };
 
   function baseRole(def) {
@@ -312,8 +312,10 @@
       if (e.base) {
         var role = BASE_ROLES[baseRole(def)];
         if (role.fill && geom !== "line" && geom !== "point") {
-          specs.push({ id: src + "-fill", type: "fill", paint: { "fill-color": (def.style && def.style.colour) || role.fill, "fill-opacity": 1 } });
+          var fill = baseRole(def) === "boundaries" ? role.fill : (def.style && def.style.colour) || role.fill;
+          specs.push({ id: src + "-fill", type: "fill", paint: { "fill-color": fill, "fill-opacity": 1 } });
           if (baseRole(def) === "buildings") specs.push({ id: src + "-line", type: "line", minzoom: 14, paint: { "line-color": role.line, "line-width": 0.6 } });
+          if (baseRole(def) === "boundaries") specs.push({ id: src + "-line", type: "line", paint: { "line-color": role.line, "line-width": 0.8, "line-dasharray": [4, 2] } });
         } else if (role.casing) {
           specs.push({ id: src + "-casing", type: "line", layout: { "line-cap": "round", "line-join": "round" },
             paint: { "line-color": role.casing, "line-width": ["interpolate", ["linear"], ["zoom"], 10, 1.2, 14, 4, 17, 12] } });
@@ -387,7 +389,11 @@
       // drawing order: the base map, then every layer's areas, then lines, then points on top
       var all = [];
       entries.forEach(function (e) { all = all.concat(addStyleLayers(e)); });
-      var rank = function (x) { return (x.entry.base ? 0 : 10) + (TYPE_RANK[x.spec.type] || 0); };
+      var rank = function (x) {
+        // land (neighbouring boundaries) first, under water, green and buildings
+        var land = x.entry.base && x.spec.type === "fill" && baseRole(x.entry.def) === "boundaries";
+        return (x.entry.base ? 0 : 10) + (land ? 0 : TYPE_RANK[x.spec.type] || 0);
+      };
       all.forEach(function (x, i) { x.i = i; });
       all.sort(function (a, b) { return rank(a) - rank(b) || a.i - b.i; });
       all.forEach(function (x) {
