@@ -43,7 +43,7 @@ NAV = [
     NavEntry("core:inbox", _("我的待办"), ALL, inbox=True),
     NavEntry("projects:project_list", _("项目库"), frozenset({ADMIN, DISTRICT, READER})),
     NavEntry("projects:summary", _("汇总表"), frozenset({ADMIN, DISTRICT, READER})),
-    NavEntry("projects:map", _("一张图"), frozenset({ADMIN, DISTRICT, READER})),
+    NavEntry("map:page", _("一张图"), frozenset({ADMIN, DISTRICT, FIELD, READER})),
     NavEntry("checkup:dashboard", _("城市体检"), ALL),
     NavEntry("core:region_list", _("行政区划"), frozenset({ADMIN, READER})),
     NavEntry("jobs:list", _("后台任务"), frozenset({ADMIN, DISTRICT})),
@@ -79,7 +79,7 @@ def menu(user: Any, roles: list, inbox_count: int) -> list[tuple[str, Any, int]]
     for entry in NAV:
         if mine & entry.audiences:
             rows.append((reverse(entry.url_name), entry.label, inbox_count if entry.inbox else 0))
-        if entry.url_name == "projects:map" and DISTRICT in mine and ADMIN not in mine:
+        if entry.url_name == "map:page" and DISTRICT in mine and ADMIN not in mine:
             # a district editor's own district(s), right after the project pages
             for r in roles:
                 if r.role == Role.DISTRICT_EDITOR:
