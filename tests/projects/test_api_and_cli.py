@@ -222,3 +222,35 @@ def test_choice_labels_match_the_models_display(library, viewer):
         assert body["status_display"] == project.get_status_display()
     RenewalProject.objects.filter(pk=project.pk).update(category="")
     assert c.get(f"/api/projects/{project.code}/").json()["category_display"] == ""
+
+
+def test_location_through_the_api_is_geojson_checked_and_says_who_placed_it(library, zhongyuan_editor):
+    c = client_for(zhongyuan_editor)
+    own = RenewalProject.objects.filter(districts=library["中原区"]).exclude(code="K202201001").first()
+    area = {"type": "Polygon", "coordinates": [[[113.60, 34.74], [113.61, 34.74], [113.61, 34.75], [113.60, 34.75], [113.60, 34.74]]]}
+    r = c.patch(f"/api/projects/{own.code}/", {"location": area}, format="json")
+    assert r.status_code == 200, r.content.decode()
+    assert r.json()["location"]["type"] == "Polygon" and r.json()["location"]["coordinates"] == area["coordinates"]
+    own.refresh_from_db()
+    assert own.location.geom_type == "Polygon" and own.location.srid == 4326
+    assert own.location_source.startswith(zhongyuan_editor.get_full_name() or zhongyuan_editor.username)
+    assert "在地图上标绘或经接口写入" in own.location_source
+    entry = AuditLog.for_object(own).first()
+    assert entry.user == zhongyuan_editor and set(entry.changes) >= {"location", "location_source"}
+    # projected metres are not degrees: refused in Chinese, nothing written
+    before = own.row_version
+    r = c.patch(f"/api/projects/{own.code}/", {"location": {"type": "Point", "coordinates": [455000.0, 3846000.0]}}, format="json")
+    assert r.status_code == 400 and "坐标超出经纬度范围" in r.json()["location"][0]
+    own.refresh_from_db()
+    assert own.row_version == before and own.location.geom_type == "Polygon"
+    # a self-intersecting area is repaired, never stored invalid
+    bowtie = {"type": "Polygon", "coordinates": [[[113.60, 34.74], [113.61, 34.75], [113.61, 34.74], [113.60, 34.75], [113.60, 34.74]]]}
+    r = c.patch(f"/api/projects/{own.code}/", {"location": bowtie}, format="json")
+    assert r.status_code == 200
+    own.refresh_from_db()
+    assert own.location.valid and own.location.geom_type == "MultiPolygon"
+    # clearing the location clears its source
+    r = c.patch(f"/api/projects/{own.code}/", {"location": None}, format="json")
+    assert r.status_code == 200
+    own.refresh_from_db()
+    assert own.location is None and own.location_source == ""

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils import timezone
 from rest_framework import serializers
 
+from cityrenew.core.audit import user_display_name
 from cityrenew.core.fieldrules import FieldRulesSerializerMixin
 from cityrenew.core.api.serializers import ChoiceLabelField
 from cityrenew.core.models import Region, RegionGroup
@@ -34,7 +36,7 @@ class ProjectSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
         fields = [
             "id", "code", "name", "city", "districts", "district_names", "region_group", "region_group_name",
             "total_investment", "category", "category_display", "status", "status_display", "implementing_entity",
-            "start_year", "end_year", "location", "batch", "batch_doc_number", "removed_batch", "seq", "description",
+            "start_year", "end_year", "location", "location_source", "batch", "batch_doc_number", "removed_batch", "seq", "description",
             "can_edit", "created_at", "updated_at", "row_version",
         ]
         read_only_fields = ["removed_batch", "created_at", "updated_at", "row_version"]
@@ -61,6 +63,11 @@ class ProjectSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
         end = attrs.get("end_year", getattr(self.instance, "end_year", None))
         if start and end and end < start:
             raise serializers.ValidationError({"end_year": "完工年份不能早于开工年份"})
+        if "location" in attrs and "location_source" not in attrs:
+            # a location drawn on the one map or sent through the API says who placed it, and when
+            request = self.context.get("request")
+            who = user_display_name(request.user) if request else "接口"
+            attrs["location_source"] = f"{who}于 {timezone.localdate():%Y-%m-%d} 在地图上标绘或经接口写入" if attrs["location"] else ""
         districts = attrs.get("districts")
         if districts:
             cities = {d.city() if d.level != "city" else d for d in districts}
