@@ -55,8 +55,10 @@ demo: setup fonts
 test: setup browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
+# The map bench measures SpatiaLite and PostGIS: bench/with-postgres starts a throwaway PostgreSQL + PostGIS
+# server from Debian's packages on loopback (CITYRENEW_BENCH_NO_POSTGRES=1: SpatiaLite only).
 bench: setup
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	bench/with-postgres $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Regenerate requirements.lock from a fresh environment resolved from pyproject.toml.
 lock:

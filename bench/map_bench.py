@@ -4,6 +4,7 @@
     python bench/map_bench.py --quick                  # 50,000 polygons, 20,000 points: under a minute
     python bench/map_bench.py --postgres postgres://cityrenew:cityrenew@127.0.0.1:55432/cityrenew
     DATABASE_URL=postgres://… python bench/map_bench.py   # the same
+    CITYRENEW_BENCH_POSTGRES=postgres://… python bench/map_bench.py   # the same (what `make bench` sets)
 
 For each database (a fresh SpatiaLite file in a temporary directory; on PostgreSQL a scratch database
 ``cityrenew_bench_<random>`` created on that server and dropped at the end), in its own process:
@@ -365,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--points", type=int, default=100_000, help="random points for point-in-district (default 100,000)")
     ap.add_argument("--tile-requests", type=int, default=50, help="tile requests per database (default 50)")
     ap.add_argument("--quick", action="store_true", help="50,000 polygons, 20,000 points")
-    ap.add_argument("--postgres", default=None, help="PostgreSQL URL (default: DATABASE_URL when it is PostgreSQL)")
+    ap.add_argument("--postgres", default=None, help="PostgreSQL URL (default: CITYRENEW_BENCH_POSTGRES, else DATABASE_URL when it is PostgreSQL)")
     ap.add_argument("--no-sqlite", action="store_true", help="only PostGIS")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--database-url", default=None, help=argparse.SUPPRESS)
@@ -374,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         args.n, args.points = min(args.n, 50_000), min(args.points, 20_000)
     if args.child:
         return child(args)
-    pg = args.postgres or (os.environ.get("DATABASE_URL") if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")) else None)
+    pg = args.postgres or os.environ.get("CITYRENEW_BENCH_POSTGRES") or (
+        os.environ.get("DATABASE_URL") if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")) else None)
     results: dict[str, dict] = {}
     work = Path(tempfile.mkdtemp(prefix="cityrenew-map-bench-"))
     if not args.no_sqlite:
