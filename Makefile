@@ -63,8 +63,9 @@ bench: setup
 # Regenerate requirements.lock from a fresh environment resolved from pyproject.toml.
 lock:
 	rm -rf /tmp/cityrenew-lock && $(PYTHON) -m venv /tmp/cityrenew-lock
-	/tmp/cityrenew-lock/bin/pip install -q -e '.[test,bench]'
-	/tmp/cityrenew-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+	/tmp/cityrenew-lock/bin/pip install -q --no-binary pysqlite3 -e '.[test,bench]'
+	{ head -3 requirements.lock; /tmp/cityrenew-lock/bin/pip freeze --exclude-editable | grep -v '^-e'; } > /tmp/cityrenew-lock.txt
+	mv /tmp/cityrenew-lock.txt requirements.lock
 
 clean:
 	rm -rf $(VENV) node_modules var cityrenew.sqlite3
