@@ -73,8 +73,8 @@ def load_layer_job(job: Job, *, token: str, filename: str = "", layer_name: str,
         result = load_file(path, name=layer_name, title=layer_title, kind=layer_kind, crs=crs or None, source=filename or path.name,
                            licence=licence, basemap=basemap, replace=replace, user=job.owner,
                            bounds=None if anywhere else city_bounds(), progress=job.progress)
-    except LoadError as exc:
-        raise JobError(str(exc)) from None
+    except LoadError as exc:  # named by the uploaded file's name, not the stashed file's random one
+        raise JobError(str(exc).replace(path.name, filename) if filename else str(exc)) from None
     path.unlink(missing_ok=True)
     return _summary([result])
 
