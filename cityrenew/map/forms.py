@@ -16,10 +16,28 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from cityrenew.core.geofiles import CRS_CHOICES, FORMATS_TEXT, GeoFileError, feature_count, readable
-from cityrenew.core.uploads import LAYER_FILE_SUFFIXES, form_upload_error, geodata_content_error
+from cityrenew.core.geofiles import (
+    CRS_CHOICES,
+    FORMATS_TEXT,
+    GeoFileError,
+    feature_count,
+    readable,
+)
+from cityrenew.core.uploads import (
+    LAYER_FILE_SUFFIXES,
+    form_upload_error,
+    geodata_content_error,
+)
 
-from .loaders import OSM_LAYERS, LayerSpec, LoadError, check_features, check_name, city_bounds, read_file_features
+from .loaders import (
+    OSM_LAYERS,
+    LayerSpec,
+    LoadError,
+    check_features,
+    check_name,
+    city_bounds,
+    read_file_features,
+)
 from .models import ReferenceLayer, ReferenceLayerKind
 
 RESERVED_NAMES = {"load"}  # /map/reference/load/ is the load page

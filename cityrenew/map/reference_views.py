@@ -21,7 +21,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
 
-from cityrenew.core.generic import Column, ObjectDeleteView, ObjectListView, ObjectView, Table
+from cityrenew.core.generic import (
+    Column,
+    ObjectDeleteView,
+    ObjectListView,
+    ObjectView,
+    Table,
+)
 from cityrenew.core.generic.views import ObjectHistoryView
 from cityrenew.core.permissions import is_city_admin
 from cityrenew.core.uploads import stash_upload

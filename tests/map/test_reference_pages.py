@@ -60,7 +60,7 @@ def layer_post(content: bytes, filename: str = "zones.geojson", **fields) -> dic
 def errors(resp) -> str:
     """The text of the form's error lists."""
     html = resp.content.decode()
-    return " ".join(re.sub(r"<[^>]+>", "", m) for m in re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', html, re.S))
+    return " ".join(re.sub(r"<[^>]+>", "", m) for m in re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', html, re.DOTALL))
 
 
 @pytest.fixture
@@ -81,8 +81,8 @@ def test_list_detail_and_history_readable_by_a_viewer(client, viewer, zones):
     html = resp.content.decode()
     for label in ("标识", "名称", "类型", "要素数", "已修复", "原始坐标系", "来源", "许可", "用作底图"):
         assert f">{label}" in html, label
-    row = re.search(r'<tr data-pk="%d">(.*?)</tr>' % zones.pk, html, re.S).group(1)
-    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    row = re.search(rf'<tr data-pk="{zones.pk}">(.*?)</tr>', html, re.DOTALL).group(1)
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
     assert cells == ["zones", "测试地块", "边界", "3", "0", "EPSG:4326", "zones.geojson", "政府公开信息", "否"]
     assert 'href="/map/reference/zones/"' in row
     assert "载入图层" not in html  # a viewer may not load
