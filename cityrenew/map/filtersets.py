@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from cityrenew.core.filtersets import FilterSet
@@ -12,7 +13,7 @@ from .models import ReferenceLayer, ReferenceLayerKind
 
 class ReferenceLayerFilterSet(FilterSet):  # 参考图层筛选
     kind = django_filters.ChoiceFilter(label="类型", choices=ReferenceLayerKind.choices, empty_label="全部类型")
-    basemap = django_filters.BooleanFilter(label="用作底图")
+    basemap = django_filters.BooleanFilter(label="用作底图", widget=forms.Select(choices=[("", "全部"), ("true", "是"), ("false", "否")]))
     q = django_filters.CharFilter(label="关键词", method="filter_q")
 
     class Meta:

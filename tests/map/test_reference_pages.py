@@ -86,6 +86,8 @@ def test_list_detail_and_history_readable_by_a_viewer(client, viewer, zones):
     assert cells == ["zones", "测试地块", "边界", "3", "0", "EPSG:4326", "zones.geojson", "政府公开信息", "否"]
     assert 'href="/map/reference/zones/"' in row
     assert "载入图层" not in html  # a viewer may not load
+    assert "共 1 条" in client.get("/map/reference/?basemap=false&kind=boundaries").content.decode()
+    assert "共 0 条" in client.get("/map/reference/?basemap=true").content.decode()
     resp = client.get("/map/reference/zones/")
     assert resp.status_code == 200
     html = resp.content.decode()
