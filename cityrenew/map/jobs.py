@@ -14,6 +14,7 @@ import os
 from typing import Any
 
 from django.http import QueryDict
+from django.urls import reverse
 
 from cityrenew.core.uploads import stashed_upload
 from cityrenew.jobs.models import Job, JobError
@@ -58,8 +59,11 @@ def export_job(job: Job, *, query: str) -> dict[str, Any]:
 
 
 def _summary(results: list[LoadResult]) -> dict[str, Any]:
-    return {"text": "；".join(r.headline() for r in results),
-            "links": [{"label": f"在一张图中查看“{r.layer.title}”", "url": r.layer.get_absolute_url()} for r in results]}
+    links = []
+    for r in results:
+        links.append({"label": f"在一张图中查看“{r.layer.title}”", "url": r.layer.get_absolute_url()})
+        links.append({"label": f"参考图层“{r.layer.title}”", "url": reverse("map:reference_detail", args=[r.layer.name])})
+    return {"text": "；".join(r.headline() for r in results), "links": links}
 
 
 @register("map.load_layer", title="载入参考图层", atomic=False)

@@ -130,6 +130,7 @@ def test_admin_uploads_a_geojson_and_the_job_loads_it(client, city_admin, drawn,
     run_pending()
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED, job.error
+    assert [link["url"] for link in job.result_summary["links"]] == ["/map/?layer=ref-dev-zones", "/map/reference/dev-zones/"]
     layer = ReferenceLayer.objects.get(name="dev-zones")
     assert layer.feature_count == 4 == ReferenceFeature.objects.filter(layer=layer).count()
     assert (layer.title, layer.kind, layer.source, layer.licence, layer.basemap) == ("开发区地块", "boundaries", "开发区.geojson", "测试", True)
