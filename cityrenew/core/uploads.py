@@ -336,21 +336,33 @@ def validate_photo(upload: Any) -> None:
 
 # --- geodata imports: the content must be what the name says ------------------------------------------
 
+def _osm_pbf(head: bytes) -> bool:
+    """An OSM PBF file: a 4-byte big-endian BlobHeader length, then the BlobHeader whose first field
+    (key 0x0A, length 9) is the type "OSMHeader" (https://wiki.openstreetmap.org/wiki/PBF_Format)."""
+    return len(head) >= 15 and head[:2] == b"\x00\x00" and head[4:6] == b"\x0a\x09" and head[6:15] == b"OSMHeader"
+
+
 GEODATA_TYPES = {  # suffix → (label, test of the first bytes)
     ".gpkg": ("GeoPackage", lambda head: head.startswith(b"SQLite format 3\x00")),
     ".zip": ("Shapefile 压缩包", lambda head: head.startswith(b"PK\x03\x04")),
     ".geojson": ("GeoJSON", lambda head: head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")),
     ".json": ("GeoJSON", lambda head: head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")),
+    ".pbf": ("OpenStreetMap PBF（.osm.pbf）", _osm_pbf),
 }
+LAYER_FILE_SUFFIXES = (".gpkg", ".geojson", ".json", ".zip")  # what geometry-layer imports take
+GEODATA_ACCEPTED = {".gpkg": ".gpkg", ".geojson": ".geojson", ".json": ".json", ".zip": "Shapefile 的 .zip", ".pbf": ".osm.pbf"}
 
 
-def geodata_content_error(upload: Any) -> str:
+def geodata_content_error(upload: Any, suffixes: Iterable[str] = LAYER_FILE_SUFFIXES) -> str:
     """"" when an uploaded geodata file's first bytes agree with its extension (GeoPackage = SQLite,
-    zipped Shapefile = zip, GeoJSON = a JSON object), else the Chinese refusal."""
+    zipped Shapefile = zip, GeoJSON = a JSON object, ``.osm.pbf`` = an OSMHeader blob) and the
+    extension is one of ``suffixes``, else the Chinese refusal."""
     name = PurePosixPath(getattr(upload, "name", "") or "").name
     suffix = PurePosixPath(name.lower()).suffix
-    if suffix not in GEODATA_TYPES:
-        return f"不支持的文件类型“{name}”：只接受 .gpkg、.geojson、.json 和 Shapefile 的 .zip"
+    suffixes = tuple(suffixes)
+    if suffix not in suffixes or suffix not in GEODATA_TYPES:
+        accepted = "、".join(GEODATA_ACCEPTED[s] for s in suffixes)
+        return f"不支持的文件类型“{name}”：只接受 {accepted}"
     label, test = GEODATA_TYPES[suffix]
     upload.seek(0)
     head = upload.read(64)

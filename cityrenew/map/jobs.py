@@ -14,6 +14,7 @@ import os
 from typing import Any
 
 from django.http import QueryDict
+from django.urls import reverse
 
 from cityrenew.core.uploads import stashed_upload
 from cityrenew.jobs.models import Job, JobError
@@ -58,8 +59,11 @@ def export_job(job: Job, *, query: str) -> dict[str, Any]:
 
 
 def _summary(results: list[LoadResult]) -> dict[str, Any]:
-    return {"text": "；".join(r.headline() for r in results),
-            "links": [{"label": f"在一张图中查看“{r.layer.title}”", "url": r.layer.get_absolute_url()} for r in results]}
+    links = []
+    for r in results:
+        links.append({"label": f"在一张图中查看“{r.layer.title}”", "url": r.layer.get_absolute_url()})
+        links.append({"label": f"参考图层“{r.layer.title}”", "url": reverse("map:reference_detail", args=[r.layer.name])})
+    return {"text": "；".join(r.headline() for r in results), "links": links}
 
 
 @register("map.load_layer", title="载入参考图层", atomic=False)
@@ -73,8 +77,8 @@ def load_layer_job(job: Job, *, token: str, filename: str = "", layer_name: str,
         result = load_file(path, name=layer_name, title=layer_title, kind=layer_kind, crs=crs or None, source=filename or path.name,
                            licence=licence, basemap=basemap, replace=replace, user=job.owner,
                            bounds=None if anywhere else city_bounds(), progress=job.progress)
-    except LoadError as exc:
-        raise JobError(str(exc)) from None
+    except LoadError as exc:  # named by the uploaded file's name, not the stashed file's random one
+        raise JobError(str(exc).replace(path.name, filename) if filename else str(exc)) from None
     path.unlink(missing_ok=True)
     return _summary([result])
 

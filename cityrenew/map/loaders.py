@@ -207,7 +207,7 @@ def _analyze() -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(ReferenceFeature._meta.db_table)}")
 
 
-def _check_name(name: str) -> None:
+def check_name(name: str) -> None:
     from django.utils.text import slugify
 
     if not name or slugify(name) != name or name != name.lower() or len(name) > 64:
@@ -373,7 +373,7 @@ def load_osm(path: str | Path, layers: list[str] | None = None, *, replace: bool
     so an unreadable file or a layer that cannot be loaded leaves the database unchanged."""
     p = Path(path)
     keys = layers or list(OSM_LAYERS)
-    _check_name(f"{prefix}-buildings")
+    check_name(f"{prefix}-buildings")
     _authorise(user)
     progress = progress or _noop
     read: list[tuple[LayerSpec, Features]] = []
@@ -445,7 +445,7 @@ def load_file(path: str | Path, *, name: str, title: str, kind: str = ReferenceL
     """Load one geometry file as the reference layer ``name`` (see the module doc for the checks)."""
     if kind not in ReferenceLayerKind.values:
         raise LoadError(f"未知的图层类型“{kind}”；可选：{', '.join(ReferenceLayerKind.values)}")
-    _check_name(name)
+    check_name(name)
     if not title.strip():
         raise LoadError("请填写图层名称")
     _authorise(user)
