@@ -40,7 +40,6 @@ from .loaders import (
 )
 from .models import ReferenceLayer, ReferenceLayerKind
 
-RESERVED_NAMES = {"load"}  # /map/reference/load/ is the load page
 EMPTY_FILE = "上传的文件是空的（0 字节），请检查后重新上传"
 
 
@@ -72,8 +71,6 @@ class ReferenceLayerLoadForm(forms.Form):  # 载入参考图层（地理数据�
             check_name(name)
         except LoadError as exc:
             raise ValidationError(str(exc)) from None
-        if name in RESERVED_NAMES:
-            raise ValidationError(f"图层标识“{name}”是页面地址的保留字，请换一个")
         return name
 
     def clean_title(self) -> str:

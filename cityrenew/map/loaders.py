@@ -207,11 +207,16 @@ def _analyze() -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(ReferenceFeature._meta.db_table)}")
 
 
+RESERVED_NAMES = {"load"}  # /map/reference/load/ is the load page
+
+
 def check_name(name: str) -> None:
     from django.utils.text import slugify
 
     if not name or slugify(name) != name or name != name.lower() or len(name) > 64:
         raise LoadError(f"图层标识“{name}”无效：只能使用英文小写字母、数字和连字符（不超过 64 个字符）")
+    if name in RESERVED_NAMES:
+        raise LoadError(f"图层标识“{name}”是页面地址的保留字，请换一个")
 
 
 def _authorise(user: Any) -> None:

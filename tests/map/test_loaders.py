@@ -341,5 +341,8 @@ def test_load_osm_job_and_layer_names(city_admin):
     for bad in ("Roads", "道路", "a b", "x" * 65):
         with pytest.raises(LoadError, match="图层标识.*无效"):
             load_file(OSM, name=bad, title="甲")
+    # /map/reference/load/ is the load page: no layer of that name, from the page or the command line
+    with pytest.raises(LoadError, match="图层标识“load”是页面地址的保留字"):
+        load_file(OSM, name="load", title="甲")
     with pytest.raises(LoadError, match="图层标识“My-osm-buildings”无效"):
         load_osm(OSM, ["roads"], prefix="My-osm")
