@@ -25,7 +25,7 @@ from django.db import DatabaseError, transaction
 
 from . import audit, geo
 from .choices import RegionKind, RegionLevel
-from .geofiles import GeoFileError, city_bounds, read_layer
+from .geofiles import city_bounds, read_into_report
 from .models import Region
 from .permissions import is_city_admin
 from .regions import region_by_name
@@ -113,16 +113,12 @@ def import_boundaries(
         report.add_error(RowError(0, "权限", "无权导入区划边界：只有市级管理员可以导入或修改行政区划边界"))
         return report
     within = parent or default_city()
-    try:
-        geo_layer = read_layer(path, layer=layer, crs=crs, kinds="polygon", bounds=city_bounds(within), name=report.source)
-        name_col = geo_layer.column(name_field, NAME_FIELDS, "名称")
-    except GeoFileError as exc:
-        report.add_error(exc.as_row_error())
+    read = read_into_report(report, path, field=name_field, candidates=NAME_FIELDS, label="名称",
+                            layer=layer, crs=crs, kinds="polygon", bounds=city_bounds(within))
+    if read is None:
         return report
-    report.layer, report.crs, report.name_field = geo_layer.layer, geo_layer.crs_text(), name_col
-    report.features, report.repaired = len(geo_layer.features), geo_layer.repaired
-    for err in geo_layer.errors:
-        report.add_error(err)
+    geo_layer, name_col = read
+    report.name_field = name_col
     boundary_source = (source or f"导入：{report.source} · 图层 {report.layer} · {report.crs}")[:200]
 
     # features by region name, in file order; parts with one name merged

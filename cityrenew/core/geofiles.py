@@ -304,6 +304,25 @@ def read_layer(
     return out
 
 
+def read_into_report(
+    report: Any, path: str | Path, *, field: str | None, candidates: Any, label: str, **read: Any
+) -> tuple[GeoLayer, str] | None:
+    """:func:`read_layer` for an import report: the layer and its match column (``field``, else the first
+    of ``candidates`` present), with the layer, CRS, feature and repair counts and the feature errors put
+    on ``report``; ``None`` when the file is refused (the reason is then the report's error)."""
+    try:
+        geo_layer = read_layer(path, name=report.source, **read)
+        column = geo_layer.column(field, candidates, label)
+    except GeoFileError as exc:
+        report.add_error(exc.as_row_error())
+        return None
+    report.layer, report.crs = geo_layer.layer, geo_layer.crs_text()
+    report.features, report.repaired = len(geo_layer.features), geo_layer.repaired
+    for err in geo_layer.errors:
+        report.add_error(err)
+    return geo_layer, column
+
+
 def _plain(v: Any) -> Any:
     if v is None:
         return None

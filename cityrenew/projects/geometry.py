@@ -27,7 +27,7 @@ from django.db import DatabaseError, transaction
 from cityrenew.core import audit
 from cityrenew.core.choices import RegionLevel
 from cityrenew.core.fieldrules import refusal_message, writable_fields
-from cityrenew.core.geofiles import GeoFileError, city_bounds, read_layer
+from cityrenew.core.geofiles import city_bounds, read_into_report
 from cityrenew.core.models import Region
 from cityrenew.core.permissions import editable_region_ids
 from cityrenew.core.tabular import RowError, RowErrorReport, cell_text, write_failed
@@ -130,16 +130,12 @@ def import_project_geometry(
         return report
     if progress is not None:
         progress(0, 0, f"读取 {report.source}")
-    try:
-        geo_layer = read_layer(path, layer=layer, crs=crs, kinds="point_or_polygon", bounds=city_bounds(city), name=report.source)
-        code_col = geo_layer.column(code_field, CODE_FIELDS, "项目编号")
-    except GeoFileError as exc:
-        report.add_error(exc.as_row_error())
+    read = read_into_report(report, path, field=code_field, candidates=CODE_FIELDS, label="项目编号",
+                            layer=layer, crs=crs, kinds="point_or_polygon", bounds=city_bounds(city))
+    if read is None:
         return report
-    report.layer, report.crs, report.code_field = geo_layer.layer, geo_layer.crs_text(), code_col
-    report.features, report.repaired = len(geo_layer.features), geo_layer.repaired
-    for err in geo_layer.errors:
-        report.add_error(err)
+    geo_layer, code_col = read
+    report.code_field = code_col
 
     codes: dict[str, int] = {}
     wanted: list[tuple[Any, str]] = []
