@@ -465,12 +465,6 @@ def load_file(path: str | Path, *, name: str, title: str, kind: str = ReferenceL
 def city_bounds(margin_deg: float = 0.2) -> tuple[float, float, float, float] | None:
     """The extent of the loaded city boundaries (every region with a boundary), widened by ``margin_deg``;
     ``None`` when no boundary is loaded. A layer wholly outside it is in a wrong or undeclared CRS."""
-    from django.contrib.gis.db.models import Extent
+    from cityrenew.core.geofiles import city_bounds as boundaries_extent
 
-    from cityrenew.core.models import Region
-
-    ext = Region.objects.filter(boundary__isnull=False).aggregate(e=Extent("boundary"))["e"]
-    if not ext:
-        return None
-    x0, y0, x1, y1 = ext
-    return (x0 - margin_deg, y0 - margin_deg, x1 + margin_deg, y1 + margin_deg)
+    return boundaries_extent(None, margin=margin_deg)

@@ -12,15 +12,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.gis.db.models import Extent
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
-from cityrenew.core.choices import RegionLevel
-from cityrenew.core.models import Region
+from cityrenew.core.geofiles import city_bounds as boundaries_extent
+from cityrenew.core.regions import default_city
 from cityrenew.jobs.runner import launch
 from cityrenew.jobs.views import confirm_launch, launched
 
@@ -76,10 +75,6 @@ def layer_entry(request: HttpRequest, layer: Layer) -> dict[str, Any]:
     }
 
 
-def default_city() -> Region | None:
-    return Region.objects.filter(level=RegionLevel.CITY).order_by("code").first()
-
-
 def city_bounds() -> list[float] | None:
     """[west, south, east, north] of the default city: its boundary, or the extent of the boundaries
     below it, or a box around its centre."""
@@ -88,7 +83,7 @@ def city_bounds() -> list[float] | None:
         return None
     if city.boundary is not None:
         return [round(v, 6) for v in city.boundary.extent]
-    ext = Region.objects.filter(path__startswith=city.path, boundary__isnull=False).aggregate(e=Extent("boundary"))["e"]
+    ext = boundaries_extent(city, margin=0)
     if ext:
         return [round(v, 6) for v in ext]
     if city.centroid_lon is not None and city.centroid_lat is not None:
