@@ -22,6 +22,11 @@ REGIONS_NOT_LOADED = (
 )
 
 
+def default_city() -> Region | None:
+    """The city the pages show by default: the first city of the region tree by code."""
+    return Region.objects.filter(level=RegionLevel.CITY).order_by("code").first()
+
+
 def regions_not_loaded(city: Region | None = None) -> str:
     """The message to give when there are no regions below ``city`` (or none at all); "" when there are."""
     qs = Region.objects.exclude(level__in=[RegionLevel.PROVINCE, RegionLevel.CITY])

@@ -33,6 +33,7 @@ from cityrenew.core.views import forbidden as core_forbidden
 from cityrenew.core.choices import RegionKind, RegionLevel
 from cityrenew.core.models import Region
 from cityrenew.core.permissions import can_edit_any
+from cityrenew.core.regions import default_city
 from cityrenew.core.uploads import stash_upload, stashed_upload
 from cityrenew.core.xlsx import xlsx_response
 from cityrenew.jobs.runner import launch
@@ -74,10 +75,6 @@ def forbidden(request: HttpRequest, message: str) -> HttpResponse:
         back_url=reverse("projects:project_list"),
         back_label=gettext("返回项目库"),
     )
-
-
-def default_city() -> Region | None:
-    return Region.objects.filter(level=RegionLevel.CITY).order_by("code").first()
 
 
 def base_queryset() -> QuerySet[RenewalProject]:
