@@ -137,17 +137,17 @@ def to_geojson(geom: GEOSGeometry | None, precision: int = 6) -> dict | None:
     """A stored geometry as a GeoJSON geometry dict (WGS84), coordinates rounded to ``precision``."""
     if geom is None:
         return None
-    data = json.loads(geom.json)
-    return _round(data, precision)
+    return round_coords(json.loads(geom.json), precision)
 
 
-def _round(obj: Any, precision: int) -> Any:
+def round_coords(obj: Any, precision: int = 6) -> Any:
+    """Every float in a GeoJSON-like structure (dicts, lists, tuples) rounded to ``precision`` decimals."""
     if isinstance(obj, float):
         return round(obj, precision)
-    if isinstance(obj, list):
-        return [_round(v, precision) for v in obj]
+    if isinstance(obj, (list, tuple)):
+        return [round_coords(v, precision) for v in obj]
     if isinstance(obj, dict):
-        return {k: _round(v, precision) for k, v in obj.items()}
+        return {k: round_coords(v, precision) for k, v in obj.items()}
     return obj
 
 

