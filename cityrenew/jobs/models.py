@@ -22,8 +22,6 @@ from django.utils import timezone
 
 from .choices import FINISHED, JobStatus
 
-PERSIST_EVERY = 0.5  # seconds between progress writes (the page polls every second)
-
 
 class JobCancelled(Exception):
     """Raised inside a job when its owner cancelled it; the job's transaction is rolled back."""
@@ -112,14 +110,14 @@ class Job(models.Model):  # 后台任务
     # --- called by job functions -----------------------------------------------------------
 
     def progress(self, done: int, total: int, message: str = "") -> None:
-        """Report progress; written to the database at most every 0.5 s (and never inside the job's
+        """Report progress; written to the database at most every ``CITYRENEW_JOBS_PROGRESS_EVERY`` s (0.5) (and never inside the job's
         own transaction, where nobody else could see it). Raises :class:`JobCancelled` when the
         owner cancelled the job."""
         self.progress_done, self.progress_total = max(0, int(done)), max(0, int(total))
         if message:
             self.progress_message = message[:200]
         now = time.monotonic()
-        if connection.in_atomic_block or (now - self._last_persist < PERSIST_EVERY and done < total):
+        if connection.in_atomic_block or (now - self._last_persist < settings.CITYRENEW_JOBS_PROGRESS_EVERY and done < total):
             return
         self._last_persist = now
         self.heartbeat_at = timezone.now()
