@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "cityrenew.projects",
     "cityrenew.checkup",
     "cityrenew.map",
+    "cityrenew.policies",
     "django_tasks",
     "django_tasks_db",
     "cityrenew.jobs",

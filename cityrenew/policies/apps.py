@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class PoliciesConfig(AppConfig):
+    name = "cityrenew.policies"
+    label = "policies"
+    verbose_name = "政策库"
+    default_auto_field = "django.db.models.BigAutoField"
