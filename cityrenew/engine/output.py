@@ -3,7 +3,7 @@
 GeoPackage layers (geometry in the metric CRS the computation used, stated in the summary):
 
 * ``units``: ``unit_id``, ``name``, ``district``, ``area_m2``, ``population``, ``node_id`` (the
-  network node the centroid snapped to), ``snap_m`` (metres), ``outside_network`` (1 = farther
+  id of the network node the centroid snapped to: the OSM node id for an OSM network), ``snap_m`` (metres), ``outside_network`` (1 = farther
   than the snap limit, excluded from shares); per category ``dist_<category>_m`` (walking metres,
   NULL beyond the category's search limit or outside the network) and ``line_<category>_m``
   (straight line); per rule ``cov_<code>`` (1/0, network) and ``covl_<code>`` (straight line); per
@@ -34,13 +34,14 @@ def _nullable(a: np.ndarray) -> np.ndarray:
 def units_frame(res: CoverageResult, node_ids: np.ndarray | None = None) -> gpd.GeoDataFrame:
     """Per-unit results as a GeoDataFrame in ``res.crs``."""
     u = res.units
+    ids = node_ids if node_ids is not None else res.node_ids
     cols: dict[str, Any] = {
         "unit_id": u.ids.astype(str),
         "name": u.names.astype(str),
         "district": u.district.astype(str),
         "area_m2": np.round(u.area_m2, 1),
         "population": u.population,
-        "node_id": (node_ids[res.unit_node] if node_ids is not None else res.unit_node).astype(np.int64),
+        "node_id": (np.asarray(ids)[res.unit_node] if ids is not None else res.unit_node).astype(np.int64),
         "snap_m": np.round(res.unit_snap_m, 3),
         "outside_network": res.outside.astype(np.int8),
     }
