@@ -13,12 +13,12 @@ import osmium
 
 
 class OsmBuilder:
-    def __init__(self, lon0: float = 104.05, lat0: float = 30.65) -> None:
+    def __init__(self, lon0: float = 104.05, lat0: float = 30.65, first_id: int = 1) -> None:
         self.lon0, self.lat0 = lon0, lat0
         self.nodes: list[tuple[int, float, float, dict]] = []
         self.ways: list[tuple[int, list[int], dict]] = []
-        self._nid = 1
-        self._wid = 1
+        self._nid = first_id  # OSM ids far from 0..n-1, so an internal index cannot pass for one
+        self._wid = first_id
 
     def lonlat(self, x_m: float, y_m: float) -> tuple[float, float]:
         lat = self.lat0 + y_m / 110_940.0
