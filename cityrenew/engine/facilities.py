@@ -60,7 +60,7 @@ _NOT_MIDDLE = r"高级中学|高中|中学附属小学|附小|职业|中专|技�
 # higher education, special education, training): such a school is classified, not "unclassified".
 _OTHER_LEVEL = (
     r"高级中学|高中|职业|职高|中专|技校|技工|卫校|大学|学院|培训|特殊教育|特教|培智|幼儿园|"
-    r"high school|college|university|academy|kindergarten|vocational"
+    r"电大|广播电视大学|进修|high school|college|university|academy|kindergarten|vocational"
 )
 _ELDERLY_NAME = r"养老|敬老|老年|老人|颐养|日间照料|elderly|senior|nursing"
 
