@@ -191,7 +191,7 @@ def _coverage(a: argparse.Namespace) -> int:
         finally:
             bar.close()
         payload = summaries[0] if len(summaries) == 1 else {"cities": summaries}
-    items = payload["cities"] if "cities" in payload else [payload]
+    items = payload.get("cities", [payload])
     failed = [s for s in items if s.get("status") == "failed"]
     for w in payload.get("warnings", []) if "cities" not in payload else []:
         print(f"注意：{w}", file=sys.stderr)

@@ -233,9 +233,9 @@ def school_levels(tags: pd.DataFrame) -> tuple[dict[int, NDArray[np.bool_]], NDA
         if not has.any():
             continue
         parsed = {v: _levels_of(key, v) for v in col[has].unique()}
-        tagged |= has & col.map(lambda v: bool(parsed.get(v))).to_numpy(dtype=bool)
+        tagged |= has & col.map(lambda v, p=parsed: bool(p.get(v))).to_numpy(dtype=bool)
         for lv in levels:
-            levels[lv] |= col.map(lambda v, lv=lv: lv in parsed.get(v, ())).to_numpy(dtype=bool)
+            levels[lv] |= col.map(lambda v, lv=lv, p=parsed: lv in p.get(v, ())).to_numpy(dtype=bool)
     return levels, tagged
 
 
@@ -261,7 +261,7 @@ def match_osm(tags: pd.DataFrame, categories: list[str] | None = None) -> dict[s
             if rule.name_if_untagged:
                 m &= ~tagged
             if rule.name_regex:
-                m &= names.str.contains(rule.name_regex, regex=True, flags=re.I).to_numpy(dtype=bool)
+                m &= names.str.contains(rule.name_regex, regex=True, flags=re.IGNORECASE).to_numpy(dtype=bool)
             if rule.exclude_name_regex:
                 excl = names.str.contains(rule.exclude_name_regex, regex=True).to_numpy(dtype=bool)
                 # a 完全中学 (junior + senior) keeps its junior part: exclude only pure senior schools
@@ -277,14 +277,18 @@ def match_osm(tags: pd.DataFrame, categories: list[str] | None = None) -> dict[s
 UNCLASSIFIED_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "school",
-        "{n} 所学校无法判定学段（没有 isced:level、school:level、grades 等标签，名称也不含小学、初中、中学等字样），"
-        "未计入小学、中学",
+        (
+            "{n} 所学校无法判定学段（没有 isced:level、school:level、grades 等标签，名称也不含小学、初中、中学等字样），"
+            "未计入小学、中学"
+        ),
         ("primary_school", "middle_school"),
     ),
     (
         "social_facility",
-        "{n} 处社会福利设施（amenity=social_facility）无法判定是否为养老设施（没有 social_facility、"
-        "social_facility:for 标签，名称也不含养老、敬老、老年等字样），未计入养老服务设施",
+        (
+            "{n} 处社会福利设施（amenity=social_facility）无法判定是否为养老设施（没有 social_facility、"
+            "social_facility:for 标签，名称也不含养老、敬老、老年等字样），未计入养老服务设施"
+        ),
         ("elderly_care",),
     ),
 )
@@ -299,7 +303,7 @@ def unclassified_osm(tags: pd.DataFrame, membership: dict[str, NDArray[np.bool_]
     none = np.zeros(len(tags), dtype=bool)
     school = (amenity == "school").to_numpy(dtype=bool)
     school &= ~(membership.get("primary_school", none) | membership.get("middle_school", none) | tagged)
-    school &= ~names.str.contains(_OTHER_LEVEL, regex=True, flags=re.I).to_numpy(dtype=bool)
+    school &= ~names.str.contains(_OTHER_LEVEL, regex=True, flags=re.IGNORECASE).to_numpy(dtype=bool)
     social = (amenity == "social_facility").to_numpy(dtype=bool) & ~membership.get("elderly_care", none)
     social &= ((_col(tags, "social_facility") == "") & (_col(tags, "social_facility:for") == "")).to_numpy(dtype=bool)
     return {"school": school, "social_facility": social}

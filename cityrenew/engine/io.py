@@ -32,7 +32,13 @@ from .facilities import (
     unclassified_messages,
     unclassified_osm,
 )
-from .network import DEFAULT_MAX_SNAP_M, DEFAULT_MIN_COMPONENT_M, NetworkError, WalkNetwork, build_network  # noqa: F401
+from .network import (  # noqa: F401
+    DEFAULT_MAX_SNAP_M,
+    DEFAULT_MIN_COMPONENT_M,
+    NetworkError,
+    WalkNetwork,
+    build_network,
+)
 from .units import Units, assign_districts, repair_geometries, units_from_geometries
 
 # OSM highway classes counted as 城市道路 (快速路/主干路/次干路/支路) for 城市道路网密度 (指标35);

@@ -82,3 +82,26 @@ def town(b: OsmBuilder, x0: float, y0: float, *, n: int = 8, step: float = 100.0
         if named:
             tags["name"] = f"{prefix}小区{k + 1}"
         b.box(x0 + i * step + 20, y0 + j * step + 20, step - 40, step - 40, tags)
+
+
+def tile_pbf(src: Path, dst: Path, shifts: list[tuple[float, float]], id_step: int = 100_000_000_000) -> Path:
+    """A tiled copy of ``src``: one copy per (dlon, dlat) shift, ids offset by ``id_step`` per copy
+    (nodes, ways, relations and their member references), no connection between the copies."""
+    w = osmium.SimpleWriter(str(dst))
+    try:
+        for kind in (osmium.osm.NODE, osmium.osm.WAY, osmium.osm.RELATION):
+            for k, (dlon, dlat) in enumerate(shifts):
+                off = k * id_step
+                for o in osmium.FileProcessor(str(src), kind):
+                    tags = {t.k: t.v for t in o.tags}
+                    if o.is_node():
+                        loc = osmium.osm.Location(o.location.lon + dlon, o.location.lat + dlat)
+                        w.add_node(osmium.osm.mutable.Node(id=o.id + off, version=1, location=loc, tags=tags))
+                    elif o.is_way():
+                        w.add_way(osmium.osm.mutable.Way(id=o.id + off, version=1, nodes=[n.ref + off for n in o.nodes], tags=tags))
+                    else:
+                        members = [(m.type, m.ref + off, m.role) for m in o.members]
+                        w.add_relation(osmium.osm.mutable.Relation(id=o.id + off, version=1, members=members, tags=tags))
+    finally:
+        w.close()
+    return dst

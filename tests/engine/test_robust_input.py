@@ -251,7 +251,7 @@ def test_search_limit_is_checked(tmp_path, capsys, value, message):
 def test_search_limit_at_the_largest_radius_and_inf_are_accepted(tmp_path, capsys):
     pbf = one_town(tmp_path / "t.osm.pbf", pois=[(350, 350, SCHOOL)])
     for value in ("1000", "inf"):
-        code, out, err = run(["coverage", "--osm", str(pbf), f"--search-limit-m={value}", "--out", str(tmp_path / value)], capsys)
+        code, _, err = run(["coverage", "--osm", str(pbf), f"--search-limit-m={value}", "--out", str(tmp_path / value)], capsys)
         assert code == 0, err
 
 
@@ -426,3 +426,25 @@ def test_component_threshold_both_sides(tmp_path, capsys):
     s = json.loads(out)
     assert s["units_outside_network"] == 0
     assert sorted(c["units"] for c in s["network"]["kept_components"]) == [1, 4, 4]
+
+
+def test_tiled_chengdu_keeps_every_tile(chengdu_pbf, chengdu_result, tmp_path):
+    """Two unconnected copies of the Chengdu extract side by side (the second 0.4° east: a shift in
+    longitude keeps every length, one in latitude would not): with only the largest component kept,
+    every unit of one copy was "more than 300 m from the walking network"."""
+    from cityrenew.engine.coverage import coverage_files
+
+    from .osm_build import tile_pbf
+
+    tiled = tile_pbf(chengdu_pbf, tmp_path / "chengdu_2x1.osm.pbf", [(0.0, 0.0), (0.4, 0.0)])
+    res = coverage_files(osm=tiled)
+    s = res.summary()
+    single = chengdu_result.summary()
+    assert s["units"] == 2 * single["units"]
+    assert s["units_outside_network"] == 2 * single["units_outside_network"]
+    comps = s["network"]["kept_components"]
+    assert len(comps) == 2 and [c["units"] for c in comps] == [single["units"]] * 2
+    assert s["network"]["nodes"] == 2 * single["network"]["nodes"]
+    # each copy is served by its own facilities: the same shares as the single extract
+    for a, b in zip(s["indicators"], single["indicators"]):
+        assert (a["covered"], a["total"]) == (2 * b["covered"], 2 * b["total"]), a["code"]
