@@ -8,7 +8,7 @@ shares (by unit count, by area, by population; per district), the straight-line 
 15-minute life-circle completeness and 城市道路网密度.
 
 How distances are measured: each unit centroid and each facility access point is snapped to its
-nearest node of the network's largest connected component; the walking distance is the shortest
+nearest node of the network's kept components; the walking distance is the shortest
 path between those nodes (metres). The snap lengths are reported separately and are *not* added.
 One multi-source Dijkstra per category (``scipy.sparse.csgraph.dijkstra(min_only=True,
 limit=…)``) gives the distance from every node to the nearest facility at once, searched up to

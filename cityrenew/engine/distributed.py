@@ -5,7 +5,8 @@ A *job* is a plain dict of keyword arguments for :func:`cityrenew.engine.coverag
 job anywhere (this process or a Dask worker) and returns its JSON summary; :func:`run_many` runs a
 list of jobs in-process, on a local cluster of ``workers`` processes, or on a running scheduler.
 Each task computes exactly what the single-process run computes (same code, same deterministic
-snapping), so the summaries are equal, not just close.
+snapping), so the summaries are equal, not just close. A job that fails does not stop the batch:
+it is reported in its entry (``status: "failed"``, a Chinese ``error``) and in its ``summary.json``.
 """
 
 from __future__ import annotations
