@@ -136,11 +136,19 @@ class WalkNetwork:  # 步行网络（保留的连通分量）
         nodes = np.bincount(self.component, minlength=k)
         units = np.bincount(self.component[unit_node[unit_ok]], minlength=k)
         # (facility, component) pairs through usable access points
-        pairs = np.unique(np.column_stack([owner[access_ok], self.component[access_node[access_ok]]]), axis=0)
+        fac = owner[access_ok].astype(np.int64)
+        comp = self.component[access_node[access_ok]]
+        key = np.unique(fac * k + comp)  # one entry per (facility, component)
+        fac, comp = key // k, key % k
+        nfac = max([int(owner.max()) + 1 if owner.size else 0] + [int(i.max()) + 1 for i in members.values() if i.size])
+        counts: dict[str, NDArray[np.int64]] = {}
+        for cat, idx in sorted(members.items()):
+            inside = np.zeros(nfac, dtype=bool)
+            inside[idx] = True
+            counts[cat] = np.bincount(comp[inside[fac]], minlength=k)
         out = []
         for c in range(k):
-            fac_here = pairs[pairs[:, 1] == c, 0] if pairs.size else np.empty(0, dtype=np.int64)
-            per_cat = {cat: int(np.isin(idx, fac_here).sum()) for cat, idx in sorted(members.items())}
+            per_cat = {cat: int(cnt[c]) for cat, cnt in counts.items()}
             out.append(
                 {
                     "component": c,

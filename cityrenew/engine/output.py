@@ -8,7 +8,8 @@ GeoPackage layers (geometry in the metric CRS the computation used, stated in th
   NULL beyond the category's search limit or outside the network) and ``line_<category>_m``
   (straight line); per rule ``cov_<code>`` (1/0, network) and ``covl_<code>`` (straight line); per
   life-circle rule ``lc_<code>`` (categories reached).
-* ``facilities``: ``name``, ``categories``, ``snap_m`` (nearest access point to the network).
+* ``facilities``: ``name``, ``categories``, ``node_id`` and ``snap_m`` (of the access point nearest
+  the network).
 """
 
 from __future__ import annotations
@@ -67,10 +68,21 @@ def facilities_frame(res: CoverageResult) -> gpd.GeoDataFrame | None:
         for i in idx.tolist():
             cats[i].append(k)
     snap = np.full(f.n, np.inf)
-    if res.facility_snap_m is not None:
-        np.minimum.at(snap, f.owner, res.facility_snap_m)
+    node = np.full(f.n, -1, dtype=np.int64)
+    if res.facility_snap_m is not None and res.facility_node is not None:
+        # per facility, the access point nearest the network: its snap length and node id
+        order = np.lexsort((res.facility_snap_m, f.owner))
+        first = order[np.r_[True, f.owner[order][1:] != f.owner[order][:-1]]]
+        snap[f.owner[first]] = res.facility_snap_m[first]
+        nodes = res.facility_node[first]
+        node[f.owner[first]] = res.node_ids[nodes] if res.node_ids is not None else nodes
     return gpd.GeoDataFrame(
-        {"name": f.names.astype(str), "categories": [";".join(c) for c in cats], "snap_m": np.round(snap, 3)},
+        {
+            "name": f.names.astype(str),
+            "categories": [";".join(c) for c in cats],
+            "node_id": node,
+            "snap_m": np.round(snap, 3),
+        },
         geometry=list(shapely.points(f.px, f.py)),
         crs=res.crs,
     )

@@ -331,6 +331,8 @@ def test_geopackage_node_id_is_the_osm_node_id(tmp_path, capsys):
     osm_ids = set(read_osm(pbf).node_ids.tolist())
     assert units["node_id"].min() >= FIRST_ID
     assert set(units["node_id"].tolist()) <= osm_ids
+    fac = pyogrio.read_dataframe(tmp_path / "o" / "coverage.gpkg", layer="facilities")
+    assert len(fac) == 1 and int(fac["node_id"].iloc[0]) in osm_ids
 
 
 def test_one_failing_job_on_dask_does_not_stop_the_others(tmp_path, capsys):
