@@ -12,6 +12,7 @@ Pure Python (csv + dataclasses): importable by the engine, the web app and the t
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +78,8 @@ def load_spatial_rules(path: str | Path | None = None) -> list[SpatialRule]:
                     radius = float(row.get("radius_m") or "")
                 except ValueError:
                     raise SpatialRuleError(f"{where}：radius_m 不是数字（单位：米）") from None
+                if not math.isfinite(radius):
+                    raise SpatialRuleError(f"{where}：radius_m 必须是有限的米数，实际为 {row.get('radius_m')!r}")
                 if not radius > 0:
                     raise SpatialRuleError(f"{where}：radius_m 必须大于0米")
             threshold: float | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--lat-col", help="CSV 纬度列名")
     c.add_argument("--all-residential", action="store_true", help="OSM 中无名称的居住用地也作为单元")
     c.add_argument("--max-snap-m", type=float, default=None, help="单元/设施到路网的最大吸附距离（米，默认300）")
-    c.add_argument("--search-limit-m", type=float, default=None, help="最短路搜索上限（米；默认取各类别最大服务半径）")
+    c.add_argument("--search-limit-m", type=float, default=None, help="最短路搜索上限（米；默认取各类别最大服务半径；不得小于任一规则的半径）")
+    c.add_argument(
+        "--min-component-m",
+        type=float,
+        default=None,
+        help="保留路网连通分量的最小道路总长（米，默认5000；最大分量总是保留）",
+    )
     c.add_argument("--rules", help="自定义空间规则表 CSV（默认 cityrenew/catalogue/spatial_rules.csv）")
     c.add_argument("--out", required=True, help="输出目录（coverage.gpkg、summary.json）")
     c.add_argument("--format", choices=("json", "text"), default="json", help="标准输出格式")
@@ -77,6 +84,8 @@ def _job_kwargs(a: argparse.Namespace) -> dict[str, Any]:
         kw["max_snap_m"] = a.max_snap_m
     if a.search_limit_m is not None:
         kw["search_limit_m"] = a.search_limit_m
+    if a.min_component_m is not None:
+        kw["min_component_m"] = a.min_component_m
     if a.rules:
         from cityrenew.catalogue.spatial import load_spatial_rules
 
@@ -85,6 +94,8 @@ def _job_kwargs(a: argparse.Namespace) -> dict[str, Any]:
 
 
 def _text(summary: dict[str, Any]) -> str:
+    if summary.get("status") == "failed":
+        return f"{summary.get('label', '')}：失败：{summary['error']}"
     lines = [f"坐标系 {summary['crs']}，评价单元 {summary['units']} 个（路网外 {summary['units_outside_network']} 个）"]
     for i in summary["indicators"]:
         share = "—" if i["share"] is None else f"{100 * i['share']:.1f}%"
@@ -98,26 +109,65 @@ def _text(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _check_numbers(a: argparse.Namespace) -> None:
+    """Distances given on the command line: finite where they must be, never negative."""
+    for opt, value, positive in (
+        ("--max-snap-m", a.max_snap_m, True),
+        ("--min-component-m", a.min_component_m, False),
+    ):
+        if value is not None and not (math.isfinite(value) and (value > 0 if positive else value >= 0)):
+            need = "大于0" if positive else "不小于0"
+            raise _BadInput(f"{opt} 必须是{need}的有限数（米），实际为 {value}")
+    if a.search_limit_m is not None and (math.isnan(a.search_limit_m) or a.search_limit_m < 0):
+        raise _BadInput(f"--search-limit-m 必须是非负数（米，inf 表示不限），实际为 {a.search_limit_m}")
+
+
+def output_dirs(out: Path, files: list[str]) -> list[Path]:
+    """One output folder per input file under ``out``: the file's stem (``a.osm.pbf`` → ``a``);
+    where stems repeat, the parent folder's name is prefixed (``east_a``), then a counter (``a_2``)."""
+    stems = [Path(f).name.split(".")[0] for f in files]
+    names = [
+        s if stems.count(s) == 1 else f"{Path(f).resolve().parent.name}_{s}" for s, f in zip(stems, files)
+    ]
+    taken: set[str] = set()
+    unique = []
+    for n in names:
+        cand, k = n, 2
+        while cand in taken:
+            cand, k = f"{n}_{k}", k + 1
+        taken.add(cand)
+        unique.append(cand)
+    return [out / u for u in unique]
+
+
 def _coverage(a: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .distributed import run_job, run_many
     from .crs import parse_crs
+    from .distributed import run_job, run_many
 
     for value in (a.units_crs, a.facilities_crs, a.roads_crs):
         if value:
             parse_crs(value)  # fail early on an unknown CRS
     if not a.osm and not a.roads:
         raise _BadInput("需要 --osm（OSM .osm.pbf）或 --roads（道路线图层）之一")
+    _check_numbers(a)
     base = _job_kwargs(a)
+    if a.search_limit_m is not None:
+        from cityrenew.catalogue.spatial import load_spatial_rules
+
+        from .coverage import check_search_limit
+
+        check_search_limit(a.search_limit_m, base.get("rules") or load_spatial_rules())
     out = Path(a.out)
     osm_files = a.osm or [None]
+    dirs = output_dirs(out, osm_files) if len(osm_files) > 1 else [out]
     jobs = []
-    for f in osm_files:
+    for f, d in zip(osm_files, dirs):
         job = dict(base)
         if f is not None:
             job["osm"] = f
-        job["out"] = str(out if len(osm_files) == 1 else out / Path(f).name.split(".")[0])
+        job["out"] = str(d)
         if len(osm_files) > 1:
             job["label"] = Path(f).name
         jobs.append(job)
@@ -141,13 +191,19 @@ def _coverage(a: argparse.Namespace) -> int:
         finally:
             bar.close()
         payload = summaries[0] if len(summaries) == 1 else {"cities": summaries}
+    items = payload.get("cities", [payload])
+    failed = [s for s in items if s.get("status") == "failed"]
     for w in payload.get("warnings", []) if "cities" not in payload else []:
         print(f"注意：{w}", file=sys.stderr)
     if a.format == "json":
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        items = payload["cities"] if "cities" in payload else [payload]
         print("\n\n".join(_text(s) for s in items))
+    for s in failed:
+        print(f"错误：任务 {s.get('label', '')} 失败：{s['error']}", file=sys.stderr)
+    if failed:
+        print(f"错误：{len(failed)}/{len(items)} 个任务失败，其余任务已完成并写出结果", file=sys.stderr)
+        return EXIT_BAD_INPUT if all(s.get("error_kind") == "input" for s in failed) else 1
     return 0
 
 

@@ -8,7 +8,7 @@ shares (by unit count, by area, by population; per district), the straight-line 
 15-minute life-circle completeness and 城市道路网密度.
 
 How distances are measured: each unit centroid and each facility access point is snapped to its
-nearest node of the network's largest connected component; the walking distance is the shortest
+nearest node of the network's kept components; the walking distance is the shortest
 path between those nodes (metres). The snap lengths are reported separately and are *not* added.
 One multi-source Dijkstra per category (``scipy.sparse.csgraph.dijkstra(min_only=True,
 limit=…)``) gives the distance from every node to the nearest facility at once, searched up to
@@ -17,6 +17,7 @@ the largest radius any rule needs for that category (``inf`` beyond it).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,6 +118,7 @@ class CoverageResult:  # 覆盖率计算结果
     facility_node: NDArray[np.int64] | None = None
     facility_snap_m: NDArray[np.float64] | None = None
     facilities: Facilities | None = None
+    node_ids: NDArray[np.int64] | None = None  # network node ids (OSM ids) by node index
 
     def summary(self) -> dict[str, Any]:
         """The JSON summary: CRS, unit count and one entry per indicator (shares 0–1)."""
@@ -175,6 +177,21 @@ def search_limits(rules: Sequence[SpatialRule]) -> dict[str, float]:
         for c in r.categories:
             lim[c] = max(lim.get(c, 0.0), float(r.radius_m or 0.0))
     return lim
+
+
+def check_search_limit(search_limit_m: float, rules: Sequence[SpatialRule]) -> None:
+    """Refuse a search limit that is negative, NaN, or below a rule's radius (it would make that
+    rule's units look uncovered: a silent wrong number). ``inf`` means no limit."""
+    lim = float(search_limit_m)
+    if math.isnan(lim) or lim < 0:
+        raise CoverageError(f"最短路搜索上限 --search-limit-m 必须是非负数（米），实际为 {search_limit_m}")
+    short = [r for r in rules if r.kind != KIND_DENSITY and r.radius_m is not None and lim < r.radius_m]
+    if short:
+        names = "、".join(f"{r.code}（{r.radius_m:.0f}米）" for r in short)
+        raise CoverageError(
+            f"最短路搜索上限 {lim:.0f} 米小于规则的服务半径：{names}；这些指标会被错误地算作未覆盖。"
+            "请把 --search-limit-m 设为不小于最大服务半径，或不指定（search limit below a rule's radius）"
+        )
 
 
 def road_network_density(
@@ -251,6 +268,7 @@ def coverage(
     fac_ok = fac_snap <= max_snap_m
     limits = search_limits(rules_)
     if search_limit_m is not None:
+        check_search_limit(search_limit_m, rules_)
         limits = {c: float(search_limit_m) for c in limits}
 
     pts = np.column_stack([units.x, units.y])
@@ -319,14 +337,20 @@ def coverage(
         covered_line[r.code] = flag_line
         status = "ok"
         share = _share(flag, valid)
+        note = facilities.unclassified_note(cats)
         if nfac == 0:
             status = "no_facilities"
             share = None
+            labels = "、".join(category_label(c) for c in cats)
             message = (
-                f"输入数据中没有“{'、'.join(category_label(c) for c in cats)}”类设施，无法评价该指标"
-                "（不是覆盖率为0；请补充设施数据）（no facilities of this category）"
+                f"输入数据中没有“{labels}”类设施，无法评价该指标（不是覆盖率为0；请补充设施数据）（no facilities of this category）"
+                if not note
+                else f"没有能判定为“{labels}”的设施：{note}；无法评价该指标（不是覆盖率为0；请补充 isced:level 等标签或设施数据）"
+                "（facilities present but unclassified）"
             )
             warn.append(f"{r.code} {r.name}：{message}")
+        elif note and r.kind == KIND_RADIUS:
+            message = f"覆盖率可能偏低：{note}"
         by_d: list[dict[str, Any]] = []
         if len(dnames) > 1 or (len(dnames) == 1 and dnames[0] != ""):
             tot = np.bincount(dcode, weights=valid.astype(float), minlength=len(dnames))
@@ -376,6 +400,10 @@ def coverage(
         "input_nodes": network.input_nodes,
         "components": network.components,
         "dropped_nodes": network.input_nodes - network.n,
+        "min_component_m": network.min_component_m,
+        "kept_components": network.component_report(
+            unit_node, valid, fac_node, fac_ok, facilities.owner, facilities.members
+        ),
     }
     return CoverageResult(
         crs=network.crs,
@@ -396,6 +424,7 @@ def coverage(
         facility_node=fac_node,
         facility_snap_m=fac_snap,
         facilities=facilities,
+        node_ids=network.node_ids,
     )
 
 

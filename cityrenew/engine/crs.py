@@ -25,7 +25,12 @@ The GCJ-02 formula (public, as implemented in many open projects; written here f
     W = 1 − e² sin² φ
     Δφ = T_φ · 180 / (π · a(1 − e²) / W^{3/2})          (degrees; T in metres on the ellipsoid)
     Δλ = T_λ · 180 / (π · a / √W · cos φ)
-    GCJ = (λ + Δλ, φ + Δφ)   inside China's bounding box, unchanged outside it.
+    GCJ = (λ + Δλ, φ + Δφ)   inside China, unchanged outside it.
+
+"Inside China" is a real outline (``data/china_outline.geojson``: Natural Earth 1:110m China and
+Taiwan, public domain, buffered 0.3°; see ``data/README.md``), not the bounding box many
+implementations use (72.004–137.8347°E, 0.8293–55.8271°N), which holds Seoul, Osaka and Hanoi
+and would shift their points by 180–545 m.
 
 The inverse has no closed form; :func:`gcj02_to_wgs84` solves it by fixed-point iteration
 (w ← w − (f(w) − g)), which converges to < 1e-9° (0.1 mm) in a few steps because the offset
@@ -34,7 +39,11 @@ field is smooth.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+
 import numpy as np
+import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
@@ -45,9 +54,11 @@ GCJ02 = "GCJ-02"
 
 _A = 6378245.0
 _EE = 0.00669342162296594323
-# The bounding box that GCJ-02 implementations conventionally treat as "China".
+# The bounding box that GCJ-02 implementations conventionally treat as "China": a quick pre-filter
+# before the outline test.
 _CHINA_LON = (72.004, 137.8347)
 _CHINA_LAT = (0.8293, 55.8271)
+CHINA_OUTLINE = Path(__file__).resolve().parent / "data" / "china_outline.geojson"
 
 
 class CRSInputError(ValueError):
@@ -73,7 +84,7 @@ def _t_lon(x: NDArray, y: NDArray) -> NDArray:
 
 
 def in_china_box(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
-    """True where (lon, lat) in degrees lies in the box GCJ-02 is applied to."""
+    """True where (lon, lat) in degrees lies in China's bounding box (a pre-filter; see :func:`in_china`)."""
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     return (
@@ -81,10 +92,36 @@ def in_china_box(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
     )
 
 
+@lru_cache(maxsize=1)
+def china_outline() -> shapely.Geometry:
+    """China's outline in WGS84 degrees (``data/china_outline.geojson``), prepared for point tests."""
+    import json
+
+    data = json.loads(CHINA_OUTLINE.read_text(encoding="utf-8"))
+    geom = shapely.union_all([shapely.from_geojson(json.dumps(f["geometry"])) for f in data["features"]])
+    shapely.prepare(geom)
+    return geom
+
+
+def in_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
+    """True where (lon, lat) in degrees lies inside China's outline: where GCJ-02 applies."""
+    lon, lat = np.broadcast_arrays(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    flon, flat = lon.ravel(), lat.ravel()
+    out = in_china_box(flon, flat)
+    if out.any():
+        out[out] = shapely.contains_xy(china_outline(), flon[out], flat[out])
+    return out.reshape(lon.shape)
+
+
 def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray, NDArray]:
     """WGS84 → GCJ-02, degrees in and out (arrays or scalars); points outside China unchanged."""
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
+    return _shift(lon, lat, in_china(lon, lat))
+
+
+def _shift(lon: NDArray, lat: NDArray, inside: NDArray[np.bool_]) -> tuple[NDArray, NDArray]:
+    """The GCJ-02 offset applied where ``inside``."""
     x, y = lon - 105.0, lat - 35.0
     dlat = _t_lat(x, y)
     dlon = _t_lon(x, y)
@@ -93,20 +130,21 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray, NDArray]:
     sw = np.sqrt(w)
     dlat = dlat * 180.0 / ((_A * (1.0 - _EE)) / (w * sw) * np.pi)
     dlon = dlon * 180.0 / (_A / sw * np.cos(radlat) * np.pi)
-    inside = in_china_box(lon, lat)
     return np.where(inside, lon + dlon, lon), np.where(inside, lat + dlat, lat)
 
 
 def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-10) -> tuple[NDArray, NDArray]:
     """GCJ-02 → WGS84, degrees in and out, by fixed-point iteration of :func:`wgs84_to_gcj02`.
 
-    The result maps back onto the input to better than ``tol_deg`` (1e-10° ≈ 0.01 mm).
+    The result maps back onto the input to better than ``tol_deg`` (1e-10° ≈ 0.01 mm). Points
+    outside China's outline (judged on the input) are returned unchanged.
     """
     glon = np.asarray(lon, dtype=float)
     glat = np.asarray(lat, dtype=float)
+    inside = in_china(glon, glat)
     wlon, wlat = glon.copy(), glat.copy()
     for _ in range(30):
-        flon, flat = wgs84_to_gcj02(wlon, wlat)
+        flon, flat = _shift(wlon, wlat, inside)
         elon, elat = flon - glon, flat - glat
         wlon = wlon - elon
         wlat = wlat - elat
@@ -187,3 +225,93 @@ def to_metric(x: ArrayLike, y: ArrayLike, src_crs: str, dst_crs: str) -> tuple[N
 def to_lonlat(x: ArrayLike, y: ArrayLike, src_crs: str) -> tuple[NDArray, NDArray]:
     """Transform coordinates to WGS84 longitude/latitude in degrees."""
     return to_metric(x, y, src_crs, WGS84)
+
+
+def _examples(rows: NDArray[np.int64], lon: NDArray, lat: NDArray, k: int = 3) -> str:
+    return "、".join(f"第{int(r) + 1}个要素 ({lo:.5f}, {la:.5f})" for r, lo, la in zip(rows[:k], lon[:k], lat[:k]))
+
+
+def check_coordinates(
+    x: ArrayLike,
+    y: ArrayLike,
+    crs: str,
+    *,
+    what: str,
+    reference: tuple[float, float, float, float] | None = None,
+) -> list[str]:
+    """Check one coordinate per feature (``x``, ``y`` in ``crs``) against the stated CRS; return
+    Chinese warnings, raise :class:`CRSInputError` when the coordinates cannot be what is stated.
+
+    * Geographic CRS (WGS84, CGCS2000, GCJ-02), all values below 90: longitude and latitude swapped
+      is refused when the swapped points fall (≥ 50 %) inside ``reference`` (lon/lat bounds of the
+      walking network, ± 0.1°) — or, without a reference, inside China's outline — while the points
+      as given do not (< 10 %). Values beyond ±180/±90 are refused as projected coordinates.
+    * GCJ-02: points outside China's outline are not shifted (GCJ-02 is not applied there); a
+      warning names them.
+    * Projected CRS: points (transformed to lon/lat) outside the CRS's area of use (± 1°) are
+      refused when most are outside, else named in a warning.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    rows = np.flatnonzero(ok)
+    x, y = x[ok], y[ok]
+    n = x.size
+    if n == 0:
+        return []
+    out: list[str] = []
+    if is_geographic(crs):
+        if (np.abs(y) > 90).any() and (np.abs(x) <= 90).all() and (np.abs(y) <= 180).all():
+            raise CRSInputError(
+                f"{what}的纬度超过90°而经度都在±90°内（如 {_examples(rows, x, y, 2)}）：经度、纬度疑似颠倒。"
+                "请检查经纬度列的对应关系（CSV 可用 --lon-col/--lat-col 指定）（longitude/latitude swapped）"
+            )
+        if (np.abs(x) > 180).any() or (np.abs(y) > 90).any():
+            raise CRSInputError(
+                f"{what}的坐标超出经纬度范围（如 {_examples(rows, x, y, 2)}），像是投影坐标而不是所声明的 {crs}；"
+                "请用 --*-crs 指定正确的坐标系（如 EPSG:4545）（coordinates outside the stated CRS）"
+            )
+        if (np.abs(x) < 90).all():
+            if reference is not None:
+                x0, y0, x1, y1 = reference
+                def near(lo: NDArray, la: NDArray) -> NDArray:
+                    return (lo >= x0 - 0.1) & (lo <= x1 + 0.1) & (la >= y0 - 0.1) & (la <= y1 + 0.1)
+                where = "步行路网范围内"
+            else:
+                near = in_china
+                where = "中国境内"
+            given, swapped = float(near(x, y).mean()), float(near(y, x).mean())
+            if swapped >= 0.5 and given < 0.1:
+                raise CRSInputError(
+                    f"{what}的经度、纬度疑似颠倒：按给出的顺序只有 {given:.0%} 的点在{where}，交换后有 {swapped:.0%}"
+                    f"（如 {_examples(rows, x, y, 2)}）。请检查经纬度列的对应关系（CSV 可用 --lon-col/--lat-col 指定）"
+                    "（longitude/latitude swapped）"
+                )
+        if crs == GCJ02:
+            inside = in_china(x, y)
+            if not inside.all():
+                k = int((~inside).sum())
+                out.append(
+                    f"{what}中有 {k} 个要素位于中国境外（{_examples(rows[~inside], x[~inside], y[~inside])}），"
+                    "GCJ-02 只在中国境内使用，这些点未做纠偏，按 WGS84 处理（points outside China are not shifted）"
+                )
+        return out
+    area = CRS.from_user_input(crs).area_of_use
+    if area is None:
+        return out
+    lon, lat = to_lonlat(x, y, crs)
+    w, s, e, nth = area.bounds
+    inside = (lon >= w - 1) & (lon <= e + 1) & (lat >= s - 1) & (lat <= nth + 1)
+    if inside.all():
+        return out
+    k = int((~inside).sum())
+    looks_deg = bool((np.abs(x) <= 180).all() and (np.abs(y) <= 90).all())
+    hint = "；数值像经纬度，请用 wgs84 或 gcj02" if looks_deg else ""
+    msg = (
+        f"{what}中 {k}/{n} 个要素不在所声明坐标系 {crs}（{area.name}，经度 {w:.1f}–{e:.1f}°，纬度 {s:.1f}–{nth:.1f}°）"
+        f"的适用范围内（如 {_examples(rows[~inside], x[~inside], y[~inside])}）{hint}"
+    )
+    if k > n / 2:
+        raise CRSInputError(msg + "。请用 --*-crs 指定正确的坐标系（coordinates outside the stated CRS）")
+    out.append(msg + "（coordinates outside the stated CRS's area of use）")
+    return out

@@ -20,9 +20,26 @@ import shapely
 from numpy.typing import NDArray
 
 from . import crs as crsmod
-from .facilities import OSM_KEYS, CATEGORIES, Facilities, facilities_from_geometries, match_osm, match_poi_types
-from .network import DEFAULT_MAX_SNAP_M, NetworkError, WalkNetwork, build_network  # noqa: F401
-from .units import Units, assign_districts, units_from_geometries
+from .facilities import (
+    CATEGORIES,
+    OSM_KEYS,
+    Facilities,
+    category_label,
+    deduplicate,
+    facilities_from_geometries,
+    match_osm,
+    match_poi_types,
+    unclassified_messages,
+    unclassified_osm,
+)
+from .network import (  # noqa: F401
+    DEFAULT_MAX_SNAP_M,
+    DEFAULT_MIN_COMPONENT_M,
+    NetworkError,
+    WalkNetwork,
+    build_network,
+)
+from .units import Units, assign_districts, repair_geometries, units_from_geometries
 
 # OSM highway classes counted as 城市道路 (快速路/主干路/次干路/支路) for 城市道路网密度 (指标35);
 # service roads, footways, paths and tracks are not city roads.
@@ -46,6 +63,7 @@ class Layer:
     declared: bool  # CRS stated by the file (.prj, GeoPackage) or by the user, not assumed
     encoding: str | None = None
     gcj_hint: str = ""  # why the layer looks like Amap/Tencent data (GCJ-02)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -183,15 +201,20 @@ def shapefile_encoding(p: Path) -> str | None:
     GDAL would assume ISO-8859-1. Only the records are judged: the .dbf header (its length is in
     bytes 8–9) holds binary numbers, which need not decode in either encoding.
     """
-    if p.with_suffix(".cpg").exists():
-        return None  # GDAL honours the .cpg
     dbf = p.with_suffix(".dbf")
     if not dbf.exists():
         return None
     raw = dbf.read_bytes()
     if len(raw) < 32:
         return None
-    return _detect_text_encoding(raw[int.from_bytes(raw[8:10], "little"):])
+    found = _detect_text_encoding(raw[int.from_bytes(raw[8:10], "little"):])
+    cpg = p.with_suffix(".cpg")
+    if cpg.exists():
+        said = cpg.read_text(encoding="ascii", errors="replace").strip().lower().replace("-", "")
+        if said in ("utf8", "65001") and found != "utf-8":
+            return found  # the .cpg says UTF-8 but the records are not: GBK written by a tool that lied
+        return None  # GDAL honours the .cpg
+    return found
 
 
 def _gcj_hint(columns: list[str], df: pd.DataFrame) -> str:
@@ -266,31 +289,43 @@ def read_layer(
         if not crsmod.is_geographic(geo_crs) and user_crs is not None:
             pass  # projected x/y columns are fine when the user says so
         elif (np.abs(lon) > 180).any() or (np.abs(lat) > 90).any():
-            raise InputError(
-                f"CSV文件 {p.name} 的坐标超出经纬度范围，像是投影坐标；请用 --*-crs 指定坐标系（如 EPSG:4545）"
-            )
+            try:
+                crsmod.check_coordinates(lon, lat, geo_crs, what=f"CSV文件 {p.name}")
+            except crsmod.CRSInputError as exc:
+                raise InputError(str(exc)) from None
         gdf = gpd.GeoDataFrame(df, geometry=shapely.points(lon, lat), crs=None)
         return Layer(gdf, geo_crs, str(p), declared=user_crs is not None, encoding=enc, gcj_hint=hint)
     enc = encoding
+    layer_warn: list[str] = []
     if suffix == ".shp" and enc is None:
         enc = shapefile_encoding(p)
+        if enc is not None and p.with_suffix(".cpg").exists():
+            layer_warn.append(
+                f"{what}文件 {p.name} 的 .cpg 声明为 UTF-8，但属性不是有效的 UTF-8 编码，已按 {enc.upper()}（GBK）读取；"
+                "请核对名称是否正确，或用 --encoding 指定编码"
+            )
     try:
         import pyogrio
 
         gdf = pyogrio.read_dataframe(p, encoding=enc) if enc else pyogrio.read_dataframe(p)
+    except UnicodeDecodeError:
+        raise InputError(
+            f"无法读取{what}文件 {p.name}：属性编码不是 {enc or 'UTF-8'}。请用 --encoding 指定编码（如 gbk 或 utf-8）"
+            "（attribute encoding mismatch）"
+        ) from None
     except Exception as exc:
         raise InputError(f"无法读取{what}文件 {p.name}（{type(exc).__name__}: {exc}）") from None
     if gdf.geometry is None or len(gdf) == 0:
         raise InputError(f"{what}文件 {p.name} 中没有要素（empty layer）")
     hint = _gcj_hint(list(gdf.columns), gdf)
     if user_crs is not None:
-        return Layer(gdf, user_crs, str(p), declared=True, encoding=enc, gcj_hint=hint)
+        return Layer(gdf, user_crs, str(p), declared=True, encoding=enc, gcj_hint=hint, warnings=layer_warn)
     if gdf.crs is None:
         raise InputError(
             f"{what}文件 {p.name} 没有坐标系信息（例如缺少 .prj 文件）。请用参数指定坐标系，"
             "如 wgs84、cgcs2000、gcj02 或 EPSG:4545（CGCS2000 3度带 CM 108E）（unknown CRS）"
         )
-    return Layer(gdf, crsmod.parse_crs(gdf.crs), str(p), declared=True, encoding=enc, gcj_hint=hint)
+    return Layer(gdf, crsmod.parse_crs(gdf.crs), str(p), declared=True, encoding=enc, gcj_hint=hint, warnings=layer_warn)
 
 
 def project_geoms(geoms: NDArray[np.object_], src_crs: str, dst_crs: str) -> NDArray[np.object_]:
@@ -321,7 +356,22 @@ _DISTRICT_NAME = ("name", "名称", "district", "区县", "区名")
 # ---------------------------------------------------------------- city
 
 
-def _network_from_lines(geoms: NDArray[np.object_], crs: str) -> WalkNetwork:
+def _check_layer(layer: Layer, what: str, reference: tuple[float, float, float, float] | None) -> list[str]:
+    """The layer's own warnings plus :func:`cityrenew.engine.crs.check_coordinates` on one vertex
+    per feature (raises :class:`InputError` for swapped or out-of-CRS coordinates)."""
+    xy, idx = shapely.get_coordinates(layer.gdf.geometry.values, return_index=True)
+    first = np.unique(idx, return_index=True)[1]
+    x = np.full(len(layer.gdf), np.nan)
+    y = np.full(len(layer.gdf), np.nan)
+    x[idx[first]], y[idx[first]] = xy[first, 0], xy[first, 1]
+    try:
+        found = crsmod.check_coordinates(x, y, layer.crs, what=f"{what}文件 {Path(layer.path).name}", reference=reference)
+    except crsmod.CRSInputError as exc:
+        raise InputError(str(exc)) from None
+    return layer.warnings + found
+
+
+def _network_from_lines(geoms: NDArray[np.object_], crs: str, min_component_m: float = DEFAULT_MIN_COMPONENT_M) -> WalkNetwork:
     """Walking network from line geometries in metres: vertices are nodes, shared at equal
     coordinates (rounded to 1 cm); consecutive vertices are edges."""
     lines = shapely.get_parts(np.asarray(geoms, dtype=object))
@@ -335,7 +385,9 @@ def _network_from_lines(geoms: NDArray[np.object_], crs: str) -> WalkNetwork:
     same = idx[1:] == idx[:-1]
     u, v = inv[:-1][same], inv[1:][same]
     ln = np.hypot(*(xy[1:][same] - xy[:-1][same]).T)
-    return build_network(np.arange(len(uniq)), uniq[:, 0] / 100.0, uniq[:, 1] / 100.0, u, v, ln, crs=crs)
+    return build_network(
+        np.arange(len(uniq)), uniq[:, 0] / 100.0, uniq[:, 1] / 100.0, u, v, ln, crs=crs, min_component_m=min_component_m
+    )
 
 
 def load_city(
@@ -355,6 +407,7 @@ def load_city(
     all_residential: bool = False,
     metric_crs: str | None = None,
     gcj_check: bool = True,
+    min_component_m: float = DEFAULT_MIN_COMPONENT_M,
 ) -> City:
     """Read everything for one city and project it into one metric CRS (metres).
 
@@ -363,7 +416,8 @@ def load_city(
     (``all_residential`` adds unnamed ones). Facilities from ``facilities`` (category from a
     ``category``/``type`` column or OSM tag columns) or from the OSM POIs. ``districts``: polygons
     whose ``name`` labels the units. ``area``: polygon(s) for 道路网密度 (default: the districts
-    clipped to the convex hull of the units, else that hull).
+    clipped to the convex hull of the units, else that hull). ``min_component_m``: keep every
+    network component with at least this length of ways (the largest is always kept).
     """
     if osm is None and roads is None:
         raise InputError("需要 --osm（OSM .osm.pbf）或 --roads（道路线图层）之一来构建步行路网")
@@ -387,6 +441,14 @@ def load_city(
             "其坐标通常是GCJ-02（火星坐标），但文件没有声明坐标系。请加 --facilities-crs gcj02；"
             "若确认是WGS84，请加 --facilities-crs wgs84。（GCJ-02 suspected, CRS not declared）"
         )
+    ref = None
+    if ext is not None:
+        ref = (float(ext.lon.min()), float(ext.lat.min()), float(ext.lon.max()), float(ext.lat.max()))
+    if road_layer is not None:
+        warn += _check_layer(road_layer, "道路", None)
+    for layer, what in ((unit_layer, "评价单元"), (fac_layer, "设施")):
+        if layer is not None:
+            warn += _check_layer(layer, what, ref)
 
     # --- metric CRS for the city
     if metric_crs is None:
@@ -404,13 +466,15 @@ def load_city(
     if ext is not None:
         x, y = crsmod.to_metric(ext.lon, ext.lat, crsmod.WGS84, mcrs)
         edge_m = project_geoms(ext.edge_geoms, crsmod.WGS84, mcrs)
-        network = build_network(ext.node_ids, x, y, ext.u, ext.v, shapely.length(edge_m), crs=mcrs)
+        network = build_network(
+            ext.node_ids, x, y, ext.u, ext.v, shapely.length(edge_m), crs=mcrs, min_component_m=min_component_m
+        )
         road_geoms = edge_m[np.isin(ext.highway.astype(str), CITY_ROAD_CLASSES)]
         sources["network"] = f"OSM {Path(osm).name}（pyrosm walking）"  # type: ignore[arg-type]
     else:
         assert road_layer is not None
         g = project_geoms(road_layer.gdf.geometry.values, road_layer.crs, mcrs)
-        network = _network_from_lines(g, mcrs)
+        network = _network_from_lines(g, mcrs, min_component_m)
         hw = _first_col(road_layer.gdf, ("highway", "fclass", "class"))
         road_geoms = g if hw is None else g[np.isin(road_layer.gdf[hw].astype(str), CITY_ROAD_CLASSES)]
         sources["network"] = f"道路图层 {Path(roads).name}"  # type: ignore[arg-type]
@@ -432,17 +496,31 @@ def load_city(
     else:
         assert ext is not None
         res = ext.residential
-        named = res["name"].notna() & (res["name"].astype(str).str.strip() != "")
+        names_s = res["name"] if "name" in res.columns else pd.Series([None] * len(res), index=res.index, dtype=object)
+        named = names_s.notna() & (names_s.astype(str).str.strip() != "")
         sel = res if all_residential else res[named]
         if len(sel) == 0:
-            raise InputError("OSM文件中没有带名称的居住用地（landuse=residential）作为小区单元；请用 --units 提供评价单元")
+            if len(res) and not all_residential:
+                raise InputError(
+                    f"OSM文件中有 {len(res)} 个居住用地（landuse=residential），但都没有名称（name），不能作为小区单元。"
+                    "请加 --all-residential 使用无名称的居住用地，或用 --units 提供评价单元（no named residential areas）"
+                )
+            raise InputError("OSM文件中没有居住用地（landuse=residential）作为小区单元；请用 --units 提供评价单元")
         geoms = project_geoms(sel.geometry.values, crsmod.WGS84, mcrs)
         the_units = units_from_geometries(
             geoms,
-            ids=sel["id"].astype(str).to_numpy(),
-            names=sel["name"].fillna("").astype(str).to_numpy(),
+            ids=sel["id"].astype(str).to_numpy() if "id" in sel.columns else None,
+            names=names_s[sel.index].fillna("").astype(str).to_numpy(),
         )
         sources["units"] = "OSM landuse=residential" + ("" if all_residential else "（有名称的小区）")
+    if the_units.repaired:
+        warn.append(
+            f"评价单元中有 {the_units.repaired} 个无效几何（自相交等），已用 make_valid 修复后计算（invalid geometries repaired）"
+        )
+    if the_units.dropped_empty:
+        warn.append(f"评价单元中有 {the_units.dropped_empty} 个空几何（或修复后为空），已忽略（empty geometries skipped）")
+    if the_units.n == 0:
+        raise InputError("评价单元中没有有效的几何要素（全部为空）")
 
     # --- facilities
     if fac_layer is not None:
@@ -453,9 +531,12 @@ def load_city(
         if type_c is not None:
             for k, m in match_poi_types(gdf[type_c]).items():
                 membership[k] |= m
+        unclassified: dict[str, int] = {}
         if any(k in gdf.columns for k in OSM_KEYS if k != "name"):
-            for k, m in match_osm(_tags_frame(gdf, OSM_KEYS)).items():
+            tags = _tags_frame(gdf, OSM_KEYS)
+            for k, m in match_osm(tags).items():
                 membership[k] |= m
+            unclassified = {k: int((m & ~np.any(list(membership.values()), axis=0)).sum()) for k, m in unclassified_osm(tags, membership).items()}
         if type_c is None and not any(k in gdf.columns for k in OSM_KEYS if k != "name"):
             raise InputError(
                 f"设施文件 {Path(fac_layer.path).name} 没有类别列（category/type/类型）或OSM标签列（amenity、leisure…），"
@@ -465,6 +546,7 @@ def load_city(
         the_facilities = facilities_from_geometries(
             geoms, membership, gdf[name_c].astype(str).to_numpy() if name_c else None
         )
+        the_facilities.unclassified = unclassified_messages(unclassified)
         if the_facilities.n == 0:
             raise InputError(f"设施文件 {Path(fac_layer.path).name} 中没有任何要素能对应到设施类别（请检查类别列的取值）")
         sources["facilities"] = f"{Path(fac_layer.path).name}（{fac_layer.crs}）"
@@ -480,27 +562,45 @@ def load_city(
         geoms = project_geoms(ext.pois.geometry.values, crsmod.WGS84, mcrs)
         names = ext.pois["name"].fillna("").astype(str).to_numpy() if "name" in ext.pois else None
         the_facilities = facilities_from_geometries(geoms, membership, names)
+        counts = {k: int(m.sum()) for k, m in unclassified_osm(ext.poi_tags, membership).items()}
+        the_facilities.unclassified = unclassified_messages(counts)
         sources["facilities"] = "OSM POI（amenity/leisure/shop/railway…）"
+    the_facilities = deduplicate(the_facilities)
+    warn += [m for m, _ in the_facilities.unclassified]
+    if the_facilities.repaired:
+        warn.append(f"设施中有 {the_facilities.repaired} 个无效几何（自相交等），已用 make_valid 修复（invalid geometries repaired）")
+    if the_facilities.duplicates:
+        detail = "、".join(f"{category_label(k)} {n} 处" for k, n in the_facilities.duplicates.items())
+        warn.append(
+            f"去除重复设施 {sum(the_facilities.duplicates.values())} 处（同一类别、相距不超过 5 米的点只计一次）：{detail}"
+            "（duplicate facilities removed）"
+        )
 
     # --- districts and area
     area_poly = None
     area_source = ""
     if districts is not None:
         dl = read_layer(districts, what="行政区")
-        dg = project_geoms(dl.gdf.geometry.values, dl.crs, mcrs)
+        dg, nrep = repair_geometries(project_geoms(dl.gdf.geometry.values, dl.crs, mcrs))
+        if nrep:
+            warn.append(f"行政区图层中有 {nrep} 个无效几何，已修复（invalid geometries repaired）")
         nc = _first_col(dl.gdf, _DISTRICT_NAME)
         labels = dl.gdf[nc].astype(str).to_numpy() if nc else np.arange(len(dl.gdf)).astype(str)
         the_units.district = assign_districts(the_units, dg, labels)
         sources["districts"] = Path(districts).name
     if area is not None:
         al = read_layer(area, what="建成区范围")
-        area_poly = shapely.union_all(project_geoms(al.gdf.geometry.values, al.crs, mcrs))
+        ag, nrep = repair_geometries(project_geoms(al.gdf.geometry.values, al.crs, mcrs))
+        if nrep:
+            warn.append(f"建成区范围图层中有 {nrep} 个无效几何，已修复（invalid geometries repaired）")
+        area_poly = shapely.union_all(ag)
         area_source = f"建成区范围文件 {Path(area).name}"
     else:
-        hull = shapely.convex_hull(shapely.multipoints(np.column_stack([the_units.x, the_units.y])))
+        # the hull of every vertex equals the hull of the union, without a union (robust and fast)
+        pts = np.column_stack([the_units.x, the_units.y])
         if the_units.geometry is not None:
-            hull = shapely.convex_hull(shapely.union_all(np.append(the_units.geometry, hull)))
-        area_poly = hull
+            pts = np.vstack([pts, shapely.get_coordinates(the_units.geometry)])
+        area_poly = shapely.convex_hull(shapely.multipoints(pts))
         area_source = "评价单元的凸包（未提供 --area 建成区范围）"
     return City(
         network=network,
@@ -530,7 +630,7 @@ def _check_not_gcj(reference: Facilities, fac: Facilities, crs: str, name: str) 
     from scipy.spatial import cKDTree
 
     lon, lat = crsmod.to_lonlat(fac.px, fac.py, crs)
-    if not crsmod.in_china_box(lon, lat).all():
+    if not crsmod.in_china(lon, lat).all():
         return
     glon, glat = crsmod.gcj02_to_wgs84(lon, lat)
     cx, cy = crsmod.to_metric(glon, glat, crsmod.WGS84, crs)

@@ -3,12 +3,13 @@
 GeoPackage layers (geometry in the metric CRS the computation used, stated in the summary):
 
 * ``units``: ``unit_id``, ``name``, ``district``, ``area_m2``, ``population``, ``node_id`` (the
-  network node the centroid snapped to), ``snap_m`` (metres), ``outside_network`` (1 = farther
+  id of the network node the centroid snapped to: the OSM node id for an OSM network), ``snap_m`` (metres), ``outside_network`` (1 = farther
   than the snap limit, excluded from shares); per category ``dist_<category>_m`` (walking metres,
   NULL beyond the category's search limit or outside the network) and ``line_<category>_m``
   (straight line); per rule ``cov_<code>`` (1/0, network) and ``covl_<code>`` (straight line); per
   life-circle rule ``lc_<code>`` (categories reached).
-* ``facilities``: ``name``, ``categories``, ``snap_m`` (nearest access point to the network).
+* ``facilities``: ``name``, ``categories``, ``node_id`` and ``snap_m`` (of the access point nearest
+  the network).
 """
 
 from __future__ import annotations
@@ -34,13 +35,14 @@ def _nullable(a: np.ndarray) -> np.ndarray:
 def units_frame(res: CoverageResult, node_ids: np.ndarray | None = None) -> gpd.GeoDataFrame:
     """Per-unit results as a GeoDataFrame in ``res.crs``."""
     u = res.units
+    ids = node_ids if node_ids is not None else res.node_ids
     cols: dict[str, Any] = {
         "unit_id": u.ids.astype(str),
         "name": u.names.astype(str),
         "district": u.district.astype(str),
         "area_m2": np.round(u.area_m2, 1),
         "population": u.population,
-        "node_id": (node_ids[res.unit_node] if node_ids is not None else res.unit_node).astype(np.int64),
+        "node_id": (np.asarray(ids)[res.unit_node] if ids is not None else res.unit_node).astype(np.int64),
         "snap_m": np.round(res.unit_snap_m, 3),
         "outside_network": res.outside.astype(np.int8),
     }
@@ -66,10 +68,21 @@ def facilities_frame(res: CoverageResult) -> gpd.GeoDataFrame | None:
         for i in idx.tolist():
             cats[i].append(k)
     snap = np.full(f.n, np.inf)
-    if res.facility_snap_m is not None:
-        np.minimum.at(snap, f.owner, res.facility_snap_m)
+    node = np.full(f.n, -1, dtype=np.int64)
+    if res.facility_snap_m is not None and res.facility_node is not None:
+        # per facility, the access point nearest the network: its snap length and node id
+        order = np.lexsort((res.facility_snap_m, f.owner))
+        first = order[np.r_[True, f.owner[order][1:] != f.owner[order][:-1]]]
+        snap[f.owner[first]] = res.facility_snap_m[first]
+        nodes = res.facility_node[first]
+        node[f.owner[first]] = res.node_ids[nodes] if res.node_ids is not None else nodes
     return gpd.GeoDataFrame(
-        {"name": f.names.astype(str), "categories": [";".join(c) for c in cats], "snap_m": np.round(snap, 3)},
+        {
+            "name": f.names.astype(str),
+            "categories": [";".join(c) for c in cats],
+            "node_id": node,
+            "snap_m": np.round(snap, 3),
+        },
         geometry=list(shapely.points(f.px, f.py)),
         crs=res.crs,
     )
