@@ -16,7 +16,7 @@ MAX_LISTED_ERRORS = 500
 
 
 @register("ledgers.import", title="导入台账", atomic=False)
-def import_job(job: Job, *, kind: str, token: str = "", path: str = "", filename: str = "",
+def import_job(job: Job, *, ledger_kind: str, token: str = "", path: str = "", filename: str = "",
                dry_run: bool = False) -> dict[str, Any]:
     """A ledger import from the file kept between the pages' two steps (``token``) or a server path
     (the CLI); validates with progress, then writes in one transaction (a killed worker writes nothing)."""
@@ -24,7 +24,7 @@ def import_job(job: Job, *, kind: str, token: str = "", path: str = "", filename
     if not source:
         raise JobError("导入文件已失效，请重新上传")
     job.progress(0, 0, f"读取文件 {filename}")
-    report = import_ledger(source, kind, user=job.owner, dry_run=dry_run, name=filename, progress=job.progress)
+    report = import_ledger(source, ledger_kind, user=job.owner, dry_run=dry_run, name=filename, progress=job.progress)
     summary: dict[str, Any] = {"text": report.headline(), "report": {k: v for k, v in report.as_dict().items() if k != "errors"}}
     if not report.ok:
         errors = [str(e) for e in report.errors]
