@@ -23,6 +23,7 @@ class Units:  # 评价单元（小区、建筑）
     population: NDArray[np.float64]
     district: NDArray[np.object_]
     geometry: NDArray[np.object_] | None = None
+    kind: str = "area"  # "area" (小区/用地面: area-weighted value) or "building" (建筑: population-weighted or count)
 
     @property
     def n(self) -> int:
