@@ -26,7 +26,8 @@ FOOTBALL_LEISURE = ("pitch", "stadium", "sports_centre")
 FOOTBALL_3_MAX_M2 = 400.0
 FOOTBALL_5_MAX_M2 = 1500.0
 _RE3 = r"3人制|三人制"
-_RE5 = r"5人制|五人制|笼式"
+_RE5 = r"5人制|五人制"
+_RE_CAGE = r"笼式"  # a cage pitch is 5人制 unless its name gives another size
 _RE11 = r"7人制|七人制|11人制|十一人制|8人制|八人制"
 
 GREENWAY_NAME = r"绿道|greenway"
@@ -72,6 +73,7 @@ def football_sizes(tags: pd.DataFrame, geoms: NDArray[np.object_]) -> dict[str, 
     n3 = name.str.contains(_RE3, regex=True).to_numpy(bool)
     n5 = name.str.contains(_RE5, regex=True).to_numpy(bool) | sport.str.contains("futsal").to_numpy(bool)
     n11 = name.str.contains(_RE11, regex=True).to_numpy(bool) | (leisure == "stadium").to_numpy(bool)
+    n5 |= name.str.contains(_RE_CAGE, regex=True).to_numpy(bool) & ~n3 & ~n11
     named = n3 | n5 | n11
     with np.errstate(invalid="ignore"):
         a3 = ~named & ((area < FOOTBALL_3_MAX_M2) | ~np.isfinite(area))
