@@ -27,8 +27,8 @@ from cityrenew.catalogue.spatial import DriveSpeed, load_drive_speeds
 from .network import NetworkError
 
 MIN_COMPONENT_NODES = 50
-ONEWAY_FORWARD = ("yes", "true", "1")
-ONEWAY_BACKWARD = ("-1", "reverse")
+ONEWAY_FORWARD = ("yes", "true", "1", "f")  # "F"/"T": along/against the digitised order
+ONEWAY_BACKWARD = ("-1", "reverse", "t")
 
 
 @dataclass

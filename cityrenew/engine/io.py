@@ -501,6 +501,10 @@ def load_city(
     if fac_layer is not None:
         gdf = fac_layer.gdf
         geoms = project_geoms(gdf.geometry.values, fac_layer.crs, mcrs)
+        is_line = np.isin(shapely.get_type_id(geoms), (1, 5))
+        if is_line.any():  # lines (绿道) reached from any point: vertices at most 25 m apart
+            geoms = np.asarray(geoms, dtype=object).copy()
+            geoms[is_line] = features.segmentize(geoms[is_line])
         membership = {k: np.zeros(len(gdf), dtype=bool) for k in CATEGORIES}
         type_c = _first_col(gdf, _TYPE_COLS)
         if type_c is not None:
@@ -509,6 +513,11 @@ def load_city(
         if any(k in gdf.columns for k in OSM_KEYS if k != "name"):
             for k, m in match_osm(_tags_frame(gdf, OSM_KEYS)).items():
                 membership[k] |= m
+        if "sport" in gdf.columns or "highway" in gdf.columns:  # OSM-tagged pitches and greenways
+            ft = _tags_frame(gdf, ("leisure", "sport", "name", "highway", "name:zh"))
+            for k, m in features.football_sizes(ft, geoms).items():
+                membership[k] |= m
+            membership["greenway"] |= features.greenway_mask(ft) & is_line
         if type_c is None and not any(k in gdf.columns for k in OSM_KEYS if k != "name"):
             raise InputError(
                 f"设施文件 {Path(fac_layer.path).name} 没有类别列（category/type/类型）或OSM标签列（amenity、leisure…），"
@@ -577,7 +586,11 @@ def load_city(
             population=pd.to_numeric(jl.gdf[jc], errors="coerce").to_numpy(float) if jc else None,
         )
         sources["jobs"] = f"{Path(jobs).name}" + (f"（按列 {jc} 的岗位数加权）" if jc else "（未找到岗位数列，按就业地个数计）")
-    greenway_stats = _greenway_stats(the_facilities, ext, mcrs) if facilities is None else None
+    if facilities is None:
+        greenway_stats = _greenway_stats(ext, mcrs)
+    else:
+        gl = geoms[membership["greenway"] & is_line]
+        greenway_stats = {"ways": int(len(gl)), "km": round(float(shapely.length(gl).sum()) / 1000.0, 3), "reading": "设施图层中类别为绿道的线要素"}
     if area is not None:
         al = read_layer(area, what="建成区范围")
         area_poly = shapely.union_all(project_geoms(al.gdf.geometry.values, al.crs, mcrs))
@@ -655,7 +668,7 @@ def _building_units(ext: OsmExtract, mcrs: str) -> tuple[Units, NDArray[np.float
     return u, features.floor_weight(geoms[keep], lv)
 
 
-def _greenway_stats(fac: Facilities, ext: OsmExtract | None, mcrs: str) -> dict | None:
+def _greenway_stats(ext: OsmExtract | None, mcrs: str) -> dict | None:
     """绿道 length (km) and number of ways read from the OSM extract."""
     if ext is None:
         return None

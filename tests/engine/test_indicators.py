@@ -252,3 +252,22 @@ def test_building_units_need_buildings(tmp_path, capsys):
     code = main(["coverage", "--osm", str(pbf), "--building-units", "--out", str(tmp_path / "o"), "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2 and "建筑" in err and "Traceback" not in err
+
+
+def test_fire_station_and_greenway_from_layers(tmp_path, capsys):
+    """No OSM: a road GeoPackage with highway classes, a facilities GeoJSON with a station and a greenway line."""
+    xs = [-3000, -2673, 0, 999, 1001, 2000, 2660, 3000]
+    road = shapely.linestrings([(X0 + x, Y0) for x in xs])
+    gpd.GeoDataFrame({"highway": ["primary"]}, geometry=[road], crs=METRIC).to_file(tmp_path / "roads.gpkg")
+    greenway = shapely.linestrings([(X0 + 2000, Y0 + 10), (X0 + 2600, Y0 + 10)])
+    gpd.GeoDataFrame(
+        {"name": ["测试消防站", "滨河绿道"], "category": ["消防站", "绿道"]},
+        geometry=[shapely.Point(X0, Y0 + 5), greenway], crs=METRIC,
+    ).to_file(tmp_path / "fac.geojson")
+    homes = units_csv(tmp_path / "homes.csv", [(2660, 0), (-2673, 0), (1001, 0), (999, 0)])
+    s = run(["coverage", "--roads", str(tmp_path / "roads.gpkg"), "--facilities", str(tmp_path / "fac.geojson"),
+             "--units", str(homes), "--units-crs", "wgs84", "--out", str(tmp_path / "o")], capsys)
+    u = units_layer(tmp_path / "o")
+    assert u["cov_I53_FIRE_5MIN"].tolist() == [1, 0, 1, 1]  # 239.4 s, 240.6 s, 90 s, 90 s
+    assert u["cov_I32_GREENWAY_1000"].tolist() == [1, 0, 1, 0]  # the line starts at x = 2000: 999 m vs 1001 m
+    assert s["greenways"]["ways"] == 1 and s["greenways"]["km"] == pytest.approx(0.6, abs=1e-3)
