@@ -599,6 +599,10 @@ def coverage_files(**kwargs: Any) -> CoverageResult:
     from .io import load_city
 
     opts = {k: kwargs.pop(k) for k in ("rules", "max_snap_m", "search_limit_m", "progress") if k in kwargs}
+    rules = opts.get("rules") or load_spatial_rules()
+    # read the driving network and the 绿道 ways only when a rule needs them (each is a pass over the PBF)
+    kwargs.setdefault("driving", any(r.kind == KIND_DRIVE_TIME for r in rules))
+    kwargs.setdefault("greenways", any("greenway" in r.categories for r in rules))
     city = load_city(**kwargs)
     res = coverage(
         city.network,

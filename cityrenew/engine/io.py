@@ -113,9 +113,10 @@ class OsmExtract:
     buildings: gpd.GeoDataFrame | None = None  # building=* polygons (only when asked for)
 
 
-def read_osm(path: str | Path, *, driving: bool = True, buildings: bool = False) -> OsmExtract:
+def read_osm(path: str | Path, *, driving: bool = True, buildings: bool = False, greenways: bool = True) -> OsmExtract:
     """Read the walking network, residential areas and facilities from an ``.osm.pbf`` (WGS84);
-    also the 绿道 ways, the driving network (``driving``) and the buildings (``buildings``)."""
+    also the 绿道 ways (``greenways``), the driving network (``driving``) and the buildings
+    (``buildings``), each only when asked for (each is one more pass over the file)."""
     p = _require_file(path, "OSM")
     import pyrosm
 
@@ -151,7 +152,7 @@ def read_osm(path: str | Path, *, driving: bool = True, buildings: bool = False)
         ways = osm.get_data_by_custom_criteria(
             custom_filter={"highway": True}, extra_attributes=["name:zh"], filter_type="keep",
             keep_nodes=False, keep_ways=True, keep_relations=False,
-        )
+        ) if greenways else None
         drive = osm.get_network(network_type="driving", nodes=True) if driving else None
         blds = osm.get_buildings() if buildings else None
     greenways = None
@@ -389,6 +390,7 @@ def load_city(
     population: str | Path | None = None,
     jobs: str | Path | None = None,
     driving: bool = True,
+    greenways: bool = True,
 ) -> City:
     """Read everything for one city and project it into one metric CRS (metres).
 
@@ -410,7 +412,9 @@ def load_city(
     warn: list[str] = []
     sources: dict[str, str] = {}
     ext: OsmExtract | None = (
-        read_osm(osm, driving=driving, buildings=building_units and units is None) if osm is not None else None
+        read_osm(osm, driving=driving, buildings=building_units and units is None, greenways=greenways)
+        if osm is not None
+        else None
     )
     road_layer = read_layer(roads, crs=roads_crs, encoding=encoding, what="道路") if roads is not None else None
     unit_layer = (
