@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.csgraph import connected_components, dijkstra
@@ -88,8 +89,9 @@ def build_drive_network(
     keep[1:] = ids[1:] != ids[:-1]
     ids, nx_, ny_ = ids[keep], nx_[keep], ny_[keep]
     uu, vv = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
-    hw = np.asarray(highway, dtype=object).astype(str)
-    kmh = np.array([speeds[h].speed_kmh if h in speeds else np.nan for h in hw], dtype=float)
+    codes, uniq = pd.factorize(np.asarray(highway, dtype=object))  # few distinct classes: map those
+    table = np.array([speeds[str(h)].speed_kmh if str(h) in speeds else np.nan for h in uniq] + [np.nan])
+    kmh = table[codes]  # code -1 (missing) → the trailing NaN
     secs = np.asarray(length_m, dtype=float) / (kmh / 3.6)
     n_ = ids.size
     iu = np.searchsorted(ids, uu).clip(0, max(n_ - 1, 0))
@@ -97,12 +99,15 @@ def build_drive_network(
     ok = (n_ > 0) & (ids[iu] == uu) & (ids[iv] == vv) & (iu != iv) & np.isfinite(secs) if n_ else np.zeros(0, bool)
     if not np.any(ok):
         raise NetworkError("没有可用的行车路网（没有可通行机动车的道路），无法计算消防站行车时间（no driving network）")
-    ow = np.full(uu.size, "", dtype=object) if oneway is None else np.asarray(oneway, dtype=object)
-    ow = np.char.lower(np.where(pd_isna(ow), "", ow).astype(str))
-    jn = np.full(uu.size, "", dtype=object) if junction is None else np.asarray(junction, dtype=object)
-    jn = np.where(pd_isna(jn), "", jn).astype(str)
-    fwd = ok & ~np.isin(ow, ONEWAY_BACKWARD)
-    bwd = ok & ~(np.isin(ow, ONEWAY_FORWARD) | (jn == "roundabout"))
+    back = np.zeros(uu.size, dtype=bool)  # one-way against the digitised order
+    along = np.zeros(uu.size, dtype=bool)  # one-way along it
+    if oneway is not None:
+        back = _values_in(oneway, ONEWAY_BACKWARD)
+        along = _values_in(oneway, ONEWAY_FORWARD)
+    if junction is not None:
+        along |= _values_in(junction, ("roundabout",)) & ~back
+    fwd = ok & ~back
+    bwd = ok & ~along
     rows = np.concatenate([iu[fwd], iv[bwd]])
     cols = np.concatenate([iv[fwd], iu[bwd]])
     w = np.maximum(np.concatenate([secs[fwd], secs[bwd]]), 1e-3)
@@ -132,10 +137,11 @@ def build_drive_network(
     )
 
 
-def pd_isna(a: NDArray[np.object_]) -> NDArray[np.bool_]:
-    import pandas as pd
-
-    return np.asarray(pd.isna(a), dtype=bool)
+def _values_in(values: ArrayLike, wanted: tuple[str, ...]) -> NDArray[np.bool_]:
+    """Which entries, stripped and lower-cased, are in ``wanted`` (missing → False)."""
+    codes, uniq = pd.factorize(np.asarray(values, dtype=object))
+    hit = np.array([str(v).strip().lower() in wanted for v in uniq] + [False])
+    return hit[codes]
 
 
 def drive_network_from_lines(geoms: ArrayLike, highway: ArrayLike, *, crs: str, oneway: ArrayLike | None = None) -> DriveNetwork:
