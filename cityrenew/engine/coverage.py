@@ -489,7 +489,11 @@ def coverage(
         cats = r.categories
         nfac = sum(int(len(facilities.members.get(c, ()))) for c in cats)
         if jobs is None or jobs.n == 0:
-            message = "未提供就业岗位（工作地）图层（--jobs），无法计算就业端；居住端见 I43_RAIL_800（no jobs layer）"
+            message = (
+                "未提供就业岗位（工作地）图层（--jobs），无法计算就业端；居住端见 I43_RAIL_800（no jobs layer）"
+                if jobs is None
+                else "就业岗位图层中没有要素，无法计算就业端（empty jobs layer）"
+            )
             results.append(IndicatorResult(rule=r, covered=0, total=0, share=None, covered_line=0, share_line=None,
                                            share_by_area=None, share_by_population=None, facilities=nfac,
                                            status="no_jobs", message=message))

@@ -581,6 +581,11 @@ def load_city(
         sources["population"] = f"{Path(population).name}（列 {pc}，按建筑面积（占地×层数）分配到单元）"
         if lost:
             warn.append(f"人口图层中 {lost} 个要素没有落入任何评价单元，其人口未计入（population features outside every unit）")
+        if np.isnan(pop).any():
+            warn.append(
+                f"{int(np.isnan(pop).sum())} 个评价单元不在人口图层的任何要素内，没有人口数，不计入按人口加权的覆盖率"
+                "（units without population are left out of population-weighted shares）"
+            )
     jobs_units = None
     if jobs is not None:
         jl = read_layer(jobs, encoding=encoding, lon_col=lon_col, lat_col=lat_col, what="就业岗位")

@@ -228,6 +228,7 @@ def test_building_units_with_and_without_population(tmp_path, capsys):
     assert next(v for v in s["checkup_values"] if v["code"] == "I12_KINDERGARTEN_300")["value"] == pytest.approx(66.67)
     s2 = run(base + ["--population", str(pop), "--out", str(tmp_path / "b")], capsys)
     assert s2["unit_basis"] == "建筑单元按人口加权"
+    assert any("1 个评价单元不在人口图层" in w for w in s2["warnings"])  # the apartments: stated, left out
     u = units_layer(tmp_path / "b").sort_values("area_m2")
     # 300 people shared by floor area (footprint × levels): house 100 m², the 2-storey block 400 m²
     assert u["population"].tolist()[:2] == pytest.approx([60, 240], abs=0.05)  # 1 cm OSM coordinates
@@ -271,3 +272,23 @@ def test_fire_station_and_greenway_from_layers(tmp_path, capsys):
     assert u["cov_I53_FIRE_5MIN"].tolist() == [1, 0, 1, 1]  # 239.4 s, 240.6 s, 90 s, 90 s
     assert u["cov_I32_GREENWAY_1000"].tolist() == [1, 0, 1, 0]  # the line starts at x = 2000: 999 m vs 1001 m
     assert s["greenways"]["ways"] == 1 and s["greenways"]["km"] == pytest.approx(0.6, abs=1e-3)
+
+
+def test_building_layer_with_population_column_is_weighted(tmp_path, capsys):
+    """--units with building polygons and a 人口 column, --building-units: population-weighted value."""
+    osm = OsmFile()
+    osm.line([0, 100, 400, 700], highway="residential")
+    osm.node(0, 5, amenity="kindergarten")
+    pbf = osm.write(tmp_path / "k.osm.pbf")
+    # building centroids at x = 100 (100 m walk: covered), 400 (400 m: not covered); 30 and 90 people
+    blds = [shapely.box(X0 + x - 5, Y0 + 10, X0 + x + 5, Y0 + 20) for x in (100, 400)]
+    gpd.GeoDataFrame({"人口": [30, 90]}, geometry=blds, crs=METRIC).to_file(tmp_path / "blds.gpkg")
+    args = ["coverage", "--osm", str(pbf), "--units", str(tmp_path / "blds.gpkg"), "--out", str(tmp_path / "o")]
+    s = run(args + ["--building-units"], capsys)
+    assert s["unit_kind"] == "building" and s["unit_basis"] == "建筑单元按人口加权"
+    k = indicator(s, "I12_KINDERGARTEN_300")
+    assert k["share"] == 0.5 and k["share_by_population"] == 0.25
+    assert next(v for v in s["checkup_values"] if v["code"] == "I12_KINDERGARTEN_300")["value"] == 25.0
+    # the same layer as 小区 units: the value is area-weighted (equal areas: 50 %)
+    s2 = run(args, capsys)
+    assert s2["unit_kind"] == "area" and next(v for v in s2["checkup_values"] if v["code"] == "I12_KINDERGARTEN_300")["value"] == 50.0
