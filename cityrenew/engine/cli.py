@@ -180,7 +180,10 @@ def main(argv: list[str] | None = None) -> int:
 
             for r in load_spatial_rules():
                 radius = "—" if r.radius_m is None else f"{r.radius_m:.0f}米"
-                print(f"{r.code}\t指标{r.indicator_number or '—'}\t{r.name}\t{radius}\t{';'.join(r.categories)}\t{r.source}")
+                if r.time_min is not None:
+                    radius = f"{r.time_min:g}分钟到达（出动{r.turnout_min:g}分钟+行车{r.time_min - r.turnout_min:g}分钟）"
+                cats = ";".join(f"{c}@{r.radius_for(c):.0f}米" if r.category_radii else c for c in r.categories)
+                print(f"{r.code}\t指标{r.indicator_number or '—'}\t{r.name}\t{radius}\t{cats}\t{r.source}")
             return 0
         from .crs import gcj02_to_wgs84, wgs84_to_gcj02
 
