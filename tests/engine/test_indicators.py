@@ -292,3 +292,17 @@ def test_building_layer_with_population_column_is_weighted(tmp_path, capsys):
     # the same layer as 小区 units: the value is area-weighted (equal areas: 50 %)
     s2 = run(args, capsys)
     assert s2["unit_kind"] == "area" and next(v for v in s2["checkup_values"] if v["code"] == "I12_KINDERGARTEN_300")["value"] == 50.0
+
+
+def test_road_density_clips_only_roads_crossing_the_area():
+    from cityrenew.engine.coverage import road_network_density
+
+    area = shapely.box(0, 0, 1000, 1000)  # 1 km²
+    roads = np.array([
+        shapely.LineString([(100, 100), (900, 100)]),  # inside: 0.8 km
+        shapely.LineString([(500, -500), (500, 1500)]),  # crosses both edges: 1.0 km inside
+        shapely.LineString([(0, 500), (1000, 500)]),  # on the boundary and through: 1.0 km
+        shapely.LineString([(2000, 0), (3000, 0)]),  # outside
+    ], dtype=object)
+    d = road_network_density(roads, area)
+    assert d["road_km"] == pytest.approx(2.8) and d["value"] == pytest.approx(2.8)
