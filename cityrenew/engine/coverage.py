@@ -200,6 +200,29 @@ def _share(flags: NDArray[np.bool_], valid: NDArray[np.bool_], weight: NDArray[n
     return float(weight[ok & flags].sum()) / tot
 
 
+def _by_district(
+    dnames: NDArray[np.object_], dcode: NDArray[np.int64], flag: NDArray[np.bool_], valid: NDArray[np.bool_], ok: bool
+) -> list[dict[str, Any]]:
+    """Covered / total / share per district label (empty when no districts were given)."""
+    out: list[dict[str, Any]] = []
+    if not (len(dnames) > 1 or (len(dnames) == 1 and dnames[0] != "")):
+        return out
+    tot = np.bincount(dcode, weights=valid.astype(float), minlength=len(dnames))
+    cov = np.bincount(dcode, weights=flag.astype(float), minlength=len(dnames))
+    for i, name in enumerate(dnames):
+        if tot[i] == 0:
+            continue
+        out.append(
+            {
+                "district": str(name) or "（未落入任何行政区）",
+                "covered": int(cov[i]),
+                "total": int(tot[i]),
+                "share": round(float(cov[i] / tot[i]), 4) if ok else None,
+            }
+        )
+    return out
+
+
 def search_limits(rules: Sequence[SpatialRule]) -> dict[str, float]:
     """Largest radius (metres) any rule needs per category: the Dijkstra search limit."""
     lim: dict[str, float] = {}
@@ -383,21 +406,7 @@ def coverage(
                 "（不是覆盖率为0；请补充设施数据）（no facilities of this category）"
             )
             warn.append(f"{r.code} {r.name}：{message}")
-        by_d: list[dict[str, Any]] = []
-        if len(dnames) > 1 or (len(dnames) == 1 and dnames[0] != ""):
-            tot = np.bincount(dcode, weights=valid.astype(float), minlength=len(dnames))
-            cov = np.bincount(dcode, weights=flag.astype(float), minlength=len(dnames))
-            for i, name in enumerate(dnames):
-                if tot[i] == 0:
-                    continue
-                by_d.append(
-                    {
-                        "district": str(name) or "（未落入任何行政区）",
-                        "covered": int(cov[i]),
-                        "total": int(tot[i]),
-                        "share": None if status != "ok" else round(float(cov[i] / tot[i]), 4),
-                    }
-                )
+        by_d = _by_district(dnames, dcode, flag, valid, status == "ok")
         results.append(
             IndicatorResult(
                 rule=r,
@@ -486,6 +495,7 @@ def coverage(
                 share_by_area=None if (weights_area is None or not ok) else _share(flag, valid, weights_area),
                 share_by_population=None if (weights_pop is None or not ok) else _share(flag, valid, weights_pop),
                 facilities=nfac, status=status, message=message,
+                by_district=_by_district(dnames, dcode, flag, valid, ok),
             )
         )
 

@@ -155,10 +155,10 @@ def read_osm(path: str | Path, *, driving: bool = True, buildings: bool = False,
         ) if greenways else None
         drive = osm.get_network(network_type="driving", nodes=True) if driving else None
         blds = osm.get_buildings() if buildings else None
-    greenways = None
+    gw_ways = None
     if ways is not None and len(ways):
         gw = ways[features.greenway_mask(_tags_frame(ways, ("highway", "name", "name:zh")))]
-        greenways = gw[np.isin(shapely.get_type_id(gw.geometry.values), (1, 5))].reset_index(drop=True)
+        gw_ways = gw[np.isin(shapely.get_type_id(gw.geometry.values), (1, 5))].reset_index(drop=True)
     drive_nodes = drive_edges = None
     if drive is not None and drive[1] is not None and len(drive[1]):
         drive_nodes, drive_edges = drive[0], drive[1]
@@ -180,7 +180,7 @@ def read_osm(path: str | Path, *, driving: bool = True, buildings: bool = False,
         residential=res.reset_index(drop=True),
         pois=pois.reset_index(drop=True),
         poi_tags=_tags_frame(pois.reset_index(drop=True), tuple(sorted(set(OSM_KEYS) | {"sport"}))),
-        greenways=greenways,
+        greenways=gw_ways,
         drive_nodes=drive_nodes,
         drive_edges=drive_edges,
         buildings=blds,
@@ -481,7 +481,8 @@ def load_city(
             the_units.kind = "building"
             sources["units"] += "（每个要素为一栋建筑）"
     elif building_units:
-        assert ext is not None
+        if ext is None:
+            raise InputError("按建筑单元计算（--building-units）需要 --osm 文件中的建筑，或用 --units 提供建筑图层")
         the_units, floor_w = _building_units(ext, mcrs)
         sources["units"] = (
             "OSM 居住建筑（building=residential/apartments/house/dormitory…，及居住用地 landuse=residential 内的其他建筑）"

@@ -306,3 +306,13 @@ def test_road_density_clips_only_roads_crossing_the_area():
     ], dtype=object)
     d = road_network_density(roads, area)
     assert d["road_km"] == pytest.approx(2.8) and d["value"] == pytest.approx(2.8)
+
+
+def test_building_units_without_osm_or_layer_is_a_clear_message(tmp_path, capsys):
+    road = shapely.linestrings([(X0, Y0), (X0 + 500, Y0)])
+    gpd.GeoDataFrame({"highway": ["residential"]}, geometry=[road], crs=METRIC).to_file(tmp_path / "roads.gpkg")
+    fac = units_csv(tmp_path / "fac.csv", [(0, 0)], category=["幼儿园"])
+    code = main(["coverage", "--roads", str(tmp_path / "roads.gpkg"), "--facilities", str(fac), "--facilities-crs", "wgs84",
+                 "--building-units", "--out", str(tmp_path / "o"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--building-units" in err and "Traceback" not in err
