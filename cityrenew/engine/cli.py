@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--building-units", action="store_true", help="以每栋居住建筑为评价单元（OSM 居住建筑，或 --units 图层的每个要素）")
     c.add_argument("--population", help="人口图层（面或点，含 population/人口 列）：分配到评价单元，覆盖率按人口加权")
     c.add_argument("--jobs", help="就业岗位（工作地）图层（含 jobs/就业岗位 列）：计算指标43的就业端")
+    c.add_argument("--jobs-crs", help="就业岗位图层坐标系（高德/腾讯数据请用 gcj02）")
+    c.add_argument("--population-crs", help="人口图层坐标系")
     c.add_argument("--max-snap-m", type=float, default=None, help="单元/设施到路网的最大吸附距离（米，默认300）")
     c.add_argument("--search-limit-m", type=float, default=None, help="最短路搜索上限（米；默认取各类别最大服务半径）")
     c.add_argument("--rules", help="自定义空间规则表 CSV（默认 cityrenew/catalogue/spatial_rules.csv）")
@@ -78,6 +80,8 @@ def _job_kwargs(a: argparse.Namespace) -> dict[str, Any]:
         "building_units": a.building_units,
         "population": a.population,
         "jobs": a.jobs,
+        "jobs_crs": a.jobs_crs,
+        "population_crs": a.population_crs,
     }
     if a.max_snap_m is not None:
         kw["max_snap_m"] = a.max_snap_m
@@ -111,7 +115,7 @@ def _coverage(a: argparse.Namespace) -> int:
     from .distributed import run_job, run_many
     from .crs import parse_crs
 
-    for value in (a.units_crs, a.facilities_crs, a.roads_crs):
+    for value in (a.units_crs, a.facilities_crs, a.roads_crs, a.jobs_crs, a.population_crs):
         if value:
             parse_crs(value)  # fail early on an unknown CRS
     if not a.osm and not a.roads:

@@ -391,6 +391,8 @@ def load_city(
     jobs: str | Path | None = None,
     driving: bool = True,
     greenways: bool = True,
+    jobs_crs: str | None = None,
+    population_crs: str | None = None,
 ) -> City:
     """Read everything for one city and project it into one metric CRS (metres).
 
@@ -569,7 +571,7 @@ def load_city(
         the_units.district = assign_districts(the_units, dg, labels)
         sources["districts"] = Path(districts).name
     if population is not None:
-        pl = read_layer(population, encoding=encoding, lon_col=lon_col, lat_col=lat_col, what="人口")
+        pl = read_layer(population, crs=population_crs, encoding=encoding, lon_col=lon_col, lat_col=lat_col, what="人口")
         pc = _first_col(pl.gdf, _POP_COLS)
         if pc is None:
             raise InputError(f"人口文件 {Path(population).name} 中找不到人口列（population/pop/人口/常住人口）")
@@ -589,7 +591,12 @@ def load_city(
             )
     jobs_units = None
     if jobs is not None:
-        jl = read_layer(jobs, encoding=encoding, lon_col=lon_col, lat_col=lat_col, what="就业岗位")
+        jl = read_layer(jobs, crs=jobs_crs, encoding=encoding, lon_col=lon_col, lat_col=lat_col, what="就业岗位")
+        if jl.gcj_hint and not jl.declared and gcj_check:
+            raise InputError(
+                f"就业岗位文件 {Path(jl.path).name} 看起来来自高德/腾讯（{jl.gcj_hint}），坐标通常是GCJ-02，"
+                "但文件没有声明坐标系。请加 --jobs-crs gcj02；若确认是WGS84，请加 --jobs-crs wgs84。（GCJ-02 suspected）"
+            )
         jc = _first_col(jl.gdf, _JOBS_COLS)
         jobs_units = units_from_geometries(
             project_geoms(jl.gdf.geometry.values, jl.crs, mcrs),

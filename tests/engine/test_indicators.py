@@ -316,3 +316,26 @@ def test_building_units_without_osm_or_layer_is_a_clear_message(tmp_path, capsys
                  "--building-units", "--out", str(tmp_path / "o"), "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2 and "--building-units" in err and "Traceback" not in err
+
+
+def test_jobs_from_amap_without_crs_is_refused_then_converted(tmp_path, capsys):
+    """A jobs CSV with Amap columns must say its CRS; with --jobs-crs gcj02 it is shifted back onto OSM."""
+    from cityrenew.engine import crs as C
+
+    from .osm_synth import lonlat
+
+    osm = OsmFile()
+    osm.line([0, 199, 201, 1000, 1799, 1801, 2500], highway="residential")
+    osm.node(1000, 5, railway="station", name="测试地铁站")
+    pbf = osm.write(tmp_path / "rail.osm.pbf")
+    homes = units_csv(tmp_path / "homes.csv", [(201, 0)])
+    ll = [lonlat(x, 0) for x in (1799, 199)]
+    glon, glat = C.wgs84_to_gcj02(np.array([a for a, _ in ll]), np.array([b for _, b in ll]))
+    pd.DataFrame({"name": ["甲公司", "乙公司"], "lon": glon, "lat": glat, "adcode": ["510104"] * 2, "就业岗位": [100, 300]}).to_csv(tmp_path / "jobs.csv", index=False)
+    args = ["coverage", "--osm", str(pbf), "--units", str(homes), "--units-crs", "wgs84", "--jobs", str(tmp_path / "jobs.csv"),
+            "--search-limit-m", "1500", "--out", str(tmp_path / "o"), "--no-progress"]
+    code = main(args)
+    err = capsys.readouterr().err
+    assert code == 2 and "--jobs-crs gcj02" in err and "Traceback" not in err
+    s = run(args[:-1] + ["--jobs-crs", "gcj02"], capsys)
+    assert indicator(s, "I43_RAIL_800_JOBS")["share"] == 0.25  # 799 m covered (100 jobs), 801 m not (300)
