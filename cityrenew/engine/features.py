@@ -23,6 +23,7 @@ FOOTBALL_LEISURE = ("pitch", "stadium", "sports_centre")
 # Mapped-area boundaries (m²) of the size reading: a 5-a-side pitch is at least 25 × 16 m
 # (FIFA Futsal Laws of the Game, Law 1), so a smaller pitch is a 3-a-side court; from 1500 m² on
 # (beyond the largest futsal pitch of 42 × 25 m plus run-off) a pitch is a 7- or 11-a-side ground.
+# The error runs one way only: a small 7人制 pitch under 1500 m² is read as 5人制 (500 m, not 1000 m).
 FOOTBALL_3_MAX_M2 = 400.0
 FOOTBALL_5_MAX_M2 = 1500.0
 _RE3 = r"3人制|三人制"
