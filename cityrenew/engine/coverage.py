@@ -36,8 +36,8 @@ from cityrenew.catalogue.spatial import (
     load_spatial_rules,
 )
 
-from .facilities import CATEGORIES, Facilities, category_label
 from .driving import DriveNetwork
+from .facilities import CATEGORIES, Facilities, category_label
 from .network import DEFAULT_MAX_SNAP_M, WalkNetwork
 from .units import Units
 
@@ -445,7 +445,7 @@ def coverage(
             )
     for r in drive_rules:
         cats = r.categories
-        nfac = sum(int(len(facilities.members.get(c, ()))) for c in cats)
+        nfac = sum(len(facilities.members.get(c, ())) for c in cats)
         budget = float(r.drive_budget_s or 0.0)
         t_all = np.full(units.n, np.inf)
         status, message = "ok", ""
@@ -503,7 +503,7 @@ def coverage(
     jobs_cov: dict[str, NDArray[np.bool_]] = {}
     for r in jobs_rules:
         cats = r.categories
-        nfac = sum(int(len(facilities.members.get(c, ()))) for c in cats)
+        nfac = sum(len(facilities.members.get(c, ())) for c in cats)
         if jobs is None or jobs.n == 0:
             message = (
                 "未提供就业岗位（工作地）图层（--jobs），无法计算就业端；居住端见 I43_RAIL_800（no jobs layer）"

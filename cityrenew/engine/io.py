@@ -20,11 +20,11 @@ import shapely
 from numpy.typing import NDArray
 
 from . import crs as crsmod
+from . import features
+from .driving import DriveNetwork, build_drive_network, drive_network_from_lines
 from .facilities import OSM_KEYS, CATEGORIES, Facilities, facilities_from_geometries, match_osm, match_poi_types
 from .network import DEFAULT_MAX_SNAP_M, NetworkError, WalkNetwork, build_network  # noqa: F401
 from .units import Units, assign_districts, units_from_geometries
-from . import features
-from .driving import DriveNetwork, build_drive_network, drive_network_from_lines
 
 # OSM highway classes counted as 城市道路 (快速路/主干路/次干路/支路) for 城市道路网密度 (指标35);
 # service roads, footways, paths and tracks are not city roads.
@@ -607,7 +607,7 @@ def load_city(
         greenway_stats = _greenway_stats(ext, mcrs)
     else:
         gl = geoms[membership["greenway"] & is_line]
-        greenway_stats = {"ways": int(len(gl)), "km": round(float(shapely.length(gl).sum()) / 1000.0, 3), "reading": "设施图层中类别为绿道的线要素"}
+        greenway_stats = {"ways": len(gl), "km": round(float(shapely.length(gl).sum()) / 1000.0, 3), "reading": "设施图层中类别为绿道的线要素"}
     if area is not None:
         al = read_layer(area, what="建成区范围")
         area_poly = shapely.union_all(project_geoms(al.gdf.geometry.values, al.crs, mcrs))
@@ -641,7 +641,10 @@ def _drive_network(ext: OsmExtract | None, road_layer: Layer | None, mcrs: str, 
             n, e = ext.drive_nodes, ext.drive_edges
             x, y = crsmod.to_metric(n["lon"].to_numpy(float), n["lat"].to_numpy(float), crsmod.WGS84, mcrs)
             ln = shapely.length(project_geoms(e.geometry.values, crsmod.WGS84, mcrs))
-            col = lambda c: e[c].to_numpy(object) if c in e.columns else None  # noqa: E731
+
+            def col(c: str) -> NDArray[np.object_] | None:
+                return e[c].to_numpy(object) if c in e.columns else None
+
             return build_drive_network(
                 n["id"].to_numpy(np.int64), x, y, e["u"].to_numpy(np.int64), e["v"].to_numpy(np.int64), ln,
                 e["highway"].astype(str).to_numpy(object), crs=mcrs, oneway=col("oneway"), junction=col("junction"),
@@ -695,7 +698,7 @@ def _greenway_stats(ext: OsmExtract | None, mcrs: str) -> dict | None:
     g = project_geoms(gw.geometry.values, crsmod.WGS84, mcrs)
     names = sorted({str(n) for n in gw["name"].dropna()}) if "name" in gw.columns else []
     return {
-        "ways": int(len(gw)),
+        "ways": len(gw),
         "km": round(float(shapely.length(g).sum()) / 1000.0, 3),
         "names": names[:50],
         "reading": features.GREENWAY_READING,
