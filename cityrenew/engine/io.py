@@ -113,7 +113,7 @@ class OsmExtract:
     buildings: gpd.GeoDataFrame | None = None  # building=* polygons (only when asked for)
 
 
-def read_osm(path: str | Path, *, driving: bool = True, buildings: bool = False, greenways: bool = True) -> OsmExtract:
+def read_osm(path: str | Path, *, driving: bool = False, buildings: bool = False, greenways: bool = False) -> OsmExtract:
     """Read the walking network, residential areas and facilities from an ``.osm.pbf`` (WGS84);
     also the 绿道 ways (``greenways``), the driving network (``driving``) and the buildings
     (``buildings``), each only when asked for (each is one more pass over the file)."""
@@ -389,8 +389,8 @@ def load_city(
     building_units: bool = False,
     population: str | Path | None = None,
     jobs: str | Path | None = None,
-    driving: bool = True,
-    greenways: bool = True,
+    driving: bool = False,
+    greenways: bool = False,
     jobs_crs: str | None = None,
     population_crs: str | None = None,
 ) -> City:
@@ -407,7 +407,9 @@ def load_city(
     :func:`cityrenew.engine.features.residential_building_mask`; with ``units`` the layer's features
     are buildings). ``population``: a layer with a population column spread onto the units
     (:func:`cityrenew.engine.features.building_population`). ``jobs``: workplaces with a jobs column
-    for the jobs end of 指标43. ``driving``: build the driving network for 消防站 (指标53).
+    for the jobs end of 指标43. ``driving``: build the driving network for 消防站 (指标53);
+    ``greenways``: read the 绿道 ways (each one more pass over an OSM file; :func:`coverage_files`
+    turns them on when a rule needs them).
     """
     if osm is None and roads is None:
         raise InputError("需要 --osm（OSM .osm.pbf）或 --roads（道路线图层）之一来构建步行路网")
