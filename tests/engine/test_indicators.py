@@ -270,6 +270,8 @@ def test_fire_station_and_greenway_from_layers(tmp_path, capsys):
              "--units", str(homes), "--units-crs", "wgs84", "--out", str(tmp_path / "o")], capsys)
     u = units_layer(tmp_path / "o")
     assert u["cov_I53_FIRE_5MIN"].tolist() == [1, 0, 1, 1]  # 239.4 s, 240.6 s, 90 s, 90 s
+    # straight-line reading: the circle of a 7 km² 一级站 district, r = 1493 m
+    assert u["covl_I53_FIRE_5MIN"].tolist() == [0, 0, 1, 1]
     assert u["cov_I32_GREENWAY_1000"].tolist() == [1, 0, 1, 0]  # the line starts at x = 2000: 999 m vs 1001 m
     assert s["greenways"]["ways"] == 1 and s["greenways"]["km"] == pytest.approx(0.6, abs=1e-3)
 
