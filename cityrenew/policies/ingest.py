@@ -399,6 +399,9 @@ def import_document(path: str | Path, meta: dict[str, Any], user: Any = None, *,
     elif lines and _long_lines(lines):  # one paragraph per line, not a PDF's wrapped lines
         for ln in lines:
             ln.hard_break = True
+    elif path.suffix.lower() == ".txt":  # typed text: a line ending a sentence ends its paragraph
+        for ln in lines:
+            ln.hard_break = ln.text.rstrip()[-1:] in "。！？；：!?;:"
     if not lines:
         raise PolicyImportError(f"文件“{path.name}”中没有文字")
     structure = fields.pop("structure") or detect_structure(lines)
