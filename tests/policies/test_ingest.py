@@ -383,3 +383,36 @@ def test_cli_ingest_and_import(cityrenew_cli, tmp_path):
     r = run("policies", "import", str(empty), "--key", "X-1", "--title", "空")
     assert r.returncode == 1 and "导入失败：文件“empty.txt”是空文件（数据库未修改）" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_import_as_a_background_job(db, tmp_path, city_admin):
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cityrenew.core.uploads import stash_upload
+    from cityrenew.jobs.choices import JobStatus
+    from cityrenew.jobs.runner import launch, run_pending
+    from cityrenew.policies.ingest import check_upload
+    from cityrenew.policies.jobs import UPLOAD_KIND
+
+    upload = SimpleUploadedFile("办法.txt", LOCAL_TXT.encode("utf-8"), content_type="text/plain")
+    check_upload(upload)
+    token, _ = stash_upload(upload, UPLOAD_KIND)
+    job = launch("policies.import", owner=city_admin, token=token, filename="办法.txt",
+                 meta={"key": "ZZ-JOB", "title": "郑州市城镇老旧小区改造管理办法"})
+    assert run_pending() == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.result_summary["text"] == ("已导入《郑州市城镇老旧小区改造管理办法》：5 条；"
+                                          "已脱敏 身份证号 1 处、手机号码 1 处、固定电话 1 处")
+    assert PolicyDocument.objects.get(key="ZZ-JOB").articles.count() == 5
+    # an empty upload fails with the reason, and nothing is saved
+    token, _ = stash_upload(SimpleUploadedFile("空.txt", b""), UPLOAD_KIND)
+    job = launch("policies.import", owner=city_admin, token=token, filename="空.txt", meta={"key": "ZZ-EMPTY", "title": "空"})
+    run_pending()
+    job.refresh_from_db()
+    assert (job.status, job.error) == (JobStatus.FAILED, "文件“空.txt”是空文件")
+    assert not PolicyDocument.objects.filter(key="ZZ-EMPTY").exists()
+    # the shared upload checks refuse a file whose content does not match its extension
+    with pytest.raises(ValidationError, match="扩展名是 .pdf"):
+        check_upload(SimpleUploadedFile("办法.pdf", LOCAL_TXT.encode("utf-8")))
