@@ -206,11 +206,19 @@ def _save_document(spec_key: str, fields: dict[str, Any], parsed: ParsedDocument
         changed_meta = bool(doc.audit_diff())
         old_rows = _stored_rows(doc) if new_rows is not None else None
         changed_text = new_rows is not None and old_rows != new_rows
+        # articles ingested before the search module was installed have no tokens yet: build them now
+        refresh_tokens = new_rows is not None and not changed_text and segment is not None and \
+            doc.articles.filter(tokens="").exists()
         if changed_meta:
             doc.save()
         if changed_text:
             write_articles(doc, parsed, segment)
             AuditLog.record(doc, AuditAction.UPDATE, {"条文": [len(old_rows), len(new_rows)]}, note=note)
+        elif refresh_tokens:
+            articles = list(doc.articles.all())
+            for art in articles:
+                art.tokens = segment(" ".join(filter(None, [art.heading, art.text])))
+            Article.objects.bulk_update(articles, ["tokens"])
         (result.updated if changed_meta or changed_text else result.unchanged).append(spec_key)
     count = len(parsed.articles) if parsed is not None else doc.articles.count()
     result.per_document[spec_key] = count
