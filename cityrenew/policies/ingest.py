@@ -235,11 +235,14 @@ def ingest_seeds(stdout: Any = None, documents: Iterable[DocSpec] | None = None)
     parsed_all: dict[str, ParsedDocument | None] = {}
     for spec in specs:  # parse everything first: a parse error leaves the database untouched
         parsed_all[spec.key] = parse_seed_document(spec, result.masked) if spec.seed else _parse_indicator_document(spec)
-    with audit.actor(None, "system", note="政策库入库（cityrenew policies ingest）"), transaction.atomic():
+    n_articles = sum(len(p.articles) for p in parsed_all.values() if p is not None)
+    masked = masked_summary(result.masked)
+    note = f"政策库入库：{len(specs)} 个文件、{n_articles} 条条文" + (f"，已脱敏 {masked}" if masked else "")
+    with audit.actor(None, "system", note=note), transaction.atomic():
         saved: dict[str, PolicyDocument] = {}
         for spec in specs:
             saved[spec.key] = _save_document(spec.key, _fields(spec), parsed_all[spec.key], result, segment,
-                                             note="政策库入库：按原文重建条文")
+                                             note=f"政策库入库：按原文重建条文（{note}）")
             if stdout is not None:
                 stdout.write(f"  {spec.key}《{spec.title}》：{result.per_document[spec.key]} 条\n")
         for spec in specs:  # versions: the newer document names the one it replaces

@@ -202,6 +202,24 @@ def test_personal_data_masked_on_ingest(library):
     assert "已脱敏 身份证号 2 处、固定电话 2 处" in result["summary"]
 
 
+def test_parser_numbering_rules():
+    from cityrenew.policies.parser import parse
+    from cityrenew.policies.text import Line
+
+    lines = [Line(n, t, hard_break=True) for n, t in enumerate([
+        "一、总体要求", "（一）第一段。", "（二）第二段，涉及", "2.5倍的容积率。", "（二）重复的编号。", "二、保障措施", "四、跳号的条目。",
+    ], 1)]
+    doc = parse(lines, "outline")
+    got = [(a.ref, a.label, a.text, a.line_start, a.line_end) for a in doc.articles]
+    assert got == [
+        ("一、（一）", "（一）", "第一段。", 2, 2),
+        ("一、（二）", "（二）", "第二段，涉及\n2.5倍的容积率。", 3, 4),  # 2.5 is a number, not item 2.
+        ("一、（二）之2", "（二）", "重复的编号。", 5, 5),  # the source repeats （二）: the ref stays unique
+        ("四、", "四、", "跳号的条目。", 7, 7),  # 二、 has no text of its own; 四、 follows (one number skipped)
+    ]
+    assert [s.label for s in doc.sections] == ["一、", "二、", "四、"]
+
+
 def test_mask_personal_cases():
     counts = Counter()
     text = mask_personal("电话：0371-67789598，手机13812345678，身份证41010519900307123X，编号20251234", counts)
@@ -225,7 +243,11 @@ def test_ingest_is_idempotent_and_audited(library):
     assert _article("GBF-2020-23", "二、（一）").text.startswith("明确改造对象范围。")
     assert dict(PolicyDocument.objects.values_list("key", "id")) == ids  # document rows keep their ids
     log = AuditLog.objects.filter(object_id=str(ids["GBF-2020-23"]), content_type__model="policydocument").first()
-    assert (log.source, log.user_id, log.note) == ("system", None, "政策库入库：按原文重建条文")
+    assert (log.source, log.user_id, log.changes) == ("system", None, {"条文": [23, 23]})
+    assert log.note == "政策库入库：按原文重建条文（政策库入库：37 个文件、960 条条文，已脱敏 身份证号 2 处、固定电话 2 处）"
+    created = AuditLog.objects.filter(object_id=str(ids["GBF-2020-23"]), content_type__model="policydocument",
+                                      action="create").get()
+    assert created.note == "政策库入库：37 个文件、960 条条文，已脱敏 身份证号 2 处、固定电话 2 处"
     # versions: the 2025 check-up manual replaces the 2024 indicator list
     assert library["MOHURD-CHECKUP-2025"].replaces.key == "MOHURD-CHECKUP-2024"
 
@@ -385,7 +407,7 @@ def test_cli_ingest_and_import(cityrenew_cli, tmp_path):
     assert "Traceback" not in r.stderr
 
 
-def test_import_as_a_background_job(db, tmp_path, city_admin):
+def test_import_as_a_background_job(db, tmp_path, city_admin, settings):
     from django.core.exceptions import ValidationError
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -395,6 +417,7 @@ def test_import_as_a_background_job(db, tmp_path, city_admin):
     from cityrenew.policies.ingest import check_upload
     from cityrenew.policies.jobs import UPLOAD_KIND
 
+    settings.DATA_DIR = tmp_path  # uploads are kept under the data dir
     upload = SimpleUploadedFile("办法.txt", LOCAL_TXT.encode("utf-8"), content_type="text/plain")
     check_upload(upload)
     token, _ = stash_upload(upload, UPLOAD_KIND)
