@@ -3,7 +3,8 @@
 The article counts below were verified by reading seed 003: for each 提纲式 document, the 序言, one
 article per （N）, and one per 一、 section that has no （N） or has text of its own before its first
 （N）; for the 条文式 Beijing documents one per 第N条; for the annex tables one per printed row plus
-the header (表头) and, for the project library, its 合计 row.
+the header (表头) and, for the project library, its 合计 row; a closing paragraph after the last
+numbered part (本方案自印发之日起施行…) is 结语.
 """
 
 from __future__ import annotations
@@ -44,12 +45,12 @@ SEED_003_ARTICLES = {
     "SD-2023-168": 16,
     "SD-2023-DISTRICTS": 7,  # 序言 + 一、–六、 (its measures 1.–20. are items)
     "SH-2024-380": 18,
-    "SX-2024-EQUIPMENT": 25,
+    "SX-2024-EQUIPMENT": 26,  # … and 结语 (本方案根据…动态完善)
     "AH-2021-13": 18,
     "HUN-2024-15": 14,
-    "FJ-2024-URBANIZATION": 24,
-    "GD-2024-EQUIPMENT": 19,
-    "JS-2024-3": 19,
+    "FJ-2024-URBANIZATION": 25,
+    "GD-2024-EQUIPMENT": 20,
+    "JS-2024-3": 20,  # 序言, 一、（一）–六、（十八）, 结语 (本文件自2024年6月11日施行…)
     "HN-EQUIPMENT-CATALOGUE": 11,  # 表头 + 序号1–10
     "ZZ-PROJECT-LIBRARY": 278,  # 表头 + 序号1–276 + 合计
     "ZZJW-2025-45": 24,  # 表头 + 序号1–23
@@ -164,7 +165,7 @@ def test_every_article_text_comes_from_its_seed_lines(library):
 
 def test_refs_follow_the_convention(library):
     refs = Article.objects.filter(document__source__startswith=SEED_003).values_list("ref", flat=True)
-    pattern = re.compile(r"^(序言|表头|合计|序号\d+|第[一二三四五六七八九十]+条|[一二三四五六七八九十]+、(（[一二三四五六七八九十]+）)?)$")
+    pattern = re.compile(r"^(序言|结语|表头|合计|序号\d+|第[一二三四五六七八九十]+条|[一二三四五六七八九十]+、(（[一二三四五六七八九十]+）)?)$")
     assert [r for r in refs if not pattern.match(r)] == []
     news = Article.objects.filter(document__key="NEWS-GMRB-WANG-CONGCHUN").values_list("ref", flat=True)
     assert list(news) == [f"第{n}段" for n in range(1, len(news) + 1)]
@@ -244,10 +245,10 @@ def test_ingest_is_idempotent_and_audited(library):
     assert dict(PolicyDocument.objects.values_list("key", "id")) == ids  # document rows keep their ids
     log = AuditLog.objects.filter(object_id=str(ids["GBF-2020-23"]), content_type__model="policydocument").first()
     assert (log.source, log.user_id, log.changes) == ("system", None, {"条文": [23, 23]})
-    assert log.note == "政策库入库：按原文重建条文（政策库入库：37 个文件、960 条条文，已脱敏 身份证号 2 处、固定电话 2 处）"
+    assert log.note == "政策库入库：按原文重建条文（政策库入库：37 个文件、964 条条文，已脱敏 身份证号 2 处、固定电话 2 处）"
     created = AuditLog.objects.filter(object_id=str(ids["GBF-2020-23"]), content_type__model="policydocument",
                                       action="create").get()
-    assert created.note == "政策库入库：37 个文件、960 条条文，已脱敏 身份证号 2 处、固定电话 2 处"
+    assert created.note == "政策库入库：37 个文件、964 条条文，已脱敏 身份证号 2 处、固定电话 2 处"
     # versions: the 2025 check-up manual replaces the 2024 indicator list
     assert library["MOHURD-CHECKUP-2025"].replaces.key == "MOHURD-CHECKUP-2024"
 
@@ -391,8 +392,8 @@ def test_cli_ingest_and_import(cityrenew_cli, tmp_path):
     assert run("migrate", "-v", "0").returncode == 0
     r = run("policies", "ingest")
     assert r.returncode == 0, r.stderr
-    assert "政策库入库：37 个文件" in r.stdout and "JS-2024-3《关于支持城市更新行动的若干政策措施》：19 条" in r.stdout
-    assert run.database.scalar("select count(*) from policies_article") == 960
+    assert "政策库入库：37 个文件" in r.stdout and "JS-2024-3《关于支持城市更新行动的若干政策措施》：20 条" in r.stdout
+    assert run.database.scalar("select count(*) from policies_article") == 964
     path = tmp_path / "local.txt"
     path.write_text(LOCAL_TXT, encoding="utf-8")
     r = run("policies", "import", str(path), "--key", "ZZ-2025-OLD", "--title", "郑州市城镇老旧小区改造管理办法",
