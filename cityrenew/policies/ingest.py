@@ -118,6 +118,14 @@ def _date(value: str) -> dt.date | None:
         return None
 
 
+def _note(spec: DocSpec) -> str:
+    """The manifest's note, and the OCR errors corrected on ingest (the text differs from the source there)."""
+    parts = [spec.note] if spec.note else []
+    if spec.fixes:
+        parts.append("入库时更正的识别错误：" + "、".join(f"“{a}”→“{b}”" for a, b in spec.fixes) + "。")
+    return "".join(parts)
+
+
 def _fields(spec: DocSpec) -> dict[str, Any]:
     line_range = spec.line_range
     return {
@@ -125,7 +133,7 @@ def _fields(spec: DocSpec) -> dict[str, Any]:
         "level": spec.level or Level.REFERENCE, "region": spec.region,
         "structure": spec.structure or Structure.PARAGRAPHS,
         "issued": _date(spec.date), "effective": _date(spec.effective), "expires": _date(spec.expires),
-        "status": spec.status or Status.IN_FORCE, "excerpt": spec.excerpt, "note": spec.note,
+        "status": spec.status or Status.IN_FORCE, "excerpt": spec.excerpt, "note": _note(spec),
         "source": f"{spec.seed} {spec.lines}" if spec.seed else "",
         "line_start": line_range[0] if line_range else None, "line_end": line_range[1] if line_range else None,
         "url": spec.url, "order": spec.order,

@@ -184,6 +184,7 @@ def test_cleaning_of_the_seeds(library):
     assert "顶目" not in js_text and "优桌" not in js_text and "若千" not in js_text  # OCR fixes of the manifest
     assert "对目录清单中的一般项目进一步优化" in js_text and "积极落实税费优惠政策" in js_text
     assert "社会投资人+EPC" in js_text
+    assert "入库时更正的识别错误：“若千”→“若干”、“顶目”→“项目”" in library["JS-2024-3"].note  # said, not silent
     # spaces inside Chinese words and around numbers gone, a space between Latin letters and digits kept
     cpc = _article("CPC-2025-URBAN-RENEWAL", "二、（一）").text
     assert " " not in cpc and "D级危险住房" in cpc
