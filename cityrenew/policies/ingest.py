@@ -417,10 +417,7 @@ def import_document(path: str | Path, meta: dict[str, Any], user: Any = None, *,
     counts: Counter = Counter()
     docx = path.suffix.lower() == ".docx"
     lines = clean_lines(((ln.no, ln.text) for ln in raw), counts=counts)
-    if docx:
-        for ln in lines:
-            ln.hard_break = True
-    elif lines and _long_lines(lines):  # one paragraph per line, not a PDF's wrapped lines
+    if docx or lines and _long_lines(lines):
         for ln in lines:
             ln.hard_break = True
     elif path.suffix.lower() == ".txt":  # typed text: a line ending a sentence ends its paragraph

@@ -28,7 +28,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .text import (
-    Line, Marker, apply_fixes, canonical_label, despace, ends_paragraph, int_to_cn, is_wide, marker, typical_width,
+    Line,
+    Marker,
+    apply_fixes,
+    canonical_label,
+    despace,
+    ends_paragraph,
+    int_to_cn,
+    is_wide,
+    marker,
+    typical_width,
 )
 
 PREAMBLE = "序言"
