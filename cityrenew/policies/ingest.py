@@ -305,17 +305,22 @@ def _read_docx(path: Path, name: str) -> list[Line]:
         document = Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise PolicyImportError(f"无法打开 Word 文件“{name}”：文件已损坏或不是 .docx 格式（{exc}）") from None
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
     lines: list[Line] = []
-    for para in document.paragraphs:
-        for part in para.text.split("\n"):
-            lines.append(Line(len(lines) + 1, part, hard_break=True))
-    for table in document.tables:  # a table's rows after the text, one line per row
-        for row in table.rows:
-            cells = []
-            for cell in row.cells:
-                if not cells or cell.text != cells[-1]:  # merged cells repeat
-                    cells.append(cell.text)
-            lines.append(Line(len(lines) + 1, " ".join(c.strip() for c in cells), hard_break=True))
+    for child in document.element.body.iterchildren():  # paragraphs and tables in document order
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            for part in Paragraph(child, document).text.split("\n"):
+                lines.append(Line(len(lines) + 1, part, hard_break=True))
+        elif tag == "tbl":
+            for row in Table(child, document).rows:  # one line per row, cells split by ｜; merged cells repeat, kept once
+                cells: list[str] = []
+                for cell in row.cells:
+                    if not cells or cell.text != cells[-1]:
+                        cells.append(cell.text)
+                lines.append(Line(len(lines) + 1, "｜".join(c.strip() for c in cells), hard_break=True))
     return lines
 
 

@@ -319,6 +319,9 @@ def test_import_docx(db, tmp_path):
     document.add_paragraph("坚持业主自愿、政府引导。")
     document.add_paragraph("二、主要措施")
     document.add_paragraph("（一）简化审批。加装电梯项目实行联合审查。")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "类别", "补贴上限"
+    table.cell(1, 0).text, table.cell(1, 1).text = "多层住宅", "20万元"
     document.add_paragraph("（二）财政补贴。每部电梯补贴不超过20万元。")
     path = tmp_path / "加装电梯.docx"
     document.save(path)
@@ -327,7 +330,7 @@ def test_import_docx(db, tmp_path):
     assert got == [
         ("序言", "", "关于推进既有住宅加装电梯的实施意见"),
         ("一、", "总体要求", "坚持业主自愿、政府引导。"),
-        ("二、（一）", "简化审批", "简化审批。加装电梯项目实行联合审查。"),
+        ("二、（一）", "简化审批", "简化审批。加装电梯项目实行联合审查。\n类别｜补贴上限\n多层住宅｜20万元"),  # its table, in place
         ("二、（二）", "财政补贴", "财政补贴。每部电梯补贴不超过20万元。"),
     ]
     assert doc.structure == "outline"
