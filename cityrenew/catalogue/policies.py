@@ -17,7 +17,7 @@ import csv
 import re
 import tomllib
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +92,15 @@ def load_manifest(path: Path = MANIFEST) -> tuple[list[PolicyDocument], dict[str
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
     docs = []
+    known = {f.name for f in fields(PolicyDocument)} | {"issued"}
     for order, raw in enumerate(data.get("document", []), start=1):
         raw = dict(raw)
+        unknown = sorted(set(raw) - known)
+        if unknown or not raw.get("key") or not raw.get("title"):
+            what = f"未知字段 {'、'.join(unknown)}" if unknown else "缺少 key 或 title"
+            raise ValueError(f"{path.name} 第 {order} 个文件（{raw.get('key', '')}）：{what}")
+        if any(d.key == raw["key"] for d in docs):
+            raise ValueError(f"{path.name}：编码 {raw['key']} 重复")
         raw["date"] = str(raw.pop("issued", ""))
         for name in ("effective", "expires"):
             raw[name] = str(raw.get(name, ""))

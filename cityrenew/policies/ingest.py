@@ -166,7 +166,7 @@ def write_articles(doc: PolicyDocument, parsed: ParsedDocument, segment: Callabl
         Article(
             document=doc, section=None if a.section is None else sections[a.section], ref=a.ref, label=a.label[:32],
             heading=a.heading[:300], text=a.text, number=n, line_start=a.line_start, line_end=a.line_end,
-            tokens=segment(" ".join(filter(None, [a.heading, a.text]))) if segment else "",
+            tokens=segment(a.text) if segment else "",
         )
         for n, a in enumerate(parsed.articles, 1)
     ])
@@ -225,7 +225,7 @@ def _save_document(spec_key: str, fields: dict[str, Any], parsed: ParsedDocument
         elif refresh_tokens:
             articles = list(doc.articles.all())
             for art in articles:
-                art.tokens = segment(" ".join(filter(None, [art.heading, art.text])))
+                art.tokens = segment(art.text)
             Article.objects.bulk_update(articles, ["tokens"])
         (result.updated if changed_meta or changed_text else result.unchanged).append(spec_key)
     count = len(parsed.articles) if parsed is not None else doc.articles.count()

@@ -227,6 +227,20 @@ def test_parser_numbering_rules():
     assert [s.label for s in doc.sections] == ["一、", "二、", "四、"]
 
 
+def test_manifest_errors_are_named(tmp_path):
+    from cityrenew.catalogue.policies import load_manifest
+
+    bad = tmp_path / "m.toml"
+    bad.write_text('[[document]]\nkey = "A"\ntitle = "甲"\nsede = "x.txt"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="第 1 个文件（A）：未知字段 sede"):
+        load_manifest(bad)
+    bad.write_text('[[document]]\nkey = "A"\ntitle = "甲"\n[[document]]\nkey = "A"\ntitle = "乙"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="编码 A 重复"):
+        load_manifest(bad)
+    docs, cleaning = load_manifest()
+    assert len(docs) == len(DOCUMENTS) == 37 and cleaning == CLEANING
+
+
 def test_mask_personal_cases():
     counts = Counter()
     text = mask_personal("电话：0371-67789598，手机13812345678，身份证41010519900307123X，编号20251234", counts)
