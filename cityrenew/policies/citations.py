@@ -145,6 +145,12 @@ def problem(citation: Citation) -> str:
                     reasons.append(f"文件中没有条款“{ref}”")
             if not reasons and citation.through and cited_refs(citation) == [citation.article]:
                 reasons.append(f"条款“{citation.through}”在“{citation.article}”之前")
+            if not reasons and citation.item:
+                from .models import Item
+
+                if not Item.objects.filter(article__document__key=citation.document, article__ref=citation.article,
+                                           label=citation.item).exists():
+                    reasons.append(f"条款“{citation.article}”中没有第“{citation.item}”项")
     if not reasons:
         return ""
     doc = DOCUMENTS.get(citation.document)

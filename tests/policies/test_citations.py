@@ -56,6 +56,7 @@ def test_a_broken_citation_is_reported_in_chinese_naming_rule_document_and_ref(l
     assert "测试规则：补助上限" in message and "关于开展2025年度中央财政支持实施城市更新行动的通知" in message
     assert "MOF-2025-11" in message and "四、（九）" in message and "文件中没有条款" in message
     assert citations.problem(Citation("MOF-2025-11", "四、（二）", rule="测试规则", item="2.")) == ""
+    assert "条款“四、（二）”中没有第“3.”项" in citations.problem(Citation("MOF-2025-11", "四、（二）", rule="测试规则", item="3."))
     # a run whose last article comes first, and a document the library does not hold
     assert "之前" in citations.problem(Citation("CPC-2025-URBAN-RENEWAL", "二、（八）", rule="倒序", through="二、（一）"))
     assert citations.unresolved([citations.CitedRule("测试规则：补助上限", "规则", "tests", "", missing)]) == [message]
