@@ -3,8 +3,10 @@ each article knows what cites it."""
 
 from __future__ import annotations
 
+import ast
 import csv
 import re
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -42,6 +44,21 @@ def test_every_citation_in_the_codebase_resolves_to_an_article(library, national
     for e in entries:  # and each names the article its rule rests on, not a file or a line range
         assert citations.resolve(e.citation) is not None
         assert not re.search(r"L\d+|\.txt|\.md", e.citation.where)
+
+
+def test_every_module_that_cites_is_a_policy_module_of_its_app():
+    """all_citations() imports each app's policy_modules: a cite(...) anywhere else would go unchecked."""
+    from django.apps import apps
+
+    root = Path(citations.__file__).resolve().parent.parent
+    listed = {f"{app.name}.{m}" for app in apps.get_app_configs() for m in getattr(app, "policy_modules", ())}
+    citing = set()
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if any(isinstance(n, ast.Call) and getattr(n.func, "id", "") == "cite" for n in ast.walk(tree)):
+            citing.add(".".join(("cityrenew",) + path.relative_to(root).with_suffix("").parts))
+    assert citing - listed == set()
+    assert {"cityrenew.projects.fieldrules", "cityrenew.core.views", "cityrenew.checkup.report"} <= citing
 
 
 def test_every_article_ref_is_well_formed(library):
