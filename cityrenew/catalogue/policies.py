@@ -54,6 +54,7 @@ class PolicyDocument:  # 政策文件
     line_paragraphs: bool = False
     joins: tuple[int, ...] = ()
     row_headings: tuple[tuple[int, str], ...] = ()
+    prose_cells: bool = False
     articles_csv: str = ""
 
     @property
@@ -76,7 +77,7 @@ ARTICLE_REF_RE = re.compile(
     rf"|（{_CN}）"  # （三） in a document without 一、 sections
     r"|序号\d+|指标\d+|第\d+段"  # 表格 / 指标 / 段落
     "|序言|表头|合计"  # text before the first numbered part; a table's header and total rows (policies.parser)
-    ")$"
+    r")(?:之\d+)?$"  # a number the source repeats: 二、（三）之2
 )
 ITEM_RE = re.compile(r"^(?:\d+[.．、]|（\d+）|\d+）|[①-⑳])$")  # 1. / （1） / 1） / ①
 

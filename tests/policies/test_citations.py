@@ -86,7 +86,7 @@ def test_cite_refuses_a_malformed_ref_at_import_time():
         cite("MOF-2025-11", "四、（二）", rule="项目状态", item="第2项")
     with pytest.raises(CitationError, match="未登记的政策文件：NO-SUCH-DOC"):
         cite("NO-SUCH-DOC", "第一条", rule="x")
-    for good in ["第十二条", "二、（三）", "四、", "（三）", "序号12", "指标13", "第3段", "第一章三、（五）", "序言", "表头"]:
+    for good in ["第十二条", "二、（三）", "四、", "（三）", "序号12", "指标13", "第3段", "第一章三、（五）", "序言", "表头", "二、（三）之2"]:
         assert check_ref(good) == "", good
     for bad in ["", "附件一 基础指标一览表", "第12条", "二、主要任务", "四、（二）2.", "指标 13"]:
         assert check_ref(bad), bad
