@@ -107,10 +107,11 @@ def test_cited_by_lists_rules_indicators_and_spatial_rules(library, national_set
     citations.clear_cache()
     status = citations.cited_by(_article("MOF-2025-11", "四、（二）"))
     assert {"项目状态（谋划、储备、入库）", "项目库汇总只计入库项目"} <= {e.rule for e in status}
-    assert all(e.kind == "规则" and e.where.startswith("cityrenew.projects") for e in status)
+    assert all(e.kind == "规则" and e.where.startswith("cityrenew.projects") and e.area == "城市更新项目库" for e in status)
     school = citations.cited_by(_article("MOHURD-CHECKUP-2025", "指标13"))
     by_kind = {e.kind: e for e in school}
     assert by_kind["空间规则"].rule.startswith("I13_PRIMARY_500")
+    assert by_kind["空间规则"].url == by_kind["体检指标"].url  # the spatial rule links to the indicator it serves
     indicator = by_kind["体检指标"]
     assert indicator.rule == "体检指标 13. 小学学位缺口数" and indicator.url.startswith("/checkup/sets/")
     assert "体检指标（目录）" not in by_kind  # the catalogue row is the same rule as the indicator with a page
