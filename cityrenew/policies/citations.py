@@ -19,14 +19,19 @@ from __future__ import annotations
 import importlib
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from django.apps import apps
 from django.db.models.signals import post_delete, post_save
 from django.urls import NoReverseMatch, reverse
 
-from cityrenew.catalogue.policies import DOCUMENTS, Citation, indicator_citations, registered_citations
+from cityrenew.catalogue.policies import (
+    DOCUMENTS,
+    Citation,
+    indicator_citations,
+    registered_citations,
+)
 
 
 @dataclass(frozen=True)

@@ -21,14 +21,21 @@ from __future__ import annotations
 
 import csv
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from cityrenew.catalogue.indicator_texts import read_texts
 from cityrenew.catalogue.policies import INDICATOR_CATALOGUE_CSV
 
-from .parser import ParsedArticle, ParsedDocument, ParsedItem, ParsedSection, StructureError
+from .parser import (
+    ParsedArticle,
+    ParsedDocument,
+    ParsedItem,
+    ParsedSection,
+    StructureError,
+)
 
 CATALOGUE_DATA = Path(__file__).resolve().parent.parent / "catalogue" / "data"
 MANUAL_TOML = CATALOGUE_DATA / "checkup_manual_2025.toml"

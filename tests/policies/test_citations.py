@@ -16,7 +16,12 @@ from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 
 from cityrenew.catalogue.policies import Citation, CitationError, check_ref, cite
-from cityrenew.catalogue.spatial import SPATIAL_RULES_CSV, SpatialRuleError, fill_citations, load_spatial_rules
+from cityrenew.catalogue.spatial import (
+    SPATIAL_RULES_CSV,
+    SpatialRuleError,
+    fill_citations,
+    load_spatial_rules,
+)
 from cityrenew.policies import citations
 from cityrenew.policies.models import Article, PolicyDocument
 
