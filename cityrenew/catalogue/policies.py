@@ -77,6 +77,7 @@ ARTICLE_REF_RE = re.compile(
     rf"|（{_CN}）"  # （三） in a document without 一、 sections
     r"|序号\d+|指标\d+|第\d+段"  # 表格 / 指标 / 段落
     "|序言|表头|合计"  # text before the first numbered part; a table's header and total rows (policies.parser)
+    rf"|附件{_CN}"  # an annex cited as a whole (the check-up manual's sample lists)
     r")(?:之\d+)?$"  # a number the source repeats: 二、（三）之2
 )
 ITEM_RE = re.compile(r"^(?:\d+[.．、]|（\d+）|\d+）|[①-⑳])$")  # 1. / （1） / 1） / ①
@@ -87,7 +88,7 @@ def check_ref(ref: str) -> str:
     if not ref:
         return "未指明条款"
     if not ARTICLE_REF_RE.match(ref):
-        return f"条款“{ref}”不符合条款编号规则（第十二条、二、（三）、四、、（三）、序号N、指标N、第N段、序言、表头、合计）"
+        return f"条款“{ref}”不符合条款编号规则（第十二条、二、（三）、四、、（三）、序号N、指标N、第N段、序言、表头、合计、附件N）"
     return ""
 
 

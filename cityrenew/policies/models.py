@@ -16,6 +16,7 @@ Article references (``Article.ref``), one convention for every document:
 * 新闻 / 解读 (news and commentary): one article per paragraph, ``第N段``.
 * Text before the first numbered part (a preamble, the addressee of a notice) is ``序言``; a table's
   header is ``表头`` and its printed total row ``合计``.
+* An annex cited as a whole is ``附件四`` (the check-up manual's sample lists).
 * A number the source repeats (an OCR slip or a drafting error) gets ``之2``, ``之3`` on its second and
   third article (``二、（三）之2``), so refs stay unique; the label keeps what is printed.
 

@@ -91,7 +91,7 @@ def test_cite_refuses_a_malformed_ref_at_import_time():
         cite("MOF-2025-11", "四、（二）", rule="项目状态", item="第2项")
     with pytest.raises(CitationError, match="未登记的政策文件：NO-SUCH-DOC"):
         cite("NO-SUCH-DOC", "第一条", rule="x")
-    for good in ["第十二条", "二、（三）", "四、", "（三）", "序号12", "指标13", "第3段", "第一章三、（五）", "序言", "表头", "二、（三）之2"]:
+    for good in ["第十二条", "二、（三）", "四、", "（三）", "序号12", "指标13", "第3段", "第一章三、（五）", "序言", "表头", "二、（三）之2", "附件四"]:
         assert check_ref(good) == "", good
     for bad in ["", "附件一 基础指标一览表", "第12条", "二、主要任务", "四、（二）2.", "指标 13"]:
         assert check_ref(bad), bad
@@ -162,6 +162,8 @@ def test_excerpt_documents_hold_only_text_we_have(library):
         assert texts[n].definition in a.text and texts[n].method in a.text and texts[n].standard in a.text
     assert "服务半径不宜大于500m" in manual.articles.get(ref="指标13").text
     assert "城市体检对象包括住房、小区（社区）、街区、城区（城市）" in manual.articles.get(ref="第一章三、（一）").text
+    annex = manual.articles.get(ref="附件五")  # after the 60 indicators, as in the manual
+    assert annex.number == manual.articles.count() and "整治建议｜整治区域｜整治类型｜责任单位" in annex.text
     gb2260 = PolicyDocument.objects.get(key="GB-T-2260")
     assert gb2260.articles.get(ref="序号410100").text == "410100 郑州市"
 
