@@ -113,6 +113,12 @@ class Citation:  # 政策依据
             return f"{self.article}至{self.through}"
         return f"{self.article}{self.item}"
 
+    @classmethod
+    def from_text(cls, document: str, text: str, **kwargs: object) -> "Citation":
+        """The citation a stored 依据条款 names: ``四、（二）`` or a run ``指标1至指标61`` (as :attr:`where` shows it)."""
+        first, sep, last = text.strip().partition("至")
+        return cls(document, first, through=last if sep else "", **kwargs)  # type: ignore[arg-type]
+
     def problems(self) -> list[str]:
         """Why this citation cannot name an article, in Chinese; [] when its shape is right."""
         if self.document not in DOCUMENTS:

@@ -199,13 +199,13 @@ def _db_entries() -> Iterable[CitedRule]:
     from cityrenew.checkup.models import Indicator, IndicatorSet
 
     for s in IndicatorSet.objects.filter(kind=SetKind.NATIONAL).order_by("code"):
-        c = Citation(s.source_document, s.source_article, s.description, rule=s.name, origin=f"指标体系 {s.code}")
+        c = Citation.from_text(s.source_document, s.source_article, note=s.description, rule=s.name, origin=f"指标体系 {s.code}")
         yield CitedRule(s.name, "指标体系", s.code, "", c, _url("checkup:set_detail", s.pk), "城市体检")
     rows = (Indicator.objects.filter(indicator_set__kind=SetKind.NATIONAL, is_local=False)
             .select_related("indicator_set").order_by("indicator_set__code", "number"))
     for i in rows:
         rule = f"体检指标 {i.number}. {i.name}"  # as the catalogue row of the same indicator
-        c = Citation(i.source_document, i.source_article, rule=rule, origin=f"指标体系 {i.indicator_set.code}")
+        c = Citation.from_text(i.source_document, i.source_article, rule=rule, origin=f"指标体系 {i.indicator_set.code}")
         yield CitedRule(rule, "体检指标", i.indicator_set.name, "", c,
                         _url("checkup:set_detail", i.indicator_set_id, f"#ind-{i.pk}"), "城市体检")
 

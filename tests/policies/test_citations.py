@@ -125,6 +125,9 @@ def test_cited_by_lists_rules_indicators_and_spatial_rules(library, national_set
              if "项目更新类型" in {e.rule for e in citations.cited_by(a)}]
     assert tasks == [f"二、（{n}）" for n in "一二三四五六七八"]
     assert citations.cited_by(_article("CPC-2025-URBAN-RENEWAL", "三、（一）")) == []
+    # the 2024 set cites its whole list, 指标1 through 指标61
+    old_set = [e for e in citations.cited_by(_article("MOHURD-CHECKUP-2024", "指标61")) if e.kind == "指标体系"]
+    assert [e.citation.where for e in old_set] == ["指标1至指标61"]
 
 
 def test_cite_tag_links_to_the_article_with_its_heading_and_costs_one_query(library):
@@ -187,3 +190,25 @@ def test_spatial_rules_cite_an_article_and_new_rows_get_the_manual_indicator(tmp
     bad.write_text(blank.read_text(encoding="utf-8").replace(",MOHURD-CHECKUP-2025,指标22", ",MOHURD-CHECKUP-2025,第22条"), encoding="utf-8")
     with pytest.raises(SpatialRuleError, match=r"bad.csv 第\d+行：I22_MIDDLE_1000 的政策依据无法对应到条款：条款“第22条”"):
         load_spatial_rules(bad)
+
+
+def test_stored_free_text_articles_become_canonical_refs(national_sets):
+    """Data migration checkup 0006: sets and indicators saved before the refs were canonical."""
+    import importlib
+
+    from django.apps import apps
+
+    from cityrenew.checkup.models import Indicator, IndicatorSet
+
+    migration = importlib.import_module("cityrenew.checkup.migrations.0006_canonical_citations")
+    new, old = national_sets["MOHURD-2025"], national_sets["MOHURD-2024"]
+    IndicatorSet.objects.filter(pk=new.pk).update(source_article="附件一 基础指标一览表")
+    IndicatorSet.objects.filter(pk=old.pk).update(source_article="基础指标一览表（61项）")
+    Indicator.objects.filter(indicator_set=new, number=13).update(source_article="指标13 + 附件一")
+    migration.forwards(apps, None)
+    new.refresh_from_db()
+    old.refresh_from_db()
+    assert (new.source_article, old.source_article) == ("第一章三、（二）", "指标1至指标61")
+    assert Indicator.objects.get(indicator_set=new, number=13).source_article == "指标13"
+    migration.backwards(apps, None)
+    assert Indicator.objects.get(indicator_set=new, number=13).source_article == "指标13 + 附件一"
