@@ -118,6 +118,14 @@ def _date(value: str) -> dt.date | None:
         return None
 
 
+def _note(spec: DocSpec) -> str:
+    """The manifest's note, and the OCR errors corrected on ingest (the text differs from the source there)."""
+    parts = [spec.note] if spec.note else []
+    if spec.fixes:
+        parts.append("入库时更正的识别错误：" + "、".join(f"“{a}”→“{b}”" for a, b in spec.fixes) + "。")
+    return "".join(parts)
+
+
 def _fields(spec: DocSpec) -> dict[str, Any]:
     line_range = spec.line_range
     return {
@@ -125,7 +133,7 @@ def _fields(spec: DocSpec) -> dict[str, Any]:
         "level": spec.level or Level.REFERENCE, "region": spec.region,
         "structure": spec.structure or Structure.PARAGRAPHS,
         "issued": _date(spec.date), "effective": _date(spec.effective), "expires": _date(spec.expires),
-        "status": spec.status or Status.IN_FORCE, "excerpt": spec.excerpt, "note": spec.note,
+        "status": spec.status or Status.IN_FORCE, "excerpt": spec.excerpt, "note": _note(spec),
         "source": f"{spec.seed} {spec.lines}" if spec.seed else "",
         "line_start": line_range[0] if line_range else None, "line_end": line_range[1] if line_range else None,
         "url": spec.url, "order": spec.order,
@@ -158,7 +166,7 @@ def write_articles(doc: PolicyDocument, parsed: ParsedDocument, segment: Callabl
         Article(
             document=doc, section=None if a.section is None else sections[a.section], ref=a.ref, label=a.label[:32],
             heading=a.heading[:300], text=a.text, number=n, line_start=a.line_start, line_end=a.line_end,
-            tokens=segment(" ".join(filter(None, [a.heading, a.text]))) if segment else "",
+            tokens=segment(a.text) if segment else "",
         )
         for n, a in enumerate(parsed.articles, 1)
     ])
@@ -217,7 +225,7 @@ def _save_document(spec_key: str, fields: dict[str, Any], parsed: ParsedDocument
         elif refresh_tokens:
             articles = list(doc.articles.all())
             for art in articles:
-                art.tokens = segment(" ".join(filter(None, [art.heading, art.text])))
+                art.tokens = segment(art.text)
             Article.objects.bulk_update(articles, ["tokens"])
         (result.updated if changed_meta or changed_text else result.unchanged).append(spec_key)
     count = len(parsed.articles) if parsed is not None else doc.articles.count()
@@ -297,17 +305,22 @@ def _read_docx(path: Path, name: str) -> list[Line]:
         document = Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise PolicyImportError(f"无法打开 Word 文件“{name}”：文件已损坏或不是 .docx 格式（{exc}）") from None
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
     lines: list[Line] = []
-    for para in document.paragraphs:
-        for part in para.text.split("\n"):
-            lines.append(Line(len(lines) + 1, part, hard_break=True))
-    for table in document.tables:  # a table's rows after the text, one line per row
-        for row in table.rows:
-            cells = []
-            for cell in row.cells:
-                if not cells or cell.text != cells[-1]:  # merged cells repeat
-                    cells.append(cell.text)
-            lines.append(Line(len(lines) + 1, " ".join(c.strip() for c in cells), hard_break=True))
+    for child in document.element.body.iterchildren():  # paragraphs and tables in document order
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            for part in Paragraph(child, document).text.split("\n"):
+                lines.append(Line(len(lines) + 1, part, hard_break=True))
+        elif tag == "tbl":
+            for row in Table(child, document).rows:  # one line per row, cells split by ｜; merged cells repeat, kept once
+                cells: list[str] = []
+                for cell in row.cells:
+                    if not cells or cell.text != cells[-1]:
+                        cells.append(cell.text)
+                lines.append(Line(len(lines) + 1, "｜".join(c.strip() for c in cells), hard_break=True))
     return lines
 
 
@@ -409,10 +422,7 @@ def import_document(path: str | Path, meta: dict[str, Any], user: Any = None, *,
     counts: Counter = Counter()
     docx = path.suffix.lower() == ".docx"
     lines = clean_lines(((ln.no, ln.text) for ln in raw), counts=counts)
-    if docx:
-        for ln in lines:
-            ln.hard_break = True
-    elif lines and _long_lines(lines):  # one paragraph per line, not a PDF's wrapped lines
+    if docx or lines and _long_lines(lines):
         for ln in lines:
             ln.hard_break = True
     elif path.suffix.lower() == ".txt":  # typed text: a line ending a sentence ends its paragraph

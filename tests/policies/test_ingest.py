@@ -3,7 +3,8 @@
 The article counts below were verified by reading seed 003: for each 提纲式 document, the 序言, one
 article per （N）, and one per 一、 section that has no （N） or has text of its own before its first
 （N）; for the 条文式 Beijing documents one per 第N条; for the annex tables one per printed row plus
-the header (表头) and, for the project library, its 合计 row.
+the header (表头) and, for the project library, its 合计 row; a closing paragraph after the last
+numbered part (本方案自印发之日起施行…) is 结语.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ import pytest
 
 from cityrenew.catalogue.policies import CLEANING, DOCUMENTS
 from cityrenew.core.models import AuditLog
-from cityrenew.policies.ingest import PolicyImportError, import_document, ingest_seeds, seed_lines
+from cityrenew.policies.ingest import (
+    PolicyImportError,
+    import_document,
+    ingest_seeds,
+    seed_lines,
+)
 from cityrenew.policies.models import Article, PolicyDocument
 from cityrenew.policies.text import despace, mask_personal, normalize_chars
 
@@ -44,12 +50,12 @@ SEED_003_ARTICLES = {
     "SD-2023-168": 16,
     "SD-2023-DISTRICTS": 7,  # 序言 + 一、–六、 (its measures 1.–20. are items)
     "SH-2024-380": 18,
-    "SX-2024-EQUIPMENT": 25,
+    "SX-2024-EQUIPMENT": 26,  # … and 结语 (本方案根据…动态完善)
     "AH-2021-13": 18,
     "HUN-2024-15": 14,
-    "FJ-2024-URBANIZATION": 24,
-    "GD-2024-EQUIPMENT": 19,
-    "JS-2024-3": 19,
+    "FJ-2024-URBANIZATION": 25,
+    "GD-2024-EQUIPMENT": 20,
+    "JS-2024-3": 20,  # 序言, 一、（一）–六、（十八）, 结语 (本文件自2024年6月11日施行…)
     "HN-EQUIPMENT-CATALOGUE": 11,  # 表头 + 序号1–10
     "ZZ-PROJECT-LIBRARY": 278,  # 表头 + 序号1–276 + 合计
     "ZZJW-2025-45": 24,  # 表头 + 序号1–23
@@ -87,24 +93,24 @@ def _article(key: str, ref: str) -> Article:
      "城市更新实施方案通过联合审查的，项目情况应在城市更新信息系统进行公示，公示时间不得少于15个工作日。"),
     ("BJ-2024-JOINT-REVIEW", "第十九条", (2240, 2240), "本办法自2024年12月20日起施行，有效期3年。"),
     ("MOF-2025-11", "四、（一）", (391, 399),
-     "中央财政资金补助标准。中央财政按区域对实施城市更新行动城市给予定额补助。其中：东部地区每个城市补助总额不超过8亿元，"
+     ("中央财政资金补助标准。中央财政按区域对实施城市更新行动城市给予定额补助。其中：东部地区每个城市补助总额不超过8亿元，"
      "中部地区每个城市补助总额不超过10亿元，西部地区每个城市补助总额不超过12亿元，直辖市每个城市补助总额不超过12亿元。"
-     "资金根据工作推进情况分年拨付到位。"),
+     "资金根据工作推进情况分年拨付到位。")),
     ("GBF-2020-23", "二、（一）", (1486, 1492),
-     "明确改造对象范围。城镇老旧小区是指城市或县城（城关镇）建成年代较早、失养失修失管、市政配套设施不完善、社区服务设施"
+     ("明确改造对象范围。城镇老旧小区是指城市或县城（城关镇）建成年代较早、失养失修失管、市政配套设施不完善、社区服务设施"
      "不健全、居民改造意愿强烈的住宅小区（含单栋住宅楼）。各地要结合实际，合理界定本地区改造对象范围，重点改造2000年底前"
-     "建成的老旧小区。"),
+     "建成的老旧小区。")),
     ("BJ-2024-OLD-BUILDINGS", "第七条", (2359, 2383),
-     "纳入老旧楼宇基础台账的，鼓励物业权利人主动推动、配合更新。鼓励物业权利人对楼宇进行能源审计，并根据建议采取相应措施节约"
+     ("纳入老旧楼宇基础台账的，鼓励物业权利人主动推动、配合更新。鼓励物业权利人对楼宇进行能源审计，并根据建议采取相应措施节约"
      "资源，提升节能绿色化水平。连续两年用能超过标准约束值百分之八十的，物业权利人应当按照规定实施节能绿色化改造。\n"
      "属于本办法第二条第二款第一类老旧楼宇的，物业权利人应当对楼宇进行房屋结构综合安全性鉴定，并根据鉴定报告的处理建议对楼宇"
      "采取修缮、加固等解除危险的更新改造措施；其中，符合以下情形之一的，物业权利人应当根据鉴定报告的处理建议使用或停止使用楼宇，"
      "并及时进行更新。没有能力更新的，可以向区人民政府申请收购建筑物、退回土地。\n"
      "（一）按《危险性房屋鉴定标准》进行鉴定，房屋危险性等级为C、D级；\n"
-     "（二）按《房屋结构综合安全性鉴定标准》进行鉴定，结构安全或抗震等级为C、D级。"),
+     "（二）按《房屋结构综合安全性鉴定标准》进行鉴定，结构安全或抗震等级为C、D级。")),
     ("HN-EQUIPMENT-CATALOGUE", "序号1", (7232, 7246),
-     "住宅老旧电梯更新无符合《电梯主要部件报废技术条件》（GB/T 31821-2015）规定的，且修理后仍不能符合要求或修理成本过高的，"
-     "由业主共同决定是否需要更新。"),
+     ("住宅老旧电梯更新无符合《电梯主要部件报废技术条件》（GB/T 31821-2015）规定的，且修理后仍不能符合要求或修理成本过高的，"
+     "由业主共同决定是否需要更新。")),
     ("ZZ-PROJECT-LIBRARY", "序号11", (7524, 7528), "K202312001 中原区常庄水库南部片区城市更新（综合提升）项目 80.4"),
     ("ZZ-PROJECT-LIBRARY", "合计", (8443, 8443), "合计 （亿元） 7895.45"),  # table cells keep their spacing
     ("NEWS-XINHUA-2026-RENEWAL", "第10段", (27, 29), "透过多地两会释放的信息,记者观察到,推进完整社区建设成新趋势。"),
@@ -164,7 +170,7 @@ def test_every_article_text_comes_from_its_seed_lines(library):
 
 def test_refs_follow_the_convention(library):
     refs = Article.objects.filter(document__source__startswith=SEED_003).values_list("ref", flat=True)
-    pattern = re.compile(r"^(序言|表头|合计|序号\d+|第[一二三四五六七八九十]+条|[一二三四五六七八九十]+、(（[一二三四五六七八九十]+）)?)$")
+    pattern = re.compile(r"^(序言|结语|表头|合计|序号\d+|第[一二三四五六七八九十]+条|[一二三四五六七八九十]+、(（[一二三四五六七八九十]+）)?)$")
     assert [r for r in refs if not pattern.match(r)] == []
     news = Article.objects.filter(document__key="NEWS-GMRB-WANG-CONGCHUN").values_list("ref", flat=True)
     assert list(news) == [f"第{n}段" for n in range(1, len(news) + 1)]
@@ -183,6 +189,7 @@ def test_cleaning_of_the_seeds(library):
     assert "顶目" not in js_text and "优桌" not in js_text and "若千" not in js_text  # OCR fixes of the manifest
     assert "对目录清单中的一般项目进一步优化" in js_text and "积极落实税费优惠政策" in js_text
     assert "社会投资人+EPC" in js_text
+    assert "入库时更正的识别错误：“若千”→“若干”、“顶目”→“项目”" in library["JS-2024-3"].note  # said, not silent
     # spaces inside Chinese words and around numbers gone, a space between Latin letters and digits kept
     cpc = _article("CPC-2025-URBAN-RENEWAL", "二、（一）").text
     assert " " not in cpc and "D级危险住房" in cpc
@@ -220,6 +227,20 @@ def test_parser_numbering_rules():
     assert [s.label for s in doc.sections] == ["一、", "二、", "四、"]
 
 
+def test_manifest_errors_are_named(tmp_path):
+    from cityrenew.catalogue.policies import load_manifest
+
+    bad = tmp_path / "m.toml"
+    bad.write_text('[[document]]\nkey = "A"\ntitle = "甲"\nsede = "x.txt"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="第 1 个文件（A）：未知字段 sede"):
+        load_manifest(bad)
+    bad.write_text('[[document]]\nkey = "A"\ntitle = "甲"\n[[document]]\nkey = "A"\ntitle = "乙"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="编码 A 重复"):
+        load_manifest(bad)
+    docs, cleaning = load_manifest()
+    assert len(docs) == len(DOCUMENTS) == 37 and cleaning == CLEANING
+
+
 def test_mask_personal_cases():
     counts = Counter()
     text = mask_personal("电话：0371-67789598，手机13812345678，身份证41010519900307123X，编号20251234", counts)
@@ -244,11 +265,11 @@ def test_ingest_is_idempotent_and_audited(library):
     assert dict(PolicyDocument.objects.values_list("key", "id")) == ids  # document rows keep their ids
     log = AuditLog.objects.filter(object_id=str(ids["GBF-2020-23"]), content_type__model="policydocument").first()
     assert (log.source, log.user_id, log.changes) == ("system", None, {"条文": [23, 23]})
-    # 960 articles from the seeds + 142 of the excerpt documents (手册 67, 2024年清单 61, GB/T 2260 14)
-    assert log.note == "政策库入库：按原文重建条文（政策库入库：37 个文件、1102 条条文，已脱敏 身份证号 2 处、固定电话 2 处）"
+    # 964 articles from the seeds + 142 of the excerpt documents (手册 67, 2024年清单 61, GB/T 2260 14)
+    assert log.note == "政策库入库：按原文重建条文（政策库入库：37 个文件、1106 条条文，已脱敏 身份证号 2 处、固定电话 2 处）"
     created = AuditLog.objects.filter(object_id=str(ids["GBF-2020-23"]), content_type__model="policydocument",
                                       action="create").get()
-    assert created.note == "政策库入库：37 个文件、1102 条条文，已脱敏 身份证号 2 处、固定电话 2 处"
+    assert created.note == "政策库入库：37 个文件、1106 条条文，已脱敏 身份证号 2 处、固定电话 2 处"
     # versions: the 2025 check-up manual replaces the 2024 indicator list
     assert library["MOHURD-CHECKUP-2025"].replaces.key == "MOHURD-CHECKUP-2024"
 
@@ -313,6 +334,9 @@ def test_import_docx(db, tmp_path):
     document.add_paragraph("坚持业主自愿、政府引导。")
     document.add_paragraph("二、主要措施")
     document.add_paragraph("（一）简化审批。加装电梯项目实行联合审查。")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "类别", "补贴上限"
+    table.cell(1, 0).text, table.cell(1, 1).text = "多层住宅", "20万元"
     document.add_paragraph("（二）财政补贴。每部电梯补贴不超过20万元。")
     path = tmp_path / "加装电梯.docx"
     document.save(path)
@@ -321,7 +345,7 @@ def test_import_docx(db, tmp_path):
     assert got == [
         ("序言", "", "关于推进既有住宅加装电梯的实施意见"),
         ("一、", "总体要求", "坚持业主自愿、政府引导。"),
-        ("二、（一）", "简化审批", "简化审批。加装电梯项目实行联合审查。"),
+        ("二、（一）", "简化审批", "简化审批。加装电梯项目实行联合审查。\n类别｜补贴上限\n多层住宅｜20万元"),  # its table, in place
         ("二、（二）", "财政补贴", "财政补贴。每部电梯补贴不超过20万元。"),
     ]
     assert doc.structure == "outline"
@@ -392,8 +416,8 @@ def test_cli_ingest_and_import(cityrenew_cli, tmp_path):
     assert run("migrate", "-v", "0").returncode == 0
     r = run("policies", "ingest")
     assert r.returncode == 0, r.stderr
-    assert "政策库入库：37 个文件" in r.stdout and "JS-2024-3《关于支持城市更新行动的若干政策措施》：19 条" in r.stdout
-    assert run.database.scalar("select count(*) from policies_article") == 1102  # 960 from seeds, 142 excerpts
+    assert "政策库入库：37 个文件" in r.stdout and "JS-2024-3《关于支持城市更新行动的若干政策措施》：20 条" in r.stdout
+    assert run.database.scalar("select count(*) from policies_article") == 1106  # 964 from the seeds, 142 of the excerpt documents
     path = tmp_path / "local.txt"
     path.write_text(LOCAL_TXT, encoding="utf-8")
     r = run("policies", "import", str(path), "--key", "ZZ-2025-OLD", "--title", "郑州市城镇老旧小区改造管理办法",

@@ -50,8 +50,9 @@ def handle(command, opts) -> None:
     masked = getattr(doc, "masked", {})
     line = f"已导入{doc}：{doc.articles.count()} 条（{doc.get_structure_display()}）"
     if masked:
-        from cityrenew.policies.text import masked_summary
         from collections import Counter
+
+        from cityrenew.policies.text import masked_summary
 
         line += f"；已脱敏 {masked_summary(Counter(masked))}"
     command.stdout.write(command.style.SUCCESS(line))
