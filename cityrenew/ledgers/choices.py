@@ -8,12 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from cityrenew.catalogue.policies import DOCUMENTS, Citation, cite
-
-
-def _cite(document: str, article: str, note: str, *, rule: str) -> Citation:
-    """``cite`` once the policy library registers ``document``; until then an unregistered citation."""
-    return cite(document, article, note, rule=rule) if document in DOCUMENTS else Citation(document, article, note, rule=rule)
+from cityrenew.catalogue.policies import cite
 
 # --- every ledger -----------------------------------------------------------------------------
 
@@ -35,15 +30,16 @@ class LedgerStatus(models.TextChoices):  # 台账状态
 
 # --- 城镇老旧小区 (国办发〔2020〕23号) -----------------------------------------------------------
 
-COMMUNITY_SOURCE = cite("GBF-2020-23", "二、（一）", "重点改造2000年底前建成的老旧小区（seed 003 L1485–1488）",
+# seed 003: 国办发〔2020〕23号 二、（一） L1485–1488, 二、（二） L1489–1510, 二、（三） L1541, 三、（三） L1582, 三、（四） L1604
+COMMUNITY_SOURCE = cite("GBF-2020-23", "二、（一）", "重点改造2000年底前建成的老旧小区",
                         rule="城镇老旧小区台账：建成年份、改造对象范围")
-RENOVATION_SOURCE = cite("GBF-2020-23", "二、（二）", "改造内容分为基础类、完善类、提升类3类（seed 003 L1489–1510）",
+RENOVATION_SOURCE = cite("GBF-2020-23", "二、（二）", "改造内容分为基础类、完善类、提升类3类",
                          rule="城镇老旧小区台账：改造内容分类（基础类/完善类/提升类）")
-MAINTENANCE_FUND_SOURCE = cite("GBF-2020-23", "三、（四）", "建立健全城镇老旧小区住宅专项维修资金归集、使用、续筹机制（seed 003 L1604–1606）",
+MAINTENANCE_FUND_SOURCE = cite("GBF-2020-23", "三、（四）", "建立健全城镇老旧小区住宅专项维修资金归集、使用、续筹机制",
                                rule="城镇老旧小区台账：住宅专项维修资金")
-WILLINGNESS_SOURCE = cite("GBF-2020-23", "二、（三）", "优先对居民改造意愿强、参与积极性高的小区实施改造（seed 003 L1541）",
+WILLINGNESS_SOURCE = cite("GBF-2020-23", "二、（三）", "优先对居民改造意愿强、参与积极性高的小区实施改造",
                           rule="城镇老旧小区台账：居民改造意愿")
-IMPLEMENTING_SOURCE = cite("GBF-2020-23", "三、（三）", "区县人民政府要明确项目实施主体（seed 003 L1582）",
+IMPLEMENTING_SOURCE = cite("GBF-2020-23", "三、（三）", "区县人民政府要明确项目实施主体",
                            rule="城镇老旧小区台账：实施主体")
 
 
@@ -70,8 +66,9 @@ RENOVATION_FIELDS = {"基础类": "items_basic", "完善类": "items_complete", 
 
 # --- 危险住房 (关于持续推进城市更新行动的意见 二、（一）) -----------------------------------------------
 
+# seed 003 L53–63
 DANGEROUS_SOURCE = cite("CPC-2025-URBAN-RENEWAL", "二、（一）",
-                        "加快拆除改造D级危险住房，通过加固、改建、重建等多种方式实施C级危险住房改造；涉及保护对象的“一屋一策”（seed 003 L53–63）",
+                        "加快拆除改造D级危险住房，通过加固、改建、重建等多种方式实施C级危险住房改造；涉及保护对象的“一屋一策”",
                         rule="危险住房台账：危险性等级、改造方式、保护对象")
 
 
@@ -94,9 +91,10 @@ class RenovationMethod(models.TextChoices):  # 改造方式
 
 # --- 老旧/低效楼宇 (北京 京建法〔2024〕14号) -------------------------------------------------------------
 
-BUILDING_SOURCE = _cite("BJ-JJF-2024-14", "第二条", "以办公、商业服务业等功能为主的老旧楼宇与低效楼宇；第一类、第二类老旧楼宇（seed 003 L2271–2290）",
+# seed 003: 第二条 L2281–2290, 第四条 L2312–2316
+BUILDING_SOURCE = cite("BJ-2024-OLD-BUILDINGS", "第二条", "以办公、商业服务业等功能为主的老旧楼宇与低效楼宇；第一类、第二类老旧楼宇",
                        rule="老旧低效楼宇台账：主要功能、建成年份、抗震与安全鉴定加固、节能改造、用能占标准约束值比例")
-BUILDING_LEDGERS_SOURCE = _cite("BJ-JJF-2024-14", "第四条", "老旧楼宇基础台账、低效楼宇基础台账（seed 003 L2312–2316）",
+BUILDING_LEDGERS_SOURCE = cite("BJ-2024-OLD-BUILDINGS", "第四条", "老旧楼宇基础台账、低效楼宇基础台账",
                                rule="老旧低效楼宇台账：纳入老旧楼宇基础台账、低效楼宇基础台账")
 
 
@@ -109,8 +107,9 @@ class BuildingFunction(models.TextChoices):  # 主要功能
 
 # --- 设施设备 (河南省设备更新标准目录 and the provinces' plans) ------------------------------------------
 
-EQUIPMENT_SOURCE = cite("HN-EQUIPMENT-CATALOGUE", "", "重点任务：电梯、供水、污水、供热、液化石油气、城市生命线、环卫、建筑施工、建筑节能（seed 003 L7228–7479）",
-                        rule="设施设备台账：设备类别")
+# seed 003 L7228–7479: the table's 重点任务 rows 1–10 name the categories
+EQUIPMENT_SOURCE = cite("HN-EQUIPMENT-CATALOGUE", "序号1", "重点任务：电梯、供水、污水、供热、液化石油气、城市生命线、环卫、建筑施工、建筑节能",
+                        rule="设施设备台账：设备类别", through="序号10")
 
 
 class EquipmentCategory(models.TextChoices):  # 设备类别（按各地设备更新目录的用语）

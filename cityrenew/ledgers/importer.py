@@ -24,8 +24,8 @@ import hashlib
 import io
 import re
 import zipfile
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -400,6 +400,39 @@ def validate(frame: pd.DataFrame, kind: str, report: LedgerImportReport, *, user
 # --- writing ------------------------------------------------------------------------------------
 
 
+def _existing_codes(model: type, codes: list[str]) -> dict[str, int]:
+    """{code: pk} of the file's codes already in the ledger: the whole ledger's codes read in one stream
+    when it is not much larger than the file, else looked up in chunks."""
+    stored = model.objects.count()
+    if not stored:
+        return {}
+    if stored <= 4 * len(codes):
+        wanted = set(codes)
+        return {c: pk for c, pk in model.objects.values_list("code", "pk").iterator(chunk_size=20_000) if c in wanted}
+    out: dict[str, int] = {}
+    for start in range(0, len(codes), 900):  # SQLite: at most 999 parameters per query
+        out.update(model.objects.filter(code__in=codes[start:start + 900]).values_list("code", "pk"))
+    return out
+
+
+@contextmanager
+def _bulk_session(connection) -> Iterator[None]:
+    """SQLite: a 256 MB page cache while a large import writes (the indexes of a million rows do not fit
+    the default 2 MB, and every insert would read index pages back from disk); restored afterwards."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = cursor.fetchone()[0]
+        cursor.execute("PRAGMA cache_size = -262144")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
+
+
 @functools.cache
 def _not_null(kind: str) -> frozenset[str]:
     return frozenset(f.name for f in LEDGER_MODELS[kind]._meta.concrete_fields if not f.null)
@@ -495,6 +528,11 @@ def _insert_new(kind: str, values: dict[str, Any], new_rows: np.ndarray, batch: 
     qn = connection.ops.quote_name
     sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
            f"VALUES ({', '.join(['%s'] * len(fields))})")
+    with _bulk_session(connection):
+        _insert_plain(model, kind, values, plain, fields, sql, batch, connection, done, total, progress)
+
+
+def _insert_plain(model, kind, values, plain, fields, sql, batch, connection, done, total, progress) -> None:
     now = timezone.now()
     constants = {"row_version": 1, "created_at": now, "updated_at": now, "import_batch": batch.pk, "demo": False}
     for start in range(0, len(plain), BATCH):
@@ -545,10 +583,7 @@ def import_ledger(file: Any, kind: str, *, user: Any = None, dry_run: bool = Fal
         return report
     model = LEDGER_MODELS[kind]
     codes = values["code"]
-    existing: dict[str, int] = {}
-    code_list = codes.tolist()
-    for start in range(0, len(code_list), 900):  # SQLite: at most 999 parameters per query
-        existing.update(model.objects.filter(code__in=code_list[start:start + 900]).values_list("code", "pk"))
+    existing = _existing_codes(model, codes.tolist())
     is_new = ~codes.isin(list(existing)) if existing else pd.Series(True, index=codes.index)
     old_rows = _rows(~is_new)
     updates: list[tuple[Any, dict[str, Any]]] = []

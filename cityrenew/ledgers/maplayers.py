@@ -26,13 +26,6 @@ CATEGORY_COLOURS = {str(v): PALETTE[i % len(PALETTE)] for i, v in enumerate(Equi
 GRADE_COLOURS = {DangerGrade.C: "#f08c00", DangerGrade.D: "#c92a2a"}
 
 
-def _source(citation) -> str:
-    try:
-        return str(citation)
-    except KeyError:  # a document the policy library has not registered yet
-        return f"{citation.document} {citation.article}"
-
-
 def _in_district(qs, value):
     return qs.filter(region_id__in=district_ids(value))
 
@@ -52,7 +45,7 @@ def _layer(name: str, title: str, model, kind: str, properties: dict, popup: lis
         popup=[("code", "编号"), ("name", "名称"), *popup, ("status_label", "状态")],
         filters={**COMMON_FILTERS, **(filters or {})}, filter_options={**COMMON_OPTIONS, **(options or {})},
         search=("code", "name"), style={"colour_by": colour_by, "colours": colours, "colour": "#1c7ed6"},
-        legend=legend, citation=_source(citation), order=order, minzoom=minzoom,
+        legend=legend, citation=str(citation), order=order, minzoom=minzoom,
     ))
 
 

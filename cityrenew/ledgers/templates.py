@@ -18,14 +18,6 @@ SOURCES = {LedgerKind.EQUIPMENT: EQUIPMENT_SOURCE, LedgerKind.BUILDING: BUILDING
 DATA_ROWS = 5000  # rows that carry the drop-down lists
 
 
-def source_text(citation) -> str:
-    """《title》（文号）article; the document key alone while the policy library does not know it yet."""
-    try:
-        return str(citation)
-    except KeyError:
-        return f"{citation.document} {citation.article}".strip()
-
-
 def template_filename(kind: str) -> str:
     return f"{SHEET_TITLES[kind]}导入模板.xlsx"
 
@@ -73,7 +65,7 @@ def template_workbook(kind: str) -> Workbook:
     options.sheet_state = "hidden"
     ws.freeze_panes = "A2"
     put(notes, 1, 1, f"{SHEET_TITLES[kind]}导入说明").font = HEADER_FONT
-    put(notes, 2, 1, f"依据：{source_text(SOURCES[kind])}")
+    put(notes, 2, 1, f"依据：{SOURCES[kind]}")
     put(notes, 3, 1, "第一个工作表第 1 行为表头（可调整列的顺序，可增加其他列，导入时忽略）；从第 2 行起每行一条记录。"
                      "全部行校验通过才写入，任何一行有误则不导入任何数据并逐行列出原因。按“编号”匹配：已有编号按文件内容更新，"
                      "未变的行不作修改。")
