@@ -145,17 +145,19 @@ def _xlsx_frame(data: bytes) -> tuple[pd.DataFrame, str]:
         raise LedgerFileError("文件", f"Excel 文件已损坏或不完整，无法读取（{type(exc).__name__}）；请重新保存后再导入") from None
     try:
         ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
+        rows = ws.iter_rows()
+        first = next(rows, None)
+        if first is None:
             raise LedgerFileError("文件", "文件为空")
+        header = [c.value for c in first]
         width = len(header)
         body = []
         for r in rows:
-            if r is None or all(v is None or v == "" for v in r):
+            values = [_xlsx_text(c.value, getattr(c, "number_format", "")) for c in r][:width]
+            if all(v == "" for v in values):
                 body.append(None)
                 continue
-            body.append([_xlsx_text(v) for v in (list(r) + [None] * width)[:width]])
+            body.append(values + [""] * (width - len(values)))
         title = ws.title
     finally:
         wb.close()
@@ -166,9 +168,12 @@ def _xlsx_frame(data: bytes) -> tuple[pd.DataFrame, str]:
     return frame, title
 
 
-def _xlsx_text(v: Any) -> str:
+def _xlsx_text(v: Any, number_format: str = "") -> str:
+    """A cell as text; a number shown as a percentage (85% is stored as 0.85) becomes "85"."""
     if v is None:
         return ""
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and number_format.endswith("%"):
+        v = round(v * 100, 10)
     if isinstance(v, bool):
         return "是" if v else "否"
     if isinstance(v, datetime):
