@@ -36,6 +36,7 @@ from .choices import (
     RENOVATION_SOURCE,
     LedgerKind,
 )
+from .exports import export_filename, ledger_workbook
 from .filtersets import FILTERSETS
 from .forms import ImportForm, ledger_form
 from .importer import import_ledger
@@ -136,6 +137,10 @@ class LedgerListView(_LedgerMixin, ObjectListView):
 
     def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
         return super().get_extra_context(request, **kwargs) | {"demo_rows": demo_count(LEDGER_MODELS[self.kind])}
+
+    def export(self, request: HttpRequest, qs, table) -> HttpResponse:
+        """The filtered rows in the import template's columns (re-importable), formula-like text neutralised."""
+        return xlsx_response(ledger_workbook(self.kind, qs), export_filename(self.kind))
 
 
 class LedgerDetailView(_LedgerMixin, ObjectView):

@@ -78,13 +78,22 @@ def test_district_editor_edits_own_district_only(client, zhongyuan_editor, rows)
     assert r.status_code == 400 and "所选区域不在您的授权区划范围内" in r.content.decode()
 
 
-def test_export_neutralises_formulas(client, city_admin, rows):
+def test_export_neutralises_formulas_and_reimports(client, city_admin, rows):
     login(client, city_admin)
-    r = client.get("/ledgers/equipment/", {"export": "xlsx"})
+    r = client.get("/ledgers/equipment/", {"export": "xlsx", "category": "燃煤锅炉"})
     ws = load_workbook(io.BytesIO(r.content)).active
-    names = {ws.cell(row=i, column=3) for i in range(2, ws.max_row + 1)}
-    cell = next(c for c in names if str(c.value).startswith("=HYPERLINK"))
-    assert cell.data_type == "s" and cell.quotePrefix
+    headers = [c.value for c in ws[1]]
+    assert headers[:10] == ["编号", "设备类别", "材质", "投用日期", "额定蒸发量（蒸吨/小时）", "能效等级", "排放达标", "安全隐患",
+                            "检验结论", "所在区域"]
+    assert ws.max_row == 2  # the filter applies
+    name = ws.cell(row=2, column=headers.index("名称") + 1)
+    assert name.value.startswith("=HYPERLINK") and name.data_type == "s" and name.quotePrefix
+    from cityrenew.ledgers.importer import import_ledger
+
+    upload = io.BytesIO(r.content)
+    upload.name = "export.xlsx"
+    report = import_ledger(upload, "equipment")
+    assert report.ok and (report.created, report.updated, report.unchanged) == (0, 0, 1)
 
 
 def test_template_download_and_import_page(client, zhongyuan_editor, viewer, regions):
