@@ -509,8 +509,8 @@ def _insert_new(kind: str, values: dict[str, Any], new_rows: np.ndarray, batch: 
     """Insert the new rows in batches inside the caller's transaction.
 
     Rows with a location go through ``bulk_create`` (the geometry column needs the backend's spatial
-    adaptation); the others — every row of a plain ledger file — through ``executemany`` of one
-    INSERT with values adapted by the fields themselves: 10× faster than building model instances.
+    adaptation); the others — every row of a plain ledger file — through ``COPY`` (PostgreSQL) or
+    ``executemany`` of one INSERT (SQLite): 10× faster than building model instances.
     """
     model = LEDGER_MODELS[kind]
     lon, lat = values.get("lon__num"), values.get("lat__num")
@@ -563,7 +563,13 @@ def _insert_plain(model, kind, values, plain, fields, sql, batch, connection, do
                 value = constants[f.name] if f.name in constants else f.get_default()
                 columns.append([f.get_db_prep_save(value, connection)] * len(chunk))
         with connection.cursor() as cursor:
-            cursor.executemany(sql, list(zip(*columns)))
+            if connection.vendor == "postgresql":  # COPY: several times faster than INSERTs on PostgreSQL
+                names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+                with cursor.cursor.copy(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN") as copy:
+                    for row in zip(*columns):
+                        copy.write_row(row)
+            else:
+                cursor.executemany(sql, list(zip(*columns)))
         done += len(chunk)
         progress(done, total, f"已写入 {done} 行")
 
