@@ -366,6 +366,8 @@ class _Checker:
 def validate(frame: pd.DataFrame, kind: str, report: LedgerImportReport, *, user: Any = None) -> dict[str, Any]:
     """Check every cell; returns the canonical values per column (Series aligned with ``frame``)."""
     present = _columns_of(frame, kind)
+    if not len(frame):
+        raise LedgerFileError("文件", "文件中没有数据行（第 1 行为表头，从第 2 行起每行一条记录）")
     model = LEDGER_MODELS[kind]
     checker = _Checker(frame, present, report)
     regions = _Regions()

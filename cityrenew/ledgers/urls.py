@@ -26,5 +26,7 @@ urlpatterns = [
     path("", views.LedgerIndexView.as_view(), name="index"),
     path("<str:kind>/import/", views.LedgerImportView.as_view(), name="import"),
     path("<str:kind>/template.xlsx", views.TemplateDownloadView.as_view(), name="template"),
+    *[path(f"{kind}/import/geometry/", type(f"{kind}GeometryImport", (views.LedgerGeometryImportView,), {"kind": kind}).as_view(),
+           name=f"{kind}_import_geometry") for kind in LedgerKind.values],
     *[path(f"{kind}/", include(_pages(kind))) for kind in LedgerKind.values],
 ]

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
 
+from cityrenew.core.generic.geoimport import GeoFileImportView
 from cityrenew.core.generic import Column, ObjectDeleteView, ObjectEditView, ObjectHistoryView, ObjectListView, ObjectView, Table
 from cityrenew.core.permissions import can_edit_any
 from cityrenew.core.uploads import stash_upload, stashed_upload
@@ -39,6 +40,7 @@ from .choices import (
 from .exports import export_filename, ledger_workbook
 from .filtersets import FILTERSETS
 from .forms import ImportForm, ledger_form
+from .geometry import import_ledger_geometry
 from .importer import import_ledger
 from .jobs import IMPORT_SUFFIXES, UPLOAD_KIND
 from .models import LEDGER_MODELS, LedgerImport
@@ -118,6 +120,7 @@ class _LedgerMixin:
     def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
         return {"kind": self.kind, "kind_label": KIND_LABELS[self.kind], "sources": SOURCES[self.kind],
                 "import_url": reverse("ledgers:import", args=[self.kind]),
+                "geometry_import_url": reverse(f"ledgers:{self.kind}_import_geometry"),
                 "template_url": reverse("ledgers:template", args=[self.kind])}
 
 
@@ -233,3 +236,35 @@ class LedgerImportView(LoginRequiredMixin, View):
         return render(request, self.template_name, self.context(
             kind, form=ImportForm(), report=report, token=token, filename=filename, committed=report.ok and not dry_run,
         ), status=200 if report.ok else 400)
+
+
+class LedgerGeometryImportView(GeoFileImportView):
+    """台账位置导入: a GeoPackage / zipped Shapefile / GeoJSON layer matched by 编号 (:mod:`.geometry`)."""
+
+    kind = ""
+    match_label = "编号字段"
+    upload_kind = "ledger-geometry"
+    back_label = "台账"
+
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        return f"导入{KIND_LABELS[self.kind]}位置（GeoPackage / Shapefile / GeoJSON）"
+
+    @property
+    def intro(self) -> str:  # type: ignore[override]
+        return ("按编号把图层中的点、线（管道走向）或面（小区、楼宇范围）写入台账；台账中没有的编号、超出您授权区划的行都会列出，"
+                "有任何错误则不写入；自相交的面自动修复并计数；图层落在本市范围之外时整份拒绝。")
+
+    @property
+    def back_url(self) -> str:  # type: ignore[override]
+        return reverse(f"ledgers:{self.kind}_list")
+
+    def can_import(self, request: HttpRequest) -> bool:
+        return can_edit_any(request.user)
+
+    def denial(self, request: HttpRequest) -> str:
+        return "无权导入台账位置：只读用户不能修改台账。"
+
+    def run(self, request: HttpRequest, path: Path, options: dict[str, Any], *, dry_run: bool, name: str):
+        return import_ledger_geometry(path, self.kind, code_field=options["match_field"], crs=options["crs"],
+                                      layer=options["layer"], user=request.user, dry_run=dry_run, name=name)

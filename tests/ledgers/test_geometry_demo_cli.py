@@ -142,3 +142,15 @@ def test_cli_import_contract(tmp_path, cityrenew_cli):
     assert r.returncode == 1 and "这是“老旧低效楼宇”台账的文件" in r.stdout
     r = cli("ledgers", "import", "--kind", "equipment", str(eq), "--job", "--wait")
     assert r.returncode == 0 and "未变 3 行" in r.stdout
+
+
+def test_geometry_import_page(client, tmp_path, pipes, zhongyuan_editor, viewer):
+    path = gpkg(tmp_path, [("P-1", shapely.Point(113.62, 34.75))])
+    assert client.login(username=viewer.username, password="pass-" + viewer.username)
+    assert client.get("/ledgers/equipment/import/geometry/").status_code == 403
+    client.logout()
+    assert client.login(username=zhongyuan_editor.username, password="pass-" + zhongyuan_editor.username)
+    assert client.get("/ledgers/equipment/import/geometry/").status_code == 200
+    with open(path, "rb") as fh:
+        r = client.post("/ledgers/equipment/import/geometry/", {"file": fh, "crs": ""})
+    assert r.status_code == 200 and "更新位置 1 行" in r.content.decode()

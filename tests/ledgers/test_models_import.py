@@ -168,6 +168,8 @@ def test_all_or_nothing_and_other_messages(regions):
     assert "第 5 行「长度（公里）」：应为数字（实际为“abc”）" in errors
     assert "第 6 行「编号」：编号“GAS-001”在文件中重复（首次出现在第 2 行）" in errors
     assert refused("编号,设备类别\nX,燃气管道\n") == ["第 1 行「表头」：缺少必需的列：所在区域（“设施设备”台账）"]
+    assert refused(EQUIPMENT_HEADER) == ["「文件」：文件中没有数据行（第 1 行为表头，从第 2 行起每行一条记录）"]
+    assert refused("") == ["「文件」：文件为空"]
 
 
 def test_district_editor_cannot_import_into_another_district(regions, zhongyuan_editor, city_admin):
