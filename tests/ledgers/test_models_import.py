@@ -6,7 +6,6 @@ import io
 from datetime import date, timedelta
 
 import pytest
-from openpyxl import load_workbook
 
 from cityrenew.core.models import AuditLog
 from cityrenew.ledgers.frame import ledger_frame
