@@ -17,11 +17,8 @@ whole platform sits behind the login and the page frame (navigation, language) a
 
 from __future__ import annotations
 
-import importlib
-from collections import defaultdict
 from typing import Any
 
-from django.apps import apps
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Case, Count, IntegerField, Prefetch, Value, When
 from django.http import HttpRequest, HttpResponse
@@ -29,7 +26,6 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views import View
 
-from cityrenew.catalogue.policies import Citation, rules_by_document
 from cityrenew.core.generic import Column, ObjectEditView, ObjectHistoryView, ObjectListView, Table
 from cityrenew.core.generic.views import BaseObjectView
 from cityrenew.core.permissions import is_city_admin
@@ -38,6 +34,7 @@ from cityrenew.core.views import forbidden
 from cityrenew.jobs.runner import launch
 from cityrenew.jobs.views import launched
 
+from .citations import cited_by, rules_by_article
 from .filtersets import PolicyDocumentFilterSet
 from .forms import DocumentImportForm, DocumentMetaForm
 from .jobs import UPLOAD_KIND
@@ -47,27 +44,7 @@ from .status import badge_css, status_label, versions, with_current_status
 ADMIN_ONLY = "只有市级管理员可以修改政策文件的效力信息或导入本地文件"
 
 
-# --- what cites an article ---------------------------------------------------------------------------
-
-def _load_rule_modules() -> None:
-    """Rules register themselves when their module is imported (``policy_modules`` of each app)."""
-    for app in apps.get_app_configs():
-        for module in getattr(app, "policy_modules", ()):
-            importlib.import_module(f"{app.name}.{module}")
-
-
-def citations_by_article(doc: PolicyDocument, articles: list[Article]) -> dict[int, list[Citation]]:
-    """Article pk → the named rules citing it (in registry order). A citation naming an item
-    (``二、（三）1.``) counts for its article: the longest article ref it starts with."""
-    _load_rule_modules()
-    refs = sorted(((a.ref, a.pk) for a in articles), key=lambda r: -len(r[0]))
-    out: dict[int, list[Citation]] = defaultdict(list)
-    for group in rules_by_document().get(doc.key, []):
-        pk = next((pk for ref, pk in refs if group.article.startswith(ref)), None)
-        if pk is not None:
-            out[pk].extend(group.rules)
-    return out
-
+# --- citing and searching ---------------------------------------------------------------------------
 
 def citation_text(article: Article) -> str:
     """《标题》（文号）第十二条 — the way a report cites the article."""
@@ -204,11 +181,11 @@ class DocumentView(DocumentMixin, BaseObjectView):
             return not_found(request, f"政策库中没有编码为“{key}”的文件")
         articles = list(doc.articles.select_related("section").prefetch_related(
             Prefetch("items", queryset=Item.objects.order_by("order"))).order_by("number"))
-        cited = citations_by_article(doc, articles)
+        cited = rules_by_article(doc.key)  # ref → rules citing it (in-process index: no query once built)
         toc: list[dict[str, Any]] = []  # sections (or none) with their articles, in order
         for a in articles:
             a.document = doc  # no query per article for its URL
-            a.n_rules = len(cited.get(a.pk, []))
+            a.n_rules = len(cited.get(a.ref, []))
             _display(a)
             if not toc or toc[-1]["section"] != a.section:
                 toc.append({"section": a.section, "articles": []})
@@ -248,7 +225,7 @@ class ArticleView(DocumentMixin, BaseObjectView):
         for a in near:
             a.document = doc
         _display(article)
-        rules = citations_by_article(doc, [article]).get(article.pk, [])
+        rules = cited_by(article)
         ctx = self.base_context() | {
             "doc": doc, "object": doc, "article": article, "rules": rules,
             "previous": next((a for a in near if a.number == number - 1), None),
