@@ -308,7 +308,7 @@ def rules_by_document(citations: list[Citation] | None = None) -> "OrderedDict[s
         citations = list(_CITED) + indicator_citations()
     grouped: dict[str, dict[str, list[Citation]]] = {}
     for c in citations:
-        grouped.setdefault(c.document, {}).setdefault(c.article, []).append(c)
+        grouped.setdefault(c.document, {}).setdefault(c.where, []).append(c)
     out: OrderedDict[str, list[ArticleRules]] = OrderedDict()
     for key in DOCUMENTS:
         if key in grouped:

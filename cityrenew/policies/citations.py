@@ -133,7 +133,7 @@ def problem(citation: Citation) -> str:
     reasons = citation.problems()
     if not reasons:
         index = article_index()
-        if not any(k == citation.document for k, _ in index):
+        if citation.document not in (_order or {}):
             reasons = [f"政策库中没有文件《{DOCUMENTS[citation.document].title}》（{citation.document}），请先运行 cityrenew policies ingest"]
         else:
             for ref in (citation.article, citation.through):

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from cityrenew.catalogue.policies import Citation, cite, indicator_citations, rules_by_document
+from cityrenew.catalogue.policies import Citation, CitationError, cite, indicator_citations, rules_by_document
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def test_rules_are_grouped_by_document_then_article():
     grouped = rules_by_document([a, b, c])
     assert list(grouped) == ["GF-2024-17", "GBF-2020-23"]  # registry order, not citation order
     assert [(x.article, [r.rule for r in x.rules]) for x in grouped["GBF-2020-23"]] == [("二、（一）", ["规则乙", "规则丙"])]
-    with pytest.raises(KeyError, match="未登记的政策文件"):
+    with pytest.raises(CitationError, match="未登记的政策文件"):
         cite("NO-SUCH-DOC", rule="x")
 
 

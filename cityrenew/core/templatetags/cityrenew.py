@@ -33,7 +33,7 @@ def cite(citation: Citation | None) -> str:
         return format_html('<a class="cite" href="{}" title="{}" data-article="{}">依据：{}</a>',
                            art.url, detail, f"{citation.document}/{art.number}", str(citation))
     detail = " · ".join(x for x in [doc.issuer, doc.date, citation.note] if x)
-    return format_html('<a class="cite unresolved" href="/policies/{}/" title="{}">依据：{}</a>', doc.key, detail, str(citation))
+    return format_html('<a class="cite" href="/policies/{}/" title="{}" data-unresolved="1">依据：{}</a>', doc.key, detail, str(citation))
 
 
 @register.inclusion_tag("core/_history.html", takes_context=True)
