@@ -37,7 +37,9 @@ def _article(doc: PolicyDocument, number: int, ref: str, text: str, *, label: st
 @pytest.fixture
 def shelf(db):
     """A few documents as the ingest writes them (text from the seeds): a 条文式 one with chapters, an
-    outline with items, and the check-up manual replacing the 2024 indicator list (excerpts)."""
+    outline with items, and the check-up manual replacing the 2024 indicator list (excerpts). Whatever a
+    session fixture ingested is removed first, inside the test's transaction (rolled back after it)."""
+    PolicyDocument.objects.all().delete()
     bj = _doc("BJ-2024-JOINT-REVIEW", "北京市城市更新实施方案联合审查管理办法（试行）", level=Level.CITY, region="北京市",
               issuer="北京市住房和城乡建设委员会等五部门", structure=Structure.ARTICLES, status=Status.TRIAL,
               issued=dt.date(2024, 11, 26), effective=dt.date(2024, 11, 26), order=8,
