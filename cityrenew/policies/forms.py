@@ -12,12 +12,17 @@ from django.core.exceptions import ValidationError
 from cityrenew.core.fieldrules import FieldRulesFormMixin
 from cityrenew.core.uploads import attachment_type
 
-from .models import Level, PolicyDocument, Status
+from cityrenew.catalogue.policies import DOCUMENTS
+
+from .models import Level, PolicyDocument, Status, Structure
 
 IMPORT_SUFFIXES = (".txt", ".docx", ".pdf")
 IMPORT_TYPES = ("text", "docx", "pdf")  # keys of cityrenew.core.uploads.ATTACHMENT_TYPES
 IMPORT_FORMATS = "文本文件（.txt，UTF-8 或 GBK）、Word 文档（.docx）或带文字层的 PDF（.pdf）"
-KEY_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,63}$")
+KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # as cityrenew policies import checks it
+STRUCTURES = [("", "自动识别（按“第一条”“一、”“（一）”编号）"), (Structure.ARTICLES, "条文式（第N条）"),
+              (Structure.OUTLINE, "提纲式（一、（一）1.）"), (Structure.TABLE, "表格（每行一条）"),
+              (Structure.PARAGRAPHS, "段落（新闻、解读等不分条的材料）")]
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -67,7 +72,7 @@ class DocumentMetaForm(FieldRulesFormMixin, forms.ModelForm):  # 效力信息
 class DocumentImportForm(forms.Form):  # 导入本地政策文件
     file = forms.FileField(label="文件", help_text=IMPORT_FORMATS,
                            error_messages={"required": "请选择要导入的文件", "empty": "上传的文件是空的（0 字节），请检查后重新上传"})
-    key = forms.CharField(label="编码", max_length=64, help_text="规则引用此编码：大写字母、数字和连字符，如 ZZ-2025-RENEWAL-MEASURES",
+    key = forms.CharField(label="编码", max_length=64, help_text="规则引用此编码：字母、数字、连字符、下划线和点，如 ZZ-2025-12",
                           error_messages={"required": "请填写编码"})
     title = forms.CharField(label="标题", max_length=300, help_text="不含书名号", error_messages={"required": "请填写标题"})
     number = forms.CharField(label="文号", max_length=100, required=False, help_text="如 郑政〔2025〕12号")
@@ -78,6 +83,9 @@ class DocumentImportForm(forms.Form):  # 导入本地政策文件
     effective = forms.DateField(label="施行日期", required=False, widget=DATE)
     expires = forms.DateField(label="有效期至", required=False, widget=DATE)
     status = forms.ChoiceField(label="效力状态", choices=Status.choices, initial=Status.IN_FORCE)
+    structure = forms.ChoiceField(label="文本结构", choices=STRUCTURES, required=False)
+    replace = forms.BooleanField(label="替换同一编码的已导入文件", required=False,
+                                 help_text="已导入过同一编码的本地文件时，用新文件重建它（原条文被替换，记入审计日志）")
 
     def clean_file(self) -> Any:
         f = self.cleaned_data["file"]
@@ -88,12 +96,11 @@ class DocumentImportForm(forms.Form):  # 导入本地政策文件
         return f
 
     def clean_key(self) -> str:
-        key = self.cleaned_data["key"].strip().upper()
+        key = self.cleaned_data["key"].strip()
         if not KEY_RE.match(key):
-            raise ValidationError(f"编码“{key}”不合规：只能用大写字母、数字和连字符，2–64 个字符，如 ZZ-2025-RENEWAL")
-        existing = PolicyDocument.objects.filter(key=key).first()
-        if existing is not None:
-            raise ValidationError(f"编码“{key}”已被{existing}使用，请换一个编码")
+            raise ValidationError(f"编码“{key}”无效：只能使用字母、数字、连字符（-）、下划线和点，最多 64 个字符，如 ZZ-2025-12")
+        if key in DOCUMENTS:
+            raise ValidationError(f"编码“{key}”已是系统内置政策文件的编码，请换一个编码")
         return key
 
     def clean_title(self) -> str:
@@ -105,13 +112,17 @@ class DocumentImportForm(forms.Form):  # 导入本地政策文件
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         _check_dates(self, data)
+        key = data.get("key")
+        existing = PolicyDocument.objects.filter(key=key).first() if key else None
+        if existing is not None and not data.get("replace"):
+            self.add_error("key", f"编码“{key}”已被{existing}使用；如需用新文件重建它，请勾选“替换同一编码的已导入文件”")
         return data
 
     def meta(self) -> dict[str, str]:
         """The document's metadata for the job (JSON: dates as ISO strings)."""
         d = self.cleaned_data
         out = {k: (d.get(k) or "").strip() for k in ("key", "title", "number", "issuer", "region")}
-        out.update(level=d["level"], status=d["status"])
+        out.update(level=d["level"], status=d["status"], structure=d.get("structure") or "")
         for k in ("issued", "effective", "expires"):
             out[k] = d[k].isoformat() if d.get(k) else ""
         return out

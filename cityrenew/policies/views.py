@@ -279,5 +279,5 @@ class DocumentImportView(LoginRequiredMixin, View):
         upload = data["file"]
         token, _ = stash_upload(upload, UPLOAD_KIND)
         job = launch("policies.import_document", owner=request.user, title=f"导入政策文件：{data['title']}"[:200],
-                     token=token, filename=upload.name, meta=form.meta())
+                     token=token, filename=upload.name, meta=form.meta(), replace=bool(data.get("replace")))
         return launched(request, job)

@@ -273,11 +273,16 @@ def test_import_page_is_for_city_admins_and_refuses_wrong_files(client, viewer, 
     # the name says PDF, the content is a web page
     resp = client.post("/policies/import/", {**form, "file": SimpleUploadedFile("细则.pdf", b"<html><script>x</script></html>")})
     assert resp.status_code == 400 and "文件“细则.pdf”的扩展名是 .pdf，但内容是HTML 网页" in resp.content.decode()
-    # a key already in use, and an ill-formed one
-    resp = client.post("/policies/import/", {**form, "key": "MOF-2025-11", "file": SimpleUploadedFile("a.txt", "第一条 内容".encode())})
-    assert "编码“MOF-2025-11”已被《关于开展2025年度中央财政支持实施城市更新行动的通知》（财办建〔2025〕11号）使用" in resp.content.decode()
-    resp = client.post("/policies/import/", {**form, "key": "zz 2025", "file": SimpleUploadedFile("a.txt", "第一条 内容".encode())})
-    assert "编码“ZZ 2025”不合规" in resp.content.decode()
+    # a built-in key, a key already imported (without 替换), an ill-formed one
+    def post_key(key: str) -> str:
+        resp = client.post("/policies/import/", {**form, "key": key, "file": SimpleUploadedFile("a.txt", "第一条 内容".encode())})
+        assert resp.status_code == 400
+        return resp.content.decode()
+
+    assert "编码“MOF-2025-11”已是系统内置政策文件的编码" in post_key("MOF-2025-11")
+    _doc("ZZ-LOCAL-1", "郑州市老旧小区改造实施细则", level=Level.CITY)
+    assert "编码“ZZ-LOCAL-1”已被《郑州市老旧小区改造实施细则》使用；如需用新文件重建它，请勾选“替换同一编码的已导入文件”" in post_key("ZZ-LOCAL-1")
+    assert "编码“zz 2025”无效" in post_key("zz 2025")
     assert not (tmp_path / "uploads" / "policy-documents").exists() or not any((tmp_path / "uploads" / "policy-documents").iterdir())
     assert PolicyDocument.objects.filter(key="ZZ-2025-LOCAL").count() == 0
 
