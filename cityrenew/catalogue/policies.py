@@ -8,8 +8,10 @@ and the rule it is the basis of. :mod:`cityrenew.policies.citations` resolves a 
 the rule (template tag ``{% cite %}`` in :mod:`cityrenew.core.templatetags.cityrenew`); ``/policies/``
 lists the documents with, per article, the rules that cite it (:func:`rules_by_document`).
 
-``seed`` and ``lines`` point into the policy texts kept with the project brief (``shared/seeds``),
-so a reviewer can open the exact lines; they are for developers and are never shown to users.
+The documents and their metadata are data: ``data/policy_documents.toml`` (the manifest), read here
+into :data:`DOCUMENTS` and by :mod:`cityrenew.policies.ingest`, which builds the policy library's
+articles from the seed lines. ``seed`` and ``lines`` point into the policy texts shipped in
+``cityrenew/policies/data/seeds`` (copies of ``shared/seeds``).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from __future__ import annotations
 import csv
 import re
 import sys
+import tomllib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,14 +32,39 @@ class PolicyDocument:  # 政策文件
     title: str
     number: str = ""  # 文号, e.g. 国办发〔2020〕23号
     issuer: str = ""
-    date: str = ""  # ISO date of issue
-    seed: str = ""  # file in shared/seeds
-    lines: str = ""  # line range in that file
+    date: str = ""  # ISO date of issue (may be just a year or year-month when the text gives no more)
+    seed: str = ""  # file in cityrenew/policies/data/seeds (a copy of shared/seeds)
+    lines: str = ""  # line range in that file, "L4-L303"
     url: str = ""
+    # from the manifest (data/policy_documents.toml); see the comment at its top
+    level: str = ""
+    region: str = ""
+    structure: str = ""
+    effective: str = ""
+    expires: str = ""
+    status: str = "in_force"
+    replaces: str = ""
+    excerpt: bool = False
+    note: str = ""
+    order: int = 0
+    body: int = 0
+    tail: int = 0
+    drop: tuple[int, ...] = ()
+    fixes: tuple[tuple[str, str], ...] = ()
+    line_paragraphs: bool = False
+    joins: tuple[int, ...] = ()
+    row_headings: tuple[tuple[int, str], ...] = ()
+    articles_csv: str = ""
 
     @property
     def year(self) -> str:  # 年份 (from the date of issue)
         return self.date[:4]
+
+    @property
+    def line_range(self) -> tuple[int, int] | None:
+        """(first, last) seed line of the document, or None for a document outside the seeds."""
+        m = re.fullmatch(r"L(\d+)-L(\d+)", self.lines)
+        return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 # --- article references (the convention of cityrenew/policies/models.py) -----------------------------
@@ -46,6 +75,7 @@ ARTICLE_REF_RE = re.compile(
     rf"|(?:第{_CN}章)?{_CN}、(?:（{_CN}）)?"  # 提纲式: 四、 / 二、（三）; 第一章三、（五） where chapters restart 一、
     rf"|（{_CN}）"  # （三） in a document without 一、 sections
     r"|序号\d+|指标\d+|第\d+段"  # 表格 / 指标 / 段落
+    "|序言|表头|合计"  # text before the first numbered part; a table's header and total rows (policies.parser)
     ")$"
 )
 ITEM_RE = re.compile(r"^(?:\d+[.．、]|（\d+）|\d+）|[①-⑳])$")  # 1. / （1） / 1） / ①
@@ -56,7 +86,7 @@ def check_ref(ref: str) -> str:
     if not ref:
         return "未指明条款"
     if not ARTICLE_REF_RE.match(ref):
-        return f"条款“{ref}”不符合条款编号规则（第十二条、二、（三）、四、、（三）、序号N、指标N、第N段）"
+        return f"条款“{ref}”不符合条款编号规则（第十二条、二、（三）、四、、（三）、序号N、指标N、第N段、序言、表头、合计）"
     return ""
 
 
@@ -100,148 +130,29 @@ class Citation:  # 政策依据
         return f"{head}{self.where}" if self.article else head
 
 
-_DOCS = [
-    PolicyDocument(
-        "CPC-2025-URBAN-RENEWAL",
-        "关于持续推进城市更新行动的意见",
-        "",
-        "中共中央办公厅、国务院办公厅",
-        "2025-05-02",
-        "003_645a1165802b4a67.txt",
-        "L4-L303",
-    ),
-    PolicyDocument(
-        "MOF-2025-11",
-        "关于开展2025年度中央财政支持实施城市更新行动的通知",
-        "财办建〔2025〕11号",
-        "财政部办公厅、住房城乡建设部办公厅",
-        "2025-04-03",
-        "003_645a1165802b4a67.txt",
-        "L304-L518",
-    ),
-    PolicyDocument(
-        "GF-2024-17",
-        "深入实施以人为本的新型城镇化战略五年行动计划",
-        "国发〔2024〕17号",
-        "国务院",
-        "2024-07-28",
-        "003_645a1165802b4a67.txt",
-        "L519-L1062",
-    ),
-    PolicyDocument(
-        "GF-2024-7",
-        "推动大规模设备更新和消费品以旧换新行动方案",
-        "国发〔2024〕7号",
-        "国务院",
-        "2024-03-07",
-        "003_645a1165802b4a67.txt",
-        "L1063-L1412",
-    ),
-    PolicyDocument(
-        "GBF-2020-23",
-        "关于全面推进城镇老旧小区改造工作的指导意见",
-        "国办发〔2020〕23号",
-        "国务院办公厅",
-        "2020-07-10",
-        "003_645a1165802b4a67.txt",
-        "L1413-L1768",
-    ),
-    PolicyDocument(
-        "JK-2023-30",
-        "关于扎实有序推进城市更新工作的通知",
-        "建科〔2023〕30号",
-        "住房和城乡建设部",
-        "2023-07-05",
-        "003_645a1165802b4a67.txt",
-        "L1769-L1888",
-    ),
-    PolicyDocument(
-        "MNR-2024-25",
-        "关于进一步加强规划土地政策支持老旧小区改造更新工作的通知",
-        "自然资办发〔2024〕25号",
-        "自然资源部办公厅",
-        "2024-05-24",
-        "003_645a1165802b4a67.txt",
-        "L1889-L1999",
-    ),
-    PolicyDocument(
-        "BJ-2024-JOINT-REVIEW",
-        "北京市城市更新实施方案联合审查管理办法（试行）",
-        "",
-        "北京市住房和城乡建设委员会等五部门",
-        "2024-11-26",
-        "003_645a1165802b4a67.txt",
-        "L2000-L2240",
-    ),
-    PolicyDocument(
-        "HN-EQUIPMENT-CATALOGUE",
-        "河南省建筑和市政基础设施领域设备更新改造强制性更新和鼓励性更新标准目录",
-        "",
-        "河南省住房和城乡建设厅",
-        "",
-        "003_645a1165802b4a67.txt",
-        "L7228-L7479",
-    ),
-    PolicyDocument(
-        "ZZ-PROJECT-LIBRARY",
-        "郑州市城市更新项目库",
-        "",
-        "郑州市城乡建设局",
-        "",
-        "003_645a1165802b4a67.txt",
-        "L7480-L8443",
-    ),
-    PolicyDocument(
-        "ZZJW-2025-45",
-        "郑州市城乡建设局关于调整城市更新项目库的通知",
-        "郑建文〔2025〕45号",
-        "郑州市城乡建设局",
-        "2025",
-        "003_645a1165802b4a67.txt",
-        "L8444-L8512",
-        "https://zzjsj.zhengzhou.gov.cn/csgx/9246874.jhtml",
-    ),
-    PolicyDocument(
-        "CPC-2025-HQ-URBAN",
-        "关于推动城市高质量发展的意见",
-        "",
-        "中共中央、国务院",
-        "2025-08-15",
-        "002_0974e2829616dbc9.txt",
-        "L1-L148",
-    ),
-    PolicyDocument(
-        "MOHURD-CHECKUP-2025",
-        "城市体检工作手册（试行）",
-        "",
-        "住房和城乡建设部",
-        "2025-05",
-        "",
-        "",
-    ),
-    PolicyDocument(
-        "MOHURD-CHECKUP-2024",
-        "城市体检基础指标体系（2024年版）",
-        "",
-        "住房和城乡建设部",
-        "2024",
-        "",
-        "",
-    ),
-    PolicyDocument(
-        "GB50180-2018",
-        "城市居住区规划设计标准",
-        "GB 50180-2018",
-        "住房和城乡建设部",
-        "2018-07-10",
-    ),
-    PolicyDocument(
-        "GB-T-2260",
-        "中华人民共和国行政区划代码",
-        "GB/T 2260",
-        "国家市场监督管理总局、民政部",
-    ),
-]
+MANIFEST = Path(__file__).resolve().parent / "data" / "policy_documents.toml"
+
+
+def load_manifest(path: Path = MANIFEST) -> tuple[list[PolicyDocument], dict[str, Any]]:
+    """The documents of the manifest, in its order, and its ``[cleaning]`` table."""
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    docs = []
+    for order, raw in enumerate(data.get("document", []), start=1):
+        raw = dict(raw)
+        raw["date"] = str(raw.pop("issued", ""))
+        for name in ("effective", "expires"):
+            raw[name] = str(raw.get(name, ""))
+        raw["drop"] = tuple(raw.get("drop", ()))
+        raw["joins"] = tuple(raw.get("joins", ()))
+        raw["fixes"] = tuple((str(a), str(b)) for a, b in raw.get("fixes", ()))
+        raw["row_headings"] = tuple(sorted((int(k), v) for k, v in raw.get("row_headings", {}).items()))
+        raw.setdefault("order", order)
+        docs.append(PolicyDocument(**raw))
+    return docs, dict(data.get("cleaning", {}))
+
+
+_DOCS, CLEANING = load_manifest()
 
 DOCUMENTS: dict[str, PolicyDocument] = {d.key: d for d in _DOCS}
 

@@ -9,7 +9,8 @@ index an article page shows. :func:`unresolved` is the check (``cityrenew polici
 ``tests/policies/test_citations.py``) that no citation points at a missing article.
 
 Lookups go through one in-process index of ``(document key, ref) → article`` built with a single query and
-dropped whenever a document or article is saved or deleted, so a list page with many citation badges
+dropped whenever a document or article is saved or deleted in this process (and after
+:data:`INDEX_SECONDS`, for an ingest run by another process), so a list page with many citation badges
 costs one query, not one per badge.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+import time
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -57,7 +59,9 @@ class CitedRule:  # 依据此条款的规则: one entry of an article page's "wh
     url: str = ""  # the rule's own page, when it has one (a check-up indicator, an indicator set)
 
 
+INDEX_SECONDS = 300  # the index is rebuilt at least this often (an ingest in another process)
 _lock = threading.Lock()
+_built = 0.0
 _index: dict[tuple[str, str], ArticleRef] | None = None
 _order: dict[str, list[str]] | None = None  # key → refs in article order (for runs 二、（一）至二、（八）)
 _reverse: dict[tuple[str, str], list[CitedRule]] | None = None
@@ -80,8 +84,8 @@ def _connect() -> None:
 
 def article_index() -> dict[tuple[str, str], ArticleRef]:
     """``(document key, ref) → ArticleRef`` for every article in the library (one query, then cached)."""
-    global _index, _order
-    if _index is None:
+    global _index, _order, _reverse, _built
+    if _index is None or time.monotonic() - _built > INDEX_SECONDS:
         from .models import Article
 
         index: dict[tuple[str, str], ArticleRef] = {}
@@ -93,7 +97,7 @@ def article_index() -> dict[tuple[str, str], ArticleRef]:
             index[(key, ref)] = ArticleRef(key, number, ref, label, heading, title, doc_number)
             order.setdefault(key, []).append(ref)
         with _lock:
-            _index, _order = index, order
+            _index, _order, _reverse, _built = index, order, None, time.monotonic()
     return _index
 
 
@@ -168,7 +172,7 @@ def _db_entries() -> Iterable[CitedRule]:
     rows = (Indicator.objects.filter(indicator_set__kind=SetKind.NATIONAL, is_local=False)
             .select_related("indicator_set").order_by("indicator_set__code", "number"))
     for i in rows:
-        rule = f"指标{i.number} {i.name}"
+        rule = f"体检指标 {i.number}. {i.name}"  # as the catalogue row of the same indicator
         c = Citation(i.source_document, i.source_article, rule=rule, origin=f"指标体系 {i.indicator_set.code}")
         yield CitedRule(rule, "体检指标", i.indicator_set.name, "", c, _url("checkup:set_detail", i.indicator_set_id, f"#ind-{i.pk}"))
 
@@ -202,6 +206,7 @@ def unresolved(citations: Iterable[CitedRule] | None = None) -> list[str]:
 def reverse_index() -> dict[tuple[str, str], list[CitedRule]]:
     """``(document key, ref) → rules citing it`` (a run cites each of its articles), cached like the index."""
     global _reverse
+    article_index()  # (re)built first: a stale index drops the reverse index too
     if _reverse is None:
         rev: dict[tuple[str, str], list[CitedRule]] = {}
         seen: set[tuple[str, str, str]] = set()

@@ -29,10 +29,9 @@ from .models import AdjustmentBatch, ProjectChange, RenewalProject, from_micro, 
 
 ProjectDistrict = RenewalProject.districts.through
 
-LAYOUT_SOURCE = cite("ZZ-PROJECT-LIBRARY", "序号1", "表头及分组：片区分组 → 区域 → 项目；跨区项目不计入各区小计",
-                     rule="项目库汇总表的表式", through="序号276")
-ROUNDING_SOURCE = cite("ZZ-PROJECT-LIBRARY", "序号1", "区域总投资、合计：小计与合计按四舍五入保留两位小数", rule="汇总金额的舍入",
-                       through="序号276")
+LAYOUT_SOURCE = cite("ZZ-PROJECT-LIBRARY", "表头", "表头及分组：片区分组 → 区域 → 项目；跨区项目不计入各区小计",
+                     rule="项目库汇总表的表式")
+ROUNDING_SOURCE = cite("ZZ-PROJECT-LIBRARY", "合计", "区域总投资、合计：小计与合计按四舍五入保留两位小数", rule="汇总金额的舍入")
 
 UNGROUPED = "其他区域"
 CENT = Decimal("0.01")

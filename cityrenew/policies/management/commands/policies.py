@@ -1,31 +1,26 @@
-"""``cityrenew policies …``: the policy library (政策库) from the command line."""
+"""``cityrenew policies SUBCOMMAND …`` — the policy library's command line.
+
+Each subcommand is one module in :mod:`cityrenew.policies.cli` (``ingest``, ``import`` …), found
+there automatically: a module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and
+``handle(command, opts)``. Adding a subcommand is adding a module.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from django.core.management.base import BaseCommand
 
-from django.core.management.base import BaseCommand, CommandError
+from cityrenew.policies.cli import subcommands
 
 
 class Command(BaseCommand):
-    help = "政策库：check-citations 检查每条规则的政策依据都能对应到库中的条款"
+    help = "政策库：入库（ingest）、导入本地文件（import）等"
 
-    def add_arguments(self, parser: Any) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-        sub.add_parser("check-citations", help="列出无法对应到条款的引用；有则退出码为1")
+    def add_arguments(self, parser):
+        subs = subcommands()
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{" + ",".join(subs) + "}")
+        for name, module in subs.items():
+            p = sub.add_parser(name, help=module.HELP)
+            module.add_arguments(p)
 
-    def handle(self, *args: Any, action: str, **options: Any) -> None:
-        if action == "check-citations":
-            self.check_citations()
-
-    def check_citations(self) -> None:
-        from cityrenew.policies.citations import all_citations, clear_cache, unresolved
-
-        clear_cache()
-        entries = all_citations()
-        problems = unresolved(entries)
-        for message in problems:
-            self.stderr.write(message)
-        if problems:
-            raise CommandError(f"{len(problems)} 条引用无法对应到政策库中的条款（共检查 {len(entries)} 条）", returncode=1)
-        self.stdout.write(f"共检查 {len(entries)} 条引用，全部对应到政策库中的条款")
+    def handle(self, *args, **opts):
+        return subcommands()[opts["action"]].handle(self, opts)
