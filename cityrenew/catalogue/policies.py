@@ -54,6 +54,7 @@ class PolicyDocument:  # 政策文件
     line_paragraphs: bool = False
     joins: tuple[int, ...] = ()
     row_headings: tuple[tuple[int, str], ...] = ()
+    prose_cells: bool = False
     articles_csv: str = ""
 
     @property

@@ -35,7 +35,7 @@ from cityrenew.core.models import AuditLog
 
 from .models import Article, Item, Level, PolicyDocument, Section, Status, Structure
 from .parser import ParsedDocument, StructureError, detect_structure, parse
-from .text import Line, is_furniture, mask_personal, masked_summary
+from .text import Line, is_furniture, mask_personal, masked_summary, normalize_chars
 
 SEEDS_DIR = Path(__file__).resolve().parent / "data" / "seeds"
 FURNITURE = [re.compile(p) for p in CLEANING.get("furniture", [])]
@@ -72,13 +72,13 @@ def clean_lines(raw: Iterable[tuple[int, str]], *, counts: Counter, page_numbers
     drop, joins = set(drop), set(joins)
     out = []
     for no, text in raw:
-        text = text.strip()
+        text = normalize_chars(text).strip()
         if not text or no in drop:
             continue
         if any(p.search(text) for p in FURNITURE) or (page_numbers and is_furniture(text, FURNITURE)):
             continue
         text = MARKDOWN_HEADING_RE.sub("", text)
-        out.append(Line(no, mask_personal(text, counts), hard_break=hard_breaks and no not in joins))
+        out.append(Line(no, mask_personal(text, counts), hard_break=hard_breaks, continues=no in joins))
     return out
 
 
@@ -92,7 +92,8 @@ def parse_seed_document(spec: DocSpec, counts: Counter | None = None) -> ParsedD
     raw = [(no, text[no - 1]) for no in range(start, min(end, len(text)) + 1)]
     lines = clean_lines(raw, counts=counts, page_numbers=spec.structure != "table", drop=spec.drop,
                         hard_breaks=spec.line_paragraphs, joins=spec.joins)
-    return parse(lines, spec.structure, fixes=spec.fixes, row_headings=dict(spec.row_headings))
+    return parse(lines, spec.structure, fixes=spec.fixes, row_headings=dict(spec.row_headings),
+                 prose_cells=spec.prose_cells)
 
 
 def _parse_indicator_document(spec: DocSpec) -> ParsedDocument | None:

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .text import (
-    Line, Marker, apply_fixes, canonical_label, despace, ends_paragraph, int_to_cn, marker, typical_width,
+    Line, Marker, apply_fixes, canonical_label, despace, ends_paragraph, int_to_cn, is_wide, marker, typical_width,
 )
 
 PREAMBLE = "序言"
@@ -294,10 +294,42 @@ def _parse_paragraphs(b: _Builder, lines: Sequence[Line]) -> None:
 ROW_RE = re.compile(r"^([\u4e00-\u9fff]{2,5})?(\d{1,3})(?:\s+(.*))?$")
 BANNER_RE = re.compile(r"^(.+?)[（(]总投资\s*[\d.]+\s*亿元[）)]$")
 TOTAL_RE = re.compile(r"^合\s*计")
-PROJECT_RE = re.compile(r"^(K\d{9})\s+(.+?)\s+(\d+(?:\.\d+)?)(?:\s|$)")
+CODE_RE = re.compile(r"^(K\d{9})\s+(.*)$")
+NUMBER_RE = re.compile(r"^\d+(?:\.\d+)?$")
+CELL_RE = re.compile(r"^[\u4e00-\u9fff]{1,4}$")  # a short label cell after a value: 中原区, 郑东
 
 
-def _parse_table(b: _Builder, lines: Sequence[Line], row_headings: dict[int, str]) -> None:
+def _join_cells(lines: Sequence[Line]) -> str:
+    """A table row's lines joined: a cell wrapped between two Chinese characters is joined without a
+    space (城市更新 / （综合提升）项目), other line breaks become a space; spaces inside a line stay."""
+    out = ""
+    for ln in lines:
+        t = re.sub(r"\s+", " ", ln.text.strip())
+        if not t:
+            continue
+        if out and not (is_wide(out[-1]) and is_wide(t[0])):
+            out += " "
+        out += t
+    return out
+
+
+def _project_name(text: str) -> str:
+    """The project name of a project-library row ``K… NAME VALUE [district …]``: the tokens up to the
+    value that is followed by the end, another value or a short label cell (``1958双创园`` and
+    ``2025 年…`` are part of names)."""
+    m = CODE_RE.match(text)
+    if not m:
+        return ""
+    tokens = m.group(2).split(" ")
+    for i, tok in enumerate(tokens):
+        if i and NUMBER_RE.match(tok):
+            after = tokens[i + 1] if i + 1 < len(tokens) else ""
+            if not after or NUMBER_RE.match(after) or CELL_RE.match(after):
+                return despace(" ".join(tokens[:i]))
+    return ""
+
+
+def _parse_table(b: _Builder, lines: Sequence[Line], row_headings: dict[int, str], prose_cells: bool) -> None:
     header: list[Line] = []
     rows: list[tuple[int, str, list[Line], int | None]] = []  # (number, label, lines, section)
     total: list[Line] = []
@@ -307,47 +339,42 @@ def _parse_table(b: _Builder, lines: Sequence[Line], row_headings: dict[int, str
         text = line.text.strip()
         banner = BANNER_RE.match(text)
         if banner:
-            b.doc.sections.append(ParsedSection(b.clean(banner.group(1), table=True), b.clean(text, table=True)))
+            b.doc.sections.append(ParsedSection(despace(banner.group(1)), despace(text)))
             section = len(b.doc.sections) - 1
             continue
-        if TOTAL_RE.match(text) and rows:
-            total.append(line)
-            continue
-        if total:
+        if (TOTAL_RE.match(text) and rows) or total:
             total.append(line)
             continue
         m = ROW_RE.match(text)
         if m and int(m.group(2)) == expected:
-            prefix = m.group(1) or ""
-            rest = m.group(3) or ""
-            if prefix and rows:  # a district label glued to the row number (中原区2 K…): the previous row's cell
-                rows[-1][2].append(Line(line.no, prefix))
-            rows.append((expected, m.group(2), [Line(line.no, rest)], section))
+            cells = [Line(line.no, m.group(3) or "")]
+            if m.group(1):  # a district label printed glued to the row number (中原区2 K…): that row's cell
+                cells.append(Line(line.no, m.group(1)))
+            rows.append((expected, m.group(2), cells, section))
             expected += 1
         elif rows:
             rows[-1][2].append(line)
         else:
             header.append(line)
+
+    def clean(lines: Sequence[Line]) -> str:
+        text = _join_cells(lines)
+        return b.clean(text) if prose_cells else apply_fixes(text, b.clean.fixes)
+
     if header:
-        text = b.clean(" ".join(ln.text.strip() for ln in header), table=True)
-        b.doc.articles.append(ParsedArticle(b.unique(TABLE_HEADER), TABLE_HEADER, "", text, header[0].no, header[-1].no))
+        b.doc.articles.append(ParsedArticle(b.unique(TABLE_HEADER), TABLE_HEADER, "", clean(header), header[0].no, header[-1].no))
     for number, label, row_lines, sec in rows:
-        text = b.clean(" ".join(ln.text.strip() for ln in row_lines if ln.text.strip()), table=True)
-        heading = row_headings.get(number, "")
-        if not heading:
-            pm = PROJECT_RE.match(text)
-            if pm:
-                heading = despace(pm.group(2))
+        text = clean(row_lines)
+        heading = row_headings.get(number, "") or _project_name(text)
         b.doc.articles.append(ParsedArticle(
             b.unique(f"序号{number}"), label, heading, text, row_lines[0].no, row_lines[-1].no, sec,
         ))
     if total:
-        text = b.clean(" ".join(ln.text.strip() for ln in total), table=True)
-        b.doc.articles.append(ParsedArticle(b.unique(TABLE_TOTAL), TABLE_TOTAL, "", text, total[0].no, total[-1].no))
+        b.doc.articles.append(ParsedArticle(b.unique(TABLE_TOTAL), TABLE_TOTAL, "", clean(total), total[0].no, total[-1].no))
 
 
 def parse(lines: Sequence[Line], structure: str, *, fixes: Sequence[tuple[str, str]] = (),
-          row_headings: dict[int, str] | None = None) -> ParsedDocument:
+          row_headings: dict[int, str] | None = None, prose_cells: bool = False) -> ParsedDocument:
     """Parse cleaned source lines (page furniture removed, personal data masked) into a document."""
     lines = [ln for ln in lines if ln.text.strip()]
     if not lines:
@@ -360,7 +387,7 @@ def parse(lines: Sequence[Line], structure: str, *, fixes: Sequence[tuple[str, s
     elif structure == "paragraphs":
         _parse_paragraphs(b, lines)
     elif structure == "table":
-        _parse_table(b, lines, row_headings or {})
+        _parse_table(b, lines, row_headings or {}, prose_cells)
     else:
         raise StructureError(f"不支持的文本结构：{structure}")
     if not b.doc.articles:

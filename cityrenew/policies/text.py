@@ -6,6 +6,7 @@ Pure functions, no Django: the ingest of the seeds and the import of a city's ow
   landline phone numbers are masked when a text enters the library, and counted:
   ``370831198110253913`` → ``370831********3913``, ``13812345678`` → ``138****5678``,
   ``0371-67789598`` → ``0371-****9598``.
+* :func:`normalize_chars` — Kangxi radicals a PDF's font maps to (``⽼旧⼩区``) become ideographs.
 * :func:`is_furniture` — page footers and stray page numbers.
 * :func:`despace` — spaces a PDF extraction puts inside Chinese text (``2025 年 5 月``, ``改 造``)
   go; a space between two Latin letters or digits (``GB 55027``) stays.
@@ -59,6 +60,23 @@ def mask_personal(text: str, counts: Counter | None = None) -> str:
 def masked_summary(counts: Counter) -> str:
     """``身份证号 1 处、固定电话 2 处`` (empty when nothing was masked)."""
     return "、".join(f"{MASK_LABELS[k]} {counts[k]} 处" for k in MASK_LABELS if counts.get(k))
+
+
+# --- characters ------------------------------------------------------------------------------------
+
+
+def _radical(ch: str) -> str:
+    return unicodedata.normalize("NFKC", ch)
+
+
+RADICALS = {cp: _radical(chr(cp)) for cp in list(range(0x2E80, 0x2EFF + 1)) + list(range(0x2F00, 0x2FDF + 1))
+            if _radical(chr(cp)) != chr(cp)}
+
+
+def normalize_chars(text: str) -> str:
+    """Kangxi radicals that PDF fonts map glyphs to (``⽼旧⼩区`` U+2F7C, U+2F29) → the ideographs
+    (``老旧小区``); nothing else changes (full-width punctuation stays)."""
+    return text.translate(RADICALS)
 
 
 # --- page furniture --------------------------------------------------------------------------------
@@ -209,6 +227,7 @@ class Line:  # one source line after cleaning
     no: int  # 1-based line number in the source
     text: str
     hard_break: bool = False  # the source line is a whole paragraph (docx paragraph, news line)
+    continues: bool = False  # the paragraph goes on in the next line whatever its width (a known wrap)
 
 
 def typical_width(lines: Sequence[Line]) -> int:
@@ -222,7 +241,14 @@ def typical_width(lines: Sequence[Line]) -> int:
 def ends_paragraph(line: Line, full: int) -> bool:
     """Whether the paragraph ends after ``line``: a whole-paragraph line, or a line clearly shorter
     than a full line of the text (a PDF wraps only full lines)."""
+    if line.continues:
+        return False
     if line.hard_break:
         return True
+    text = line.text.rstrip()
+    m = marker(text)
+    if m is not None and m.kind in ("chapter", "part", "h1", "h2") and len(m.rest) <= 40 and \
+            not any(p in m.rest for p in "，。；：、,;:") and text[-1:] in "）)":
+        return True  # a heading line of its own: （二）积极开展设施设备评估（2024 年 7 月-2024 年 8 月）
     w = width(line.text)
     return w < full * 0.85 or (w < full * 0.93 and line.text.rstrip()[-1:] in "。！？；：")
