@@ -3,8 +3,11 @@
 The table lives in ``spatial_rules.csv`` next to this module. Every row names the check-up indicator
 it serves (number in the MOHURD 2025 basic set, ``data/checkup_indicators.csv``), the facility
 categories (keys of :data:`cityrenew.engine.facilities.CATEGORIES`), the radius in metres measured
-along the walking network, and the document and article the radius comes from. The spatial engine
-reads radii only from here.
+along the walking network, and the document and article the radius comes from: ``source`` in words,
+``document`` + ``article`` as a citation that resolves to an article of the policy library. A row with an
+indicator number and empty ``document``/``article`` cites that indicator of its manual (``指标N`` of
+MOHURD-CHECKUP-2025 / -2024); ``python -m cityrenew.catalogue.spatial fill-citations`` writes those
+defaults into the file. The spatial engine reads radii only from here.
 
 Pure Python (csv + dataclasses): importable by the engine, the web app and the tests alike.
 """
@@ -14,6 +17,8 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+
+from cityrenew.catalogue.policies import INDICATOR_DOCUMENTS, Citation
 
 SPATIAL_RULES_CSV = Path(__file__).resolve().parent / "spatial_rules.csv"
 INDICATORS_CSV = Path(__file__).resolve().parent / "data" / "checkup_indicators.csv"
@@ -37,6 +42,19 @@ class SpatialRule:  # 空间指标规则
     note: str = ""
     threshold: float | None = None  # target value, in threshold_unit
     threshold_unit: str = ""
+    document: str = ""  # policy document key the radius rests on (catalogue.policies.DOCUMENTS)
+    article: str = ""  # its canonical article ref, e.g. 指标13
+
+    @property
+    def citation(self) -> Citation:  # 政策依据 as a resolvable citation
+        return Citation(self.document, self.article, self.source, rule=f"空间规则 {self.code} {self.name}",
+                        origin=f"spatial_rules.csv {self.code}")
+
+
+def default_citation(indicator_number: str, version: str) -> tuple[str, str]:
+    """The document and article a row cites when its columns are empty: 指标N of the manual of its version."""
+    doc = INDICATOR_DOCUMENTS.get(version, "")
+    return (doc, f"指标{indicator_number}") if doc and indicator_number else ("", "")
 
 
 class SpatialRuleError(ValueError):
@@ -106,6 +124,14 @@ def load_spatial_rules(path: str | Path | None = None) -> list[SpatialRule]:
                     )
             elif kind != KIND_LIFE_CIRCLE:
                 raise SpatialRuleError(f"{where}：服务半径规则 {code} 必须给出体检指标编号")
+            document = (row.get("document") or "").strip()
+            article = (row.get("article") or "").strip()
+            if not document and not article:
+                document, article = default_citation(number_s, version)
+            citation = Citation(document, article)
+            problems = citation.problems() if document else ["缺少依据文件 document 与条款 article"]
+            if problems:
+                raise SpatialRuleError(f"{where}：{code} 的政策依据无法对应到条款：{'；'.join(problems)}")
             rules.append(
                 SpatialRule(
                     code=code,
@@ -119,6 +145,41 @@ def load_spatial_rules(path: str | Path | None = None) -> list[SpatialRule]:
                     note=(row.get("note") or "").strip(),
                     threshold=threshold,
                     threshold_unit=(row.get("threshold_unit") or "").strip(),
+                    document=document,
+                    article=article,
                 )
             )
     return rules
+
+
+def fill_citations(path: str | Path | None = None) -> int:
+    """Write the default ``document``/``article`` into rows that leave them empty; returns rows filled.
+
+    Adds the two columns at the end when the file lacks them; every other column is kept as it is.
+    """
+    path = Path(path) if path is not None else SPATIAL_RULES_CSV
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields = list(reader.fieldnames or [])
+        rows = list(reader)
+    fields += [f for f in ("document", "article") if f not in fields]
+    filled = 0
+    for row in rows:
+        if not (row.get("document") or "").strip() and not (row.get("article") or "").strip():
+            doc, art = default_citation((row.get("indicator_number") or "").strip(), (row.get("indicator_version") or "").strip())
+            if doc:
+                row["document"], row["article"] = doc, art
+                filled += 1
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return filled
+
+
+if __name__ == "__main__":  # python -m cityrenew.catalogue.spatial fill-citations [FILE]
+    import sys
+
+    if len(sys.argv) < 2 or sys.argv[1] != "fill-citations":
+        sys.exit("usage: python -m cityrenew.catalogue.spatial fill-citations [FILE]")
+    print(f"filled {fill_citations(sys.argv[2] if len(sys.argv) > 2 else None)} rows")
