@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views import View
 
 from .forms_search import SearchForm
+from .models import PolicyDocument
 from .search import search
 
 PAGE_SIZE = 20
@@ -23,7 +24,10 @@ class SearchView(LoginRequiredMixin, View):
             query = form.cleaned_data["q"].strip()
             if query:
                 hits = search(query, top=form.cleaned_data.get("top") or PAGE_SIZE, **form.filters())
-        context = {"form": form, "hits": hits, "query": query}
+        document = None
+        if form.is_bound and form.is_valid() and form.cleaned_data.get("document"):
+            document = PolicyDocument.objects.get(key=form.cleaned_data["document"])
+        context = {"form": form, "hits": hits, "query": query, "document": document}
         if getattr(request, "htmx", False):
             return render(request, self.partial_template_name, context)
         return render(request, self.template_name, context)

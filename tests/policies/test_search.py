@@ -226,3 +226,59 @@ def test_cli_show_unknown_document_exit_code_as_a_process(cityrenew_cli):
     assert done.returncode == 2
     assert "政策库中没有文号或编码为“财办建〔2099〕1号”的文件" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# --- the API and the page --------------------------------------------------------------------------
+
+
+def test_api_search(client, viewer, library):
+    assert client.get("/api/policies/search/?q=加装电梯").status_code in (401, 403)
+    client.force_login(viewer)
+    resp = client.get("/api/policies/search/", {"q": "西部城市中央补助上限", "top": 3})
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["count"] == len(body["results"]) <= 3
+    first = body["results"][0]
+    mof = library["MOF-2025-11"]
+    article = mof.articles.get(ref="四、（一）")
+    assert (first["doc_number"], first["article"]) == ("财办建〔2025〕11号", "四、（一）")
+    assert first["url"] == f"/policies/MOF-2025-11/{article.number}/#a{article.number}"
+    assert "<mark>西部地区</mark>" in first["snippet_html"]
+    filtered = client.get("/api/policies/search/", {"q": "加装电梯", "region": "河北", "top": 50}).json()
+    assert filtered["count"] and {r["doc_key"] for r in filtered["results"]} <= {"HE-2023-114", "HE-2024-EQUIPMENT"}
+
+
+def test_api_search_refuses_bad_input_in_chinese(client, viewer, library):
+    client.force_login(viewer)
+    resp = client.get("/api/policies/search/", {"q": "加装电梯", "year": "二〇二四年"})
+    assert resp.status_code == 400 and resp.json()["year"] == ["发布年份须为四位数字，如 2025"]
+    assert client.get("/api/policies/search/", {"q": " "}).json() == {"q": ["请输入检索词"]}
+    resp = client.get("/api/policies/search/", {"q": "加装电梯", "level": "galaxy"})
+    assert resp.status_code == 400 and "level" in resp.json()
+
+
+def test_search_page_live_results_highlight_and_link(client, viewer, library):
+    client.force_login(viewer)
+    html = client.get("/policies/search/").content.decode()
+    assert "政策检索" in html and 'hx-get="/policies/search/"' in html and 'data-testid="search-hit"' not in html
+    html = client.get("/policies/search/", {"q": "广东钢质燃气管道使用多少年必须更新"}).content.decode()
+    article = library["GD-2024-EQUIPMENT"].articles.get(ref="二、（七）")
+    assert f'href="/policies/GD-2024-EQUIPMENT/{article.number}/#a{article.number}"' in html
+    assert "<mark>燃气管道</mark>" in html
+    partial = client.get("/policies/search/", {"q": "燃气管道"}, HTTP_HX_REQUEST="true").content.decode()
+    assert partial.lstrip().startswith('<section id="search-results"') and "<html" not in partial
+    # the user's words are escaped, never markup
+    html = client.get("/policies/search/", {"q": "<script>alert(1)</script>"}).content.decode()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_search_page_within_one_document_and_filters(client, viewer, library):
+    client.force_login(viewer)
+    html = client.get("/policies/search/", {"q": "公示", "document": "BJ-2024-JOINT-REVIEW"}).content.decode()
+    assert "在本文件中" in html
+    assert html.count('data-testid="search-hit"') >= 2
+    assert "/policies/BJ-2024-OLD-BUILDINGS/" not in html  # the other Beijing measures also say 公示
+    html = client.get("/policies/search/", {"q": "公示", "document": "NO-SUCH"}).content.decode()
+    assert "政策库中没有编码为“NO-SUCH”的文件" in html
+    html = client.get("/policies/search/", {"q": "公示", "year": "3000"}).content.decode()
+    assert "发布年份不晚于 2100 年" in html
