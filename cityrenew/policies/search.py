@@ -3,7 +3,7 @@
 Text is segmented with jieba (:func:`segment`) plus a user dictionary of the domain's words
 (``data/search/userdict.txt``); the index is built on those tokens:
 
-* SQLite: an FTS5 table ``policies_article_fts`` (columns heading, body, doc; rowid = article id);
+* SQLite: an FTS5 table ``policies_article_fts`` (columns heading, body, doc, document_id; rowid = article id);
 * PostgreSQL: a table ``policies_article_fts`` with a ``tsvector`` on the ``simple`` configuration
   (heading weighted A, document title/issuer/region B, body D) and a GIN index.
 
@@ -38,6 +38,7 @@ DATA = Path(__file__).resolve().parent / "data" / "search"
 TABLE = "policies_article_fts"
 SNIPPET_CHARS = 90  # length of the text window shown around the best hit
 CANDIDATES = 60  # articles re-ranked with the engine's own rank
+ENGINE_DF = 1 / 3  # words in more articles than this share add ~nothing to bm25 and cost most: left out of it
 DOCUMENT_MATCH = 0.5  # weight of a word found only in the document's title/issuer/region, not the article
 
 _WORD = re.compile(r"\w+")
@@ -155,6 +156,7 @@ class Group:
     word: str
     variants: tuple[str, ...]
     idf: float = 1.0  # set by search(): rare words weigh more, in the score and in the snippet
+    common: bool = False  # set by search(): in more than ENGINE_DF of the articles
 
     def fts5(self) -> str:
         return "(" + " OR ".join(f'"{v}"' for v in self.variants) + ")"
@@ -247,13 +249,12 @@ def rebuild_index(documents=None) -> int:
                 )
             else:
                 cur.execute(f"DELETE FROM {TABLE} WHERE rowid NOT IN (SELECT id FROM policies_article)")
-                ids = [r[0] for r in rows]
-                for i in range(0, len(ids), 500):
-                    chunk = ids[i : i + 500]
-                    cur.execute(f"DELETE FROM {TABLE} WHERE rowid IN ({','.join('%s' for _ in chunk)})", chunk)
+                for i in range(0, len(doc_ids), 500):
+                    chunk = doc_ids[i : i + 500]
+                    cur.execute(f"DELETE FROM {TABLE} WHERE document_id IN ({','.join('%s' for _ in chunk)})", chunk)
                 cur.executemany(
-                    f"INSERT INTO {TABLE} (rowid, heading, body, doc) VALUES (%s, %s, %s, %s)",
-                    [(pk, heading, body, meta) for pk, _doc, heading, body, meta in rows],
+                    f"INSERT INTO {TABLE} (rowid, heading, body, doc, document_id) VALUES (%s, %s, %s, %s, %s)",
+                    [(pk, heading, body, meta, doc) for pk, doc, heading, body, meta in rows],
                 )
     return len(rows)
 
@@ -263,38 +264,51 @@ def _article_count(cur) -> int:
     return cur.fetchone()[0]
 
 
-def _group_hits(cur, group: Group) -> tuple[set[int], set[int], set[int]]:
-    """Article ids matching ``group``: in the article (heading or body), in the heading, anywhere
-    (the document's title, 文号, issuer and region included)."""
+def _group_hits(cur, group: Group) -> dict[int, tuple[int, bool, bool]]:
+    """Articles matching ``group`` anywhere (the document's title, 文号, issuer and region included):
+    article id → (document id, found in the article's heading or body, found in its heading)."""
     if connection.vendor == "postgresql":
         cur.execute(
-            f"SELECT article_id, tsv @@ to_tsquery('simple', %s), tsv @@ to_tsquery('simple', %s) FROM {TABLE}"
-            f" WHERE tsv @@ to_tsquery('simple', %s)",
+            f"SELECT article_id, document_id, tsv @@ to_tsquery('simple', %s), tsv @@ to_tsquery('simple', %s)"
+            f" FROM {TABLE} WHERE tsv @@ to_tsquery('simple', %s)",
             [group.tsquery("AD"), group.tsquery("A"), group.tsquery()],
         )
-        rows = cur.fetchall()
-        return {r[0] for r in rows if r[1]}, {r[0] for r in rows if r[2]}, {r[0] for r in rows}
+        return {pk: (doc, in_text, in_heading) for pk, doc, in_text, in_heading in cur.fetchall()}
+    # rowids only: reading a column (or computing bm25) for every row of a common word costs 10×
     found = []
-    for prefix in ("{heading body} : ", "heading : ", ""):
-        cur.execute(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s", [prefix + group.fts5()])
+    for columns in ("{heading body} : ", "heading : ", "doc : "):
+        cur.execute(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s", [columns + group.fts5()])
         found.append({r[0] for r in cur.fetchall()})
-    return found[0], found[1], found[2]
+    in_text, in_heading, in_doc = found
+    return {pk: (0, pk in in_text, pk in in_heading) for pk in in_text | in_doc}
+
+
+def _documents_of(cur, vendor_rows: list[dict[int, tuple[int, bool, bool]]]) -> dict[int, int]:
+    """Article id → document id for the articles found."""
+    if connection.vendor == "postgresql":
+        out: dict[int, int] = {}
+        for rows in vendor_rows:
+            out.update((pk, row[0]) for pk, row in rows.items())
+        return out
+    cur.execute("SELECT id, document_id FROM policies_article")
+    return dict(cur.fetchall())
 
 
 def _engine_rank(cur, query: Query, ids: list[int]) -> dict[int, float]:
-    """The engine's own rank for ``ids``, scaled to 0‥1 (higher is better)."""
-    if not ids:
+    """The engine's own rank for ``ids``, scaled to 0‥1 (higher is better), over the less common words."""
+    groups = [g for g in query.groups if not g.common]
+    if not ids or not groups:
         return {}
     if connection.vendor == "postgresql":
         cur.execute(
             f"SELECT article_id, ts_rank_cd(tsv, to_tsquery('simple', %s), 32) FROM {TABLE} WHERE article_id = ANY(%s)",
-            [" | ".join(g.tsquery() for g in query.groups), ids],
+            [" | ".join(g.tsquery() for g in groups), ids],
         )
         return {pk: float(r) for pk, r in cur.fetchall()}
     placeholders = ",".join("%s" for _ in ids)
     cur.execute(
         f"SELECT rowid, bm25({TABLE}, 3.0, 1.0, 0.5) FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid IN ({placeholders})",
-        [" OR ".join(g.fts5() for g in query.groups), *ids],
+        [" OR ".join(g.fts5() for g in groups), *ids],
     )
     ranks = {pk: -float(r) for pk, r in cur.fetchall()}  # bm25: more negative is better
     top = max(ranks.values(), default=0.0) or 1.0
@@ -363,52 +377,63 @@ def search(text: str, top: int = 10, **filters) -> list[Hit]:
     filtered = any(filters.get(k) for k in ("issuer", "level", "year", "status", "region", "document"))
     with connection.cursor() as cur:
         total = _article_count(cur) or 1
-        hits = [(g, *_group_hits(cur, g)) for g in query.groups]
-        candidates: set[int] = set().union(*(h[3] for h in hits))
-        if not candidates:
-            return []
-        art_docs = dict(Article.objects.filter(pk__in=candidates).values_list("pk", "document_id"))
+        hits = [(g, _group_hits(cur, g)) for g in query.groups]
+        found: set[int] = set().union(*(rows for _g, rows in hits))
+        all_docs = _documents_of(cur, [rows for _g, rows in hits])
+        doc_of = {pk: all_docs[pk] for pk in found if pk in all_docs}
         if filtered:
             allowed = set(_document_filter(filters).values_list("pk", flat=True))
-            art_docs = {pk: d for pk, d in art_docs.items() if d in allowed}
-        region_docs: set[int] = set()
-        if query.regions:
-            from django.db.models import Q
-
-            from cityrenew.policies.models import PolicyDocument
-
-            cond = Q()
-            for r in query.regions:
-                cond |= Q(region__contains=r) | Q(title__contains=r) | Q(issuer__contains=r)
-            region_docs = set(PolicyDocument.objects.filter(cond).values_list("pk", flat=True))
+            doc_of = {pk: d for pk, d in doc_of.items() if d in allowed}
+        if not doc_of:
+            return []
+        region_docs = _region_documents(query.regions)
         scores: dict[int, float] = {}
         best_idf = 0.0
-        for g, in_text, in_heading, anywhere in hits:
-            idf = g.idf = math.log(1 + total / (1 + len(in_text)))
+        for g, rows in hits:
+            df = sum(1 for r in rows.values() if r[1])
+            idf = g.idf = math.log(1 + total / (1 + df))
+            g.common = df > ENGINE_DF * total
             best_idf = max(best_idf, idf)
-            for pk in anywhere:
-                if pk not in art_docs:
+            for pk, (_doc, in_text, in_heading) in rows.items():
+                if pk not in doc_of:
                     continue
-                if pk in in_text:
-                    gain = idf * (1.3 if pk in in_heading else 1.0)
+                if in_text:
+                    gain = idf * (1.3 if in_heading else 1.0)
                 else:  # only the document's title, issuer or region has the word
                     gain = idf * DOCUMENT_MATCH
                 scores[pk] = scores.get(pk, 0.0) + gain
         for pk in scores:
-            if art_docs[pk] in region_docs:
+            if doc_of[pk] in region_docs:
                 scores[pk] += best_idf
         ranked = sorted(scores, key=lambda pk: (-scores[pk], pk))[:CANDIDATES]
-        articles = {a.pk: a for a in Article.objects.filter(pk__in=ranked).select_related("document")}
         engine = _engine_rank(cur, query, ranked)
+    texts = {pk: (heading, text) for pk, heading, text in
+             Article.objects.filter(pk__in=ranked).values_list("pk", "heading", "text")}
+    ranked = [pk for pk in ranked if pk in texts]
     for pk in ranked:
-        a = articles[pk]
-        plain = a.text
+        heading, plain = texts[pk]
         for pair in query.pairs:
-            if pair in plain or pair in a.heading:
+            if pair in plain or pair in heading:
                 scores[pk] += 0.5
         scores[pk] += engine.get(pk, 0.0)
     ranked.sort(key=lambda pk: (-scores[pk], pk))
-    return [Hit(articles[pk], scores[pk], make_snippet(articles[pk].text, query)) for pk in ranked[:top]]
+    best = ranked[:top]
+    articles = Article.objects.select_related("document").in_bulk(best)
+    return [Hit(articles[pk], scores[pk], make_snippet(texts[pk][1], query)) for pk in best]
+
+
+def _region_documents(regions: list[str]) -> set[int]:
+    """Documents of the regions a question names (their region, title or issuer names it)."""
+    if not regions:
+        return set()
+    from django.db.models import Q
+
+    from cityrenew.policies.models import PolicyDocument
+
+    cond = Q()
+    for r in regions:
+        cond |= Q(region__contains=r) | Q(title__contains=r) | Q(issuer__contains=r)
+    return set(PolicyDocument.objects.filter(cond).values_list("pk", flat=True))
 
 
 def make_snippet(text: str, query: Query, width: int = SNIPPET_CHARS) -> list[tuple[str, bool]]:
