@@ -4,8 +4,8 @@ Text is segmented with jieba (:func:`segment`) plus a user dictionary of the dom
 (``data/search/userdict.txt``); the index is built on those tokens:
 
 * SQLite: an FTS5 table ``policies_article_fts`` (columns heading, body, doc, document_id; rowid = article id);
-* PostgreSQL: a table ``policies_article_fts`` with a ``tsvector`` on the ``simple`` configuration
-  (heading weighted A, document title/issuer/region B, body D) and a GIN index.
+* PostgreSQL: a table ``policies_article_fts`` with ``tsvector`` columns on the ``simple``
+  configuration (heading, body, doc: the document's title/文号/issuer/region), each with a GIN index.
 
 Both are created by migration ``0002_search_index`` and refilled by :func:`rebuild_index` (the ingest
 calls it; an imported document is indexed on its own).
@@ -23,6 +23,7 @@ own rank (FTS5 ``bm25`` / PostgreSQL ``ts_rank_cd``) to order close results.
 from __future__ import annotations
 
 import html
+import itertools
 import logging
 import math
 import re
@@ -161,9 +162,8 @@ class Group:
     def fts5(self) -> str:
         return "(" + " OR ".join(f'"{v}"' for v in self.variants) + ")"
 
-    def tsquery(self, weights: str = "") -> str:
-        suffix = f":{weights}" if weights else ""
-        return "(" + " | ".join(f"'{v}'{suffix}" for v in self.variants) + ")"
+    def tsquery(self) -> str:
+        return "(" + " | ".join(f"'{v}'" for v in self.variants) + ")"
 
 
 @dataclass
@@ -203,7 +203,7 @@ def parse_query(text: str) -> Query:
         seen.add(w)
         variants = synonyms().get(w, (w,))
         q.groups.append(Group(w, tuple(dict.fromkeys(variants))))
-    q.pairs = [a + b for a, b in zip(kept, kept[1:], strict=False) if a != b]
+    q.pairs = [a + b for a, b in itertools.pairwise(kept) if a != b]
     return q
 
 
@@ -228,7 +228,7 @@ def rebuild_index(documents=None) -> int:
     articles = list(Article.objects.filter(document_id__in=doc_ids).order_by("pk"))
     missing = [a for a in articles if not a.tokens and a.text]
     for a in missing:
-        a.tokens = segment(a.text)
+        a.tokens = segment(" ".join(filter(None, [a.heading, a.text])))
     doc_tokens = {d.pk: _doc_tokens(d) for d in docs}
     rows = [(a.pk, a.document_id, segment(a.heading), a.tokens, doc_tokens[a.document_id]) for a in articles]
     with transaction.atomic():
@@ -242,11 +242,12 @@ def rebuild_index(documents=None) -> int:
                     [doc_ids],
                 )
                 cur.executemany(
-                    f"INSERT INTO {TABLE} (article_id, document_id, tsv) VALUES (%s, %s, "
-                    f"setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')"
-                    f" || setweight(to_tsvector('simple', %s), 'D'))",
-                    [(pk, doc, heading, meta, body) for pk, doc, heading, body, meta in rows],
+                    f"INSERT INTO {TABLE} (article_id, document_id, heading, body, doc) VALUES (%s, %s, "
+                    f"to_tsvector('simple', %s), to_tsvector('simple', %s), to_tsvector('simple', %s))",
+                    rows,
                 )
+                if documents is None:
+                    cur.execute(f"ANALYZE {TABLE}")  # statistics for the planner after a full rebuild
             else:
                 cur.execute(f"DELETE FROM {TABLE} WHERE rowid NOT IN (SELECT id FROM policies_article)")
                 for i in range(0, len(doc_ids), 500):
@@ -259,39 +260,27 @@ def rebuild_index(documents=None) -> int:
     return len(rows)
 
 
-def _article_count(cur) -> int:
-    cur.execute(f"SELECT count(*) FROM {TABLE}")
-    return cur.fetchone()[0]
-
-
-def _group_hits(cur, group: Group) -> dict[int, tuple[int, bool, bool]]:
-    """Articles matching ``group`` anywhere (the document's title, 文号, issuer and region included):
-    article id → (document id, found in the article's heading or body, found in its heading)."""
-    if connection.vendor == "postgresql":
-        cur.execute(
-            f"SELECT article_id, document_id, tsv @@ to_tsquery('simple', %s), tsv @@ to_tsquery('simple', %s)"
-            f" FROM {TABLE} WHERE tsv @@ to_tsquery('simple', %s)",
-            [group.tsquery("AD"), group.tsquery("A"), group.tsquery()],
-        )
-        return {pk: (doc, in_text, in_heading) for pk, doc, in_text, in_heading in cur.fetchall()}
-    # rowids only: reading a column (or computing bm25) for every row of a common word costs 10×
-    found = []
-    for columns in ("{heading body} : ", "heading : ", "doc : "):
-        cur.execute(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s", [columns + group.fts5()])
-        found.append({r[0] for r in cur.fetchall()})
-    in_text, in_heading, in_doc = found
-    return {pk: (0, pk in in_text, pk in in_heading) for pk in in_text | in_doc}
-
-
-def _documents_of(cur, vendor_rows: list[dict[int, tuple[int, bool, bool]]]) -> dict[int, int]:
-    """Article id → document id for the articles found."""
-    if connection.vendor == "postgresql":
-        out: dict[int, int] = {}
-        for rows in vendor_rows:
-            out.update((pk, row[0]) for pk, row in rows.items())
-        return out
-    cur.execute("SELECT id, document_id FROM policies_article")
-    return dict(cur.fetchall())
+def _group_hits(cur, groups: list[Group]) -> list[tuple[set[int], set[int], set[int]]]:
+    """For each group, the articles matching it: in the article (heading or body), in its heading, in
+    its document's title, 文号, issuer or region. One query; ids only (reading a column or ranking
+    every row of a common word costs ten times more; both engines answer these from the index)."""
+    parts, params = [], []
+    for i, group in enumerate(groups):
+        if connection.vendor == "postgresql":
+            q = group.tsquery()
+            for kind, where in enumerate(("body @@ to_tsquery('simple', %s) OR heading @@ to_tsquery('simple', %s)",
+                                          "heading @@ to_tsquery('simple', %s)", "doc @@ to_tsquery('simple', %s)")):
+                parts.append(f"SELECT {i}, {kind}, article_id FROM {TABLE} WHERE {where}")
+                params += [q] * where.count("%s")
+        else:
+            for kind, columns in enumerate(("{heading body} : ", "heading : ", "doc : ")):
+                parts.append(f"SELECT {i}, {kind}, rowid FROM {TABLE} WHERE {TABLE} MATCH %s")
+                params.append(columns + group.fts5())
+    cur.execute(" UNION ALL ".join(parts), params)
+    found: list[tuple[set[int], set[int], set[int]]] = [(set(), set(), set()) for _ in groups]
+    for i, kind, pk in cur.fetchall():
+        found[i][kind].add(pk)
+    return found
 
 
 def _engine_rank(cur, query: Query, ids: list[int]) -> dict[int, float]:
@@ -301,16 +290,18 @@ def _engine_rank(cur, query: Query, ids: list[int]) -> dict[int, float]:
         return {}
     if connection.vendor == "postgresql":
         cur.execute(
-            f"SELECT article_id, ts_rank_cd(tsv, to_tsquery('simple', %s), 32) FROM {TABLE} WHERE article_id = ANY(%s)",
+            f"SELECT article_id, ts_rank_cd(setweight(heading, 'A') || body, to_tsquery('simple', %s), 32)"
+            f" FROM {TABLE} WHERE article_id = ANY(%s)",
             [" | ".join(g.tsquery() for g in groups), ids],
         )
-        return {pk: float(r) for pk, r in cur.fetchall()}
-    placeholders = ",".join("%s" for _ in ids)
-    cur.execute(
-        f"SELECT rowid, bm25({TABLE}, 3.0, 1.0, 0.5) FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid IN ({placeholders})",
-        [" OR ".join(g.fts5() for g in groups), *ids],
-    )
-    ranks = {pk: -float(r) for pk, r in cur.fetchall()}  # bm25: more negative is better
+        ranks = {pk: float(r) for pk, r in cur.fetchall()}
+    else:
+        placeholders = ",".join("%s" for _ in ids)
+        cur.execute(
+            f"SELECT rowid, bm25({TABLE}, 3.0, 1.0, 0.5) FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid IN ({placeholders})",
+            [" OR ".join(g.fts5() for g in groups), *ids],
+        )
+        ranks = {pk: -float(r) for pk, r in cur.fetchall()}  # bm25: more negative is better
     top = max(ranks.values(), default=0.0) or 1.0
     return {pk: r / top for pk, r in ranks.items()}
 
@@ -376,10 +367,11 @@ def search(text: str, top: int = 10, **filters) -> list[Hit]:
         return []
     filtered = any(filters.get(k) for k in ("issuer", "level", "year", "status", "region", "document"))
     with connection.cursor() as cur:
-        total = _article_count(cur) or 1
-        hits = [(g, _group_hits(cur, g)) for g in query.groups]
-        found: set[int] = set().union(*(rows for _g, rows in hits))
-        all_docs = _documents_of(cur, [rows for _g, rows in hits])
+        hits = [(g, *found) for g, found in zip(query.groups, _group_hits(cur, query.groups), strict=True)]
+        cur.execute("SELECT id, document_id FROM policies_article")
+        all_docs = dict(cur.fetchall())
+        total = len(all_docs) or 1
+        found: set[int] = set().union(*(h[1] | h[3] for h in hits))
         doc_of = {pk: all_docs[pk] for pk in found if pk in all_docs}
         if filtered:
             allowed = set(_document_filter(filters).values_list("pk", flat=True))
@@ -389,17 +381,17 @@ def search(text: str, top: int = 10, **filters) -> list[Hit]:
         region_docs = _region_documents(query.regions)
         scores: dict[int, float] = {}
         best_idf = 0.0
-        for g, rows in hits:
-            df = sum(1 for r in rows.values() if r[1])
+        for g, in_text, in_heading, in_doc in hits:
+            df = len(in_text)
             idf = g.idf = math.log(1 + total / (1 + df))
             g.common = df > ENGINE_DF * total
             best_idf = max(best_idf, idf)
-            for pk, (_doc, in_text, in_heading) in rows.items():
+            for pk in in_text | in_doc:
                 if pk not in doc_of:
                     continue
-                if in_text:
-                    gain = idf * (1.3 if in_heading else 1.0)
-                else:  # only the document's title, issuer or region has the word
+                if pk in in_text:
+                    gain = idf * (1.3 if pk in in_heading else 1.0)
+                else:  # only the document's title, 文号, issuer or region has the word
                     gain = idf * DOCUMENT_MATCH
                 scores[pk] = scores.get(pk, 0.0) + gain
         for pk in scores:
@@ -408,7 +400,7 @@ def search(text: str, top: int = 10, **filters) -> list[Hit]:
         ranked = sorted(scores, key=lambda pk: (-scores[pk], pk))[:CANDIDATES]
         engine = _engine_rank(cur, query, ranked)
     texts = {pk: (heading, text) for pk, heading, text in
-             Article.objects.filter(pk__in=ranked).values_list("pk", "heading", "text")}
+             Article.objects.filter(pk__in=ranked).order_by().values_list("pk", "heading", "text")}
     ranked = [pk for pk in ranked if pk in texts]
     for pk in ranked:
         heading, plain = texts[pk]

@@ -12,7 +12,13 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from cityrenew.policies.search import make_snippet, parse_query, rebuild_index, search, segment
+from cityrenew.policies.search import (
+    make_snippet,
+    parse_query,
+    rebuild_index,
+    search,
+    segment,
+)
 
 pytestmark = pytest.mark.django_db
 
