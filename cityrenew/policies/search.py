@@ -228,7 +228,7 @@ def rebuild_index(documents=None) -> int:
     articles = list(Article.objects.filter(document_id__in=doc_ids).order_by("pk"))
     missing = [a for a in articles if not a.tokens and a.text]
     for a in missing:
-        a.tokens = segment(" ".join(filter(None, [a.heading, a.text])))
+        a.tokens = segment(a.text)
     doc_tokens = {d.pk: _doc_tokens(d) for d in docs}
     rows = [(a.pk, a.document_id, segment(a.heading), a.tokens, doc_tokens[a.document_id]) for a in articles]
     with transaction.atomic():
