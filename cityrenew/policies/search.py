@@ -39,7 +39,8 @@ DATA = Path(__file__).resolve().parent / "data" / "search"
 TABLE = "policies_article_fts"
 SNIPPET_CHARS = 90  # length of the text window shown around the best hit
 CANDIDATES = 60  # articles re-ranked with the engine's own rank
-ENGINE_DF = 1 / 3  # words in more articles than this share add ~nothing to bm25 and cost most: left out of it
+ENGINE_DF = 1 / 3  # a word in more articles than this share is common: left out of bm25 (it adds ~nothing
+# there and costs most) and not marked in snippets when the question has rarer words
 DOCUMENT_MATCH = 0.5  # weight of a word found only in the document's title/issuer/region, not the article
 
 _WORD = re.compile(r"\w+")
@@ -430,10 +431,12 @@ def _region_documents(regions: list[str]) -> set[int]:
 
 def make_snippet(text: str, query: Query, width: int = SNIPPET_CHARS) -> list[tuple[str, bool]]:
     """The window of ``text`` with the most (and rarest) distinct query words, as (text, is_hit) pieces."""
-    terms = sorted({v for g in query.groups for v in g.variants if v}, key=len, reverse=True)
+    # a word found in most articles (城市, 更新) is not marked when the question has rarer ones
+    groups = [g for g in query.groups if not g.common] or query.groups
+    terms = sorted({v for g in groups for v in g.variants if v}, key=len, reverse=True)
     spans: list[tuple[int, int, str]] = []  # start, end, group word
-    owner = {v: g.word for g in query.groups for v in g.variants}
-    weight = {g.word: g.idf for g in query.groups}
+    owner = {v: g.word for g in groups for v in g.variants}
+    weight = {g.word: g.idf for g in groups}
     if terms:
         pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
         spans = [(m.start(), m.end(), owner.get(m.group(0), m.group(0).lower())) for m in pattern.finditer(text)]

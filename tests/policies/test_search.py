@@ -190,6 +190,7 @@ def test_cli_search_json(library):
     assert first["doc_number"] == "财办建〔2025〕11号"
     assert first["article"] == "四、（一）"
     assert "【西部地区】" in first["snippet"] and "12亿元" in first["snippet"]
+    assert "【城市】" not in first["snippet"]  # in most articles: not marked beside rarer words
     assert rows == sorted(rows, key=lambda r: -r["score"])
 
 
