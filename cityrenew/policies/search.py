@@ -199,10 +199,10 @@ def parse_query(text: str) -> Query:
         kept.append(w)
     seen: set[str] = set()
     for w in kept:
-        if w in seen:
+        if w in seen:  # a word asked twice, or a synonym of one already asked, counts once
             continue
-        seen.add(w)
         variants = synonyms().get(w, (w,))
+        seen.update(variants)
         q.groups.append(Group(w, tuple(dict.fromkeys(variants))))
     q.pairs = [a + b for a, b in itertools.pairwise(kept) if a != b]
     return q
