@@ -261,27 +261,43 @@ def rebuild_index(documents=None) -> int:
     return len(rows)
 
 
-def _group_hits(cur, groups: list[Group]) -> list[tuple[set[int], set[int], set[int]]]:
+def _group_hits(cur, groups: list[Group]) -> tuple[list[tuple[set[int], set[int], set[int]]], dict[int, int]]:
     """For each group, the articles matching it: in the article (heading or body), in its heading, in
-    its document's title, 文号, issuer or region. One query; ids only (reading a column or ranking
-    every row of a common word costs ten times more; both engines answer these from the index)."""
+    its document's title, 文号, issuer or region; and article id → document id for every article.
+
+    One query on each engine, ids only (reading a text column or ranking every row of a common word
+    costs ten times more). PostgreSQL returns the document ids with the hits, SQLite (in process,
+    where a second query costs nothing) reads them from the article table."""
     parts, params = [], []
+    pg = connection.vendor == "postgresql"
     for i, group in enumerate(groups):
-        if connection.vendor == "postgresql":
+        if pg:
             q = group.tsquery()
             for kind, where in enumerate(("body @@ to_tsquery('simple', %s) OR heading @@ to_tsquery('simple', %s)",
                                           "heading @@ to_tsquery('simple', %s)", "doc @@ to_tsquery('simple', %s)")):
-                parts.append(f"SELECT {i}, {kind}, article_id FROM {TABLE} WHERE {where}")
+                parts.append(f"SELECT {i}, {kind}, article_id, document_id FROM {TABLE} WHERE {where}")
                 params += [q] * where.count("%s")
         else:
             for kind, columns in enumerate(("{heading body} : ", "heading : ", "doc : ")):
-                parts.append(f"SELECT {i}, {kind}, rowid FROM {TABLE} WHERE {TABLE} MATCH %s")
+                parts.append(f"SELECT {i}, {kind}, rowid, 0 FROM {TABLE} WHERE {TABLE} MATCH %s")
                 params.append(columns + group.fts5())
+    if pg:  # the library's size, for the words' rarity, in the same round trip
+        parts.append(f"SELECT -1, 0, count(*)::integer, 0 FROM {TABLE}")
     cur.execute(" UNION ALL ".join(parts), params)
     found: list[tuple[set[int], set[int], set[int]]] = [(set(), set(), set()) for _ in groups]
-    for i, kind, pk in cur.fetchall():
+    documents: dict[int, int] = {}
+    total = 0
+    for i, kind, pk, doc in cur.fetchall():
+        if i < 0:
+            total = pk
+            continue
         found[i][kind].add(pk)
-    return found
+        documents[pk] = doc
+    if not pg:
+        cur.execute("SELECT id, document_id FROM policies_article")
+        documents = dict(cur.fetchall())
+        total = len(documents)
+    return found, documents, total
 
 
 def _engine_rank(cur, query: Query, ids: list[int]) -> dict[int, float]:
@@ -368,10 +384,9 @@ def search(text: str, top: int = 10, **filters) -> list[Hit]:
         return []
     filtered = any(filters.get(k) for k in ("issuer", "level", "year", "status", "region", "document"))
     with connection.cursor() as cur:
-        hits = [(g, *found) for g, found in zip(query.groups, _group_hits(cur, query.groups), strict=True)]
-        cur.execute("SELECT id, document_id FROM policies_article")
-        all_docs = dict(cur.fetchall())
-        total = len(all_docs) or 1
+        found_by_group, all_docs, total = _group_hits(cur, query.groups)
+        hits = [(g, *found) for g, found in zip(query.groups, found_by_group, strict=True)]
+        total = total or 1
         found: set[int] = set().union(*(h[1] | h[3] for h in hits))
         doc_of = {pk: all_docs[pk] for pk in found if pk in all_docs}
         if filtered:
@@ -400,19 +415,16 @@ def search(text: str, top: int = 10, **filters) -> list[Hit]:
                 scores[pk] += best_idf
         ranked = sorted(scores, key=lambda pk: (-scores[pk], pk))[:CANDIDATES]
         engine = _engine_rank(cur, query, ranked)
-    texts = {pk: (heading, text) for pk, heading, text in
-             Article.objects.filter(pk__in=ranked).order_by().values_list("pk", "heading", "text")}
-    ranked = [pk for pk in ranked if pk in texts]
+    articles = Article.objects.select_related("document").order_by().in_bulk(ranked)
+    ranked = [pk for pk in ranked if pk in articles]
     for pk in ranked:
-        heading, plain = texts[pk]
+        a = articles[pk]
         for pair in query.pairs:
-            if pair in plain or pair in heading:
+            if pair in a.text or pair in a.heading:
                 scores[pk] += 0.5
         scores[pk] += engine.get(pk, 0.0)
     ranked.sort(key=lambda pk: (-scores[pk], pk))
-    best = ranked[:top]
-    articles = Article.objects.select_related("document").in_bulk(best)
-    return [Hit(articles[pk], scores[pk], make_snippet(texts[pk][1], query)) for pk in best]
+    return [Hit(articles[pk], scores[pk], make_snippet(articles[pk].text, query)) for pk in ranked[:top]]
 
 
 def _region_documents(regions: list[str]) -> set[int]:
