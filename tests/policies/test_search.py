@@ -259,6 +259,13 @@ def test_api_search(client, viewer, library):
     assert filtered["count"] and {r["doc_key"] for r in filtered["results"]} <= {"HE-2023-114", "HE-2024-EQUIPMENT"}
 
 
+def test_api_search_in_the_schema(client, viewer):
+    client.force_login(viewer)
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    op = schema["paths"]["/api/policies/search/"]["get"]
+    assert {"q", "level", "status", "year", "issuer", "region", "document", "top"} <= {p["name"] for p in op["parameters"]}
+
+
 def test_api_search_refuses_bad_input_in_chinese(client, viewer, library):
     client.force_login(viewer)
     resp = client.get("/api/policies/search/", {"q": "加装电梯", "year": "二〇二四年"})
