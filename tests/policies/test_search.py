@@ -180,6 +180,20 @@ def test_rebuild_index_adds_and_drops_a_document(library):
     assert search("鹦鹉螺号潜水艇", top=5) == []
 
 
+def test_an_imported_document_is_searchable_at_once(library, tmp_path):
+    """A city's own document, imported as a clerk does (a text file with 第N条), is indexed on import."""
+    from cityrenew.policies.ingest import import_document
+
+    path = tmp_path / "local.txt"
+    path.write_text("郑州市城市更新项目公示办法\n第一条 为规范城市更新项目信息公开，制定本办法。\n"
+                    "第二条 城市更新项目实施方案经审查通过后，应在区政府网站公示，公示期不少于二十个工作日。\n",
+                    encoding="utf-8")
+    doc = import_document(path, {"key": "LOCAL-TEST-GS", "title": "郑州市城市更新项目公示办法", "level": "city",
+                                 "region": "郑州市"})
+    hits = search("郑州实施方案公示多少天", top=3)
+    assert (hits[0].article.document.key, hits[0].article.ref) == ("LOCAL-TEST-GS", "第二条"), doc
+
+
 # --- CLI contract ---------------------------------------------------------------------------------
 
 
