@@ -236,6 +236,8 @@ def rebuild_index(documents=None) -> int:
         if missing:
             Article.objects.bulk_update(missing, ["tokens"], batch_size=500)
         with connection.cursor() as cur:
+            if documents is None:
+                cur.execute(f"DELETE FROM {TABLE}")
             if connection.vendor == "postgresql":
                 cur.execute(
                     f"DELETE FROM {TABLE} WHERE document_id = ANY(%s) OR article_id NOT IN "
@@ -263,11 +265,11 @@ def rebuild_index(documents=None) -> int:
 
 def _group_hits(cur, groups: list[Group]) -> tuple[list[tuple[set[int], set[int], set[int]]], dict[int, int]]:
     """For each group, the articles matching it: in the article (heading or body), in its heading, in
-    its document's title, 文号, issuer or region; and article id → document id for every article.
+    its document's title, 文号, issuer or region; and article id → document id for every article
+    (the article table is the truth: index rows of articles that are gone are ignored).
 
-    One query on each engine, ids only (reading a text column or ranking every row of a common word
-    costs ten times more). PostgreSQL returns the document ids with the hits, SQLite (in process,
-    where a second query costs nothing) reads them from the article table."""
+    One query, ids only: reading a text column or ranking every row of a common word costs ten
+    times more."""
     parts, params = [], []
     pg = connection.vendor == "postgresql"
     for i, group in enumerate(groups):
@@ -275,29 +277,22 @@ def _group_hits(cur, groups: list[Group]) -> tuple[list[tuple[set[int], set[int]
             q = group.tsquery()
             for kind, where in enumerate(("body @@ to_tsquery('simple', %s) OR heading @@ to_tsquery('simple', %s)",
                                           "heading @@ to_tsquery('simple', %s)", "doc @@ to_tsquery('simple', %s)")):
-                parts.append(f"SELECT {i}, {kind}, article_id, document_id FROM {TABLE} WHERE {where}")
+                parts.append(f"SELECT {i}, {kind}, article_id, 0 FROM {TABLE} WHERE {where}")
                 params += [q] * where.count("%s")
         else:
             for kind, columns in enumerate(("{heading body} : ", "heading : ", "doc : ")):
                 parts.append(f"SELECT {i}, {kind}, rowid, 0 FROM {TABLE} WHERE {TABLE} MATCH %s")
                 params.append(columns + group.fts5())
-    if pg:  # the library's size, for the words' rarity, in the same round trip
-        parts.append(f"SELECT -1, 0, count(*)::integer, 0 FROM {TABLE}")
+    parts.append("SELECT -1, 0, id, document_id FROM policies_article")
     cur.execute(" UNION ALL ".join(parts), params)
     found: list[tuple[set[int], set[int], set[int]]] = [(set(), set(), set()) for _ in groups]
     documents: dict[int, int] = {}
-    total = 0
     for i, kind, pk, doc in cur.fetchall():
         if i < 0:
-            total = pk
-            continue
-        found[i][kind].add(pk)
-        documents[pk] = doc
-    if not pg:
-        cur.execute("SELECT id, document_id FROM policies_article")
-        documents = dict(cur.fetchall())
-        total = len(documents)
-    return found, documents, total
+            documents[pk] = doc
+        else:
+            found[i][kind].add(pk)
+    return found, documents
 
 
 def _engine_rank(cur, query: Query, ids: list[int]) -> dict[int, float]:
@@ -384,9 +379,9 @@ def search(text: str, top: int = 10, **filters) -> list[Hit]:
         return []
     filtered = any(filters.get(k) for k in ("issuer", "level", "year", "status", "region", "document"))
     with connection.cursor() as cur:
-        found_by_group, all_docs, total = _group_hits(cur, query.groups)
+        found_by_group, all_docs = _group_hits(cur, query.groups)
         hits = [(g, *found) for g, found in zip(query.groups, found_by_group, strict=True)]
-        total = total or 1
+        total = len(all_docs) or 1
         found: set[int] = set().union(*(h[1] | h[3] for h in hits))
         doc_of = {pk: all_docs[pk] for pk in found if pk in all_docs}
         if filtered:

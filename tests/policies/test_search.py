@@ -190,8 +190,8 @@ def test_an_imported_document_is_searchable_at_once(library, tmp_path):
                     encoding="utf-8")
     doc = import_document(path, {"key": "LOCAL-TEST-GS", "title": "郑州市城市更新项目公示办法", "level": "city",
                                  "region": "郑州市"})
-    hits = search("郑州实施方案公示多少天", top=3)
-    assert (hits[0].article.document.key, hits[0].article.ref) == ("LOCAL-TEST-GS", "第二条"), doc
+    found = [(h.article.document.key, h.article.ref) for h in search("郑州实施方案公示多少天", top=3)]
+    assert (doc.key, "第二条") in found
 
 
 # --- CLI contract ---------------------------------------------------------------------------------
