@@ -46,6 +46,14 @@ ADMIN_ONLY = "只有市级管理员可以修改政策文件的效力信息或导
 
 # --- citing and searching ---------------------------------------------------------------------------
 
+def source_text(doc: PolicyDocument) -> str:
+    """来源 for administrators: the file, and its lines unless the file name already says them."""
+    lines = f"L{doc.line_start}-L{doc.line_end}" if doc.line_start else ""
+    if lines and lines not in doc.source:
+        return f"{doc.source} {lines}".strip()
+    return doc.source
+
+
 def citation_text(article: Article) -> str:
     """《标题》（文号）第十二条 — the way a report cites the article."""
     doc = article.document
@@ -168,6 +176,9 @@ def _display(article: Article) -> None:
         paras.append({"text": line, "item": item or ""})
     article.paragraphs = paras
     article.show_heading = bool(article.heading) and not text.startswith(article.heading)
+    # the table of contents names an article by its heading, else by the start of its text
+    start = article.heading or (paras[0]["text"] if paras else "")
+    article.toc_text = start if len(start) <= 20 else start[:18].rstrip("，、。；：") + "…"
 
 
 class DocumentView(DocumentMixin, BaseObjectView):
@@ -190,15 +201,22 @@ class DocumentView(DocumentMixin, BaseObjectView):
             if not toc or toc[-1]["section"] != a.section:
                 toc.append({"section": a.section, "articles": []})
             toc[-1]["articles"].append(a)
+        for group in toc:
+            arts, section = group["articles"], group["section"]
+            opens = bool(section) and arts[0].label == section.label  # 三、's own text before its （一）
+            # a section that is itself one article (四、 without （N）) is shown once, as the article
+            group["heading"] = section if section and not (opens and len(arts) == 1) else None
+            group["intro"] = arts[0] if opens and group["heading"] else None  # the heading links it
+            arts[0].is_intro = group["intro"] is not None
         linked = doc.replaces_id is not None or doc.current_status == "replaced"
         ctx = self.base_context() | {
             "doc": doc, "object": doc, "toc": toc, "articles": articles,
-            "has_sections": any(t["section"] for t in toc),
             "versions": versions(doc) if linked else [doc],
             "n_rules": sum(a.n_rules for a in articles),
             "can_edit": self.can_edit(request, doc),
             "search_url": search_url(),
             "show_source": is_city_admin(request.user),
+            "source_text": source_text(doc),
         }
         chain = ctx["versions"]
         here = next(i for i, v in enumerate(chain) if v.pk == doc.pk)

@@ -13,13 +13,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def manual(regions):
-    """The check-up manual (an excerpt document from the text the project holds) and the national
-    indicator sets whose indicators cite it, as ``cityrenew policies ingest`` and ``load_indicator_sets`` write them."""
+    """The whole library (the seeds and the excerpt documents such as the check-up manual) and the national
+    indicator sets whose indicators cite the manual, as ``cityrenew policies ingest`` and ``load_indicator_sets`` write them."""
     from cityrenew.checkup.catalogue import SET_2025, load_indicator_sets
     from cityrenew.checkup.models import IndicatorSet
-    from cityrenew.policies.excerpts import ingest_excerpts
+    from cityrenew.policies.ingest import ingest_seeds
 
-    ingest_excerpts()
+    ingest_seeds()
     load_indicator_sets()
     return IndicatorSet.objects.get(code=SET_2025)
 
