@@ -1,0 +1,39 @@
+"""The search index of the policy library (cityrenew.policies.search), one per database vendor.
+
+SQLite: an FTS5 table (rowid = article id; columns heading, body, doc: segmented tokens; document_id).
+PostgreSQL: a table with a tsvector on the 'simple' configuration (heading A, document B, body D) and a
+GIN index. Both are filled by ``search.rebuild_index()``, which the ingest calls.
+"""
+
+from django.db import migrations
+
+TABLE = "policies_article_fts"
+
+
+def create_index(apps, schema_editor):
+    conn = schema_editor.connection
+    if conn.vendor == "postgresql":
+        schema_editor.execute(
+            f"CREATE TABLE {TABLE} ("
+            " article_id integer PRIMARY KEY REFERENCES policies_article (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,"
+            " document_id integer NOT NULL,"
+            " tsv tsvector NOT NULL)"
+        )
+        schema_editor.execute(f"CREATE INDEX {TABLE}_tsv ON {TABLE} USING gin (tsv)")
+        schema_editor.execute(f"CREATE INDEX {TABLE}_document ON {TABLE} (document_id)")
+    elif conn.vendor == "sqlite":
+        schema_editor.execute(
+            f"CREATE VIRTUAL TABLE {TABLE} USING fts5(heading, body, doc, document_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 0')"
+        )
+    else:
+        raise RuntimeError(f"政策检索索引不支持数据库 {conn.vendor}（仅支持 SQLite 与 PostgreSQL）")
+
+
+def drop_index(apps, schema_editor):
+    schema_editor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("policies", "0001_library")]
+
+    operations = [migrations.RunPython(create_index, drop_index)]
