@@ -23,7 +23,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Case, Count, IntegerField, Prefetch, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views import View
 
 from cityrenew.core.generic import Column, ObjectEditView, ObjectHistoryView, ObjectListView, Table
@@ -44,7 +44,7 @@ from .status import badge_css, status_label, versions, with_current_status
 ADMIN_ONLY = "只有市级管理员可以修改政策文件的效力信息或导入本地文件"
 
 
-# --- citing and searching ---------------------------------------------------------------------------
+# --- citations and sources -------------------------------------------------------------------------
 
 def source_text(doc: PolicyDocument) -> str:
     """来源 for administrators: the file, and its lines unless the file name already says them."""
@@ -58,14 +58,6 @@ def citation_text(article: Article) -> str:
     """《标题》（文号）第十二条 — the way a report cites the article."""
     doc = article.document
     return f"《{doc.title}》" + (f"（{doc.number}）" if doc.number else "") + article.ref
-
-
-def search_url() -> str:
-    """The full-text search page (``policies:search``), "" while it is not installed."""
-    try:
-        return reverse("policies:search")
-    except NoReverseMatch:
-        return ""
 
 
 # --- the list -----------------------------------------------------------------------------------------
@@ -140,7 +132,6 @@ class PolicyDocumentListView(DocumentMixin, ObjectListView):
             d.status_label, d.status_css = status_label(d.current_status), badge_css(d.current_status)
         return {
             "headers": kwargs["table"].header_map(),
-            "search_url": search_url(),
             "import_url": reverse("policies:import") if self.can_add(request) else "",
         }
 
@@ -214,7 +205,6 @@ class DocumentView(DocumentMixin, BaseObjectView):
             "versions": versions(doc) if linked else [doc],
             "n_rules": sum(a.n_rules for a in articles),
             "can_edit": self.can_edit(request, doc),
-            "search_url": search_url(),
             "show_source": is_city_admin(request.user),
             "source_text": source_text(doc),
         }
@@ -249,7 +239,6 @@ class ArticleView(DocumentMixin, BaseObjectView):
             "previous": next((a for a in near if a.number == number - 1), None),
             "next": next((a for a in near if a.number == number + 1), None),
             "citation_text": citation_text(article),
-            "search_url": search_url(),
         }
         return render(request, self.template_name, ctx)
 

@@ -80,6 +80,7 @@ def test_list_groups_by_level_and_filters(client, viewer, shelf):
                            "GB50180-2018"]  # 部委 → 市级 → 标准, the manifest's order within a level
     assert '<tr class="group-row"><td colspan="9">国家部委</td></tr>' in html
     assert "财办建〔2025〕11号" in html and "摘录" in html
+    assert '<form method="get" action="/policies/search/" class="policy-search"' in html  # full-text search of articles
     # the article counts
     row = html[html.index('data-testid="doc-BJ-2024-JOINT-REVIEW"'):]
     assert re.search(r'<td class="num">3</td>', row[:row.index("</tr>")])
@@ -138,6 +139,7 @@ def test_reader_shows_toc_text_anchors_and_citation_counts(client, viewer, shelf
     assert "公示时间不少于15日" in art and 'href="/policies/BJ-2024-JOINT-REVIEW/3/"' in art
     assert '<strong class="art-label">第三条</strong>实施方案应当公示' in art  # the label once, not again from the text
     assert "北京市住房和城乡建设委员会等五部门" in html and "2024-11-26" in html and ">试行<" in html
+    assert '<input type="hidden" name="document" value="BJ-2024-JOINT-REVIEW">' in html  # search within it
     # the seed file and its lines are for administrators only
     assert "003_645a1165802b4a67.txt" not in html and "2000" not in html
     # the document in three queries, the citation index built (the session and the user are the login's)
