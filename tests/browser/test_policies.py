@@ -7,6 +7,7 @@ import re
 
 import pytest
 from conftest import login
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,6 +42,11 @@ def test_follow_a_rule_citation_to_its_article_and_back(page, live_server, viewe
     rules = page.locator("[data-testid=citing-rules]")
     assert "问题整治完成率" in rules.inner_text()
     assert page.locator("[data-testid=citation-text]").input_value() == "《城市体检工作手册（试行）》指标60"
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    copy = page.locator("[data-copy]")
+    copy.click()
+    expect(copy).to_have_text("已复制")
+    assert page.evaluate("navigator.clipboard.readText()") == "《城市体检工作手册（试行）》指标60"
     page.screenshot(path=str(screenshot_dir / "policies-article.png"), full_page=True)
 
     # back to the rule: the indicator's own row in its set
@@ -78,3 +84,26 @@ def test_reader_toc_and_deep_link(page, live_server, viewer, manual, screenshot_
     banner = page.locator("[data-testid=replaced-banner]")
     assert "城市体检工作手册（试行）" in banner.inner_text()
     page.screenshot(path=str(screenshot_dir / "policies-replaced.png"))
+
+
+def test_policy_pages_keep_the_content_security_policy(browser, live_server, viewer, manual):
+    """No inline script or style: the list, the reader and the article page (with its copy button) under the CSP."""
+    from test_csp_browser import RECORD_VIOLATIONS
+
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})  # CSP enforced
+    ctx.add_init_script(RECORD_VIOLATIONS)
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and "Content Security Policy" in m.text and errors.append(m.text))
+    page.on("response", lambda r: r.status >= 400 and "/static/" in r.url and errors.append(f"{r.status} {r.url}"))
+    try:
+        login(page, live_server, "viewer1", "pass-viewer1")
+        for url in ["/policies/", "/policies/MOHURD-CHECKUP-2025/", "/policies/MOHURD-CHECKUP-2025/1/"]:
+            page.goto(live_server.url + url)
+            assert page.evaluate("window.__csp") == [], url
+        page.locator("[data-copy]").click()
+        expect(page.locator("[data-copy]")).to_have_text("已复制")  # policies.js runs
+        assert page.evaluate("window.__csp") == [] and errors == []
+    finally:
+        ctx.close()

@@ -183,7 +183,7 @@ def test_article_page_lists_the_citing_rule(client, viewer, shelf):
     html = client.get("/policies/MOHURD-CHECKUP-2025/2/").content.decode()
     rules = html[html.index('data-testid="citing-rules"'):html.index("</section>", html.index('data-testid="citing-rules"'))]
     assert "体检指标 60. 问题整治完成率" in rules
-    assert 'value="《城市体检工作手册（试行）》指标60"' in html  # 引用本条, ready to copy
+    assert ">《城市体检工作手册（试行）》指标60</textarea>" in html  # 引用本条, ready to copy
     assert 'data-testid="previous"' in html and 'href="/policies/MOHURD-CHECKUP-2025/1/"' in html
     assert 'data-testid="next"' not in html  # the last article
     assert "问题整治完成率：已完成整治的问题数量占问题总数的比例" in html
@@ -192,7 +192,7 @@ def test_article_page_lists_the_citing_rule(client, viewer, shelf):
 def test_article_citation_text_has_the_document_number(client, viewer, shelf):
     client.force_login(viewer)
     html = client.get("/policies/MOF-2025-11/1/").content.decode()
-    assert 'value="《关于开展2025年度中央财政支持实施城市更新行动的通知》（财办建〔2025〕11号）二、（一）"' in html
+    assert ">《关于开展2025年度中央财政支持实施城市更新行动的通知》（财办建〔2025〕11号）二、（一）</textarea>" in html
     assert "系统中暂无规则引用本条" in html or 'data-testid="citing-rule"' in html
 
 
