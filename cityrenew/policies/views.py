@@ -9,7 +9,7 @@
   citation ready to copy;
 * ``/policies/<key>/edit/`` — 市级管理员: status, dates, 替代关系 and note (audited);
 * ``/policies/import/`` — 市级管理员: a city's own document (txt, docx, PDF with a text layer) through
-  the upload checks, parsed by the ``policies.import_document`` background job.
+  the upload checks, parsed by the ``policies.import`` background job (:mod:`cityrenew.policies.jobs`).
 
 Reading is open to every signed-in user, whatever the role: the documents are public, but the
 whole platform sits behind the login and the page frame (navigation, language) assumes a user.
@@ -285,6 +285,6 @@ class DocumentImportView(LoginRequiredMixin, View):
         data = form.cleaned_data
         upload = data["file"]
         token, _ = stash_upload(upload, UPLOAD_KIND)
-        job = launch("policies.import_document", owner=request.user, title=f"导入政策文件：{data['title']}"[:200],
+        job = launch("policies.import", owner=request.user, title=f"导入政策文件：{data['title']}"[:200],
                      token=token, filename=upload.name, meta=form.meta(), replace=bool(data.get("replace")))
         return launched(request, job)

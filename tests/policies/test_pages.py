@@ -286,7 +286,7 @@ def test_import_page_is_for_city_admins_and_refuses_wrong_files(client, viewer, 
     _doc("ZZ-LOCAL-1", "郑州市老旧小区改造实施细则", level=Level.CITY)
     assert "编码“ZZ-LOCAL-1”已被《郑州市老旧小区改造实施细则》使用；如需用新文件重建它，请勾选“替换同一编码的已导入文件”" in post_key("ZZ-LOCAL-1")
     assert "编码“zz 2025”无效" in post_key("zz 2025")
-    assert not (tmp_path / "uploads" / "policy-documents").exists() or not any((tmp_path / "uploads" / "policy-documents").iterdir())
+    assert not (tmp_path / "uploads" / "policy-imports").exists() or not any((tmp_path / "uploads" / "policy-imports").iterdir())
     assert PolicyDocument.objects.filter(key="ZZ-2025-LOCAL").count() == 0
 
 
@@ -323,7 +323,7 @@ def test_import_page_runs_the_job_and_the_document_is_readable(client, city_admi
         "issuer": "北京市住房和城乡建设委员会", "level": Level.PROVINCE, "region": "北京市", "issued": "2024-11-26",
         "status": Status.TRIAL, "structure": ""})
     assert resp.status_code == 302, resp.content.decode()[:2000]
-    job = Job.objects.get(kind="policies.import_document")
+    job = Job.objects.get(kind="policies.import")
     assert job.params["meta"]["title"] == "北京市城市更新实施方案联合审查管理办法（试行）"  # 书名号 dropped
     run_pending()
     job.refresh_from_db()
@@ -332,11 +332,10 @@ def test_import_page_runs_the_job_and_the_document_is_readable(client, city_admi
     assert doc.source == "北京联审办法.txt" and doc.issued == dt.date(2024, 11, 26)
     assert job.result_summary["links"][0]["url"] == "/policies/BJ-LOCAL-REVIEW/"
     n = doc.articles.count()
-    assert n == 19 and job.result_summary["text"].endswith(f"共 {n} 个条文")
+    assert n == 19 and job.result_summary["text"].endswith(f"：{n} 条")
     client.force_login(viewer)
     html = client.get("/policies/BJ-LOCAL-REVIEW/").content.decode()
     assert 'href="#a19"' in html and "第十九条" in html
-    assert not any((tmp_path / "uploads" / "policy-documents").iterdir())  # the stashed file is gone
 
 
 def test_an_unparseable_file_fails_the_job_in_chinese_and_writes_nothing(client, city_admin, shelf, tmp_path, settings):
@@ -353,7 +352,7 @@ def test_an_unparseable_file_fails_the_job_in_chinese_and_writes_nothing(client,
                                              "title": "印发通知", "level": Level.PROVINCE, "status": Status.IN_FORCE})
     assert resp.status_code == 302
     run_pending()
-    job = Job.objects.get(kind="policies.import_document")
+    job = Job.objects.get(kind="policies.import")
     assert job.status == JobStatus.FAILED and "未能识别文件“通知.txt”的文本结构" in job.error
     assert not PolicyDocument.objects.filter(key="BJ-LETTER").exists()
 
