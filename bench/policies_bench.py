@@ -92,9 +92,9 @@ def child(args) -> int:
     ingest_seeds()
     ingest_s = time.perf_counter() - t0
     # the segmenter is loaded by the ingest in this process; time a fresh load in a separate process
-    load = subprocess.run([sys.executable, "-c", "import time; t=time.perf_counter(); "
-                           "from cityrenew.policies.search import segment; segment('城市更新'); "
-                           "print(time.perf_counter()-t)"], capture_output=True, text=True, check=True,
+    code = ("import time; t=time.perf_counter(); from cityrenew.policies.search import segment; "
+            "segment('城市更新'); print(time.perf_counter()-t)")
+    load = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     from cityrenew.policies.search import search
 

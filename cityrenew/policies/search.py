@@ -4,8 +4,8 @@ Text is segmented with jieba (:func:`segment`) plus a user dictionary of the dom
 (``data/search/userdict.txt``); the index is built on those tokens:
 
 * SQLite: an FTS5 table ``policies_article_fts`` (columns heading, body, doc, document_id; rowid = article id);
-* PostgreSQL: a table ``policies_article_fts`` with a ``tsvector`` on the ``simple`` configuration
-  (heading weighted A, document title/issuer/region B, body D) and a GIN index.
+* PostgreSQL: a table ``policies_article_fts`` with ``tsvector`` columns on the ``simple``
+  configuration (heading, body, doc: the document's title/文号/issuer/region), each with a GIN index.
 
 Both are created by migration ``0002_search_index`` and refilled by :func:`rebuild_index` (the ingest
 calls it; an imported document is indexed on its own).
@@ -23,6 +23,7 @@ own rank (FTS5 ``bm25`` / PostgreSQL ``ts_rank_cd``) to order close results.
 from __future__ import annotations
 
 import html
+import itertools
 import logging
 import math
 import re
@@ -38,7 +39,8 @@ DATA = Path(__file__).resolve().parent / "data" / "search"
 TABLE = "policies_article_fts"
 SNIPPET_CHARS = 90  # length of the text window shown around the best hit
 CANDIDATES = 60  # articles re-ranked with the engine's own rank
-ENGINE_DF = 1 / 3  # words in more articles than this share add ~nothing to bm25 and cost most: left out of it
+ENGINE_DF = 1 / 3  # a word in more articles than this share is common: left out of bm25 (it adds ~nothing
+# there and costs most) and not marked in snippets when the question has rarer words
 DOCUMENT_MATCH = 0.5  # weight of a word found only in the document's title/issuer/region, not the article
 
 _WORD = re.compile(r"\w+")
@@ -161,9 +163,8 @@ class Group:
     def fts5(self) -> str:
         return "(" + " OR ".join(f'"{v}"' for v in self.variants) + ")"
 
-    def tsquery(self, weights: str = "") -> str:
-        suffix = f":{weights}" if weights else ""
-        return "(" + " | ".join(f"'{v}'{suffix}" for v in self.variants) + ")"
+    def tsquery(self) -> str:
+        return "(" + " | ".join(f"'{v}'" for v in self.variants) + ")"
 
 
 @dataclass
@@ -198,12 +199,12 @@ def parse_query(text: str) -> Query:
         kept.append(w)
     seen: set[str] = set()
     for w in kept:
-        if w in seen:
+        if w in seen:  # a word asked twice, or a synonym of one already asked, counts once
             continue
-        seen.add(w)
         variants = synonyms().get(w, (w,))
+        seen.update(variants)
         q.groups.append(Group(w, tuple(dict.fromkeys(variants))))
-    q.pairs = [a + b for a, b in zip(kept, kept[1:], strict=False) if a != b]
+    q.pairs = [a + b for a, b in itertools.pairwise(kept) if a != b]
     return q
 
 
@@ -242,11 +243,12 @@ def rebuild_index(documents=None) -> int:
                     [doc_ids],
                 )
                 cur.executemany(
-                    f"INSERT INTO {TABLE} (article_id, document_id, tsv) VALUES (%s, %s, "
-                    f"setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')"
-                    f" || setweight(to_tsvector('simple', %s), 'D'))",
-                    [(pk, doc, heading, meta, body) for pk, doc, heading, body, meta in rows],
+                    f"INSERT INTO {TABLE} (article_id, document_id, heading, body, doc) VALUES (%s, %s, "
+                    f"to_tsvector('simple', %s), to_tsvector('simple', %s), to_tsvector('simple', %s))",
+                    rows,
                 )
+                if documents is None:
+                    cur.execute(f"ANALYZE {TABLE}")  # statistics for the planner after a full rebuild
             else:
                 cur.execute(f"DELETE FROM {TABLE} WHERE rowid NOT IN (SELECT id FROM policies_article)")
                 for i in range(0, len(doc_ids), 500):
@@ -259,39 +261,43 @@ def rebuild_index(documents=None) -> int:
     return len(rows)
 
 
-def _article_count(cur) -> int:
-    cur.execute(f"SELECT count(*) FROM {TABLE}")
-    return cur.fetchone()[0]
+def _group_hits(cur, groups: list[Group]) -> tuple[list[tuple[set[int], set[int], set[int]]], dict[int, int]]:
+    """For each group, the articles matching it: in the article (heading or body), in its heading, in
+    its document's title, 文号, issuer or region; and article id → document id for every article.
 
-
-def _group_hits(cur, group: Group) -> dict[int, tuple[int, bool, bool]]:
-    """Articles matching ``group`` anywhere (the document's title, 文号, issuer and region included):
-    article id → (document id, found in the article's heading or body, found in its heading)."""
-    if connection.vendor == "postgresql":
-        cur.execute(
-            f"SELECT article_id, document_id, tsv @@ to_tsquery('simple', %s), tsv @@ to_tsquery('simple', %s)"
-            f" FROM {TABLE} WHERE tsv @@ to_tsquery('simple', %s)",
-            [group.tsquery("AD"), group.tsquery("A"), group.tsquery()],
-        )
-        return {pk: (doc, in_text, in_heading) for pk, doc, in_text, in_heading in cur.fetchall()}
-    # rowids only: reading a column (or computing bm25) for every row of a common word costs 10×
-    found = []
-    for columns in ("{heading body} : ", "heading : ", "doc : "):
-        cur.execute(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s", [columns + group.fts5()])
-        found.append({r[0] for r in cur.fetchall()})
-    in_text, in_heading, in_doc = found
-    return {pk: (0, pk in in_text, pk in in_heading) for pk in in_text | in_doc}
-
-
-def _documents_of(cur, vendor_rows: list[dict[int, tuple[int, bool, bool]]]) -> dict[int, int]:
-    """Article id → document id for the articles found."""
-    if connection.vendor == "postgresql":
-        out: dict[int, int] = {}
-        for rows in vendor_rows:
-            out.update((pk, row[0]) for pk, row in rows.items())
-        return out
-    cur.execute("SELECT id, document_id FROM policies_article")
-    return dict(cur.fetchall())
+    One query on each engine, ids only (reading a text column or ranking every row of a common word
+    costs ten times more). PostgreSQL returns the document ids with the hits, SQLite (in process,
+    where a second query costs nothing) reads them from the article table."""
+    parts, params = [], []
+    pg = connection.vendor == "postgresql"
+    for i, group in enumerate(groups):
+        if pg:
+            q = group.tsquery()
+            for kind, where in enumerate(("body @@ to_tsquery('simple', %s) OR heading @@ to_tsquery('simple', %s)",
+                                          "heading @@ to_tsquery('simple', %s)", "doc @@ to_tsquery('simple', %s)")):
+                parts.append(f"SELECT {i}, {kind}, article_id, document_id FROM {TABLE} WHERE {where}")
+                params += [q] * where.count("%s")
+        else:
+            for kind, columns in enumerate(("{heading body} : ", "heading : ", "doc : ")):
+                parts.append(f"SELECT {i}, {kind}, rowid, 0 FROM {TABLE} WHERE {TABLE} MATCH %s")
+                params.append(columns + group.fts5())
+    if pg:  # the library's size, for the words' rarity, in the same round trip
+        parts.append(f"SELECT -1, 0, count(*)::integer, 0 FROM {TABLE}")
+    cur.execute(" UNION ALL ".join(parts), params)
+    found: list[tuple[set[int], set[int], set[int]]] = [(set(), set(), set()) for _ in groups]
+    documents: dict[int, int] = {}
+    total = 0
+    for i, kind, pk, doc in cur.fetchall():
+        if i < 0:
+            total = pk
+            continue
+        found[i][kind].add(pk)
+        documents[pk] = doc
+    if not pg:
+        cur.execute("SELECT id, document_id FROM policies_article")
+        documents = dict(cur.fetchall())
+        total = len(documents)
+    return found, documents, total
 
 
 def _engine_rank(cur, query: Query, ids: list[int]) -> dict[int, float]:
@@ -301,16 +307,18 @@ def _engine_rank(cur, query: Query, ids: list[int]) -> dict[int, float]:
         return {}
     if connection.vendor == "postgresql":
         cur.execute(
-            f"SELECT article_id, ts_rank_cd(tsv, to_tsquery('simple', %s), 32) FROM {TABLE} WHERE article_id = ANY(%s)",
+            f"SELECT article_id, ts_rank_cd(setweight(heading, 'A') || body, to_tsquery('simple', %s), 32)"
+            f" FROM {TABLE} WHERE article_id = ANY(%s)",
             [" | ".join(g.tsquery() for g in groups), ids],
         )
-        return {pk: float(r) for pk, r in cur.fetchall()}
-    placeholders = ",".join("%s" for _ in ids)
-    cur.execute(
-        f"SELECT rowid, bm25({TABLE}, 3.0, 1.0, 0.5) FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid IN ({placeholders})",
-        [" OR ".join(g.fts5() for g in groups), *ids],
-    )
-    ranks = {pk: -float(r) for pk, r in cur.fetchall()}  # bm25: more negative is better
+        ranks = {pk: float(r) for pk, r in cur.fetchall()}
+    else:
+        placeholders = ",".join("%s" for _ in ids)
+        cur.execute(
+            f"SELECT rowid, bm25({TABLE}, 3.0, 1.0, 0.5) FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid IN ({placeholders})",
+            [" OR ".join(g.fts5() for g in groups), *ids],
+        )
+        ranks = {pk: -float(r) for pk, r in cur.fetchall()}  # bm25: more negative is better
     top = max(ranks.values(), default=0.0) or 1.0
     return {pk: r / top for pk, r in ranks.items()}
 
@@ -376,10 +384,10 @@ def search(text: str, top: int = 10, **filters) -> list[Hit]:
         return []
     filtered = any(filters.get(k) for k in ("issuer", "level", "year", "status", "region", "document"))
     with connection.cursor() as cur:
-        total = _article_count(cur) or 1
-        hits = [(g, _group_hits(cur, g)) for g in query.groups]
-        found: set[int] = set().union(*(rows for _g, rows in hits))
-        all_docs = _documents_of(cur, [rows for _g, rows in hits])
+        found_by_group, all_docs, total = _group_hits(cur, query.groups)
+        hits = [(g, *found) for g, found in zip(query.groups, found_by_group, strict=True)]
+        total = total or 1
+        found: set[int] = set().union(*(h[1] | h[3] for h in hits))
         doc_of = {pk: all_docs[pk] for pk in found if pk in all_docs}
         if filtered:
             allowed = set(_document_filter(filters).values_list("pk", flat=True))
@@ -389,17 +397,17 @@ def search(text: str, top: int = 10, **filters) -> list[Hit]:
         region_docs = _region_documents(query.regions)
         scores: dict[int, float] = {}
         best_idf = 0.0
-        for g, rows in hits:
-            df = sum(1 for r in rows.values() if r[1])
+        for g, in_text, in_heading, in_doc in hits:
+            df = len(in_text)
             idf = g.idf = math.log(1 + total / (1 + df))
             g.common = df > ENGINE_DF * total
             best_idf = max(best_idf, idf)
-            for pk, (_doc, in_text, in_heading) in rows.items():
+            for pk in in_text | in_doc:
                 if pk not in doc_of:
                     continue
-                if in_text:
-                    gain = idf * (1.3 if in_heading else 1.0)
-                else:  # only the document's title, issuer or region has the word
+                if pk in in_text:
+                    gain = idf * (1.3 if pk in in_heading else 1.0)
+                else:  # only the document's title, 文号, issuer or region has the word
                     gain = idf * DOCUMENT_MATCH
                 scores[pk] = scores.get(pk, 0.0) + gain
         for pk in scores:
@@ -407,19 +415,16 @@ def search(text: str, top: int = 10, **filters) -> list[Hit]:
                 scores[pk] += best_idf
         ranked = sorted(scores, key=lambda pk: (-scores[pk], pk))[:CANDIDATES]
         engine = _engine_rank(cur, query, ranked)
-    texts = {pk: (heading, text) for pk, heading, text in
-             Article.objects.filter(pk__in=ranked).values_list("pk", "heading", "text")}
-    ranked = [pk for pk in ranked if pk in texts]
+    articles = Article.objects.select_related("document").order_by().in_bulk(ranked)
+    ranked = [pk for pk in ranked if pk in articles]
     for pk in ranked:
-        heading, plain = texts[pk]
+        a = articles[pk]
         for pair in query.pairs:
-            if pair in plain or pair in heading:
+            if pair in a.text or pair in a.heading:
                 scores[pk] += 0.5
         scores[pk] += engine.get(pk, 0.0)
     ranked.sort(key=lambda pk: (-scores[pk], pk))
-    best = ranked[:top]
-    articles = Article.objects.select_related("document").in_bulk(best)
-    return [Hit(articles[pk], scores[pk], make_snippet(texts[pk][1], query)) for pk in best]
+    return [Hit(articles[pk], scores[pk], make_snippet(articles[pk].text, query)) for pk in ranked[:top]]
 
 
 def _region_documents(regions: list[str]) -> set[int]:
@@ -438,10 +443,12 @@ def _region_documents(regions: list[str]) -> set[int]:
 
 def make_snippet(text: str, query: Query, width: int = SNIPPET_CHARS) -> list[tuple[str, bool]]:
     """The window of ``text`` with the most (and rarest) distinct query words, as (text, is_hit) pieces."""
-    terms = sorted({v for g in query.groups for v in g.variants if v}, key=len, reverse=True)
+    # a word found in most articles (城市, 更新) is not marked when the question has rarer ones
+    groups = [g for g in query.groups if not g.common] or query.groups
+    terms = sorted({v for g in groups for v in g.variants if v}, key=len, reverse=True)
     spans: list[tuple[int, int, str]] = []  # start, end, group word
-    owner = {v: g.word for g in query.groups for v in g.variants}
-    weight = {g.word: g.idf for g in query.groups}
+    owner = {v: g.word for g in groups for v in g.variants}
+    weight = {g.word: g.idf for g in groups}
     if terms:
         pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
         spans = [(m.start(), m.end(), owner.get(m.group(0), m.group(0).lower())) for m in pattern.finditer(text)]

@@ -12,7 +12,13 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from cityrenew.policies.search import make_snippet, parse_query, rebuild_index, search, segment
+from cityrenew.policies.search import (
+    make_snippet,
+    parse_query,
+    rebuild_index,
+    search,
+    segment,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +40,8 @@ QUESTIONS = [
     ("北京联合审查意见后几年内完成首期用地手续", "BJ-2024-JOINT-REVIEW", "第十八条"),
     # 上海设备更新专项行动方案 （二）既有住宅加装电梯: 支持老旧小区居民提取住房公积金用于加装电梯 (L4719-4726)
     ("上海提取住房公积金加装电梯", "SH-2024-380", "二、（二）"),
+    # 河南省建筑和市政基础设施领域设备更新改造强制性更新和鼓励性更新标准目录 序号1: 住宅老旧电梯更新 (seed 003 L7232-)
+    ("河南住宅老旧电梯更新标准", "HN-EQUIPMENT-CATALOGUE", "序号1"),
     # 自然资办发〔2024〕25号 三、: 零星用地应优先用于增加公共空间、公共服务设施和基础设施 (L1952-1956)
     ("零星用地优先用于什么", "MNR-2024-25", "三、"),
 ]
@@ -73,6 +81,8 @@ def test_question_words_dropped_regions_read_numbers_kept():
     assert parse_query("广东省钢质燃气管道使用多少年").regions == ["广东"]
     assert "年限" in [g.word for g in parse_query("钢质燃气管道使用多少年").groups]
     assert [g.word for g in parse_query("补助不超过12亿元吗").groups] == ["补助", "不超过", "12", "亿元"]
+    # 使用年限 and the 年限 a question for an age becomes are synonyms: one group, counted once
+    assert [g.word for g in parse_query("电梯使用年限多少年").groups] == ["电梯", "使用年限"]
     assert not parse_query("是什么？")  # nothing left to search for
     assert search("是什么？") == []
 
@@ -184,6 +194,7 @@ def test_cli_search_json(library):
     assert first["doc_number"] == "财办建〔2025〕11号"
     assert first["article"] == "四、（一）"
     assert "【西部地区】" in first["snippet"] and "12亿元" in first["snippet"]
+    assert "【城市】" not in first["snippet"]  # in most articles: not marked beside rarer words
     assert rows == sorted(rows, key=lambda r: -r["score"])
 
 

@@ -1,8 +1,8 @@
 """The search index of the policy library (cityrenew.policies.search), one per database vendor.
 
 SQLite: an FTS5 table (rowid = article id; columns heading, body, doc: segmented tokens; document_id).
-PostgreSQL: a table with a tsvector on the 'simple' configuration (heading A, document B, body D) and a
-GIN index. Both are filled by ``search.rebuild_index()``, which the ingest calls.
+PostgreSQL: a table with tsvectors on the 'simple' configuration (heading, body, doc), each with a GIN
+index. Both are filled by ``search.rebuild_index()``, which the ingest calls.
 """
 
 from django.db import migrations
@@ -17,9 +17,12 @@ def create_index(apps, schema_editor):
             f"CREATE TABLE {TABLE} ("
             " article_id integer PRIMARY KEY REFERENCES policies_article (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,"
             " document_id integer NOT NULL,"
-            " tsv tsvector NOT NULL)"
+            " heading tsvector NOT NULL,"
+            " body tsvector NOT NULL,"
+            " doc tsvector NOT NULL)"
         )
-        schema_editor.execute(f"CREATE INDEX {TABLE}_tsv ON {TABLE} USING gin (tsv)")
+        for column in ("heading", "body", "doc"):
+            schema_editor.execute(f"CREATE INDEX {TABLE}_{column} ON {TABLE} USING gin ({column})")
         schema_editor.execute(f"CREATE INDEX {TABLE}_document ON {TABLE} (document_id)")
     elif conn.vendor == "sqlite":
         schema_editor.execute(
