@@ -78,6 +78,13 @@ def test_reader_toc_and_deep_link(page, live_server, viewer, manual, screenshot_
     page.goto(f"{live_server.url}/policies/MOHURD-CHECKUP-2025/#a{article.number}")
     box = page.locator(f"#a{article.number}").bounding_box()
     assert box is not None and 0 <= box["y"] < 300
+    # its entry in the table of contents is marked and scrolled into the sticky list
+    entry = page.locator(f"[data-testid=toc-{article.number}]")
+    expect(entry).to_have_class("current")
+    toc = page.locator("[data-testid=toc]").bounding_box()
+    mark = entry.bounding_box()
+    assert toc["y"] <= mark["y"] <= toc["y"] + toc["height"] - mark["height"]
+    assert page.evaluate("document.querySelector('.toc').scrollTop") > 0  # it was below the list's fold
     page.screenshot(path=str(screenshot_dir / "policies-deep-link.png"))
     # the old version says it is replaced and links the new one
     page.goto(f"{live_server.url}/policies/MOHURD-CHECKUP-2024/")
