@@ -21,7 +21,7 @@ import re
 import sys
 import tomllib
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +76,9 @@ ARTICLE_REF_RE = re.compile(
     rf"|(?:第{_CN}章)?{_CN}、(?:（{_CN}）)?"  # 提纲式: 四、 / 二、（三）; 第一章三、（五） where chapters restart 一、
     rf"|（{_CN}）"  # （三） in a document without 一、 sections
     r"|序号\d+|指标\d+|第\d+段"  # 表格 / 指标 / 段落
-    "|序言|表头|合计"  # text before the first numbered part; a table's header and total rows (policies.parser)
-    ")$"
+    "|序言|结语|表头|合计"  # text before the first / after the last numbered part; a table's header and total rows
+    rf"|附件{_CN}"  # an annex cited as a whole (the check-up manual's sample lists)
+    r")(?:之\d+)?$"  # a number the source repeats: 二、（三）之2
 )
 ITEM_RE = re.compile(r"^(?:\d+[.．、]|（\d+）|\d+）|[①-⑳])$")  # 1. / （1） / 1） / ①
 
@@ -87,7 +88,7 @@ def check_ref(ref: str) -> str:
     if not ref:
         return "未指明条款"
     if not ARTICLE_REF_RE.match(ref):
-        return f"条款“{ref}”不符合条款编号规则（第十二条、二、（三）、四、、（三）、序号N、指标N、第N段、序言、表头、合计）"
+        return f"条款“{ref}”不符合条款编号规则（第十二条、二、（三）、四、、（三）、序号N、指标N、第N段、序言、结语、表头、合计、附件N）"
     return ""
 
 
@@ -111,6 +112,12 @@ class Citation:  # 政策依据
         if self.through:
             return f"{self.article}至{self.through}"
         return f"{self.article}{self.item}"
+
+    @classmethod
+    def from_text(cls, document: str, text: str, **kwargs: object) -> "Citation":
+        """The citation a stored 依据条款 names: ``四、（二）`` or a run ``指标1至指标61`` (as :attr:`where` shows it)."""
+        first, sep, last = text.strip().partition("至")
+        return cls(document, first, through=last if sep else "", **kwargs)  # type: ignore[arg-type]
 
     def problems(self) -> list[str]:
         """Why this citation cannot name an article, in Chinese; [] when its shape is right."""
@@ -139,8 +146,15 @@ def load_manifest(path: Path = MANIFEST) -> tuple[list[PolicyDocument], dict[str
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
     docs = []
+    known = {f.name for f in fields(PolicyDocument)} | {"issued"}
     for order, raw in enumerate(data.get("document", []), start=1):
         raw = dict(raw)
+        unknown = sorted(set(raw) - known)
+        if unknown or not raw.get("key") or not raw.get("title"):
+            what = f"未知字段 {'、'.join(unknown)}" if unknown else "缺少 key 或 title"
+            raise ValueError(f"{path.name} 第 {order} 个文件（{raw.get('key', '')}）：{what}")
+        if any(d.key == raw["key"] for d in docs):
+            raise ValueError(f"{path.name}：编码 {raw['key']} 重复")
         raw["date"] = str(raw.pop("issued", ""))
         for name in ("effective", "expires"):
             raw[name] = str(raw.get(name, ""))

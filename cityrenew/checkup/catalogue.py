@@ -52,7 +52,7 @@ SETS = {
         name="城市体检基础指标体系（2024年，61项）",
         year=2024,
         source_document="MOHURD-CHECKUP-2024",
-        source_article="指标1",
+        source_article="指标1至指标61",
         description="2025年手册之前使用的61项基础指标清单。年份为推定（见 spec/checkup-indicators.md §3），"
         "可能是2023年试行清单。",
     ),

@@ -100,7 +100,8 @@ class LocalIndicatorForm(FieldRulesFormMixin, forms.ModelForm):  # 增设地方�
         from cityrenew.catalogue.policies import check_ref
 
         ref = (self.cleaned_data.get("source_article") or "").strip()
-        problem = check_ref(ref)
+        first, sep, last = ref.partition("至")  # one article, or a run such as 二、（一）至二、（三）
+        problem = check_ref(first) or (check_ref(last) if sep else "")
         if problem:
             raise forms.ValidationError(problem)
         return ref

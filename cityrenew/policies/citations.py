@@ -19,14 +19,19 @@ from __future__ import annotations
 import importlib
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from django.apps import apps
 from django.db.models.signals import post_delete, post_save
 from django.urls import NoReverseMatch, reverse
 
-from cityrenew.catalogue.policies import DOCUMENTS, Citation, indicator_citations, registered_citations
+from cityrenew.catalogue.policies import (
+    DOCUMENTS,
+    Citation,
+    indicator_citations,
+    registered_citations,
+)
 
 
 @dataclass(frozen=True)
@@ -52,11 +57,12 @@ class ArticleRef:  # what a citation badge and the reverse index need of an arti
 @dataclass(frozen=True)
 class CitedRule:  # 依据此条款的规则: one entry of an article page's "what cites it"
     rule: str  # 规则名称
-    kind: str  # 规则 / 体检指标 / 指标体系 / 空间规则
-    where: str  # where it is defined or used: module, indicator set, spatial rule code
+    kind: str  # 规则 / 体检指标 / 体检指标（目录） / 指标体系 / 空间规则
+    where: str  # where it is defined or used: module, indicator set, spatial rule table
     note: str
     citation: Citation
-    url: str = ""  # the rule's own page, when it has one (a check-up indicator, an indicator set)
+    url: str = ""  # the rule's own page, when it has one (a check-up indicator or the one a spatial rule serves)
+    area: str = ""  # the part of the platform, in Chinese: 城市更新项目库 / 城市体检 / 一张图空间分析 …
 
 
 INDEX_SECONDS = 300  # the index is rebuilt at least this often (an ingest in another process)
@@ -145,6 +151,12 @@ def problem(citation: Citation) -> str:
                     reasons.append(f"文件中没有条款“{ref}”")
             if not reasons and citation.through and cited_refs(citation) == [citation.article]:
                 reasons.append(f"条款“{citation.through}”在“{citation.article}”之前")
+            if not reasons and citation.item:
+                from .models import Item
+
+                if not Item.objects.filter(article__document__key=citation.document, article__ref=citation.article,
+                                           label=citation.item).exists():
+                    reasons.append(f"条款“{citation.article}”中没有第“{citation.item}”项")
     if not reasons:
         return ""
     doc = DOCUMENTS.get(citation.document)
@@ -159,6 +171,26 @@ def import_rule_modules() -> None:
             importlib.import_module(f"{app.name}.{module}")
 
 
+def _area(module: str) -> str:
+    """The verbose name of the app a module belongs to (城市更新项目库, 城市体检 …)."""
+    for app in apps.get_app_configs():
+        if module == app.name or module.startswith(app.name + "."):
+            return str(app.verbose_name)
+    return ""
+
+
+def _indicator_urls() -> dict[tuple[str, int], str]:
+    """(version year, number) → the page of that indicator of the national set (its row on the set page)."""
+    if not apps.is_installed("cityrenew.checkup"):
+        return {}
+    from cityrenew.checkup.choices import SetKind
+    from cityrenew.checkup.models import Indicator
+
+    rows = Indicator.objects.filter(indicator_set__kind=SetKind.NATIONAL, is_local=False).values_list(
+        "indicator_set__year", "number", "indicator_set_id", "pk")
+    return {(str(year), number): _url("checkup:set_detail", set_id, f"#ind-{pk}") for year, number, set_id, pk in rows}
+
+
 def _db_entries() -> Iterable[CitedRule]:
     """National indicator sets and indicators in the database (local ones are the city's own data)."""
     if not apps.is_installed("cityrenew.checkup"):
@@ -167,14 +199,15 @@ def _db_entries() -> Iterable[CitedRule]:
     from cityrenew.checkup.models import Indicator, IndicatorSet
 
     for s in IndicatorSet.objects.filter(kind=SetKind.NATIONAL).order_by("code"):
-        c = Citation(s.source_document, s.source_article, s.description, rule=s.name, origin=f"指标体系 {s.code}")
-        yield CitedRule(s.name, "指标体系", s.code, "", c, _url("checkup:set_detail", s.pk))
+        c = Citation.from_text(s.source_document, s.source_article, note=s.description, rule=s.name, origin=f"指标体系 {s.code}")
+        yield CitedRule(s.name, "指标体系", s.code, "", c, _url("checkup:set_detail", s.pk), "城市体检")
     rows = (Indicator.objects.filter(indicator_set__kind=SetKind.NATIONAL, is_local=False)
             .select_related("indicator_set").order_by("indicator_set__code", "number"))
     for i in rows:
         rule = f"体检指标 {i.number}. {i.name}"  # as the catalogue row of the same indicator
-        c = Citation(i.source_document, i.source_article, rule=rule, origin=f"指标体系 {i.indicator_set.code}")
-        yield CitedRule(rule, "体检指标", i.indicator_set.name, "", c, _url("checkup:set_detail", i.indicator_set_id, f"#ind-{i.pk}"))
+        c = Citation.from_text(i.source_document, i.source_article, rule=rule, origin=f"指标体系 {i.indicator_set.code}")
+        yield CitedRule(rule, "体检指标", i.indicator_set.name, "", c,
+                        _url("checkup:set_detail", i.indicator_set_id, f"#ind-{i.pk}"), "城市体检")
 
 
 def _url(name: str, pk: int, anchor: str = "") -> str:
@@ -189,9 +222,14 @@ def all_citations(include_db: bool = True) -> list[CitedRule]:
     from cityrenew.catalogue.spatial import load_spatial_rules
 
     import_rule_modules()
-    out = [CitedRule(c.rule, "规则", c.origin, c.note, c) for c in registered_citations()]
-    out += [CitedRule(c.rule, "体检指标（目录）", c.origin, c.note, c) for c in indicator_citations()]
-    out += [CitedRule(f"{r.code} {r.name}", "空间规则", "spatial_rules.csv", r.source, r.citation) for r in load_spatial_rules()]
+    urls = _indicator_urls() if include_db else {}
+    out = [CitedRule(c.rule, "规则", c.origin, c.note, c, "", _area(c.origin)) for c in registered_citations()]
+    for c in indicator_citations():
+        year, number = c.origin.rsplit("（", 1)[1][:4], int(c.article[2:])
+        out.append(CitedRule(c.rule, "体检指标（目录）", c.origin, c.note, c, urls.get((year, number), ""), "城市体检"))
+    out += [CitedRule(f"{r.code} {r.name}", "空间规则", "spatial_rules.csv", r.source, r.citation,
+                      urls.get((r.indicator_version, r.indicator_number or 0), ""), "空间分析")
+            for r in load_spatial_rules()]
     if include_db:
         out += list(_db_entries())
     return out
@@ -210,7 +248,9 @@ def reverse_index() -> dict[tuple[str, str], list[CitedRule]]:
     if _reverse is None:
         rev: dict[tuple[str, str], list[CitedRule]] = {}
         seen: set[tuple[str, str, str]] = set()
-        entries = sorted(all_citations(), key=lambda e: not e.url)  # an entry with a page wins a duplicate name
+        # of two entries with one name (an indicator's catalogue row and its database row) the one with a
+        # page wins, then the database row
+        entries = sorted(all_citations(), key=lambda e: (not e.url, e.kind == "体检指标（目录）"))
         for e in entries:
             for ref in cited_refs(e.citation):
                 k = (e.citation.document, ref, e.rule)

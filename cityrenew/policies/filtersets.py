@@ -45,20 +45,20 @@ class PolicyDocumentFilterSet(FilterSet):  # 政策文件筛选
         model = PolicyDocument
         fields = ("q", "level", "region", "issuer", "year", "status")
 
-    def filter_q(self, qs, name, value):
+    def filter_q(self, qs, name, value: str):
         value = (value or "").strip()
         if not value:
             return qs
         return qs.filter(Q(title__icontains=value) | Q(number__icontains=value) | Q(key__icontains=value)
                          | Q(issuer__icontains=value))
 
-    def filter_issuer(self, qs, name, value):
+    def filter_issuer(self, qs, name, value: str):
         return qs.filter(issuer__contains=value) if value else qs
 
-    def filter_year(self, qs, name, value):
+    def filter_year(self, qs, name, value: str):
         return qs.filter(issued__year=int(value)) if value else qs
 
-    def filter_status(self, qs, name, value):
+    def filter_status(self, qs, name, value: str):
         """By the status as of today (dates overrule the stored one: see :mod:`.status`)."""
         if not value:
             return qs

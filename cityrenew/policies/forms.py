@@ -10,14 +10,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from cityrenew.core.fieldrules import FieldRulesFormMixin
-from cityrenew.core.uploads import attachment_type
 
 from cityrenew.catalogue.policies import DOCUMENTS
 
+from .ingest import IMPORT_SUFFIXES, check_upload
 from .models import Level, PolicyDocument, Status, Structure
 
-IMPORT_SUFFIXES = (".txt", ".docx", ".pdf")
-IMPORT_TYPES = ("text", "docx", "pdf")  # keys of cityrenew.core.uploads.ATTACHMENT_TYPES
 IMPORT_FORMATS = "文本文件（.txt，UTF-8 或 GBK）、Word 文档（.docx）或带文字层的 PDF（.pdf）"
 KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # as cityrenew policies import checks it
 STRUCTURES = [("", "自动识别（按“第一条”“一、”“（一）”编号）"), (Structure.ARTICLES, "条文式（第N条）"),
@@ -92,7 +90,7 @@ class DocumentImportForm(forms.Form):  # 导入本地政策文件
         name = PurePosixPath((f.name or "").replace("\\", "/")).name
         if PurePosixPath(name.lower()).suffix not in IMPORT_SUFFIXES:
             raise ValidationError(f"不支持的文件类型“{name}”：请上传{IMPORT_FORMATS}")
-        attachment_type(f, allowed=IMPORT_TYPES)  # size limit; the content must be what the name says
+        check_upload(f)  # the shared checks: size limit, the content must be what the name says
         return f
 
     def clean_key(self) -> str:

@@ -2,8 +2,9 @@
 
 * ``MOHURD-CHECKUP-2025`` 住房城乡建设部《城市体检工作手册（试行）》(2025年5月), structure ``indicators``: articles
   ``指标1``…``指标60`` with the manual's 【指标解释】【体检方法】【参考标准】 (``catalogue/data/checkup_indicators_zh.csv``,
-  verbatim) and, where a spatial rule needs it, the indicator's 【体检依据】; and the parts of 第一章 that rules
-  rest on (``第一章三、（一）`` …, the manual restarts 一、 in every chapter), from
+  verbatim) and, where a spatial rule needs it, the indicator's 【体检依据】; the parts of 第一章 that rules
+  rest on (``第一章三、（一）`` …, the manual restarts 一、 in every chapter) and the header rows of the sample
+  lists of 附件四 and 附件五 (``附件四``), from
   ``catalogue/data/checkup_manual_2025.toml``. Both were transcribed from the OCR of the manual named there.
 * ``MOHURD-CHECKUP-2024`` 城市体检基础指标体系（2024年版）, structure ``indicators``: ``指标1``…``指标61``, each the
   list's own row (dimension, group, name, unit) from ``catalogue/data/checkup_indicators.csv``. The 2025 manual
@@ -21,14 +22,21 @@ from __future__ import annotations
 
 import csv
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from cityrenew.catalogue.indicator_texts import read_texts
 from cityrenew.catalogue.policies import INDICATOR_CATALOGUE_CSV
 
-from .parser import ParsedArticle, ParsedDocument, ParsedItem, ParsedSection, StructureError
+from .parser import (
+    ParsedArticle,
+    ParsedDocument,
+    ParsedItem,
+    ParsedSection,
+    StructureError,
+)
 
 CATALOGUE_DATA = Path(__file__).resolve().parent.parent / "catalogue" / "data"
 MANUAL_TOML = CATALOGUE_DATA / "checkup_manual_2025.toml"
@@ -66,10 +74,12 @@ def manual_2025_articles(toml_path: Path = MANUAL_TOML) -> list[ArticleSpec]:
     with open(toml_path, "rb") as fh:
         data = tomllib.load(fh)
     out: list[ArticleSpec] = []
+    annexes: list[ArticleSpec] = []  # 附件 come after the indicator explanations, as in the manual
     for a in data.get("article", []):
         start, end = _lines(a.get("lines", ""))
-        section = a["section"].split(" ", 1)
-        out.append(ArticleSpec(a["ref"], a["label"], a["heading"], a["text"].strip(), (section[0], section[1]), start, end))
+        label, _, title = a["section"].partition(" ")
+        spec = ArticleSpec(a["ref"], a["label"], a["heading"], a["text"].strip(), (label, title), start, end)
+        (annexes if a["ref"].startswith("附件") else out).append(spec)
     basis = {int(b["indicator"]): b["text"].strip() for b in data.get("basis", [])}
     units = {int(r["number"]): r["unit"] for r in _catalogue_rows("2025")}
     for n, t in sorted(read_texts().items()):
@@ -79,7 +89,7 @@ def manual_2025_articles(toml_path: Path = MANUAL_TOML) -> list[ArticleSpec]:
                 parts += [f"【{title}】", body]
         chapter = next((c, title) for numbers, c, title in MANUAL_CHAPTERS if n in numbers)
         out.append(ArticleSpec(f"指标{n}", f"指标{n}", t.name, "\n".join(parts), chapter))
-    return out
+    return out + annexes
 
 
 def _catalogue_rows(version: str, path: Path = INDICATOR_CATALOGUE_CSV) -> list[dict[str, str]]:

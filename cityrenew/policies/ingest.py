@@ -118,6 +118,14 @@ def _date(value: str) -> dt.date | None:
         return None
 
 
+def _note(spec: DocSpec) -> str:
+    """The manifest's note, and the OCR errors corrected on ingest (the text differs from the source there)."""
+    parts = [spec.note] if spec.note else []
+    if spec.fixes:
+        parts.append("入库时更正的识别错误：" + "、".join(f"“{a}”→“{b}”" for a, b in spec.fixes) + "。")
+    return "".join(parts)
+
+
 def _fields(spec: DocSpec) -> dict[str, Any]:
     line_range = spec.line_range
     return {
@@ -125,7 +133,7 @@ def _fields(spec: DocSpec) -> dict[str, Any]:
         "level": spec.level or Level.REFERENCE, "region": spec.region,
         "structure": spec.structure or Structure.PARAGRAPHS,
         "issued": _date(spec.date), "effective": _date(spec.effective), "expires": _date(spec.expires),
-        "status": spec.status or Status.IN_FORCE, "excerpt": spec.excerpt, "note": spec.note,
+        "status": spec.status or Status.IN_FORCE, "excerpt": spec.excerpt, "note": _note(spec),
         "source": f"{spec.seed} {spec.lines}" if spec.seed else "",
         "line_start": line_range[0] if line_range else None, "line_end": line_range[1] if line_range else None,
         "url": spec.url, "order": spec.order,
@@ -158,7 +166,7 @@ def write_articles(doc: PolicyDocument, parsed: ParsedDocument, segment: Callabl
         Article(
             document=doc, section=None if a.section is None else sections[a.section], ref=a.ref, label=a.label[:32],
             heading=a.heading[:300], text=a.text, number=n, line_start=a.line_start, line_end=a.line_end,
-            tokens=segment(" ".join(filter(None, [a.heading, a.text]))) if segment else "",
+            tokens=segment(a.text) if segment else "",
         )
         for n, a in enumerate(parsed.articles, 1)
     ])
@@ -206,11 +214,19 @@ def _save_document(spec_key: str, fields: dict[str, Any], parsed: ParsedDocument
         changed_meta = bool(doc.audit_diff())
         old_rows = _stored_rows(doc) if new_rows is not None else None
         changed_text = new_rows is not None and old_rows != new_rows
+        # articles ingested before the search module was installed have no tokens yet: build them now
+        refresh_tokens = new_rows is not None and not changed_text and segment is not None and \
+            doc.articles.filter(tokens="").exists()
         if changed_meta:
             doc.save()
         if changed_text:
             write_articles(doc, parsed, segment)
             AuditLog.record(doc, AuditAction.UPDATE, {"条文": [len(old_rows), len(new_rows)]}, note=note)
+        elif refresh_tokens:
+            articles = list(doc.articles.all())
+            for art in articles:
+                art.tokens = segment(art.text)
+            Article.objects.bulk_update(articles, ["tokens"])
         (result.updated if changed_meta or changed_text else result.unchanged).append(spec_key)
     count = len(parsed.articles) if parsed is not None else doc.articles.count()
     result.per_document[spec_key] = count
@@ -227,11 +243,14 @@ def ingest_seeds(stdout: Any = None, documents: Iterable[DocSpec] | None = None)
     parsed_all: dict[str, ParsedDocument | None] = {}
     for spec in specs:  # parse everything first: a parse error leaves the database untouched
         parsed_all[spec.key] = parse_seed_document(spec, result.masked) if spec.seed else _parse_indicator_document(spec)
-    with audit.actor(None, "system", note="政策库入库（cityrenew policies ingest）"), transaction.atomic():
+    n_articles = sum(len(p.articles) for p in parsed_all.values() if p is not None)
+    masked = masked_summary(result.masked)
+    note = f"政策库入库：{len(specs)} 个文件、{n_articles} 条条文" + (f"，已脱敏 {masked}" if masked else "")
+    with audit.actor(None, "system", note=note), transaction.atomic():
         saved: dict[str, PolicyDocument] = {}
         for spec in specs:
             saved[spec.key] = _save_document(spec.key, _fields(spec), parsed_all[spec.key], result, segment,
-                                             note="政策库入库：按原文重建条文")
+                                             note=f"政策库入库：按原文重建条文（{note}）")
             if stdout is not None:
                 stdout.write(f"  {spec.key}《{spec.title}》：{result.per_document[spec.key]} 条\n")
         for spec in specs:  # versions: the newer document names the one it replaces
@@ -263,7 +282,7 @@ def _rebuild_index(documents: list[PolicyDocument] | None = None) -> None:
 # --- a city's own documents ------------------------------------------------------------------------
 
 
-def _read_txt(path: Path) -> list[Line]:
+def _read_txt(path: Path, name: str) -> list[Line]:
     data = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -272,12 +291,12 @@ def _read_txt(path: Path) -> list[Line]:
         except UnicodeDecodeError:
             continue
     else:
-        raise PolicyImportError(f"无法识别文件“{path.name}”的文字编码：请保存为 UTF-8 或 GBK 编码的文本文件")
+        raise PolicyImportError(f"无法识别文件“{name}”的文字编码：请保存为 UTF-8 或 GBK 编码的文本文件")
     raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return [Line(no, t) for no, t in enumerate(raw, 1)]
 
 
-def _read_docx(path: Path) -> list[Line]:
+def _read_docx(path: Path, name: str) -> list[Line]:
     import zipfile
 
     from docx import Document
@@ -286,22 +305,27 @@ def _read_docx(path: Path) -> list[Line]:
     try:
         document = Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise PolicyImportError(f"无法打开 Word 文件“{path.name}”：文件已损坏或不是 .docx 格式（{exc}）") from None
+        raise PolicyImportError(f"无法打开 Word 文件“{name}”：文件已损坏或不是 .docx 格式（{exc}）") from None
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
     lines: list[Line] = []
-    for para in document.paragraphs:
-        for part in para.text.split("\n"):
-            lines.append(Line(len(lines) + 1, part, hard_break=True))
-    for table in document.tables:  # a table's rows after the text, one line per row
-        for row in table.rows:
-            cells = []
-            for cell in row.cells:
-                if not cells or cell.text != cells[-1]:  # merged cells repeat
-                    cells.append(cell.text)
-            lines.append(Line(len(lines) + 1, " ".join(c.strip() for c in cells), hard_break=True))
+    for child in document.element.body.iterchildren():  # paragraphs and tables in document order
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            for part in Paragraph(child, document).text.split("\n"):
+                lines.append(Line(len(lines) + 1, part, hard_break=True))
+        elif tag == "tbl":
+            for row in Table(child, document).rows:  # one line per row, cells split by ｜; merged cells repeat, kept once
+                cells: list[str] = []
+                for cell in row.cells:
+                    if not cells or cell.text != cells[-1]:
+                        cells.append(cell.text)
+                lines.append(Line(len(lines) + 1, "｜".join(c.strip() for c in cells), hard_break=True))
     return lines
 
 
-def _read_pdf(path: Path) -> list[Line]:
+def _read_pdf(path: Path, name: str) -> list[Line]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -309,10 +333,10 @@ def _read_pdf(path: Path) -> list[Line]:
         reader = PdfReader(str(path))
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, ValueError, KeyError, OSError) as exc:
-        raise PolicyImportError(f"无法读取 PDF 文件“{path.name}”：文件已损坏或已加密（{exc}）") from None
+        raise PolicyImportError(f"无法读取 PDF 文件“{name}”：文件已损坏或已加密（{exc}）") from None
     if not any(p.strip() for p in pages):
         raise PolicyImportError(
-            f"PDF 文件“{path.name}”没有文字层（可能是扫描件）：请先进行文字识别（OCR）后导出带文字的 PDF，"
+            f"PDF 文件“{name}”没有文字层（可能是扫描件）：请先进行文字识别（OCR）后导出带文字的 PDF，"
             "或改为上传 Word（.docx）或文本（.txt）文件")
     lines: list[Line] = []
     for page in pages:
@@ -327,16 +351,18 @@ META_FIELDS = ("title", "number", "issuer", "level", "region", "structure", "iss
                "status", "note", "url")
 
 
-def read_document(path: Path) -> list[Line]:
-    """The lines of a .txt, .docx or .pdf file (the reader is chosen by the extension)."""
+def read_document(path: Path, name: str = "") -> list[Line]:
+    """The lines of a .txt, .docx or .pdf file (the reader is chosen by the extension); ``name`` is
+    the file's name as the user knows it (an upload is kept under a random name)."""
+    name = name or path.name
     suffix = path.suffix.lower()
     if suffix not in READERS:
-        raise PolicyImportError(f"不支持的文件类型“{path.name}”：只接受 .txt、.docx 和带文字层的 .pdf")
+        raise PolicyImportError(f"不支持的文件类型“{name}”：只接受 .txt、.docx 和带文字层的 .pdf")
     if not path.exists():
-        raise PolicyImportError(f"文件不存在：{path}")
+        raise PolicyImportError(f"文件不存在：{name}")
     if path.stat().st_size == 0:
-        raise PolicyImportError(f"文件“{path.name}”是空文件")
-    return READERS[suffix](path)
+        raise PolicyImportError(f"文件“{name}”是空文件")
+    return READERS[suffix](path, name)
 
 
 def _check_meta(meta: dict[str, Any]) -> dict[str, Any]:
@@ -377,43 +403,46 @@ def _check_meta(meta: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def import_document(path: str | Path, meta: dict[str, Any], user: Any = None, *, replace: bool = False) -> PolicyDocument:
+def import_document(path: str | Path, meta: dict[str, Any], user: Any = None, *, replace: bool = False,
+                    filename: str = "") -> PolicyDocument:
     """Import a city's own document (txt, docx, or a PDF with a text layer) into the library.
 
     ``meta``: key, title, and optionally number (文号), issuer, level, region, structure (detected from
     the numbering when not given), issued / effective / expires, status, note, url. A key already in
     the library is refused unless ``replace`` (then the document is rebuilt in place, audited).
     Raises :class:`PolicyImportError` (Chinese message) and saves nothing when the file cannot be used.
+    ``filename`` names the file in messages and in ``source`` (default: the path's name).
     """
     path = Path(path)
+    name = filename or path.name
     fields = _check_meta(meta)
     existing = PolicyDocument.objects.filter(key=fields["key"]).first()
     if existing is not None and not replace:
         raise PolicyImportError(f"编码 {fields['key']} 已存在（{existing}）；如需用新文件替换，请选择“替换”")
-    raw = read_document(path)
+    raw = read_document(path, name)
     counts: Counter = Counter()
     docx = path.suffix.lower() == ".docx"
     lines = clean_lines(((ln.no, ln.text) for ln in raw), counts=counts)
-    if docx:
+    if docx or lines and _long_lines(lines):
         for ln in lines:
             ln.hard_break = True
-    elif lines and _long_lines(lines):  # one paragraph per line, not a PDF's wrapped lines
+    elif path.suffix.lower() == ".txt":  # typed text: a line ending a sentence ends its paragraph
         for ln in lines:
-            ln.hard_break = True
+            ln.hard_break = ln.text.rstrip()[-1:] in "。！？；：!?;:"
     if not lines:
-        raise PolicyImportError(f"文件“{path.name}”中没有文字")
+        raise PolicyImportError(f"文件“{name}”中没有文字")
     structure = fields.pop("structure") or detect_structure(lines)
     if structure is None:
         raise PolicyImportError(
-            f"未能识别文件“{path.name}”的文本结构：没有找到“第一条、第二条”或“一、二、”“（一）（二）”这样的编号。"
+            f"未能识别文件“{name}”的文本结构：没有找到“第一条、第二条”或“一、二、”“（一）（二）”这样的编号。"
             "如为新闻、解读等不分条的材料，请将文本结构指定为“段落”（paragraphs）")
     try:
         parsed = parse(lines, structure)
     except StructureError as exc:
-        raise PolicyImportError(f"文件“{path.name}”：{exc}") from None
-    fields.update(structure=structure, source=path.name[:300], line_start=lines[0].no, line_end=lines[-1].no)
+        raise PolicyImportError(f"文件“{name}”：{exc}") from None
+    fields.update(structure=structure, source=name[:300], line_start=lines[0].no, line_end=lines[-1].no)
     masked = masked_summary(counts)
-    note = f"导入政策文件 {path.name}：{len(parsed.articles)} 条" + (f"；已脱敏 {masked}" if masked else "")
+    note = f"导入政策文件 {name}：{len(parsed.articles)} 条" + (f"；已脱敏 {masked}" if masked else "")
     with audit.actor(user, "import", note=note), transaction.atomic():
         result = IngestResult()
         doc = _save_document(fields.pop("key"), fields, parsed, result, _segmenter(), note=note)

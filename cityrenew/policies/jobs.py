@@ -1,42 +1,56 @@
-"""Background job of the policy library: import a city's own document (导入本地政策文件).
+"""Background jobs of the policy library (see :mod:`cityrenew.jobs`): rebuilding it from the seeds, and
+importing a city's own document from an uploaded file (a long PDF takes a while to read).
 
-The import page checks the upload (size, type by content) and stashes it under :data:`UPLOAD_KIND`;
-the job parses it with :func:`cityrenew.policies.ingest.import_document` — the parser the seed
-documents go through — in one transaction, so a file that cannot be parsed leaves nothing behind.
+The import page (``policies:import``) checks the upload with :func:`cityrenew.policies.ingest.check_upload`
+(the shared size and type checks), keeps it with ``stash_upload(upload, UPLOAD_KIND)`` and launches
+``policies.import`` with the token and the document's metadata.
 """
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from cityrenew.core.uploads import safe_filename, stashed_upload
+from django.urls import NoReverseMatch
+
+from cityrenew.core.uploads import stashed_upload
 from cityrenew.jobs.models import Job, JobError
 from cityrenew.jobs.registry import register
 
-UPLOAD_KIND = "policy-documents"
-SUFFIXES = (".txt", ".docx", ".pdf")
+from .ingest import IMPORT_SUFFIXES, PolicyImportError, import_document, ingest_seeds
+from .text import masked_summary
+
+UPLOAD_KIND = "policy-imports"
 
 
-@register("policies.import_document", title="导入政策文件")
-def import_document_job(job: Job, *, token: str, filename: str = "", meta: dict[str, Any],
-                        replace: bool = False) -> dict[str, Any]:
-    from .ingest import PolicyImportError, import_document
+@register("policies.ingest", title="重建政策库", idempotent=True)
+def ingest_job(job: Job) -> dict[str, Any]:
+    """Rebuild every manifest document from the seed texts (idempotent)."""
+    job.progress(0, 0, "解析原文")
+    result = ingest_seeds()
+    return {"text": result["summary"]}
 
-    path = stashed_upload(UPLOAD_KIND, token, SUFFIXES)
+
+@register("policies.import", title="导入政策文件")
+def import_job(job: Job, *, token: str, filename: str = "", meta: dict[str, Any] | None = None,
+               replace: bool = False) -> dict[str, Any]:
+    """Import the uploaded document kept under ``token``; all or nothing (one transaction)."""
+    path = stashed_upload(UPLOAD_KIND, token, IMPORT_SUFFIXES)
     if path is None:
-        raise JobError("上传的政策文件已失效，请重新上传")
-    # parsed under the name the user gave it (made safe), in a directory of its own: the document's 来源
-    # and every message name the uploaded file, not the stash's random name
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-        named = Path(tmp) / safe_filename(filename or path.name)
-        if named.suffix.lower() != path.suffix:
-            named = named.with_name(named.name + path.suffix)
-        path.rename(named)
-        try:
-            doc = import_document(named, meta, job.owner, replace=replace)
-        except PolicyImportError as exc:  # the parser's Chinese reason: unreadable, no text layer, no articles
-            raise JobError(str(exc)) from None
-    return {"text": f"已导入{doc}，共 {doc.articles.count()} 个条文",
-            "links": [{"label": f"阅读{doc}", "url": doc.get_absolute_url()}]}
+        raise JobError("导入文件已失效，请重新上传")
+    job.progress(0, 0, f"读取文件 {filename}")
+    try:
+        doc = import_document(path, dict(meta or {}), job.owner, replace=replace, filename=filename)
+    except PolicyImportError as exc:
+        raise JobError(str(exc)) from None
+    from collections import Counter
+
+    text = f"已导入{doc}：{doc.articles.count()} 条"
+    masked = masked_summary(Counter(getattr(doc, "masked", {})))
+    if masked:
+        text += f"；已脱敏 {masked}"
+    summary: dict[str, Any] = {"text": text}
+    try:
+        summary["links"] = [{"label": str(doc), "url": doc.get_absolute_url()}]
+    except NoReverseMatch:  # the reading pages are not installed
+        pass
+    return summary

@@ -10,7 +10,8 @@ One parser for the five kinds of text (:class:`cityrenew.policies.models.Structu
   as a new row only when it is the next one); the header before the first row is ``表头``, a closing
   ``合计`` row is ``合计``; banner rows such as ``市内五区（总投资 4748.34亿元）`` are sections.
 * ``paragraphs`` (news, commentary): one article per paragraph, ``第N段``.
-* Text between the title and the first numbered part (the preamble) is the article ``序言``.
+* Text between the title and the first numbered part (the preamble) is the article ``序言``; a closing
+  paragraph of a 提纲式 document after its last numbered part (``本方案自印发之日起施行…``) is ``结语``.
 
 References are unique per document. When the source repeats a number (an OCR slip or a drafting
 error), the second article gets the suffix ``之2`` (``二、（三）之2``), the third ``之3``; the
@@ -27,12 +28,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .text import (
-    Line, Marker, apply_fixes, canonical_label, despace, ends_paragraph, int_to_cn, is_wide, marker, typical_width,
+    Line,
+    Marker,
+    apply_fixes,
+    canonical_label,
+    despace,
+    ends_paragraph,
+    int_to_cn,
+    is_wide,
+    marker,
+    typical_width,
 )
 
 PREAMBLE = "序言"
 TABLE_HEADER = "表头"
 TABLE_TOTAL = "合计"
+CLOSING = "结语"
 HEADING_MAX = 40  # characters: a longer lead sentence is text, not a heading
 
 
@@ -234,7 +245,21 @@ def _split_heading(b: _Builder, unit: _Unit) -> tuple[str, list[Line] | None]:
     return title, None
 
 
+CLOSING_RE = re.compile(r"^本(实施方案|方案|意见|文件|通知|措施|办法|计划|规定)(自|根据|由|有效期)")
+
+
+def _closing(b: _Builder, lines: Sequence[Line]) -> int:
+    """Where a closing paragraph (本方案自印发之日起施行…) after the last numbered part starts; len(lines)
+    when there is none. It is the document's, not the last article's."""
+    for i in range(len(lines) - 1, max(0, len(lines) - 4), -1):
+        if CLOSING_RE.match(lines[i].text.strip()) and ends_paragraph(lines[i - 1], b.full):
+            return i
+    return len(lines)
+
+
 def _parse_outline(b: _Builder, lines: Sequence[Line]) -> None:
+    cut = _closing(b, lines)
+    lines, closing = lines[:cut], lines[cut:]
     units = _units(lines, ("h1", "h2", "n", "pn"))
     has_h1 = any(u.marker is not None and u.marker.kind == "h1" for u in units)
     section: int | None = None
@@ -274,6 +299,8 @@ def _parse_outline(b: _Builder, lines: Sequence[Line]) -> None:
         else:
             group.append(unit)
     flush()
+    if closing:
+        b.article(CLOSING, CLOSING, [_Unit(None, list(closing))], section=None, heading="", own_first=False)
 
 
 def _parse_paragraphs(b: _Builder, lines: Sequence[Line]) -> None:

@@ -9,7 +9,7 @@
   citation ready to copy;
 * ``/policies/<key>/edit/`` — 市级管理员: status, dates, 替代关系 and note (audited);
 * ``/policies/import/`` — 市级管理员: a city's own document (txt, docx, PDF with a text layer) through
-  the upload checks, parsed by the ``policies.import_document`` background job.
+  the upload checks, parsed by the ``policies.import`` background job (:mod:`cityrenew.policies.jobs`).
 
 Reading is open to every signed-in user, whatever the role: the documents are public, but the
 whole platform sits behind the login and the page frame (navigation, language) assumes a user.
@@ -23,7 +23,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Case, Count, IntegerField, Prefetch, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views import View
 
 from cityrenew.core.generic import Column, ObjectEditView, ObjectHistoryView, ObjectListView, Table
@@ -44,20 +44,20 @@ from .status import badge_css, status_label, versions, with_current_status
 ADMIN_ONLY = "只有市级管理员可以修改政策文件的效力信息或导入本地文件"
 
 
-# --- citing and searching ---------------------------------------------------------------------------
+# --- citations and sources -------------------------------------------------------------------------
+
+def source_text(doc: PolicyDocument) -> str:
+    """来源 for administrators: the file, and its lines unless the file name already says them."""
+    lines = f"L{doc.line_start}-L{doc.line_end}" if doc.line_start else ""
+    if lines and lines not in doc.source:
+        return f"{doc.source} {lines}".strip()
+    return doc.source
+
 
 def citation_text(article: Article) -> str:
     """《标题》（文号）第十二条 — the way a report cites the article."""
     doc = article.document
     return f"《{doc.title}》" + (f"（{doc.number}）" if doc.number else "") + article.ref
-
-
-def search_url() -> str:
-    """The full-text search page (``policies:search``), "" while it is not installed."""
-    try:
-        return reverse("policies:search")
-    except NoReverseMatch:
-        return ""
 
 
 # --- the list -----------------------------------------------------------------------------------------
@@ -132,7 +132,6 @@ class PolicyDocumentListView(DocumentMixin, ObjectListView):
             d.status_label, d.status_css = status_label(d.current_status), badge_css(d.current_status)
         return {
             "headers": kwargs["table"].header_map(),
-            "search_url": search_url(),
             "import_url": reverse("policies:import") if self.can_add(request) else "",
         }
 
@@ -168,6 +167,9 @@ def _display(article: Article) -> None:
         paras.append({"text": line, "item": item or ""})
     article.paragraphs = paras
     article.show_heading = bool(article.heading) and not text.startswith(article.heading)
+    # the table of contents names an article by its heading, else by the start of its text
+    start = article.heading or (paras[0]["text"] if paras else "")
+    article.toc_text = start if len(start) <= 20 else start[:18].rstrip("，、。；：") + "…"
 
 
 class DocumentView(DocumentMixin, BaseObjectView):
@@ -190,15 +192,21 @@ class DocumentView(DocumentMixin, BaseObjectView):
             if not toc or toc[-1]["section"] != a.section:
                 toc.append({"section": a.section, "articles": []})
             toc[-1]["articles"].append(a)
+        for group in toc:
+            arts, section = group["articles"], group["section"]
+            opens = bool(section) and arts[0].label == section.label  # 三、's own text before its （一）
+            # a section that is itself one article (四、 without （N）) is shown once, as the article
+            group["heading"] = section if section and not (opens and len(arts) == 1) else None
+            group["intro"] = arts[0] if opens and group["heading"] else None  # the heading links it
+            arts[0].is_intro = group["intro"] is not None
         linked = doc.replaces_id is not None or doc.current_status == "replaced"
         ctx = self.base_context() | {
             "doc": doc, "object": doc, "toc": toc, "articles": articles,
-            "has_sections": any(t["section"] for t in toc),
             "versions": versions(doc) if linked else [doc],
             "n_rules": sum(a.n_rules for a in articles),
             "can_edit": self.can_edit(request, doc),
-            "search_url": search_url(),
             "show_source": is_city_admin(request.user),
+            "source_text": source_text(doc),
         }
         chain = ctx["versions"]
         here = next(i for i, v in enumerate(chain) if v.pk == doc.pk)
@@ -231,7 +239,6 @@ class ArticleView(DocumentMixin, BaseObjectView):
             "previous": next((a for a in near if a.number == number - 1), None),
             "next": next((a for a in near if a.number == number + 1), None),
             "citation_text": citation_text(article),
-            "search_url": search_url(),
         }
         return render(request, self.template_name, ctx)
 
@@ -278,6 +285,6 @@ class DocumentImportView(LoginRequiredMixin, View):
         data = form.cleaned_data
         upload = data["file"]
         token, _ = stash_upload(upload, UPLOAD_KIND)
-        job = launch("policies.import_document", owner=request.user, title=f"导入政策文件：{data['title']}"[:200],
+        job = launch("policies.import", owner=request.user, title=f"导入政策文件：{data['title']}"[:200],
                      token=token, filename=upload.name, meta=form.meta(), replace=bool(data.get("replace")))
         return launched(request, job)

@@ -3,8 +3,10 @@ each article knows what cites it."""
 
 from __future__ import annotations
 
+import ast
 import csv
 import re
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -14,7 +16,12 @@ from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 
 from cityrenew.catalogue.policies import Citation, CitationError, check_ref, cite
-from cityrenew.catalogue.spatial import SPATIAL_RULES_CSV, SpatialRuleError, fill_citations, load_spatial_rules
+from cityrenew.catalogue.spatial import (
+    SPATIAL_RULES_CSV,
+    SpatialRuleError,
+    fill_citations,
+    load_spatial_rules,
+)
 from cityrenew.policies import citations
 from cityrenew.policies.models import Article, PolicyDocument
 
@@ -44,6 +51,21 @@ def test_every_citation_in_the_codebase_resolves_to_an_article(library, national
         assert not re.search(r"L\d+|\.txt|\.md", e.citation.where)
 
 
+def test_every_module_that_cites_is_a_policy_module_of_its_app():
+    """all_citations() imports each app's policy_modules: a cite(...) anywhere else would go unchecked."""
+    from django.apps import apps
+
+    root = Path(citations.__file__).resolve().parent.parent
+    listed = {f"{app.name}.{m}" for app in apps.get_app_configs() for m in getattr(app, "policy_modules", ())}
+    citing = set()
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if any(isinstance(n, ast.Call) and getattr(n.func, "id", "") == "cite" for n in ast.walk(tree)):
+            citing.add(".".join(("cityrenew",) + path.relative_to(root).with_suffix("").parts))
+    assert citing - listed == set()
+    assert {"cityrenew.projects.fieldrules", "cityrenew.core.views", "cityrenew.checkup.report"} <= citing
+
+
 def test_every_article_ref_is_well_formed(library):
     refs = list(Article.objects.values_list("document__key", "ref"))
     assert len(refs) > 100
@@ -56,6 +78,7 @@ def test_a_broken_citation_is_reported_in_chinese_naming_rule_document_and_ref(l
     assert "测试规则：补助上限" in message and "关于开展2025年度中央财政支持实施城市更新行动的通知" in message
     assert "MOF-2025-11" in message and "四、（九）" in message and "文件中没有条款" in message
     assert citations.problem(Citation("MOF-2025-11", "四、（二）", rule="测试规则", item="2.")) == ""
+    assert "条款“四、（二）”中没有第“3.”项" in citations.problem(Citation("MOF-2025-11", "四、（二）", rule="测试规则", item="3."))
     # a run whose last article comes first, and a document the library does not hold
     assert "之前" in citations.problem(Citation("CPC-2025-URBAN-RENEWAL", "二、（八）", rule="倒序", through="二、（一）"))
     assert citations.unresolved([citations.CitedRule("测试规则：补助上限", "规则", "tests", "", missing)]) == [message]
@@ -68,7 +91,7 @@ def test_cite_refuses_a_malformed_ref_at_import_time():
         cite("MOF-2025-11", "四、（二）", rule="项目状态", item="第2项")
     with pytest.raises(CitationError, match="未登记的政策文件：NO-SUCH-DOC"):
         cite("NO-SUCH-DOC", "第一条", rule="x")
-    for good in ["第十二条", "二、（三）", "四、", "（三）", "序号12", "指标13", "第3段", "第一章三、（五）", "序言", "表头"]:
+    for good in ["第十二条", "二、（三）", "四、", "（三）", "序号12", "指标13", "第3段", "第一章三、（五）", "序言", "表头", "二、（三）之2", "附件四"]:
         assert check_ref(good) == "", good
     for bad in ["", "附件一 基础指标一览表", "第12条", "二、主要任务", "四、（二）2.", "指标 13"]:
         assert check_ref(bad), bad
@@ -89,10 +112,11 @@ def test_cited_by_lists_rules_indicators_and_spatial_rules(library, national_set
     citations.clear_cache()
     status = citations.cited_by(_article("MOF-2025-11", "四、（二）"))
     assert {"项目状态（谋划、储备、入库）", "项目库汇总只计入库项目"} <= {e.rule for e in status}
-    assert all(e.kind == "规则" and e.where.startswith("cityrenew.projects") for e in status)
+    assert all(e.kind == "规则" and e.where.startswith("cityrenew.projects") and e.area == "城市更新项目库" for e in status)
     school = citations.cited_by(_article("MOHURD-CHECKUP-2025", "指标13"))
     by_kind = {e.kind: e for e in school}
     assert by_kind["空间规则"].rule.startswith("I13_PRIMARY_500")
+    assert by_kind["空间规则"].url == by_kind["体检指标"].url  # the spatial rule links to the indicator it serves
     indicator = by_kind["体检指标"]
     assert indicator.rule == "体检指标 13. 小学学位缺口数" and indicator.url.startswith("/checkup/sets/")
     assert "体检指标（目录）" not in by_kind  # the catalogue row is the same rule as the indicator with a page
@@ -101,6 +125,9 @@ def test_cited_by_lists_rules_indicators_and_spatial_rules(library, national_set
              if "项目更新类型" in {e.rule for e in citations.cited_by(a)}]
     assert tasks == [f"二、（{n}）" for n in "一二三四五六七八"]
     assert citations.cited_by(_article("CPC-2025-URBAN-RENEWAL", "三、（一）")) == []
+    # the 2024 set cites its whole list, 指标1 through 指标61
+    old_set = [e for e in citations.cited_by(_article("MOHURD-CHECKUP-2024", "指标61")) if e.kind == "指标体系"]
+    assert [e.citation.where for e in old_set] == ["指标1至指标61"]
 
 
 def test_cite_tag_links_to_the_article_with_its_heading_and_costs_one_query(library):
@@ -138,6 +165,8 @@ def test_excerpt_documents_hold_only_text_we_have(library):
         assert texts[n].definition in a.text and texts[n].method in a.text and texts[n].standard in a.text
     assert "服务半径不宜大于500m" in manual.articles.get(ref="指标13").text
     assert "城市体检对象包括住房、小区（社区）、街区、城区（城市）" in manual.articles.get(ref="第一章三、（一）").text
+    annex = manual.articles.get(ref="附件五")  # after the 60 indicators, as in the manual
+    assert annex.number == manual.articles.count() and "整治建议｜整治区域｜整治类型｜责任单位" in annex.text
     gb2260 = PolicyDocument.objects.get(key="GB-T-2260")
     assert gb2260.articles.get(ref="序号410100").text == "410100 郑州市"
 
@@ -161,3 +190,25 @@ def test_spatial_rules_cite_an_article_and_new_rows_get_the_manual_indicator(tmp
     bad.write_text(blank.read_text(encoding="utf-8").replace(",MOHURD-CHECKUP-2025,指标22", ",MOHURD-CHECKUP-2025,第22条"), encoding="utf-8")
     with pytest.raises(SpatialRuleError, match=r"bad.csv 第\d+行：I22_MIDDLE_1000 的政策依据无法对应到条款：条款“第22条”"):
         load_spatial_rules(bad)
+
+
+def test_stored_free_text_articles_become_canonical_refs(national_sets):
+    """Data migration checkup 0006: sets and indicators saved before the refs were canonical."""
+    import importlib
+
+    from django.apps import apps
+
+    from cityrenew.checkup.models import Indicator, IndicatorSet
+
+    migration = importlib.import_module("cityrenew.checkup.migrations.0006_canonical_citations")
+    new, old = national_sets["MOHURD-2025"], national_sets["MOHURD-2024"]
+    IndicatorSet.objects.filter(pk=new.pk).update(source_article="附件一 基础指标一览表")
+    IndicatorSet.objects.filter(pk=old.pk).update(source_article="基础指标一览表（61项）")
+    Indicator.objects.filter(indicator_set=new, number=13).update(source_article="指标13 + 附件一")
+    migration.forwards(apps, None)
+    new.refresh_from_db()
+    old.refresh_from_db()
+    assert (new.source_article, old.source_article) == ("第一章三、（二）", "指标1至指标61")
+    assert Indicator.objects.get(indicator_set=new, number=13).source_article == "指标13"
+    migration.backwards(apps, None)
+    assert Indicator.objects.get(indicator_set=new, number=13).source_article == "指标13 + 附件一"

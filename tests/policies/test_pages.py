@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -79,6 +80,7 @@ def test_list_groups_by_level_and_filters(client, viewer, shelf):
                            "GB50180-2018"]  # 部委 → 市级 → 标准, the manifest's order within a level
     assert '<tr class="group-row"><td colspan="9">国家部委</td></tr>' in html
     assert "财办建〔2025〕11号" in html and "摘录" in html
+    assert '<form method="get" action="/policies/search/" class="policy-search"' in html  # full-text search of articles
     # the article counts
     row = html[html.index('data-testid="doc-BJ-2024-JOINT-REVIEW"'):]
     assert re.search(r'<td class="num">3</td>', row[:row.index("</tr>")])
@@ -137,6 +139,7 @@ def test_reader_shows_toc_text_anchors_and_citation_counts(client, viewer, shelf
     assert "公示时间不少于15日" in art and 'href="/policies/BJ-2024-JOINT-REVIEW/3/"' in art
     assert '<strong class="art-label">第三条</strong>实施方案应当公示' in art  # the label once, not again from the text
     assert "北京市住房和城乡建设委员会等五部门" in html and "2024-11-26" in html and ">试行<" in html
+    assert '<input type="hidden" name="document" value="BJ-2024-JOINT-REVIEW">' in html  # search within it
     # the seed file and its lines are for administrators only
     assert "003_645a1165802b4a67.txt" not in html and "2000" not in html
     # the document in three queries, the citation index built (the session and the user are the login's)
@@ -180,7 +183,7 @@ def test_article_page_lists_the_citing_rule(client, viewer, shelf):
     html = client.get("/policies/MOHURD-CHECKUP-2025/2/").content.decode()
     rules = html[html.index('data-testid="citing-rules"'):html.index("</section>", html.index('data-testid="citing-rules"'))]
     assert "体检指标 60. 问题整治完成率" in rules
-    assert 'value="《城市体检工作手册（试行）》指标60"' in html  # 引用本条, ready to copy
+    assert ">《城市体检工作手册（试行）》指标60</textarea>" in html  # 引用本条, ready to copy
     assert 'data-testid="previous"' in html and 'href="/policies/MOHURD-CHECKUP-2025/1/"' in html
     assert 'data-testid="next"' not in html  # the last article
     assert "问题整治完成率：已完成整治的问题数量占问题总数的比例" in html
@@ -189,7 +192,7 @@ def test_article_page_lists_the_citing_rule(client, viewer, shelf):
 def test_article_citation_text_has_the_document_number(client, viewer, shelf):
     client.force_login(viewer)
     html = client.get("/policies/MOF-2025-11/1/").content.decode()
-    assert 'value="《关于开展2025年度中央财政支持实施城市更新行动的通知》（财办建〔2025〕11号）二、（一）"' in html
+    assert ">《关于开展2025年度中央财政支持实施城市更新行动的通知》（财办建〔2025〕11号）二、（一）</textarea>" in html
     assert "系统中暂无规则引用本条" in html or 'data-testid="citing-rule"' in html
 
 
@@ -210,7 +213,7 @@ def test_pages_need_login_and_admin_sees_the_source(client, viewer, city_admin, 
     client.force_login(city_admin)
     html = client.get("/policies/BJ-2024-JOINT-REVIEW/").content.decode()
     source = re.search(r'data-testid="doc-source">(.*?)</dd>', html, re.S).group(1)
-    assert "003_645a1165802b4a67.txt" in source and "2000–2240" in source
+    assert "003_645a1165802b4a67.txt L2000-L2240" in source
 
 
 def test_navigation_names_the_library(client, viewer, shelf):
@@ -283,7 +286,7 @@ def test_import_page_is_for_city_admins_and_refuses_wrong_files(client, viewer, 
     _doc("ZZ-LOCAL-1", "郑州市老旧小区改造实施细则", level=Level.CITY)
     assert "编码“ZZ-LOCAL-1”已被《郑州市老旧小区改造实施细则》使用；如需用新文件重建它，请勾选“替换同一编码的已导入文件”" in post_key("ZZ-LOCAL-1")
     assert "编码“zz 2025”无效" in post_key("zz 2025")
-    assert not (tmp_path / "uploads" / "policy-documents").exists() or not any((tmp_path / "uploads" / "policy-documents").iterdir())
+    assert not (tmp_path / "uploads" / "policy-imports").exists() or not any((tmp_path / "uploads" / "policy-imports").iterdir())
     assert PolicyDocument.objects.filter(key="ZZ-2025-LOCAL").count() == 0
 
 
@@ -297,3 +300,76 @@ def test_api_lists_documents_and_articles(client, viewer, shelf):
     arts = client.get("/api/policies/articles/?document=MOF-2025-11").json()["results"]
     assert arts[0]["ref"] == "二、（一）" and [i["label"] for i in arts[0]["items"]] == ["1.", "2."]
     assert client.get("/api/policies/documents/?status=replaced").json()["results"][0]["key"] == "MOHURD-CHECKUP-2024"
+
+
+SEED_003 = Path(__file__).resolve().parents[2] / "cityrenew" / "policies" / "data" / "seeds" / "003_645a1165802b4a67.txt"
+
+
+def test_import_page_runs_the_job_and_the_document_is_readable(client, city_admin, viewer, shelf, tmp_path, settings):
+    """A city's own document through the page: the real text of the Beijing measures (seed 003, its
+    lines 2000–2240) saved as a GBK text file, parsed by the background job, then read on the reader."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cityrenew.jobs.choices import JobStatus
+    from cityrenew.jobs.models import Job
+    from cityrenew.jobs.runner import run_pending
+
+    settings.DATA_DIR = tmp_path
+    lines = SEED_003.read_text(encoding="utf-8").splitlines()[2021:2240]  # lines 2022–2240: 第一章 总则 … 第十九条
+    body = "\n".join(lines).encode("gbk", errors="ignore")
+    client.force_login(city_admin)
+    resp = client.post("/policies/import/", {
+        "file": SimpleUploadedFile("北京联审办法.txt", body), "key": "BJ-LOCAL-REVIEW", "title": "《北京市城市更新实施方案联合审查管理办法（试行）》",
+        "issuer": "北京市住房和城乡建设委员会", "level": Level.PROVINCE, "region": "北京市", "issued": "2024-11-26",
+        "status": Status.TRIAL, "structure": ""})
+    assert resp.status_code == 302, resp.content.decode()[:2000]
+    job = Job.objects.get(kind="policies.import")
+    assert job.params["meta"]["title"] == "北京市城市更新实施方案联合审查管理办法（试行）"  # 书名号 dropped
+    run_pending()
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    doc = PolicyDocument.objects.get(key="BJ-LOCAL-REVIEW")
+    assert doc.source == "北京联审办法.txt" and doc.issued == dt.date(2024, 11, 26)
+    assert job.result_summary["links"][0]["url"] == "/policies/BJ-LOCAL-REVIEW/"
+    n = doc.articles.count()
+    assert n == 19 and job.result_summary["text"].endswith(f"：{n} 条")
+    client.force_login(viewer)
+    html = client.get("/policies/BJ-LOCAL-REVIEW/").content.decode()
+    assert 'href="#a19"' in html and "第十九条" in html
+
+
+def test_an_unparseable_file_fails_the_job_in_chinese_and_writes_nothing(client, city_admin, shelf, tmp_path, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cityrenew.jobs.choices import JobStatus
+    from cityrenew.jobs.models import Job
+    from cityrenew.jobs.runner import run_pending
+
+    settings.DATA_DIR = tmp_path
+    client.force_login(city_admin)
+    text = "\n".join(SEED_003.read_text(encoding="utf-8").splitlines()[2003:2010])  # the cover letter: no numbering
+    resp = client.post("/policies/import/", {"file": SimpleUploadedFile("通知.txt", text.encode()), "key": "BJ-LETTER",
+                                             "title": "印发通知", "level": Level.PROVINCE, "status": Status.IN_FORCE})
+    assert resp.status_code == 302
+    run_pending()
+    job = Job.objects.get(kind="policies.import")
+    assert job.status == JobStatus.FAILED and "未能识别文件“通知.txt”的文本结构" in job.error
+    assert not PolicyDocument.objects.filter(key="BJ-LETTER").exists()
+
+
+def test_the_ingested_library_is_listed_and_its_rules_shown(client, viewer, library):
+    """The real library (every seed document and excerpt): the list, and an article of the 2025 funding
+    notice with the project-library rules that rest on it, named as the code names them."""
+    client.force_login(viewer)
+    html = client.get("/policies/").content.decode()
+    assert f"共 {PolicyDocument.objects.count()} 个文件" in html
+    assert "郑建文〔2025〕45号" in html and "国办发〔2020〕23号" in html and "财办建〔2025〕11号" in html
+    # nothing of the seed files for a reader: names, folders, line ranges
+    assert "seeds" not in html and ".txt" not in html and not re.search(r"L\d{3,}", html)
+    article = Article.objects.get(document__key="MOF-2025-11", ref="四、（二）")
+    page = client.get(article.get_absolute_url()).content.decode()
+    rules = page[page.index('data-testid="citing-rules"'):page.index("</section>", page.index('data-testid="citing-rules"'))]
+    assert "项目状态（谋划、储备、入库）" in rules and "项目库汇总只计入库项目" in rules
+    reader = client.get("/policies/MOF-2025-11/").content.decode()
+    badge = re.search(rf'data-testid="rules-{article.number}">(\d+) 条规则引用<', reader)
+    assert badge and int(badge.group(1)) == rules.count('data-testid="citing-rule"') >= 2

@@ -2,7 +2,8 @@
 
 The national sets and indicators (and local copies of them) stored the article as free text
 (“附件一 基础指标一览表”, “指标13 + 附件一”); the policy library resolves ``指标13`` and
-``第一章三、（二）`` (the manual's paragraph that sets up the 60 basic indicators and four dimensions).
+``第一章三、（二）`` (the manual's paragraph that sets up the 60 basic indicators and four dimensions), and
+the 2024 list as the run ``指标1至指标61``.
 """
 
 import re
@@ -11,7 +12,7 @@ from django.db import migrations
 
 SET_ARTICLES = {
     ("MOHURD-CHECKUP-2025", "附件一 基础指标一览表"): "第一章三、（二）",
-    ("MOHURD-CHECKUP-2024", "基础指标一览表（61项）"): "指标1",
+    ("MOHURD-CHECKUP-2024", "基础指标一览表（61项）"): "指标1至指标61",  # the whole list: a run of articles
 }
 OLD_INDICATOR = re.compile(r"^(指标\d+) \+ 附件一$")
 

@@ -48,10 +48,11 @@ def handle(command, opts) -> None:
     except PolicyImportError as exc:
         raise CommandError(f"导入失败：{exc}（数据库未修改）", returncode=1) from None
     masked = getattr(doc, "masked", {})
-    line = f"已导入 {doc}：{doc.articles.count()} 条（{doc.get_structure_display()}）"
+    line = f"已导入{doc}：{doc.articles.count()} 条（{doc.get_structure_display()}）"
     if masked:
-        from cityrenew.policies.text import masked_summary
         from collections import Counter
+
+        from cityrenew.policies.text import masked_summary
 
         line += f"；已脱敏 {masked_summary(Counter(masked))}"
     command.stdout.write(command.style.SUCCESS(line))

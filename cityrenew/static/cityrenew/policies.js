@@ -17,3 +17,21 @@ document.addEventListener("click", function (event) {
     done();
   }
 });
+
+// The reader's table of contents follows the address: the article named by #a<number> is marked and
+// scrolled into the (sticky) list, on a deep link as on a click.
+function markTocEntry() {
+  var toc = document.querySelector(".toc");
+  if (!toc) return;
+  toc.querySelectorAll("a.current").forEach(function (a) { a.classList.remove("current"); });
+  if (!location.hash) return;
+  var link = toc.querySelector('a[href="' + location.hash + '"]');
+  if (!link) return;
+  link.classList.add("current");
+  var top = link.offsetTop - toc.offsetTop;
+  if (top < toc.scrollTop || top > toc.scrollTop + toc.clientHeight - link.offsetHeight) {
+    toc.scrollTop = top - toc.clientHeight / 3;
+  }
+}
+window.addEventListener("hashchange", markTocEntry);
+document.addEventListener("DOMContentLoaded", markTocEntry);
