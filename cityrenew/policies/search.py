@@ -357,8 +357,10 @@ def _document_filter(filters: dict):
         qs = qs.filter(level=filters["level"])
     if filters.get("year"):
         qs = qs.filter(issued__year=int(filters["year"]))
-    if filters.get("status"):
-        qs = qs.filter(status=filters["status"])
+    if filters.get("status"):  # as of today, as the list shows it (dates and 替代关系 overrule the stored one)
+        from cityrenew.policies.status import with_current_status
+
+        qs = with_current_status(qs).filter(current_status=filters["status"])
     if filters.get("region"):
         qs = qs.filter(region__icontains=filters["region"])
     if filters.get("document"):

@@ -140,6 +140,9 @@ def test_filters_restrict_the_documents(library):
     assert search("加装电梯", top=200, issuer="国务院办公厅")
     assert all("国务院办公厅" in h.article.document.issuer for h in search("加装电梯", top=200, issuer="国务院办公厅"))
     assert search("加装电梯", top=200, status=Status.EXPIRED) == []
+    # the status as of today, as the list shows it: 2024's indicator list is replaced by the 2025 manual
+    replaced = search("城中村改造完成率", top=50, status=Status.REPLACED)
+    assert replaced and {h.article.document.key for h in replaced} == {"MOHURD-CHECKUP-2024"}
 
 
 # --- snippets -------------------------------------------------------------------------------------
