@@ -1,0 +1,1 @@
+"""Ledgers (台账): old communities, dangerous housing, old buildings, facilities and equipment."""
