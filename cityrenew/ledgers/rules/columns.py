@@ -184,7 +184,10 @@ def _parse_date(v: Any) -> date | None:
     m = _DATE_RE.match(s)
     if not m:
         raise ValueError("日期格式不正确，应为 2006-06-30")
-    return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        raise ValueError(f"日期“{s}”不存在") from None
 
 
 def _parse_number(v: Any, *, integer: bool = False) -> float:

@@ -27,7 +27,6 @@ from .config import RuleConfig, validate_readings
 from .model import (
     ASSESS,
     CATEGORIES,
-    DEFAULT_VERDICT,
     MANDATORY,
     MAX_RULES,
     UNKNOWN_CATEGORY,
@@ -367,7 +366,6 @@ def evaluate(frame: pd.DataFrame, kind: str, province: str | None = None, as_of:
         "rules": pd.Series(fired_bits).map(ids_of).to_numpy(),
     }, index=frame.index)
     vc = pd.Series(verdict).value_counts()
-    counts = {v: int(vc.get(v, 0)) for v in labels if v in vc.index and vc[v] > 0 or v == DEFAULT_VERDICT[kind]}
-    counts = {v: c for v, c in counts.items() if c}
-    return Evaluation(kind, ruleset.province if province == ruleset.province else province, as_of, ruleset, rules,
+    counts = {v: int(vc.get(v, 0)) for v in labels if vc.get(v, 0)}  # in order of precedence
+    return Evaluation(kind, province, as_of, ruleset, rules,
                       readings, verdicts, counts, problems, fired_bits, unknown_bits, frame, ages, rr)
