@@ -62,7 +62,7 @@ def test_evaluate_reads_xlsx_and_a_city_rule_file(tmp_path):
     wb = Workbook()
     ws = wb.active
     ws.append(HEADERS)
-    for r in ROWS[:4]:
+    for r in (r for r in ROWS if r[1] != "飞艇"):
         ws.append(r)
     wb.save(tmp_path / "ledger.xlsx")
     (tmp_path / "city.toml").write_text('province = "广东省"\n[readings]\n"GD-CM-age" = "含本数"\n', encoding="utf-8")
