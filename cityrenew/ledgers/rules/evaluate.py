@@ -68,32 +68,48 @@ class Evaluation:  # 判定结果
 
     def fired(self, pos: int) -> list[dict[str, Any]]:
         """The rules that fired for row ``pos`` (0-based position), each with its citation and the reason."""
-        out = []
-        mask, unknown = int(self.fired_bits[pos]), int(self.unknown_bits[pos])
-        for i, rule in enumerate(self.rules):
-            if mask >> i & 1:
-                out.append(self._entry(rule, pos, self._reason(rule, pos)))
-            elif unknown >> i & 1:
-                missing = "、".join(dict.fromkeys(HEADERS[self.kind].get(f, f) for c in rule.conditions for f in c.field
-                                                  if _cell_missing(self._frame, f, pos)))
-                entry = self._entry(rule, pos, f"缺少数据（{missing}），无法判断是否属于：{rule.title}")
+        return self.fired_many([pos])[0]
+
+    def fired_many(self, positions: list[int] | np.ndarray) -> list[list[dict[str, Any]]]:
+        """:meth:`fired` for many rows at once (one pass over those rows per condition): for pages and exports.
+
+        A rule that could not be decided for a row (an empty cell) is listed with verdict 需评估 and the
+        missing fields as its reason.
+        """
+        pos = np.asarray(positions, dtype=np.int64)
+        if not len(pos):
+            return []
+        sub = self._frame.iloc[pos].reset_index(drop=True)
+        ages = None if self._ages is None else (self._ages[0][pos], self._ages[1][pos])
+        cols = _Columns(sub, self.as_of, ages)
+        masks, unknowns = self.fired_bits[pos], self.unknown_bits[pos]
+        out: list[list[dict[str, Any]]] = [[] for _ in pos]
+        for bit, rule in enumerate(self.rules):
+            hit = np.flatnonzero((masks >> bit) & 1)
+            undecided = np.flatnonzero((unknowns >> bit) & 1)
+            if not len(hit) and not len(undecided):
+                continue
+            truth = [_condition(sub, c, self.as_of, self.readings, ages, cols=cols,
+                                ruleset_readings=self._reading_defs)[0] for c in rule.conditions]
+            for j in hit:
+                reason = "；".join(_describe(sub, c, int(j), self.as_of, self.readings, self.kind)
+                                  for c, t in zip(rule.conditions, truth) if t[j])
+                out[j].append(self._entry(rule, reason))
+            for j in undecided:
+                missing = "、".join(dict.fromkeys(HEADERS[self.kind].get(f, f) for c in rule.conditions
+                                                  for f in c.field if _cell_missing(sub, f, int(j))))
+                entry = self._entry(rule, f"缺少数据（{missing}），无法判断是否属于：{rule.title}")
                 entry["verdict"] = ASSESS
-                out.append(entry)
+                out[j].append(entry)
+        order = {r.id: i for i, r in enumerate(self.rules)}
+        for entries in out:
+            entries.sort(key=lambda e: order[e["id"]])
         return out
 
-    def _entry(self, rule: Rule, pos: int, reason: str) -> dict[str, Any]:
+    def _entry(self, rule: Rule, reason: str) -> dict[str, Any]:
         return {"id": rule.id, "title": rule.title, "verdict": rule.verdict, "source": rule.source(),
                 "document": rule.document, "article": rule.article, "item": rule.item, "reason": reason,
                 "local": rule.local}
-
-    def _reason(self, rule: Rule, pos: int) -> str:
-        parts = []
-        for cond in rule.conditions:
-            t, _ = _condition(self._frame, cond, self.as_of, self.readings, self._ages, rows=np.array([pos]),
-                              ruleset_readings=self._reading_defs)
-            if t[0]:
-                parts.append(_describe(self._frame, cond, pos, self.as_of, self.readings, self.kind))
-        return "；".join(parts)
 
     def json_rows(self) -> list[dict[str, Any]]:
         """Rows as the CLI prints them: code, verdict and the fired rules (id, source), in input order."""
@@ -212,13 +228,11 @@ def _op(op: str, readings: dict[str, str], ruleset_readings: dict) -> str:
     return op
 
 
-def _condition(frame, cond: Condition, as_of, readings, ages, *, rows=None, cols: _Columns | None = None,
+def _condition(frame, cond: Condition, as_of, readings, ages, *, cols: _Columns | None = None,
                ruleset_readings: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(true, known) arrays of one condition over all rows (or over ``rows`` only)."""
+    """(true, known) arrays of one condition over all rows of ``frame``."""
     if cols is None:
-        sub = frame.iloc[rows] if rows is not None else frame
-        sub_ages = None if ages is None else (ages[0][rows], ages[1][rows]) if rows is not None else ages
-        cols = _Columns(sub, as_of, sub_ages)
+        cols = _Columns(frame, as_of, ages)
     op = _op(cond.op, readings, ruleset_readings or {})
     if any(("commissioned" if f == "age" else f) not in cols.frame.columns for f in cond.field):
         # the ledger does not record the column at all: the condition is not met (reported once by evaluate)
