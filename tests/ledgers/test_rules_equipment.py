@@ -187,3 +187,37 @@ def test_verdicts_keep_the_input_index_and_counts_add_up():
     assert list(result.verdicts.index) == list(range(100, 110))
     assert result.counts == {"强制更新": 6, "不需更新": 4}  # 30..35 t/h
     assert sum(result.counts.values()) == len(rows)
+
+
+@pytest.mark.parametrize("province", ["河南省", "河北省", "山西省", "上海市", "广东省"])
+def test_whole_ledger_at_once_equals_row_by_row(province):
+    """The vectorised evaluation of 200 random rows gives each row the verdict and rules it gets alone."""
+    import numpy as np
+    import pandas as pd
+
+    from cityrenew.ledgers.rules import CATEGORIES
+
+    rng = np.random.default_rng(7)
+    n = 200
+
+    def flag():
+        return pd.array(rng.choice(np.array([True, False, None], dtype=object), n, p=[0.3, 0.6, 0.1]), dtype="boolean")
+
+    frame = pd.DataFrame({
+        "code": [f"R{i}" for i in range(n)],
+        "category": rng.choice(np.array(list(CATEGORIES) + ["未知设备"], dtype=object), n),
+        "material": rng.choice(np.array(["灰口铸铁", "球墨铸铁", "钢质", "聚乙烯", None], dtype=object), n),
+        "commissioned": pd.Timestamp("2026-06-30") - pd.to_timedelta(rng.integers(0, 60 * 365, n), unit="D"),
+        "capacity_tph": rng.choice([10.0, 35.0, 36.0, np.nan], n),
+        "efficiency_grade": rng.choice(np.array(["1级", "2级", "3级", None], dtype=object), n),
+        "inspection": rng.choice(np.array(["不合格", "不允许使用", "合格", None], dtype=object), n),
+        **{c: flag() for c in ("emission_ok", "hazard", "service_life_exceeded", "damaged", "no_repair_value",
+                               "high_energy", "outdated", "leak", "misconnection", "gb5842_ok", "efficiency_ok")},
+    })
+    whole = evaluate(frame, "equipment", province, D("2026-06-30"))
+    for i in range(n):
+        alone = evaluate(frame.iloc[i : i + 1].reset_index(drop=True), "equipment", province, D("2026-06-30"))
+        assert alone.verdicts["verdict"].iloc[0] == whole.verdicts["verdict"].iloc[i], frame.iloc[i].to_dict()
+        assert alone.verdicts["rules"].iloc[0] == whole.verdicts["rules"].iloc[i]
+        assert alone.fired(0) == whole.fired(i)
+    assert len(set(whole.verdicts["verdict"].astype(str))) >= 4  # the sample exercises several verdicts

@@ -34,7 +34,13 @@ def add_arguments(parser) -> None:
 
 def run(opts: dict, stdout=None, stderr=None) -> int:
     """Evaluate and print; raises :class:`EvaluateError` with a Chinese message on bad input."""
-    from cityrenew.ledgers.rules import LedgerFileError, RuleError, evaluate, load_config, read_table
+    from cityrenew.ledgers.rules import (
+        LedgerFileError,
+        RuleError,
+        evaluate,
+        load_config,
+        read_table,
+    )
 
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     try:
@@ -53,7 +59,9 @@ def run(opts: dict, stdout=None, stderr=None) -> int:
         if opts.get("file"):
             frame = read_table(opts["file"], kind, today=max(as_of, date.today()))
         else:
-            from cityrenew.ledgers.frame import ledger_frame  # the database ledger (needs Django)
+            from cityrenew.ledgers.frame import (
+                ledger_frame,  # the database ledger (needs Django)
+            )
 
             frame = ledger_frame(kind)
         result = evaluate(frame, kind, province, as_of, config)

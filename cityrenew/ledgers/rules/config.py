@@ -26,7 +26,15 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import KINDS, Rule, RuleError, check_rule_id, packaged_rulesets, parse_reading, parse_rule
+from .model import (
+    KINDS,
+    Rule,
+    RuleError,
+    check_rule_id,
+    packaged_rulesets,
+    parse_reading,
+    parse_rule,
+)
 
 
 @dataclass(frozen=True)
