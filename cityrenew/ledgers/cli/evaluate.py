@@ -40,6 +40,7 @@ def run(opts: dict, stdout=None, stderr=None) -> int:
         evaluate,
         load_config,
         read_table,
+        ruleset_for,
     )
 
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
@@ -53,8 +54,6 @@ def run(opts: dict, stdout=None, stderr=None) -> int:
         province = opts.get("province") or (config.province if config else "")
         if not province:
             raise EvaluateError("请用 --province 指定省份（或在 --config 城市规则文件中写明 province）")
-        from cityrenew.ledgers.rules import ruleset_for
-
         ruleset_for(kind, province)  # a province without a catalogue fails before any file is read
         if opts.get("file"):
             frame = read_table(opts["file"], kind, today=max(as_of, date.today()))

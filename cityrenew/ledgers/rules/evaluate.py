@@ -63,6 +63,13 @@ class Evaluation:  # 判定结果
     def version(self) -> str:
         return self.ruleset.label
 
+    def rule(self, rule_id: str) -> Rule:
+        """A rule of this evaluation by id (for its citation, conditions and title on a row's page)."""
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
     def rule_ids(self, mask: int) -> tuple[str, ...]:
         return tuple(r.id for i, r in enumerate(self.rules) if mask >> i & 1)
 

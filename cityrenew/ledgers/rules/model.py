@@ -119,6 +119,15 @@ class Rule:  # 更新规则
     note: str = ""
     local: bool = False
 
+    @property
+    def citation(self):  # -> cityrenew.catalogue.policies.Citation | None (None for a local rule with free text)
+        """The rule's citation, to resolve to its article (``cityrenew.policies.citations.resolve_article``)."""
+        if not self.document:
+            return None
+        from cityrenew.catalogue.policies import Citation
+
+        return Citation(self.document, self.article, rule=f"{self.id} {self.title}")
+
     def source(self, documents: dict | None = None) -> str:
         """《title》（文号）article — the citation as a user reads it."""
         if self.source_text:
