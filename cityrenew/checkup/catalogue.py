@@ -43,7 +43,7 @@ SETS = {
         name="城市体检基础指标体系（2025年）",
         year=2025,
         source_document="MOHURD-CHECKUP-2025",
-        source_article="附件一 基础指标一览表",
+        source_article="第一章三、（二）",
         description="住房和城乡建设部《城市体检工作手册（试行）》（2025年5月）：住房9项、小区（社区）12项、街区8项、"
         "城区（城市）30项及问题整治完成率，共60项。",
     ),
@@ -52,12 +52,12 @@ SETS = {
         name="城市体检基础指标体系（2024年，61项）",
         year=2024,
         source_document="MOHURD-CHECKUP-2024",
-        source_article="基础指标一览表（61项）",
+        source_article="指标1至指标61",
         description="2025年手册之前使用的61项基础指标清单。年份为推定（见 spec/checkup-indicators.md §3），"
         "可能是2023年试行清单。",
     ),
 }
-SETS_SOURCE = cite("MOHURD-CHECKUP-2025", "附件一 基础指标一览表", "60项基础指标；2024年版为61项", rule="体检指标体系")
+SETS_SOURCE = cite("MOHURD-CHECKUP-2025", "第一章三、（二）", "60项基础指标；2024年版为61项", rule="体检指标体系")
 
 # --- responsible departments (责任部门), keyed by the 2025 indicator name ------------------------
 # Assignment follows the 数据来源 paragraph of each indicator in the 2025 manual (e.g. 指标2 数据来源
@@ -94,11 +94,11 @@ DEPARTMENT_BY_NAME_2024 = {
 # the number of distinct buildings (住房) or 小区 with at least one recorded problem of the indicator.
 # 《城市体检工作手册（试行）》2025: 住房、小区（社区）维度 "逐栋、逐小区" 查找问题 (第二章、第三章).
 PROBLEM_COUNT_NUMBERS_2025 = {1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 16, 17, 19, 20, 21}
-PROBLEM_COUNT_SOURCE = cite("MOHURD-CHECKUP-2025", "第二章 住房体检、第三章 小区（社区）体检", "逐栋、逐小区查找问题并建立问题清单",
+PROBLEM_COUNT_SOURCE = cite("MOHURD-CHECKUP-2025", "第一章三、（四）", "逐栋、逐小区查找问题，形成问题台账",
                             rule="问题数量类指标按问题清单计数")
 # 问题整治完成率 (指标60): computed from last year's problems (see services.completion_rate).
 COMPLETION_NUMBER_2025 = 60
-COMPLETION_SOURCE = cite("MOHURD-CHECKUP-2025", "指标60 问题整治完成率", "上一年度体检发现问题的整治完成比例", rule="问题整治完成率的计算")
+COMPLETION_SOURCE = cite("MOHURD-CHECKUP-2025", "指标60", "问题整治完成率：上一年度体检发现问题的整治完成比例", rule="问题整治完成率的计算")
 
 # Indicators reported per assessment unit (one value per 小区 / 街区; the city value is the sum).
 REPORT_LEVEL_BY_NUMBER_2025 = {
@@ -155,7 +155,7 @@ SUB_PROBLEMS_2025: dict[int, list[tuple[str, str]]] = {
     28: [("老旧厂区需要更新改造", "")],
     29: [("老旧生活街区需要更新改造", "")],
 }
-SUB_PROBLEMS_SOURCE = cite("MOHURD-CHECKUP-2025", "各指标“指标解释”及附件四 问题清单样例", rule="指标下的问题类型")
+SUB_PROBLEMS_SOURCE = cite("MOHURD-CHECKUP-2025", "第一章三、（二）", "细化基础指标体检内容；各指标的问题类型见其指标解释", rule="指标下的问题类型")
 
 # 整治建议 (remediation suggestions) per 2025 indicator, after the manual's 附件五 整治建议清单样例.
 SUGGESTIONS_2025 = {
@@ -199,7 +199,7 @@ DROPPED_2024 = {8, 36}
 NEW_2025 = {60}
 # Units that mean the same thing written differently.
 EQUIVALENT_UNITS = {("公里/平方公里", "千米/平方千米"), ("公里/小时", "千米/小时")}
-DIFF_SOURCE = cite("MOHURD-CHECKUP-2025", "附件一 基础指标一览表", "与2024年版61项指标对照", rule="指标体系比较")
+DIFF_SOURCE = cite("MOHURD-CHECKUP-2025", "第一章三、（二）", "与2024年版61项指标对照", rule="指标体系比较")
 
 _THRESHOLD_RE = re.compile(
     r"^\s*(>=|<=|≥|≤)?\s*(\d+(?:\.\d+)?)\s*(%|m2/person|km/km2|km/h)?\s*(?:$|[;；(（]|by\s)"
@@ -317,7 +317,7 @@ def _indicator_values(row: dict[str, str], version: str, names_2025: dict[str, i
         evidence=evidence_for(row["method"]),
         definition=row["definition"],
         source_document=doc,
-        source_article=f"指标{number}" + (" + 附件一" if version == "2025" else ""),
+        source_article=f"指标{number}",
         source_note=row["source_note"],
     )
 

@@ -21,7 +21,7 @@ class Dimension(models.TextChoices):  # 体检维度
 
 
 DIMENSION_BY_LABEL = {label: value for value, label in Dimension.choices}
-DIMENSION_SOURCE = cite("MOHURD-CHECKUP-2025", "附件一 基础指标一览表", "住房、小区（社区）、街区、城区（城市）四个维度", rule="体检维度")
+DIMENSION_SOURCE = cite("MOHURD-CHECKUP-2025", "第一章三、（二）", "住房、小区（社区）、街区、城区（城市）四个维度", rule="体检维度")
 
 
 class Direction(models.TextChoices):  # 指标方向
@@ -110,7 +110,7 @@ UNIT_KIND_BY_LABEL = {label: value for value, label in UnitKind.choices} | {
     "楼栋": UnitKind.BUILDING,
     "住宅": UnitKind.BUILDING,
 }
-UNIT_KIND_SOURCE = cite("MOHURD-CHECKUP-2025", "第一章 体检单元", "住房、小区（社区）、街区、城区（城市）四个层级", rule="体检单元层级")
+UNIT_KIND_SOURCE = cite("MOHURD-CHECKUP-2025", "第一章三、（一）", "住房、小区（社区）、街区、城区（城市）四个层级", rule="体检单元层级")
 
 
 class RunStatus(models.TextChoices):  # 体检工作状态
@@ -137,7 +137,8 @@ class Severity(models.TextChoices):  # 问题严重程度
     SEVERE = "severe", "严重"
 
 
-SEVERITY_SOURCE = cite("MOHURD-CHECKUP-2025", "指标1 体检方法（隐患分级）", "一般 / 较严重 / 严重三级", rule="问题严重程度分级")
+SEVERITY_SOURCE = cite("MOHURD-CHECKUP-2025", "指标1", "指标解释：非常严重、严重、一般三级问题（本平台记为严重 / 较严重 / 一般）",
+                       rule="问题严重程度分级")
 
 
 class ProblemStatus(models.TextChoices):  # 问题整治状态

@@ -89,12 +89,22 @@ class LocalIndicatorForm(FieldRulesFormMixin, forms.ModelForm):  # 增设地方�
             label="依据文件", choices=[("", "---------")] + [(k, f"《{d.title}》{d.number}") for k, d in DOCUMENTS.items()],
         )
         self.fields["source_article"].required = True
-        self.fields["source_article"].error_messages["required"] = "请填写依据条款（如“第三条”“附件一”），地方指标必须注明出处"
+        self.fields["source_article"].error_messages["required"] = "请填写依据条款（如“第三条”“二、（三）”），地方指标必须注明出处"
         self.fields["source_document"].error_messages["required"] = "请选择依据文件"
-        self.fields["source_article"].help_text = "条款、表或附件，如“第三条”"
+        self.fields["source_article"].help_text = "条款编号，如“第三条”“二、（三）”“四、”“（三）”“指标13”，与政策库中的条款一致"
         self.fields["unit"].required = True
         if self.user is not None:
             self.apply_field_rules()  # again: source_document was replaced above
+
+    def clean_source_article(self) -> str:
+        from cityrenew.catalogue.policies import check_ref
+
+        ref = (self.cleaned_data.get("source_article") or "").strip()
+        first, sep, last = ref.partition("至")  # one article, or a run such as 二、（一）至二、（三）
+        problem = check_ref(first) or (check_ref(last) if sep else "")
+        if problem:
+            raise forms.ValidationError(problem)
+        return ref
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -77,7 +77,7 @@ class IndicatorSet(AuditedModel):  # 指标体系（版本）
     @property
     def citation(self) -> Citation | None:
         if self.source_document in DOCUMENTS:
-            return Citation(self.source_document, self.source_article)
+            return Citation.from_text(self.source_document, self.source_article)
         return None
 
     def active_indicators(self) -> models.QuerySet["Indicator"]:
@@ -143,7 +143,7 @@ class Indicator(AuditedModel):  # 体检指标
     @property
     def citation(self) -> Citation | None:
         if self.source_document in DOCUMENTS:
-            return Citation(self.source_document, self.source_article)
+            return Citation.from_text(self.source_document, self.source_article)
         return None
 
     @property

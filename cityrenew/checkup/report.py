@@ -25,7 +25,7 @@ from .models import AssessmentUnit, CheckupRun, Evaluation, FieldProblem, value_
 from .services.exports import problem_list_rows, problems_of
 from .services.runs import CheckupError
 
-REPORT_SOURCE = cite("MOHURD-CHECKUP-2025", "第六章 体检报告编制", "报告包括指标体检结果、问题清单和整治建议", rule="体检报告（Word）")
+REPORT_SOURCE = cite("MOHURD-CHECKUP-2025", "第一章三、（六）", "报告包括指标体检结果、问题清单和整治建议", rule="体检报告（Word）")
 CJK_FONT_ENV = "CITYRENEW_CJK_FONT"  # a font file with Chinese glyphs, when fontconfig cannot find one
 CJK_PROBE = "城市体检报告问题数量"  # characters every chart draws; a font lacking them is refused
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei"]

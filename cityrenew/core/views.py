@@ -96,7 +96,8 @@ class InboxView(LoginRequiredMixin, TemplateView):  # 我的待办
         ctx["groups"] = [(value, label, items[value], value in INBOX_INFO_GROUPS) for value, label in InboxGroup.choices]
         ctx["total"] = inbox.count_for(self.request.user, items)  # also the badge's count: read once
         return ctx
-REGION_CODE_SOURCE = cite("GB-T-2260", "（县级及以上）；街道、社区为本地编码", rule="行政区划代码")
+REGION_CODE_SOURCE = cite("GB-T-2260", "序号410100", "县级及以上区划用本标准代码（如郑州市 410100）；街道、社区为本地编码",
+                          rule="行政区划代码")
 
 
 class RegionListView(LoginRequiredMixin, TemplateView):

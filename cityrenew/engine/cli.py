@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--lon-col", help="CSV 经度列名")
     c.add_argument("--lat-col", help="CSV 纬度列名")
     c.add_argument("--all-residential", action="store_true", help="OSM 中无名称的居住用地也作为单元")
+    c.add_argument("--building-units", action="store_true", help="以每栋居住建筑为评价单元（OSM 居住建筑，或 --units 图层的每个要素）")
+    c.add_argument("--population", help="人口图层（面或点，含 population/人口 列）：分配到评价单元，覆盖率按人口加权")
+    c.add_argument("--jobs", help="就业岗位（工作地）图层（含 jobs/就业岗位 列）：计算指标43的就业端")
+    c.add_argument("--jobs-crs", help="就业岗位图层坐标系（高德/腾讯数据请用 gcj02）")
+    c.add_argument("--population-crs", help="人口图层坐标系")
     c.add_argument("--max-snap-m", type=float, default=None, help="单元/设施到路网的最大吸附距离（米，默认300）")
     c.add_argument("--search-limit-m", type=float, default=None, help="最短路搜索上限（米；默认取各类别最大服务半径；不得小于任一规则的半径）")
     c.add_argument(
@@ -79,6 +84,11 @@ def _job_kwargs(a: argparse.Namespace) -> dict[str, Any]:
         "lon_col": a.lon_col,
         "lat_col": a.lat_col,
         "all_residential": a.all_residential,
+        "building_units": a.building_units,
+        "population": a.population,
+        "jobs": a.jobs,
+        "jobs_crs": a.jobs_crs,
+        "population_crs": a.population_crs,
     }
     if a.max_snap_m is not None:
         kw["max_snap_m"] = a.max_snap_m
@@ -100,7 +110,8 @@ def _text(summary: dict[str, Any]) -> str:
     for i in summary["indicators"]:
         share = "—" if i["share"] is None else f"{100 * i['share']:.1f}%"
         line = "—" if i["straight_line_share"] is None else f"{100 * i['straight_line_share']:.1f}%"
-        lines.append(f"{i['code']:<20} {i['name']}  半径{i['radius_m']:.0f}米  步行 {i['covered']}/{i['total']} = {share}  直线 {line}")
+        reach = f"行车{i['drive_budget_s'] / 60:.0f}分钟" if i.get("drive_budget_s") else f"半径{i['radius_m']:.0f}米"
+        lines.append(f"{i['code']:<20} {i['name']}  {reach}  {i['covered']}/{i['total']} = {share}  直线 {line}")
     d = summary.get("road_network_density") or {}
     if d.get("value") is not None:
         lines.append(f"城市道路网密度 {d['value']} 千米/平方千米（{d.get('area_source', '')}）")
@@ -146,7 +157,7 @@ def _coverage(a: argparse.Namespace) -> int:
     from .crs import parse_crs
     from .distributed import run_job, run_many
 
-    for value in (a.units_crs, a.facilities_crs, a.roads_crs):
+    for value in (a.units_crs, a.facilities_crs, a.roads_crs, a.jobs_crs, a.population_crs):
         if value:
             parse_crs(value)  # fail early on an unknown CRS
     if not a.osm and not a.roads:
@@ -175,7 +186,7 @@ def _coverage(a: argparse.Namespace) -> int:
         from cityrenew.catalogue.spatial import load_spatial_rules
 
         rules = base.get("rules") or load_spatial_rules()
-        ncat = len({c for r in rules if r.kind != "density" for c in r.categories})
+        ncat = len({c for r in rules if r.kind not in ("density", "drive_time") for c in r.categories})
         bar = tqdm(total=ncat, desc="覆盖率计算", unit="类", file=sys.stderr, disable=a.no_progress)
         job = dict(jobs[0])
         job["progress"] = lambda _cat: bar.update(1)
@@ -229,7 +240,10 @@ def main(argv: list[str] | None = None) -> int:
 
             for r in load_spatial_rules():
                 radius = "—" if r.radius_m is None else f"{r.radius_m:.0f}米"
-                print(f"{r.code}\t指标{r.indicator_number or '—'}\t{r.name}\t{radius}\t{';'.join(r.categories)}\t{r.source}")
+                if r.time_min is not None:
+                    radius = f"{r.time_min:g}分钟到达（出动{r.turnout_min:g}分钟+行车{r.time_min - r.turnout_min:g}分钟）"
+                cats = ";".join(f"{c}@{r.radius_for(c):.0f}米" if r.category_radii else c for c in r.categories)
+                print(f"{r.code}\t指标{r.indicator_number or '—'}\t{r.name}\t{radius}\t{cats}\t{r.source}")
             return 0
         from .crs import gcj02_to_wgs84, wgs84_to_gcj02
 

@@ -29,12 +29,15 @@ from scipy.spatial import cKDTree
 
 from cityrenew.catalogue.spatial import (
     KIND_DENSITY,
+    KIND_DRIVE_TIME,
     KIND_LIFE_CIRCLE,
     KIND_RADIUS,
+    KIND_RADIUS_JOBS,
     SpatialRule,
     load_spatial_rules,
 )
 
+from .driving import DriveNetwork
 from .facilities import CATEGORIES, Facilities, category_label
 from .network import DEFAULT_MAX_SNAP_M, WalkNetwork
 from .units import Units
@@ -74,6 +77,8 @@ class IndicatorResult:  # 单项指标结果
             "kind": r.kind,
             "categories": list(r.categories),
             "radius_m": r.radius_m,
+            **({"category_radii_m": dict(zip(r.categories, r.category_radii))} if r.category_radii else {}),
+            **({"time_min": r.time_min, "turnout_min": r.turnout_min, "drive_budget_s": r.drive_budget_s} if r.kind == KIND_DRIVE_TIME else {}),
             "covered": self.covered,
             "total": self.total,
             "share": _round(self.share),
@@ -119,6 +124,30 @@ class CoverageResult:  # 覆盖率计算结果
     facility_snap_m: NDArray[np.float64] | None = None
     facilities: Facilities | None = None
     node_ids: NDArray[np.int64] | None = None  # network node ids (OSM ids) by node index
+    drive_time_s: dict[str, NDArray[np.float64]] = field(default_factory=dict)  # category -> seconds per unit
+    drive_stats: dict[str, Any] | None = None
+    jobs: Units | None = None
+    jobs_distance_m: dict[str, NDArray[np.float64]] = field(default_factory=dict)  # category -> metres per job site
+    jobs_covered: dict[str, NDArray[np.bool_]] = field(default_factory=dict)  # rule code -> flag per job site
+    commute: dict[str, Any] | None = None
+    greenways: dict[str, Any] | None = None
+
+    def unit_basis(self) -> str:
+        """How shares are weighted for the check-up value (stated in the summary)."""
+        if self.units.kind == "building":
+            if np.isfinite(self.units.population).any():
+                return "建筑单元按人口加权"
+            return "建筑单元按栋数（未加权：未提供人口）"
+        return "居住用地面积加权" if np.isfinite(self.units.area_m2).any() else "小区个数"
+
+    def _value(self, i: IndicatorResult) -> float | None:
+        if i.share is None:
+            return None
+        if self.units.kind == "building":
+            v = i.share_by_population if i.share_by_population is not None else i.share
+        else:
+            v = i.share_by_area if i.share_by_area is not None else i.share
+        return round(100.0 * v, 2)
 
     def summary(self) -> dict[str, Any]:
         """The JSON summary: CRS, unit count and one entry per indicator (shares 0–1)."""
@@ -127,12 +156,12 @@ class CoverageResult:  # 覆盖率计算结果
             {
                 "indicator_number": i.rule.indicator_number,
                 "code": i.rule.code,
-                "value": None if i.share is None else round(100.0 * (i.share_by_area if i.share_by_area is not None else i.share), 2),
+                "value": self._value(i),
                 "unit": "%",
-                "basis": "居住用地面积加权" if i.share_by_area is not None else "小区个数",
+                "basis": self.unit_basis(),
             }
             for i in self.indicators
-            if i.rule.kind == KIND_RADIUS and i.rule.indicator_number is not None
+            if i.rule.kind in (KIND_RADIUS, KIND_DRIVE_TIME) and i.rule.indicator_number is not None
         ]
         if self.road_density is not None and self.road_density.get("value") is not None:
             values.append(
@@ -147,6 +176,11 @@ class CoverageResult:  # 覆盖率计算结果
             "indicators": inds,
             "road_network_density": self.road_density,
             "checkup_values": values,
+            "unit_kind": self.units.kind,
+            "unit_basis": self.unit_basis(),
+            "driving_network": self.drive_stats,
+            "greenways": self.greenways,
+            "commute_43": self.commute,
             "distance_basis": "步行网络最短路径（节点到节点，米）；吸附距离单独报告，不计入",
             "warnings": self.warnings,
             "sources": self.sources,
@@ -168,14 +202,37 @@ def _share(flags: NDArray[np.bool_], valid: NDArray[np.bool_], weight: NDArray[n
     return float(weight[ok & flags].sum()) / tot
 
 
+def _by_district(
+    dnames: NDArray[np.object_], dcode: NDArray[np.int64], flag: NDArray[np.bool_], valid: NDArray[np.bool_], ok: bool
+) -> list[dict[str, Any]]:
+    """Covered / total / share per district label (empty when no districts were given)."""
+    out: list[dict[str, Any]] = []
+    if not (len(dnames) > 1 or (len(dnames) == 1 and dnames[0] != "")):
+        return out
+    tot = np.bincount(dcode, weights=valid.astype(float), minlength=len(dnames))
+    cov = np.bincount(dcode, weights=flag.astype(float), minlength=len(dnames))
+    for i, name in enumerate(dnames):
+        if tot[i] == 0:
+            continue
+        out.append(
+            {
+                "district": str(name) or "（未落入任何行政区）",
+                "covered": int(cov[i]),
+                "total": int(tot[i]),
+                "share": round(float(cov[i] / tot[i]), 4) if ok else None,
+            }
+        )
+    return out
+
+
 def search_limits(rules: Sequence[SpatialRule]) -> dict[str, float]:
     """Largest radius (metres) any rule needs per category: the Dijkstra search limit."""
     lim: dict[str, float] = {}
     for r in rules:
-        if r.kind == KIND_DENSITY:
+        if r.kind in (KIND_DENSITY, KIND_DRIVE_TIME):
             continue
         for c in r.categories:
-            lim[c] = max(lim.get(c, 0.0), float(r.radius_m or 0.0))
+            lim[c] = max(lim.get(c, 0.0), r.radius_for(c))
     return lim
 
 
@@ -185,9 +242,16 @@ def check_search_limit(search_limit_m: float, rules: Sequence[SpatialRule]) -> N
     lim = float(search_limit_m)
     if math.isnan(lim) or lim < 0:
         raise CoverageError(f"最短路搜索上限 --search-limit-m 必须是非负数（米），实际为 {search_limit_m}")
-    short = [r for r in rules if r.kind != KIND_DENSITY and r.radius_m is not None and lim < r.radius_m]
+    # walking rules only (drive-time rules have a time budget, density rules no radius); a rule with a
+    # radius per category (足球场地 3/5/7人制) needs its largest
+    need = {
+        r.code: max(r.radius_for(c) for c in r.categories)
+        for r in rules
+        if r.kind not in (KIND_DENSITY, KIND_DRIVE_TIME) and r.categories and (r.radius_m is not None or r.category_radii)
+    }
+    short = [(code, rad) for code, rad in need.items() if lim < rad]
     if short:
-        names = "、".join(f"{r.code}（{r.radius_m:.0f}米）" for r in short)
+        names = "、".join(f"{code}（{rad:.0f}米）" for code, rad in short)
         raise CoverageError(
             f"最短路搜索上限 {lim:.0f} 米小于规则的服务半径：{names}；这些指标会被错误地算作未覆盖。"
             "请把 --search-limit-m 设为不小于最大服务半径，或不指定（search limit below a rule's radius）"
@@ -200,8 +264,14 @@ def road_network_density(
     """城市道路网密度: length of city roads inside ``area`` (km) per km² of ``area`` (metric CRS)."""
     if area is None or shapely.is_empty(area) or shapely.area(area) <= 0:
         return {"value": None, "message": "没有建成区范围，无法计算道路网密度"}
-    clipped = shapely.intersection(np.asarray(roads, dtype=object), area) if len(roads) else np.empty(0, dtype=object)
-    km = float(shapely.length(clipped).sum()) / 1000.0 if len(roads) else 0.0
+    r = np.asarray(roads, dtype=object)
+    km = 0.0
+    if len(r):
+        # only roads crossing the boundary are clipped; the rest are wholly inside or outside
+        shapely.prepare(area)
+        inside = shapely.contains_properly(area, r)
+        cross = ~inside & shapely.intersects(area, r)
+        km = (float(shapely.length(r[inside]).sum()) + float(shapely.length(shapely.intersection(r[cross], area)).sum())) / 1000.0
     km2 = float(shapely.area(area)) / 1e6
     value = km / km2
     return {
@@ -227,6 +297,9 @@ def coverage(
     area: Any = None,
     area_source: str = "",
     progress: Callable[[str], None] | None = None,
+    drive: DriveNetwork | None = None,
+    jobs: Units | None = None,
+    greenways: dict[str, Any] | None = None,
 ) -> CoverageResult:
     """Walking-network service coverage of ``units`` by ``facilities`` for every rule.
 
@@ -237,6 +310,11 @@ def coverage(
     farther than ``max_snap_m`` from the network are not used as network sources (they still count
     for the straight-line distance). ``search_limit_m`` overrides the per-category search limit
     (``np.inf`` for full distances). ``progress`` is called once per category.
+
+    ``drive``: the driving network for ``drive_time`` rules (消防站, seconds at road-class speeds);
+    without it those rules report ``no_network``. ``jobs``: workplaces (就业岗位; ``population`` holds
+    the jobs per site) for ``radius_jobs`` rules (the jobs end of 指标43); without it they report
+    ``no_jobs``. ``greenways``: length statistics passed through to the summary.
     """
     all_rules = list(rules) if rules is not None else load_spatial_rules()
     for r in all_rules:
@@ -245,6 +323,8 @@ def coverage(
             raise CoverageError(f"规则 {r.code} 引用了未定义的设施类别：{', '.join(unknown)}")
     density_rule = next((r for r in all_rules if r.kind == KIND_DENSITY), None)
     rules_ = [r for r in all_rules if r.kind in (KIND_RADIUS, KIND_LIFE_CIRCLE)]
+    drive_rules = [r for r in all_rules if r.kind == KIND_DRIVE_TIME]
+    jobs_rules = [r for r in all_rules if r.kind == KIND_RADIUS_JOBS]
     if units.n == 0:
         raise CoverageError("没有评价单元（0个小区/建筑），无法计算覆盖率")
     warn: list[str] = []
@@ -266,7 +346,9 @@ def coverage(
 
     fac_node, fac_snap = network.snap(facilities.ax, facilities.ay)
     fac_ok = fac_snap <= max_snap_m
-    limits = search_limits(rules_)
+    limits = search_limits(rules_ + jobs_rules)
+    jobs_cats = {c for r in jobs_rules for c in r.categories} if jobs is not None else set()
+    node_dist: dict[str, NDArray[np.float64]] = {}
     if search_limit_m is not None:
         check_search_limit(search_limit_m, rules_)
         limits = {c: float(search_limit_m) for c in limits}
@@ -283,7 +365,10 @@ def coverage(
             dnode = network.distances_from(src, limits[cat])
             d = dnode[unit_node]
         else:
+            dnode = np.full(network.n, np.inf)
             d = np.full(units.n, np.inf)
+        if cat in jobs_cats:
+            node_dist[cat] = dnode
         d = np.where(valid, d, np.nan)
         distance[cat] = d
         if mask.any():
@@ -315,9 +400,10 @@ def coverage(
         nfac = sum(n_fac[c] for c in cats)
         stack = np.vstack([distance[c] for c in cats])
         sline = np.vstack([straight[c] for c in cats])
+        radii = np.array([r.radius_for(c) for c in cats])[:, None]
         with np.errstate(invalid="ignore"):
-            reach = stack <= r.radius_m
-            reach_line = sline <= r.radius_m
+            reach = stack <= radii
+            reach_line = sline <= radii
         message = ""
         completeness = None
         if r.kind == KIND_RADIUS:
@@ -351,21 +437,7 @@ def coverage(
             warn.append(f"{r.code} {r.name}：{message}")
         elif note and r.kind == KIND_RADIUS:
             message = f"覆盖率可能偏低：{note}"
-        by_d: list[dict[str, Any]] = []
-        if len(dnames) > 1 or (len(dnames) == 1 and dnames[0] != ""):
-            tot = np.bincount(dcode, weights=valid.astype(float), minlength=len(dnames))
-            cov = np.bincount(dcode, weights=flag.astype(float), minlength=len(dnames))
-            for i, name in enumerate(dnames):
-                if tot[i] == 0:
-                    continue
-                by_d.append(
-                    {
-                        "district": str(name) or "（未落入任何行政区）",
-                        "covered": int(cov[i]),
-                        "total": int(tot[i]),
-                        "share": None if status != "ok" else round(float(cov[i] / tot[i]), 4),
-                    }
-                )
+        by_d = _by_district(dnames, dcode, flag, valid, status == "ok")
         results.append(
             IndicatorResult(
                 rule=r,
@@ -383,6 +455,145 @@ def coverage(
                 mean_completeness=completeness,
             )
         )
+
+    drive_time: dict[str, NDArray[np.float64]] = {}
+    drive_stats = None
+    if drive_rules and drive is not None:
+        d_node, d_snap = drive.snap(units.x, units.y)
+        d_out = d_snap > max_snap_m
+        drive_stats = {
+            "nodes": drive.n,
+            "edges": int(drive.graph.nnz),
+            "length_km": round(drive.length_m / 1000.0, 3),
+            "components": drive.components,
+            "units_beyond_snap": int((d_out & valid).sum()),
+            "speeds_kmh": {k: v.speed_kmh for k, v in drive.speeds.items()},
+            "basis": "有向行车路网（单行道只按通行方向），各道路等级速度见 cityrenew/catalogue/drive_speeds.csv",
+        }
+        if (d_out & valid).any():
+            warn.append(
+                f"{int((d_out & valid).sum())} 个评价单元距行车道路超过 {max_snap_m:.0f} 米，消防车无法在路网上到达，按“未覆盖”计"
+            )
+    for r in drive_rules:
+        cats = r.categories
+        nfac = sum(len(facilities.members.get(c, ())) for c in cats)
+        budget = float(r.drive_budget_s or 0.0)
+        t_all = np.full(units.n, np.inf)
+        status, message = "ok", ""
+        if drive is None:
+            status = "no_network"
+            message = "没有行车路网（OSM 行车道路或带 highway 等级的道路图层），无法计算消防车行车时间（no driving network）"
+        elif nfac == 0:
+            status = "no_facilities"
+            message = (
+                f"输入数据中没有“{'、'.join(category_label(c) for c in cats)}”类设施，无法评价该指标"
+                "（不是覆盖率为0；请补充设施数据）（no facilities of this category）"
+            )
+        else:
+            for c in cats:
+                mask = facilities.access_mask(c)
+                f_node, f_snap = drive.snap(facilities.ax[mask], facilities.ay[mask])
+                far = np.unique(facilities.owner[mask][f_snap > max_snap_m])
+                near = np.unique(facilities.owner[mask][f_snap <= max_snap_m])
+                lost = np.setdiff1d(far, near)
+                if lost.size:
+                    warn.append(f"类别“{category_label(c)}”有 {lost.size} 处设施距行车道路超过 {max_snap_m:.0f} 米，未作为行车起点")
+                tn = drive.times_from(f_node[f_snap <= max_snap_m], budget)
+                tc = np.where(d_out, np.inf, tn[d_node])
+                drive_time[c] = np.where(valid, tc, np.nan)
+                t_all = np.minimum(t_all, tc)
+        if status != "ok":
+            warn.append(f"{r.code} {r.name}：{message}")
+        with np.errstate(invalid="ignore"):
+            flag = (t_all <= budget) & valid
+        # straight-line reading: the circle of the 一级站 辖区面积 7 km² (城市体检工作手册 指标53)
+        r_line = float(np.sqrt(7e6 / np.pi))
+        mask = np.zeros(facilities.ax.size, dtype=bool)
+        for c in cats:
+            mask |= facilities.access_mask(c)
+        if mask.any():
+            s_line, _ = cKDTree(np.column_stack([facilities.ax[mask], facilities.ay[mask]])).query(pts, distance_upper_bound=r_line, workers=-1)
+            flag_line = np.isfinite(s_line) & valid
+        else:
+            flag_line = np.zeros(units.n, dtype=bool)
+        covered[r.code] = flag
+        covered_line[r.code] = flag_line
+        ok = status == "ok"
+        results.append(
+            IndicatorResult(
+                rule=r, covered=int(flag.sum()), total=int(valid.sum()), share=_share(flag, valid) if ok else None,
+                covered_line=int(flag_line.sum()), share_line=_share(flag_line, valid) if ok else None,
+                share_by_area=None if (weights_area is None or not ok) else _share(flag, valid, weights_area),
+                share_by_population=None if (weights_pop is None or not ok) else _share(flag, valid, weights_pop),
+                facilities=nfac, status=status, message=message,
+                by_district=_by_district(dnames, dcode, flag, valid, ok),
+            )
+        )
+
+    jobs_dist: dict[str, NDArray[np.float64]] = {}
+    jobs_cov: dict[str, NDArray[np.bool_]] = {}
+    for r in jobs_rules:
+        cats = r.categories
+        nfac = sum(len(facilities.members.get(c, ())) for c in cats)
+        if jobs is None or jobs.n == 0:
+            message = (
+                "未提供就业岗位（工作地）图层（--jobs），无法计算就业端；居住端见 I43_RAIL_800（no jobs layer）"
+                if jobs is None
+                else "就业岗位图层中没有要素，无法计算就业端（empty jobs layer）"
+            )
+            results.append(IndicatorResult(rule=r, covered=0, total=0, share=None, covered_line=0, share_line=None,
+                                           share_by_area=None, share_by_population=None, facilities=nfac,
+                                           status="no_jobs", message=message))
+            continue
+        j_node, j_snap = network.snap(jobs.x, jobs.y)
+        j_valid = j_snap <= max_snap_m
+        if (~j_valid).any():
+            warn.append(f"{int((~j_valid).sum())} 个就业地距步行路网超过 {max_snap_m:.0f} 米，不计入 {r.code}")
+        dj = np.vstack([np.where(j_valid, node_dist[c][j_node], np.nan) for c in cats])
+        for c, row in zip(cats, dj):
+            jobs_dist[c] = row
+        jp = np.column_stack([jobs.x, jobs.y])
+        sl = np.full(jobs.n, np.inf)
+        for c in cats:
+            m = facilities.access_mask(c)
+            if m.any():
+                sl = np.minimum(sl, cKDTree(np.column_stack([facilities.ax[m], facilities.ay[m]])).query(jp, distance_upper_bound=r.radius_for(c), workers=-1)[0])
+        radii = np.array([r.radius_for(c) for c in cats])[:, None]
+        with np.errstate(invalid="ignore"):
+            flag = (dj <= radii).any(axis=0) & j_valid
+        flag_line = np.isfinite(sl) & j_valid
+        jobs_cov[r.code] = flag
+        wj = jobs.population if np.isfinite(jobs.population).any() else None
+        ok = nfac > 0
+        message = "" if ok else f"输入数据中没有“{'、'.join(category_label(c) for c in cats)}”类设施，无法评价该指标（no facilities of this category）"
+        if not ok:
+            warn.append(f"{r.code} {r.name}：{message}")
+        share = (_share(flag, j_valid, wj) if wj is not None else _share(flag, j_valid)) if ok else None
+        results.append(
+            IndicatorResult(
+                rule=r, covered=int(flag.sum()), total=int(j_valid.sum()), share=share,
+                covered_line=int(flag_line.sum()),
+                share_line=((_share(flag_line, j_valid, wj) if wj is not None else _share(flag_line, j_valid)) if ok else None),
+                share_by_area=None, share_by_population=None if (wj is None or not ok) else share,
+                facilities=nfac, status="ok" if ok else "no_facilities", message=message,
+            )
+        )
+    commute = None
+    home = next((i for i in results if i.rule.kind == KIND_RADIUS and i.rule.indicator_number == 43), None)
+    work = next((i for i in results if i.rule.kind == KIND_RADIUS_JOBS and i.rule.indicator_number == 43), None)
+    if home is not None and work is not None:
+        hs = None if home.share is None else (home.share_by_population if home.share_by_population is not None else home.share)
+        ws = work.share
+        commute = {
+            "home_code": home.rule.code,
+            "jobs_code": work.rule.code,
+            "home_share": _round(hs),
+            "home_basis": "人口加权" if home.share_by_population is not None else "单元个数",
+            "jobs_share": _round(ws),
+            "jobs_basis": "就业岗位数加权" if work.share_by_population is not None else "就业地个数",
+            "both_ends_estimate": None if (hs is None or ws is None) else _round(hs * ws),
+            "assumption": "无通勤OD数据时的估计：假设居住地与就业地相互独立，两端均在站点800米内的通勤比例≈居住端比例×就业端比例；有OD数据时应直接统计",
+        }
 
     density = None
     if roads is not None:
@@ -425,6 +636,13 @@ def coverage(
         facility_snap_m=fac_snap,
         facilities=facilities,
         node_ids=network.node_ids,
+        drive_time_s=drive_time,
+        drive_stats=drive_stats,
+        jobs=jobs,
+        jobs_distance_m=jobs_dist,
+        jobs_covered=jobs_cov,
+        commute=commute,
+        greenways=greenways,
     )
 
 
@@ -437,6 +655,10 @@ def coverage_files(**kwargs: Any) -> CoverageResult:
     from .io import load_city
 
     opts = {k: kwargs.pop(k) for k in ("rules", "max_snap_m", "search_limit_m", "progress") if k in kwargs}
+    rules = opts.get("rules") or load_spatial_rules()
+    # read the driving network and the 绿道 ways only when a rule needs them (each is a pass over the PBF)
+    kwargs.setdefault("driving", any(r.kind == KIND_DRIVE_TIME for r in rules))
+    kwargs.setdefault("greenways", any("greenway" in r.categories for r in rules))
     city = load_city(**kwargs)
     res = coverage(
         city.network,
@@ -445,6 +667,9 @@ def coverage_files(**kwargs: Any) -> CoverageResult:
         roads=city.roads,
         area=city.area,
         area_source=city.area_source,
+        drive=city.drive,
+        jobs=city.jobs,
+        greenways=city.greenways,
         **opts,
     )
     res.warnings = city.warnings + res.warnings

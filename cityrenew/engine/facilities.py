@@ -169,6 +169,15 @@ CATEGORIES: dict[str, Category] = {
             ("地铁站", "轻轨站", "地铁", "轨道交通"),
         ),
         Category("fire_station", "消防站", (TagRule("amenity", ("fire_station",)),), ("消防",)),
+        # 足球场地 by size (指标33) and 绿道 (指标32): from OSM these need the pitch size or the way's
+        # name, so engine/features.py assigns them; a facilities layer names them by type text.
+        Category("football_3", "三人制足球场地", (), ("三人制足球", "3人制足球")),
+        Category("football_5", "五人制足球场地", (), ("五人制足球", "5人制足球", "笼式足球")),
+        Category(
+            "football_11", "七人制/十一人制足球场地", (), ("足球场", "足球场地"),
+            ("三人制", "3人制", "五人制", "5人制", "笼式"),
+        ),
+        Category("greenway", "绿道", (), ("绿道",)),
     )
 }
 

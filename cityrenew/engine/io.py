@@ -20,6 +20,8 @@ import shapely
 from numpy.typing import NDArray
 
 from . import crs as crsmod
+from . import features
+from .driving import DriveNetwork, build_drive_network, drive_network_from_lines
 from .facilities import (
     CATEGORIES,
     OSM_KEYS,
@@ -77,6 +79,9 @@ class City:  # 一个城市（或分区）的计算输入
     area_source: str
     sources: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    drive: DriveNetwork | None = None  # driving network (消防站 行车时间)
+    jobs: Units | None = None  # workplaces (指标43 就业端); population = jobs per site
+    greenways: dict | None = None  # 绿道 length statistics
 
 
 # ---------------------------------------------------------------- OSM
@@ -120,10 +125,16 @@ class OsmExtract:
     residential: gpd.GeoDataFrame
     pois: gpd.GeoDataFrame
     poi_tags: pd.DataFrame
+    greenways: gpd.GeoDataFrame | None = None  # highway ways named 绿道/greenway (WGS84)
+    drive_nodes: pd.DataFrame | None = None  # driving network (pyrosm "driving"): id, lon, lat
+    drive_edges: gpd.GeoDataFrame | None = None  # u, v, highway, oneway, junction, geometry
+    buildings: gpd.GeoDataFrame | None = None  # building=* polygons (only when asked for)
 
 
-def read_osm(path: str | Path) -> OsmExtract:
-    """Read the walking network, residential areas and facilities from an ``.osm.pbf`` (WGS84)."""
+def read_osm(path: str | Path, *, driving: bool = False, buildings: bool = False, greenways: bool = False) -> OsmExtract:
+    """Read the walking network, residential areas and facilities from an ``.osm.pbf`` (WGS84);
+    also the 绿道 ways (``greenways``), the driving network (``driving``) and the buildings
+    (``buildings``), each only when asked for (each is one more pass over the file)."""
     p = _require_file(path, "OSM")
     import pyrosm
 
@@ -156,6 +167,21 @@ def read_osm(path: str | Path) -> OsmExtract:
             keep_ways=True,
             keep_relations=True,
         )
+        ways = osm.get_data_by_custom_criteria(
+            custom_filter={"highway": True}, extra_attributes=["name:zh"], filter_type="keep",
+            keep_nodes=False, keep_ways=True, keep_relations=False,
+        ) if greenways else None
+        drive = osm.get_network(network_type="driving", nodes=True) if driving else None
+        blds = osm.get_buildings() if buildings else None
+    gw_ways = None
+    if ways is not None and len(ways):
+        gw = ways[features.greenway_mask(_tags_frame(ways, ("highway", "name", "name:zh")))]
+        gw_ways = gw[np.isin(shapely.get_type_id(gw.geometry.values), (1, 5))].reset_index(drop=True)
+    drive_nodes = drive_edges = None
+    if drive is not None and drive[1] is not None and len(drive[1]):
+        drive_nodes, drive_edges = drive[0], drive[1]
+    if blds is not None:
+        blds = blds[np.isin(shapely.get_type_id(blds.geometry.values), (3, 6))].reset_index(drop=True)
     if pois is None:
         pois = gpd.GeoDataFrame({"name": pd.Series([], dtype="string")}, geometry=[], crs=crsmod.WGS84)
     if res is None:
@@ -171,7 +197,11 @@ def read_osm(path: str | Path) -> OsmExtract:
         highway=edges["highway"].astype(object).to_numpy(),
         residential=res.reset_index(drop=True),
         pois=pois.reset_index(drop=True),
-        poi_tags=_tags_frame(pois.reset_index(drop=True), OSM_KEYS),
+        poi_tags=_tags_frame(pois.reset_index(drop=True), tuple(sorted(set(OSM_KEYS) | {"sport"}))),
+        greenways=gw_ways,
+        drive_nodes=drive_nodes,
+        drive_edges=drive_edges,
+        buildings=blds,
     )
 
 
@@ -349,6 +379,7 @@ def _first_col(gdf: pd.DataFrame, names: tuple[str, ...]) -> str | None:
 _NAME_COLS = ("name", "名称", "小区名称", "xqmc", "mc", "unit_name")
 _ID_COLS = ("id", "unit_id", "编号", "code", "osm_id", "fid")
 _POP_COLS = ("population", "pop", "人口", "常住人口", "户籍人口", "rk")
+_JOBS_COLS = ("jobs", "employment", "employees", "workers", "就业岗位", "岗位数", "就业人数", "从业人员")
 _TYPE_COLS = ("category", "type", "类型", "类别", "poi_type", "设施类型", "kind")
 _DISTRICT_NAME = ("name", "名称", "district", "区县", "区名")
 
@@ -408,6 +439,13 @@ def load_city(
     metric_crs: str | None = None,
     gcj_check: bool = True,
     min_component_m: float = DEFAULT_MIN_COMPONENT_M,
+    building_units: bool = False,
+    population: str | Path | None = None,
+    jobs: str | Path | None = None,
+    driving: bool = False,
+    greenways: bool = False,
+    jobs_crs: str | None = None,
+    population_crs: str | None = None,
 ) -> City:
     """Read everything for one city and project it into one metric CRS (metres).
 
@@ -418,12 +456,24 @@ def load_city(
     whose ``name`` labels the units. ``area``: polygon(s) for 道路网密度 (default: the districts
     clipped to the convex hull of the units, else that hull). ``min_component_m``: keep every
     network component with at least this length of ways (the largest is always kept).
+
+    ``building_units``: every residential building is a unit (rule in
+    :func:`cityrenew.engine.features.residential_building_mask`; with ``units`` the layer's features
+    are buildings). ``population``: a layer with a population column spread onto the units
+    (:func:`cityrenew.engine.features.building_population`). ``jobs``: workplaces with a jobs column
+    for the jobs end of 指标43. ``driving``: build the driving network for 消防站 (指标53);
+    ``greenways``: read the 绿道 ways (each one more pass over an OSM file; :func:`coverage_files`
+    turns them on when a rule needs them).
     """
     if osm is None and roads is None:
         raise InputError("需要 --osm（OSM .osm.pbf）或 --roads（道路线图层）之一来构建步行路网")
     warn: list[str] = []
     sources: dict[str, str] = {}
-    ext: OsmExtract | None = read_osm(osm) if osm is not None else None
+    ext: OsmExtract | None = (
+        read_osm(osm, driving=driving, buildings=building_units and units is None, greenways=greenways)
+        if osm is not None
+        else None
+    )
     road_layer = read_layer(roads, crs=roads_crs, encoding=encoding, what="道路") if roads is not None else None
     unit_layer = (
         read_layer(units, crs=units_crs, encoding=encoding, lon_col=lon_col, lat_col=lat_col, what="评价单元")
@@ -478,10 +528,12 @@ def load_city(
         hw = _first_col(road_layer.gdf, ("highway", "fclass", "class"))
         road_geoms = g if hw is None else g[np.isin(road_layer.gdf[hw].astype(str), CITY_ROAD_CLASSES)]
         sources["network"] = f"道路图层 {Path(roads).name}"  # type: ignore[arg-type]
+    drive_net = _drive_network(ext, road_layer, mcrs, warn) if driving else None
     if network.n < 2:
         raise InputError("步行路网的最大连通分量少于2个节点，无法计算（no walking network）")
 
     # --- units
+    floor_w = None
     if unit_layer is not None:
         gdf = unit_layer.gdf
         geoms = project_geoms(gdf.geometry.values, unit_layer.crs, mcrs)
@@ -493,6 +545,16 @@ def load_city(
             population=pd.to_numeric(gdf[pop_c], errors="coerce").to_numpy(float) if pop_c else None,
         )
         sources["units"] = f"{Path(unit_layer.path).name}（{unit_layer.crs}）"
+        if building_units:
+            the_units.kind = "building"
+            sources["units"] += "（每个要素为一栋建筑）"
+    elif building_units:
+        if ext is None:
+            raise InputError("按建筑单元计算（--building-units）需要 --osm 文件中的建筑，或用 --units 提供建筑图层")
+        the_units, floor_w = _building_units(ext, mcrs)
+        sources["units"] = (
+            "OSM 居住建筑（building=residential/apartments/house/dormitory…，及居住用地 landuse=residential 内的其他建筑）"
+        )
     else:
         assert ext is not None
         res = ext.residential
@@ -526,6 +588,10 @@ def load_city(
     if fac_layer is not None:
         gdf = fac_layer.gdf
         geoms = project_geoms(gdf.geometry.values, fac_layer.crs, mcrs)
+        is_line = np.isin(shapely.get_type_id(geoms), (1, 5))
+        if is_line.any():  # lines (绿道) reached from any point: vertices at most 25 m apart
+            geoms = np.asarray(geoms, dtype=object).copy()
+            geoms[is_line] = features.segmentize(geoms[is_line])
         membership = {k: np.zeros(len(gdf), dtype=bool) for k in CATEGORIES}
         type_c = _first_col(gdf, _TYPE_COLS)
         if type_c is not None:
@@ -537,6 +603,11 @@ def load_city(
             for k, m in match_osm(tags).items():
                 membership[k] |= m
             unclassified = {k: int((m & ~np.any(list(membership.values()), axis=0)).sum()) for k, m in unclassified_osm(tags, membership).items()}
+        if "sport" in gdf.columns or "highway" in gdf.columns:  # OSM-tagged pitches and greenways
+            ft = _tags_frame(gdf, ("leisure", "sport", "name", "highway", "name:zh"))
+            for k, m in features.football_sizes(ft, geoms).items():
+                membership[k] |= m
+            membership["greenway"] |= features.greenway_mask(ft) & is_line
         if type_c is None and not any(k in gdf.columns for k in OSM_KEYS if k != "name"):
             raise InputError(
                 f"设施文件 {Path(fac_layer.path).name} 没有类别列（category/type/类型）或OSM标签列（amenity、leisure…），"
@@ -561,8 +632,18 @@ def load_city(
         membership = match_osm(ext.poi_tags)
         geoms = project_geoms(ext.pois.geometry.values, crsmod.WGS84, mcrs)
         names = ext.pois["name"].fillna("").astype(str).to_numpy() if "name" in ext.pois else None
-        the_facilities = facilities_from_geometries(geoms, membership, names)
+        membership.update(features.football_sizes(ext.poi_tags, geoms))
+        # unclassified POIs are counted on the POI rows, before greenway ways are appended
         counts = {k: int(m.sum()) for k, m in unclassified_osm(ext.poi_tags, membership).items()}
+        if ext.greenways is not None and len(ext.greenways):
+            gw = features.segmentize(project_geoms(ext.greenways.geometry.values, crsmod.WGS84, mcrs))
+            ng = len(gw)
+            membership = {k: np.concatenate([m, np.full(ng, k == "greenway")]) for k, m in membership.items()}
+            membership.setdefault("greenway", np.concatenate([np.zeros(len(geoms), bool), np.ones(ng, bool)]))
+            gnames = ext.greenways["name"].fillna("").astype(str).to_numpy() if "name" in ext.greenways else np.full(ng, "")
+            names = np.concatenate([names if names is not None else np.full(len(geoms), "", dtype=object), gnames])
+            geoms = np.concatenate([np.asarray(geoms, dtype=object), gw])
+        the_facilities = facilities_from_geometries(geoms, membership, names)
         the_facilities.unclassified = unclassified_messages(counts)
         sources["facilities"] = "OSM POI（amenity/leisure/shop/railway…）"
     the_facilities = deduplicate(the_facilities)
@@ -588,6 +669,44 @@ def load_city(
         labels = dl.gdf[nc].astype(str).to_numpy() if nc else np.arange(len(dl.gdf)).astype(str)
         the_units.district = assign_districts(the_units, dg, labels)
         sources["districts"] = Path(districts).name
+    if population is not None:
+        pl = read_layer(population, crs=population_crs, encoding=encoding, lon_col=lon_col, lat_col=lat_col, what="人口")
+        pc = _first_col(pl.gdf, _POP_COLS)
+        if pc is None:
+            raise InputError(f"人口文件 {Path(population).name} 中找不到人口列（population/pop/人口/常住人口）")
+        pv = pd.to_numeric(pl.gdf[pc], errors="coerce").to_numpy(float)
+        if the_units.geometry is None or not np.isin(shapely.get_type_id(the_units.geometry), (3, 6)).any():
+            raise InputError("评价单元不是面要素，无法把人口图层分配到单元（请用建筑或小区面作为单元）")
+        fw = floor_w if floor_w is not None else features.floor_weight(the_units.geometry, None)
+        pop, lost = features.building_population(the_units.geometry, np.nan_to_num(fw, nan=0.0), project_geoms(pl.gdf.geometry.values, pl.crs, mcrs), pv)
+        the_units.population = pop
+        sources["population"] = f"{Path(population).name}（列 {pc}，按建筑面积（占地×层数）分配到单元）"
+        if lost:
+            warn.append(f"人口图层中 {lost} 个要素没有落入任何评价单元，其人口未计入（population features outside every unit）")
+        if np.isnan(pop).any():
+            warn.append(
+                f"{int(np.isnan(pop).sum())} 个评价单元不在人口图层的任何要素内，没有人口数，不计入按人口加权的覆盖率"
+                "（units without population are left out of population-weighted shares）"
+            )
+    jobs_units = None
+    if jobs is not None:
+        jl = read_layer(jobs, crs=jobs_crs, encoding=encoding, lon_col=lon_col, lat_col=lat_col, what="就业岗位")
+        if jl.gcj_hint and not jl.declared and gcj_check:
+            raise InputError(
+                f"就业岗位文件 {Path(jl.path).name} 看起来来自高德/腾讯（{jl.gcj_hint}），坐标通常是GCJ-02，"
+                "但文件没有声明坐标系。请加 --jobs-crs gcj02；若确认是WGS84，请加 --jobs-crs wgs84。（GCJ-02 suspected）"
+            )
+        jc = _first_col(jl.gdf, _JOBS_COLS)
+        jobs_units = units_from_geometries(
+            project_geoms(jl.gdf.geometry.values, jl.crs, mcrs),
+            population=pd.to_numeric(jl.gdf[jc], errors="coerce").to_numpy(float) if jc else None,
+        )
+        sources["jobs"] = f"{Path(jobs).name}" + (f"（按列 {jc} 的岗位数加权）" if jc else "（未找到岗位数列，按就业地个数计）")
+    if facilities is None:
+        greenway_stats = _greenway_stats(ext, mcrs)
+    else:
+        gl = geoms[membership["greenway"] & is_line]
+        greenway_stats = {"ways": len(gl), "km": round(float(shapely.length(gl).sum()) / 1000.0, 3), "reading": "设施图层中类别为绿道的线要素"}
     if area is not None:
         al = read_layer(area, what="建成区范围")
         ag, nrep = repair_geometries(project_geoms(al.gdf.geometry.values, al.crs, mcrs))
@@ -612,7 +731,81 @@ def load_city(
         area_source=area_source,
         sources=sources,
         warnings=warn,
+        drive=drive_net,
+        jobs=jobs_units,
+        greenways=greenway_stats,
     )
+
+
+def _drive_network(ext: OsmExtract | None, road_layer: Layer | None, mcrs: str, warn: list[str]) -> DriveNetwork | None:
+    """Driving network from the OSM extract, or from a road layer with a highway/fclass column."""
+    try:
+        if ext is not None and ext.drive_edges is not None:
+            n, e = ext.drive_nodes, ext.drive_edges
+            x, y = crsmod.to_metric(n["lon"].to_numpy(float), n["lat"].to_numpy(float), crsmod.WGS84, mcrs)
+            ln = shapely.length(project_geoms(e.geometry.values, crsmod.WGS84, mcrs))
+
+            def col(c: str) -> NDArray[np.object_] | None:
+                return e[c].to_numpy(object) if c in e.columns else None
+
+            return build_drive_network(
+                n["id"].to_numpy(np.int64), x, y, e["u"].to_numpy(np.int64), e["v"].to_numpy(np.int64), ln,
+                e["highway"].astype(str).to_numpy(object), crs=mcrs, oneway=col("oneway"), junction=col("junction"),
+            )
+        if road_layer is not None:
+            hw = _first_col(road_layer.gdf, ("highway", "fclass", "class"))
+            if hw is None:
+                warn.append("道路图层没有道路等级列（highway/fclass），无法构建行车路网，消防站行车时间不计算")
+                return None
+            ow = _first_col(road_layer.gdf, ("oneway",))
+            g = project_geoms(road_layer.gdf.geometry.values, road_layer.crs, mcrs)
+            return drive_network_from_lines(g, road_layer.gdf[hw].astype(str).to_numpy(object), crs=mcrs,
+                                            oneway=None if ow is None else road_layer.gdf[ow].to_numpy(object))
+    except NetworkError as exc:
+        warn.append(str(exc))
+    return None
+
+
+def _building_units(ext: OsmExtract, mcrs: str) -> tuple[Units, NDArray[np.float64]]:
+    """Every residential building of the extract as a unit (see features.residential_building_mask)."""
+    b = ext.buildings
+    if b is None or len(b) == 0:
+        raise InputError("OSM文件中没有建筑（building=*），无法按建筑单元计算；请用 --units 提供建筑图层")
+    geoms = project_geoms(b.geometry.values, crsmod.WGS84, mcrs)
+    res = project_geoms(ext.residential.geometry.values, crsmod.WGS84, mcrs)
+    bcol = b["building"] if "building" in b.columns else pd.Series(["yes"] * len(b))
+    keep = features.residential_building_mask(bcol, geoms, res)
+    if not keep.any():
+        raise InputError(
+            "OSM文件中没有居住建筑（building=residential/apartments/house/dormitory…，或位于 landuse=residential 内的建筑）；"
+            "请用 --units 提供建筑图层"
+        )
+    sel = b[keep]
+    lv = sel["building:levels"] if "building:levels" in sel.columns else None
+    u = units_from_geometries(
+        geoms[keep],
+        ids=sel["id"].astype(str).to_numpy(),
+        names=sel["name"].fillna("").astype(str).to_numpy() if "name" in sel.columns else None,
+    )
+    u.kind = "building"
+    return u, features.floor_weight(geoms[keep], lv)
+
+
+def _greenway_stats(ext: OsmExtract | None, mcrs: str) -> dict | None:
+    """绿道 length (km) and number of ways read from the OSM extract."""
+    if ext is None:
+        return None
+    gw = ext.greenways
+    if gw is None or len(gw) == 0:
+        return {"ways": 0, "km": 0.0, "reading": features.GREENWAY_READING}
+    g = project_geoms(gw.geometry.values, crsmod.WGS84, mcrs)
+    names = sorted({str(n) for n in gw["name"].dropna()}) if "name" in gw.columns else []
+    return {
+        "ways": len(gw),
+        "km": round(float(shapely.length(g).sum()) / 1000.0, 3),
+        "names": names[:50],
+        "reading": features.GREENWAY_READING,
+    }
 
 
 def _check_not_gcj(reference: Facilities, fac: Facilities, crs: str, name: str) -> None:

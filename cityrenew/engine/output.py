@@ -10,6 +10,9 @@ GeoPackage layers (geometry in the metric CRS the computation used, stated in th
   life-circle rule ``lc_<code>`` (categories reached).
 * ``facilities``: ``name``, ``categories``, ``node_id`` and ``snap_m`` (of the access point nearest
   the network).
+* ``units`` also has ``drive_<category>_s`` (driving seconds from the nearest station, NULL beyond the
+  rule's budget) for drive-time rules (消防站).
+* ``jobs`` (with ``--jobs``): ``jobs`` per site, ``dist_<category>_m``, ``cov_<code>`` (指标43 就业端).
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ def units_frame(res: CoverageResult, node_ids: np.ndarray | None = None) -> gpd.
     for cat in sorted(res.distance_m):
         cols[f"dist_{cat}_m"] = _nullable(res.distance_m[cat])
         cols[f"line_{cat}_m"] = _nullable(res.straight_m[cat])
+    for cat in sorted(res.drive_time_s):
+        cols[f"drive_{cat}_s"] = _nullable(res.drive_time_s[cat])
     for code, flag in res.covered.items():
         cols[f"cov_{code}"] = flag.astype(np.int8)
         cols[f"covl_{code}"] = res.covered_line[code].astype(np.int8)
@@ -98,6 +103,13 @@ def write_geopackage(res: CoverageResult, path: str | Path, node_ids: np.ndarray
     fac = facilities_frame(res)
     if fac is not None:
         fac.to_file(p, layer="facilities", driver="GPKG", mode="a")
+    if res.jobs is not None and res.jobs_covered:
+        j = res.jobs
+        cols: dict[str, Any] = {"jobs": j.population}
+        cols.update({f"dist_{c}_m": _nullable(d) for c, d in res.jobs_distance_m.items()})
+        cols.update({f"cov_{c}": f.astype(np.int8) for c, f in res.jobs_covered.items()})
+        geom = j.geometry if j.geometry is not None else shapely.points(j.x, j.y)
+        gpd.GeoDataFrame(pd.DataFrame(cols), geometry=list(geom), crs=res.crs).to_file(p, layer="jobs", driver="GPKG", mode="a")
     return p
 
 

@@ -25,6 +25,7 @@ class Units:  # 评价单元（小区、建筑）
     geometry: NDArray[np.object_] | None = None
     repaired: int = 0  # invalid geometries repaired with make_valid
     dropped_empty: int = 0  # geometries empty (or empty after repair), left out
+    kind: str = "area"  # "area" (小区/用地面: area-weighted value) or "building" (建筑: population-weighted or count)
 
     @property
     def n(self) -> int:

@@ -8,10 +8,21 @@ Article references (``Article.ref``), one convention for every document:
 * 条文式 (articles numbered 第N条): ``第十二条``; chapters (第二章 …) are sections, not part of the ref.
 * 提纲式 (一、 / （一） / 1.): a （N） paragraph under section 二 is ``二、（三）``; a section without
   （N） paragraphs is itself one article, ``四、``; a document with （N） but no 一、 sections: ``（三）``.
+  A document whose chapters restart the 一、 numbering (the check-up manual) prefixes the chapter:
+  ``第一章三、（五）``.
   Numbered items 1. 2. inside an article are :class:`Item` rows (a citation may name one).
-* 表格 (a catalogue table): one article per row, ``序号N`` (N as printed).
+* 表格 (a catalogue table): one article per row, ``序号N`` (N as printed; for a code table the code).
 * 指标 (the check-up manual's indicator explanations): ``指标N``.
 * 新闻 / 解读 (news and commentary): one article per paragraph, ``第N段``.
+* Text before the first numbered part (a preamble, the addressee of a notice) is ``序言``; a closing
+  paragraph after the last numbered part of a 提纲式 document (本方案自…施行) is ``结语``; a table's
+  header is ``表头`` and its printed total row ``合计``.
+* An annex cited as a whole is ``附件四`` (the check-up manual's sample lists).
+* A number the source repeats (an OCR slip or a drafting error) gets ``之2``, ``之3`` on its second and
+  third article (``二、（三）之2``), so refs stay unique; the label keeps what is printed.
+
+The shapes are checked by :func:`cityrenew.catalogue.policies.check_ref`; a citation may add an item
+(``2.``) or cite a run of articles (``二、（一）`` through ``二、（八）``), see :mod:`cityrenew.policies.citations`.
 """
 
 from __future__ import annotations

@@ -22,9 +22,10 @@ class ProjectCategory(models.TextChoices):  # 更新任务类型
 
 CATEGORY_SOURCE = cite(
     "CPC-2025-URBAN-RENEWAL",
-    "二、主要任务（一）至（八）",
-    "八项主要任务；第（四）项拆分为老旧街区、老旧厂区、城中村和老旧火车站",
+    "二、（一）",
+    "二、主要任务（一）至（八）八项主要任务；第（四）项拆分为老旧街区、老旧厂区、城中村和老旧火车站",
     rule="项目更新类型",
+    through="二、（八）",
 )
 
 
@@ -76,7 +77,7 @@ CATEGORY_ALIASES: dict[str, str] = {
     "历史文化保护": ProjectCategory.HERITAGE,
 }
 CATEGORY_ALIAS_SOURCE = cite(
-    "CPC-2025-URBAN-RENEWAL", "二、主要任务（一）至（八）", "任务名称及常用简称", rule="导入时接受的更新类型别名"
+    "CPC-2025-URBAN-RENEWAL", "二、（一）", "主要任务的名称及常用简称", rule="导入时接受的更新类型别名", through="二、（八）"
 )
 
 
@@ -89,7 +90,8 @@ class ProjectStatus(models.TextChoices):  # 项目状态（全生命周期）
     REMOVED = "removed", "调出"
 
 
-STATUS_SOURCE = cite("MOF-2025-11", "四、（二）2. 城市更新机制建设：项目储备和生成机制", "项目储备库与项目生成机制", rule="项目状态（谋划、储备、入库）")
+STATUS_SOURCE = cite("MOF-2025-11", "四、（二）", "城市更新机制建设：项目储备和生成机制（谋划、储备、实施时序，项目储备库）",
+                     rule="项目状态（谋划、储备、入库）", item="2.")
 
 
 class BatchType(models.TextChoices):  # 项目库调整类型
@@ -127,6 +129,6 @@ class FundingSource(models.TextChoices):  # 资金来源
 
 
 FUNDING_SOURCE_SOURCE = cite(
-    "CPC-2025-URBAN-RENEWAL", "三、（四）健全多元化投融资方式", "另见财办建〔2025〕11号 四、（二）2. 资金安排和筹措机制",
+    "CPC-2025-URBAN-RENEWAL", "三、（四）", "健全多元化投融资方式；另见财办建〔2025〕11号 四、（二）2. 资金安排和筹措机制",
     rule="项目资金来源",
 )

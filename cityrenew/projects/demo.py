@@ -47,12 +47,15 @@ INITIAL_DOC = "郑州市城市更新项目库"
 BATCH_2025_DOC = "郑建文〔2025〕45号"
 BATCH_2025_TITLE = "郑州市城乡建设局关于调整城市更新项目库的通知"
 
-LIBRARY_SOURCE = cite("ZZ-PROJECT-LIBRARY", "附件2 项目库", "276 个项目，合计 7895.45 亿元", rule="演示数据：郑州市项目库")
-BATCH_SOURCE = cite("ZZJW-2025-45", "新增入库项目清单", "23 个项目，合计 88.4079 亿元", rule="演示数据：新增入库批次")
+LIBRARY_SOURCE = cite("ZZ-PROJECT-LIBRARY", "序号1", "项目库 276 个项目，合计 7895.45 亿元", rule="演示数据：郑州市项目库",
+                      through="序号276")
+BATCH_SOURCE = cite("ZZJW-2025-45", "序号1", "新增入库项目清单 23 个项目，合计 88.4079 亿元", rule="演示数据：新增入库批次",
+                    through="序号23")
 CATEGORY_RULE_SOURCE = cite(
     "CPC-2025-URBAN-RENEWAL",
-    "二、主要任务（一）至（八）",
+    "二、（一）",
     "演示数据：按项目名称关键词归入八项主要任务（关键词规则为本平台拟定，非原文）",
+    through="二、（八）",
     rule="演示数据：项目更新类型的归类",
 )
 
@@ -70,8 +73,8 @@ CATEGORY_RULES: list[tuple[tuple[str, ...], str]] = [
     (("医院", "学校", "中学", "小学", "幼儿园", "养老", "体育", "便民", "市场", "中心", "救援"), ProjectCategory.CITY_FUNCTION),
     (("酒店", "楼宇", "大厦", "商场", "宾馆", "写字楼", "改造", "提升"), ProjectCategory.EXISTING_BUILDING),
 ]
-STATUS_RULE_SOURCE = cite("MOF-2025-11", "四、（二）2. 城市更新机制建设：项目储备和生成机制", "演示数据：按编号年份设定状态（2022–2023 实施，2024 及以后入库）",
-                          rule="演示数据：项目状态")
+STATUS_RULE_SOURCE = cite("MOF-2025-11", "四、（二）", "演示数据：按编号年份设定状态（2022–2023 实施，2024 及以后入库）",
+                          rule="演示数据：项目状态", item="2.")
 
 
 def demo_category(name: str) -> str:

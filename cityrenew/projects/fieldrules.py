@@ -22,7 +22,8 @@ from .choices import ProjectStatus
 from .models import AdjustmentBatch, ProjectFunding, RenewalProject
 
 # 财办建〔2025〕11号 三、（一）项目储备和生成: projects enter and leave the library by batch.
-WORKFLOW_SOURCE = cite("MOF-2025-11", "三、（一）项目储备和生成", "项目入库、调出以调整批次为准")
+WORKFLOW_SOURCE = cite("ZZJW-2025-45", "表头", "项目入库、调出以调整批次（如郑建文〔2025〕45号新增入库项目清单）为准",
+                       rule="项目入库、调出只经调整批次")
 BY_BATCH = "只能通过调整批次由市级管理员变更"
 
 OWN_DATA = {

@@ -29,8 +29,9 @@ from .models import AdjustmentBatch, ProjectChange, RenewalProject, from_micro, 
 
 ProjectDistrict = RenewalProject.districts.through
 
-LAYOUT_SOURCE = cite("ZZ-PROJECT-LIBRARY", "表头及分组", "片区分组 → 区域 → 项目；跨区项目不计入各区小计", rule="项目库汇总表的表式")
-ROUNDING_SOURCE = cite("ZZ-PROJECT-LIBRARY", "区域总投资、合计", "小计与合计按四舍五入保留两位小数", rule="汇总金额的舍入")
+LAYOUT_SOURCE = cite("ZZ-PROJECT-LIBRARY", "表头", "表头及分组：片区分组 → 区域 → 项目；跨区项目不计入各区小计",
+                     rule="项目库汇总表的表式")
+ROUNDING_SOURCE = cite("ZZ-PROJECT-LIBRARY", "合计", "区域总投资、合计：小计与合计按四舍五入保留两位小数", rule="汇总金额的舍入")
 
 UNGROUPED = "其他区域"
 CENT = Decimal("0.01")
@@ -49,7 +50,8 @@ def batches_up_to(batch: AdjustmentBatch) -> QuerySet[AdjustmentBatch]:
 
 # 谋划 → 储备 → 入库: only admitted projects are in the library (财办建〔2025〕11号 四、（二）2. 项目储备和生成机制).
 NOT_ADMITTED = (ProjectStatus.PLANNING, ProjectStatus.RESERVE)
-LIBRARY_SOURCE = cite("MOF-2025-11", "四、（二）2. 城市更新机制建设：项目储备和生成机制", "谋划、储备阶段的项目未入库，不计入项目库汇总", rule="项目库汇总只计入库项目")
+LIBRARY_SOURCE = cite("MOF-2025-11", "四、（二）", "谋划、储备阶段的项目未入库，不计入项目库汇总", rule="项目库汇总只计入库项目",
+                      item="2.")
 
 
 def library_queryset(

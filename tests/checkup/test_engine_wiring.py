@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from cityrenew.checkup import services as svc
+from cityrenew.checkup.services.evaluation import ENGINE_VALUE_CODES
 from cityrenew.checkup.choices import ValueSource
 from cityrenew.checkup.models import IndicatorValue
 from cityrenew.core.models import Region
@@ -44,8 +45,11 @@ def test_engine_summary_becomes_spatial_values(chengdu_summary, chengdu_run, che
 
     engine_values = {v["code"]: v for v in chengdu_summary["checkup_values"]}
     attached = {a["code"]: a for a in result["attached"]}
-    assert set(attached) == {"I22_MIDDLE_1000", "I25_GREEN_300", "I35_ROAD_DENSITY"} & set(engine_values)
-    assert "I22_MIDDLE_1000" in attached and "I35_ROAD_DENSITY" in attached
+    valued = {c for c, v in engine_values.items() if v.get("value") is not None}
+    assert set(attached) == set(ENGINE_VALUE_CODES) & valued
+    assert {"I22_MIDDLE_1000", "I35_ROAD_DENSITY", "I33_FOOTBALL", "I53_FIRE_5MIN"} <= set(attached)
+    # the Chengdu extract maps no greenway: no value, listed with its reason
+    assert any(s["code"] == "I32_GREENWAY_1000" and s["reason"] == "空间计算未得出数值" for s in result["skipped"])
     # supporting checks are listed with a reason, never silently dropped
     assert all(s["reason"] for s in result["skipped"])
 

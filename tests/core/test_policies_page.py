@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from cityrenew.catalogue.policies import DOCUMENTS, Citation, cite, indicator_citations, rules_by_document
+from cityrenew.catalogue.policies import DOCUMENTS, Citation, CitationError, cite, indicator_citations, rules_by_document
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def test_policies_page_names_documents_articles_and_rules(client, viewer):
     mof = _section(html, "MOF-2025-11")
     assert "《关于开展2025年度中央财政支持实施城市更新行动的通知》" in mof and "财办建〔2025〕11号" in mof
     assert "财政部办公厅、住房城乡建设部办公厅" in mof
-    row = re.search(r"<tr><td>四、（二）2. 城市更新机制建设：项目储备和生成机制</td>(.*?)</tr>", mof, re.S).group(1)
+    row = re.search(r"<tr><td>四、（二）2.</td>(.*?)</tr>", mof, re.S).group(1)
     assert "项目状态（谋划、储备、入库）" in row and "项目库汇总只计入库项目" in row
     manual = _section(html, "MOHURD-CHECKUP-2025")
     assert "体检指标 60. 问题整治完成率" in manual and "问题整治完成率的计算" in manual
@@ -57,7 +57,7 @@ def test_rules_are_grouped_by_document_then_article():
     grouped = rules_by_document([a, b, c])
     assert list(grouped) == ["GF-2024-17", "GBF-2020-23"]  # registry order, not citation order
     assert [(x.article, [r.rule for r in x.rules]) for x in grouped["GBF-2020-23"]] == [("二、（一）", ["规则乙", "规则丙"])]
-    with pytest.raises(KeyError, match="未登记的政策文件"):
+    with pytest.raises(CitationError, match="未登记的政策文件"):
         cite("NO-SUCH-DOC", rule="x")
 
 

@@ -16,8 +16,8 @@ from ..choices import UnitKind
 from ..models import CheckupRun, FieldProblem
 from .problems import is_fixed, suggestion_for
 
-PROBLEM_LIST_SOURCE = cite("MOHURD-CHECKUP-2025", "附件四 问题清单样例", rule="问题清单的版式")
-REMEDIATION_LIST_SOURCE = cite("MOHURD-CHECKUP-2025", "附件五 整治建议清单样例", rule="整治建议清单的版式")
+PROBLEM_LIST_SOURCE = cite("MOHURD-CHECKUP-2025", "附件四", "各维度体检问题清单（样例）", rule="问题清单的版式")
+REMEDIATION_LIST_SOURCE = cite("MOHURD-CHECKUP-2025", "附件五", "各维度体检整治建议清单（样例）", rule="整治建议清单的版式")
 
 PROBLEM_HEADERS = ["序号", "体检维度", "指标", "问题类型", "所在区县", "所在街道", "所在街区", "小区", "楼栋",
                    "严重程度", "问题描述", "经度", "纬度", "整治状态", "关联项目"]

@@ -53,7 +53,8 @@ CATEGORY_BY_NAME = {
     "历史建筑空置率": ProjectCategory.HERITAGE,
     "城市黑臭水体数量": ProjectCategory.ECOLOGY,
 }
-CATEGORY_SOURCE = cite("CPC-2025-URBAN-RENEWAL", "二、主要任务", "问题所在维度对应的更新任务类型", rule="体检问题对应的更新任务类型")
+CATEGORY_SOURCE = cite("CPC-2025-URBAN-RENEWAL", "二、（一）", "问题所在维度对应的更新任务类型", rule="体检问题对应的更新任务类型",
+                       through="二、（八）")
 
 # China's bounding box (degrees, WGS84) — a coordinate outside it is a typing error.
 LON_RANGE = (73.0, 136.0)

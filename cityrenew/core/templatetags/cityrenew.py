@@ -16,14 +16,24 @@ register = template.Library()
 
 @register.simple_tag
 def cite(citation: Citation | None) -> str:
-    """A small badge naming the policy document and article; the tooltip has the details."""
+    """A small badge naming the policy document and article, linking to the article in the policy library.
+
+    The link is ``/policies/<key>/<number>/#a<number>`` with the article's heading in the tooltip, found in the
+    cached article index (one query for the whole page, none per badge); a citation the library cannot
+    resolve links to its document's page instead.
+    """
     if citation is None:
         return ""
+    from cityrenew.policies.citations import resolve
+
     doc = citation.doc
+    art = resolve(citation)
+    if art is not None:
+        detail = " · ".join(x for x in [art.title, citation.note] if x)
+        return format_html('<a class="cite" href="{}" title="{}" data-article="{}">依据：{}</a>',
+                           art.url, detail, f"{citation.document}/{art.number}", str(citation))
     detail = " · ".join(x for x in [doc.issuer, doc.date, citation.note] if x)
-    return format_html(
-        '<a class="cite" href="/policies/#{}" title="{}">依据：{}</a>', doc.key, detail, str(citation)
-    )
+    return format_html('<a class="cite" href="/policies/{}/" title="{}" data-unresolved="1">依据：{}</a>', doc.key, detail, str(citation))
 
 
 @register.inclusion_tag("core/_history.html", takes_context=True)
