@@ -32,7 +32,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--config", default="", help="城市规则文件（TOML）：省份、改选的解读、本地规则")
 
 
-def run(opts: dict, stdout=None, stderr=None) -> int:
+def evaluate_to(opts: dict, stdout=None, stderr=None) -> int:
     """Evaluate and print; raises :class:`EvaluateError` with a Chinese message on bad input."""
     from cityrenew.ledgers.rules import (
         LedgerFileError,
@@ -80,11 +80,12 @@ def run(opts: dict, stdout=None, stderr=None) -> int:
     return 0
 
 
-def handle(command, opts) -> None:
+def run(command, opts) -> None:
+    """The sub-command (``cityrenew ledgers evaluate``): output to the command's streams."""
     from django.core.management.base import CommandError
 
     try:
-        run(opts, command.stdout, command.stderr)
+        evaluate_to(opts, command.stdout, command.stderr)
     except EvaluateError as exc:
         raise CommandError(str(exc), returncode=1) from None
 
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
 
         django.setup()
     try:
-        return run(opts)
+        return evaluate_to(opts)
     except EvaluateError as exc:
         sys.stderr.write(f"错误：{exc}\n")
         return 1
