@@ -221,3 +221,29 @@ def test_whole_ledger_at_once_equals_row_by_row(province):
         assert alone.verdicts["rules"].iloc[0] == whole.verdicts["rules"].iloc[i]
         assert alone.fired(0) == whole.fired(i)
     assert len(set(whole.verdicts["verdict"].astype(str))) >= 4  # the sample exercises several verdicts
+
+
+def test_frames_as_the_database_ledger_gives_them():
+    """Booleans as objects (True/False/None), text as pandas strings with NA, dates with NaT — same verdicts."""
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame({
+        "id": [1, 2, 3],
+        "code": pd.array(["A", "B", "C"], dtype="string"),
+        "category": pd.array(["燃气管道", "燃气管道", "燃煤锅炉"], dtype="string"),
+        "material": pd.array(["钢质", pd.NA, pd.NA], dtype="string"),
+        "commissioned": pd.to_datetime(["2006-06-30", None, "2001-01-01"]),
+        "capacity_tph": [np.nan, np.nan, 20.0],
+        "efficiency_grade": pd.array([pd.NA, pd.NA, "1级"], dtype="string"),
+        "emission_ok": np.array([None, None, True], dtype=object),
+        "hazard": np.array([True, None, False], dtype=object),
+        "inspection": pd.array([pd.NA, pd.NA, pd.NA], dtype="string"),
+        "region": ["金水区", "金水区", "二七区"],
+    })
+    result = evaluate(frame, "equipment", "河北省", D("2026-06-30"))
+    assert list(result.verdicts["verdict"].astype(str)) == ["强制更新", "需评估", "不需更新"]
+    assert result.verdicts["rules"].iloc[0] == ("HE-2-1c",)
+    assert {e["id"] for e in result.fired(1)} == {"HE-2-1a", "HE-2-1b", "HE-2-1c"}  # material and date unknown
+    assert result.json_rows()[0] == {"code": "A", "verdict": "强制更新", "rules": [
+        {"id": "HE-2-1c", "source": "《河北省推进建筑和市政基础设施设备更新工作实施方案》二、（一）"}]}
