@@ -91,3 +91,15 @@ def test_dangerous_housing(case):
     verdict, fired = verdict_of("dangerous_housing", "山西省", AS_OF, row)
     assert verdict == expected
     assert (rule in fired) if rule else fired == []
+
+
+def test_a_building_that_cannot_be_decided_is_reported_and_listed():
+    rows = [{"编号": "B1", **SOUND, "建成年份": "1975", "已抗震鉴定加固": ""},
+            {"编号": "B2", **SOUND, "建成年份": "1975", "已抗震鉴定加固": "", "其他安全隐患已鉴定加固": "否"}]
+    result = evaluate(ledger("building", rows), "building", "北京市", AS_OF)
+    assert list(result.verdicts["verdict"].astype(str)) == ["否", "第一类老旧楼宇"]
+    assert any(p.startswith("1 行因缺少数据无法判断是否属于“第一类：1980年以前建成且未进行抗震鉴定与加固”") and "B1" in p
+               for p in result.problems)
+    [entry] = result.fired(0)
+    assert entry["id"] == "BJ-2-1a" and "已抗震鉴定加固" in entry["reason"] and "缺少数据" in entry["reason"]
+    assert [e["id"] for e in result.fired(1)] == ["BJ-2-1b"]  # type 1 holds anyway: nothing undecided to report

@@ -345,6 +345,7 @@ def evaluate(frame: pd.DataFrame, kind: str, province: str | None = None, as_of:
                                 f"{'、'.join(map(str, ex))}）：按年限的条件无法判断")
 
     absent: dict[str, list[str]] = {}
+    undecided_rules: list[tuple[int, Rule, np.ndarray]] = []
     covered: set[str] = set()
     for bit, rule in enumerate(rules):
         scope = cols.isin("category", rule.categories)[0] if rule.categories else np.ones(n, bool)
@@ -365,7 +366,17 @@ def evaluate(frame: pd.DataFrame, kind: str, province: str | None = None, as_of:
             undecided = scope & ~known & ~unknown_cat
             unknown_bits |= undecided.astype(np.int64) << bit
             np.minimum(level, np.where(undecided, rank[ASSESS], len(verdict_names) - 1).astype(np.int8), out=level)
+        elif kind != "equipment":  # buildings, communities, housing: no 需评估 verdict; listed and reported
+            undecided_rules.append((bit, rule, scope & ~known))
 
+    for bit, rule, undecided in undecided_rules:
+        # only where no rule of the same or a stronger verdict fired: the row's verdict might be wrong
+        undecided &= level > rank[rule.verdict]
+        if undecided.any():
+            unknown_bits |= undecided.astype(np.int64) << bit
+            ex = frame["code"].to_numpy()[undecided][:3]
+            problems.append(f"{int(undecided.sum())} 行因缺少数据无法判断是否属于“{rule.title}”（规则 {rule.id}，如编号 "
+                            f"{'、'.join(map(str, ex))}）：结论暂按其余规则，请补齐数据")
     for header, ids in absent.items():
         problems.append(f"台账没有「{header}」列：规则 {'、'.join(dict.fromkeys(ids))} 中的该项条件一律按不满足处理"
                         "（该列有值而个别单元格为空时，强制更新规则无法判断的行判为需评估）")
