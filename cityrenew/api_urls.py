@@ -11,4 +11,6 @@ urlpatterns = [
     path("", include("cityrenew.checkup.api.urls")),
     path("", include("cityrenew.jobs.api.urls")),
     path("", include("cityrenew.map.api")),
+    path("", include("cityrenew.policies.api.urls")),
+    path("", include("cityrenew.policies.api.search")),
 ]

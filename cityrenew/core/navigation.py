@@ -48,7 +48,7 @@ NAV = [
     NavEntry("core:region_list", _("行政区划"), frozenset({ADMIN, READER})),
     NavEntry("jobs:list", _("后台任务"), frozenset({ADMIN, DISTRICT})),
     NavEntry("core:audit_list", _("审计日志"), frozenset({ADMIN, DISTRICT, READER})),
-    NavEntry("core:policy_list", _("政策依据"), ALL),
+    NavEntry("policies:list", _("政策库"), ALL),
 ]
 API_AUDIENCES = frozenset({ADMIN, DISTRICT, READER})
 

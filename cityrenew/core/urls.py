@@ -15,6 +15,5 @@ urlpatterns = [
     path("regions/<int:pk>/", views.RegionDetailView.as_view(), name="region_detail"),
     path("audit/", views.AuditLogListView.as_view(), name="audit_list"),
     path("audit/export.xlsx", views.AuditLogExportView.as_view(), name="audit_export"),
-    path("policies/", views.PolicyListView.as_view(), name="policy_list"),
     path("me/", views.ProfileView.as_view(), name="profile"),
 ]

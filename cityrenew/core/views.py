@@ -1,4 +1,4 @@
-"""Core pages: 工作台, 我的待办, 行政区划, 审计日志, 政策依据, 个人信息."""
+"""Core pages: 工作台, 我的待办, 行政区划, 审计日志, 个人信息."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from django import forms
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth import get_user_model
@@ -23,7 +22,7 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 from openpyxl import Workbook
 
-from cityrenew.catalogue.policies import DOCUMENTS, cite, rules_by_document
+from cityrenew.catalogue.policies import cite
 
 from . import inbox, navigation, permissions, uploads
 from .audit import display_entries
@@ -167,24 +166,6 @@ def _export_rows(entries: list[AuditLog]):
     for d in display_entries(entries):
         yield (d.time, d.user, d.username, d.source, d.action, d.object_type, d.entry.object_id, d.object,
                d.changes_text, d.note)
-
-
-class PolicyListView(LoginRequiredMixin, TemplateView):
-    """政策依据: each document (title, 文号, issuer, year) with its cited articles and the rules citing them."""
-
-    template_name = "core/policy_list.html"
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        ctx = super().get_context_data(**kwargs)
-        for app in apps.get_app_configs():  # rules register themselves when their module is imported
-            for module in getattr(app, "policy_modules", ()):
-                importlib.import_module(f"{app.name}.{module}")
-        articles = rules_by_document()
-        ctx["documents"] = [
-            {"doc": d, "articles": articles.get(d.key, []), "n_rules": sum(len(a.rules) for a in articles.get(d.key, []))}
-            for d in DOCUMENTS.values()
-        ]
-        return ctx
 
 
 class ProfileView(LoginRequiredMixin, TemplateView):

@@ -266,7 +266,8 @@ def ingest_seeds(stdout: Any = None, documents: Iterable[DocSpec] | None = None)
     return result.as_dict()
 
 
-def _rebuild_index() -> None:
+def _rebuild_index(documents: list[PolicyDocument] | None = None) -> None:
+    """Refill the search index: every document, or only ``documents`` (an imported one)."""
     try:
         search = importlib.import_module("cityrenew.policies.search")
     except ModuleNotFoundError as exc:
@@ -275,7 +276,7 @@ def _rebuild_index() -> None:
         raise
     rebuild = getattr(search, "rebuild_index", None)
     if rebuild is not None:
-        rebuild()
+        rebuild(documents)
 
 
 # --- a city's own documents ------------------------------------------------------------------------
@@ -445,7 +446,7 @@ def import_document(path: str | Path, meta: dict[str, Any], user: Any = None, *,
     with audit.actor(user, "import", note=note), transaction.atomic():
         result = IngestResult()
         doc = _save_document(fields.pop("key"), fields, parsed, result, _segmenter(), note=note)
-        _rebuild_index()
+        _rebuild_index([doc])
     doc.masked = dict(counts)  # type: ignore[attr-defined]
     return doc
 

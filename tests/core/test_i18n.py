@@ -124,7 +124,7 @@ def test_language_switcher_gives_english_pages(client, viewer):
     assert "<h1>Audit Log" in audit_page and "Export Excel" in audit_page
 
     policies_page = client.get("/policies/").content.decode()
-    assert "<h1>Policy Basis</h1>" in policies_page
+    assert "<h1>Policy Library" in policies_page
 
     # and back to Chinese
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/regions/"})
