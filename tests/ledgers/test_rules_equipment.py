@@ -201,9 +201,10 @@ def test_readings_switched_by_a_city():
 def test_verdicts_keep_the_input_index_and_counts_add_up():
     rows = [{"编号": f"E{i}", **BOILER_OK, "额定蒸发量（蒸吨/小时）": str(30 + i)} for i in range(10)]
     frame = ledger("equipment", rows)
-    frame.index = frame.index + 100
+    frame.index = [f"id-{i}" for i in range(100, 110)]  # e.g. primary keys
     result = evaluate(frame, "equipment", "山西省", D("2026-06-30"))
-    assert list(result.verdicts.index) == list(range(100, 110))
+    assert list(result.verdicts.index) == [f"id-{i}" for i in range(100, 110)]
+    assert result.fired(5)[0]["id"] == "SX-2-5b"  # positions: the 6th row, 35 t/h
     assert result.counts == {"强制更新": 6, "不需更新": 4}  # 30..35 t/h
     assert sum(result.counts.values()) == len(rows)
 

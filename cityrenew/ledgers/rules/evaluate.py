@@ -309,7 +309,8 @@ def evaluate(frame: pd.DataFrame, kind: str, province: str | None = None, as_of:
     readings = {rid: config.readings.get(rid, r.default)
                 for rid, r in {**config.extra_readings, **ruleset.readings}.items()}
     readings.update({k: v for k, v in config.readings.items() if k not in readings})
-    frame = frame.reset_index(drop=True) if not isinstance(frame.index, pd.RangeIndex) else frame
+    index = frame.index  # verdicts keep it; the work (and fired(pos)) is by position
+    frame = frame.reset_index(drop=True)
     n = len(frame)
     if "code" not in frame.columns:
         raise RuleError("台账缺少“编号”（code）列")
@@ -396,7 +397,7 @@ def evaluate(frame: pd.DataFrame, kind: str, province: str | None = None, as_of:
         "code": frame["code"].to_numpy(),
         "verdict": verdict,
         "rules": pd.Series(fired_bits).map(ids_of).to_numpy(),
-    }, index=frame.index)
+    }, index=index)
     vc = pd.Series(verdict).value_counts()
     counts = {v: int(vc.get(v, 0)) for v in labels if vc.get(v, 0)}  # in order of precedence
     return Evaluation(kind, province, as_of, ruleset, rules,

@@ -320,10 +320,6 @@ def ruleset_for(kind: str, province: str) -> RuleSet:
                     "可在城市规则文件中改选已有目录的省份，或以本地规则（注明依据）补充")
 
 
-def rule_citation_fields(rule: Rule) -> dict[str, str]:
-    return {"document": rule.document, "article": rule.article, "item": rule.item}
-
-
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
