@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .columns import COLUMNS
+from .columns import COLUMNS, VALUE_LABELS
 from .config import RuleConfig, validate_readings
 from .model import (
     ASSESS,
@@ -98,9 +98,10 @@ class Evaluation:  # 判定结果
                 continue
             truth = [_condition(sub, c, self.as_of, self.readings, ages, cols=cols,
                                 ruleset_readings=self._reading_defs)[0] for c in rule.conditions]
+            shown = [_op(c.op, self.readings, self._reading_defs) != "any" for c in rule.conditions]
             for j in hit:
                 reason = "；".join(_describe(sub, c, int(j), self.as_of, self.readings, self.kind)
-                                  for c, t in zip(rule.conditions, truth) if t[j])
+                                  for c, t, show in zip(rule.conditions, truth, shown) if t[j] and show)
                 out[j].append(self._entry(rule, reason))
             for j in undecided:
                 missing = "、".join(dict.fromkeys(HEADERS[self.kind].get(f, f) for c in rule.conditions
@@ -224,7 +225,8 @@ class _Columns:  # per-evaluation cache of column arrays
 
     def isin(self, name: str, values: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         codes, cats = self.codes(name)
-        idx = [i for i, c in enumerate(cats) if str(c).strip() in values]
+        labels = VALUE_LABELS.get(name, {})
+        idx = [i for i, c in enumerate(cats) if str(c).strip() in values or labels.get(str(c).strip()) in values]
         return np.isin(codes, idx), codes >= 0
 
 
@@ -241,6 +243,8 @@ def _condition(frame, cond: Condition, as_of, readings, ages, *, cols: _Columns 
     if cols is None:
         cols = _Columns(frame, as_of, ages)
     op = _op(cond.op, readings, ruleset_readings or {})
+    if op == "any":  # a scope reading that does not limit the rule
+        return np.ones(cols.n, bool), np.ones(cols.n, bool)
     if any(("commissioned" if f == "age" else f) not in cols.frame.columns for f in cond.field):
         # the ledger does not record the column at all: the condition is not met (reported once by evaluate)
         return np.zeros(cols.n, bool), np.ones(cols.n, bool)
@@ -354,6 +358,8 @@ def evaluate(frame: pd.DataFrame, kind: str, province: str | None = None, as_of:
         if not scope.any():
             continue
         for c in rule.conditions:
+            if _op(c.op, readings, rr) == "any":
+                continue
             for f in c.field:
                 if ("commissioned" if f == "age" else f) not in frame.columns:
                     absent.setdefault(HEADERS[kind].get(f, f), []).append(rule.id)
