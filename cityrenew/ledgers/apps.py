@@ -6,7 +6,7 @@ class LedgersConfig(AppConfig):
     label = "ledgers"
     verbose_name = "台账"
     # modules that define rules citing policy documents (cite(..., rule=...)), listed on /policies/
-    policy_modules = ("choices",)
+    policy_modules = ("choices", "rules.citations")
 
     def ready(self) -> None:
         from . import jobs  # noqa: F401  (job kinds register themselves)
