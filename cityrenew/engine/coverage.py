@@ -117,6 +117,7 @@ class CoverageResult:  # 覆盖率计算结果
     facility_node: NDArray[np.int64] | None = None
     facility_snap_m: NDArray[np.float64] | None = None
     facilities: Facilities | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: parse_s, load_s, compute_s
 
     def summary(self) -> dict[str, Any]:
         """The JSON summary: CRS, unit count and one entry per indicator (shares 0–1)."""
@@ -148,6 +149,7 @@ class CoverageResult:  # 覆盖率计算结果
             "distance_basis": "步行网络最短路径（节点到节点，米）；吸附距离单独报告，不计入",
             "warnings": self.warnings,
             "sources": self.sources,
+            "timings": self.timings,
         }
 
 
@@ -407,8 +409,12 @@ def coverage_files(**kwargs: Any) -> CoverageResult:
     """
     from .io import load_city
 
+    import time
+
     opts = {k: kwargs.pop(k) for k in ("rules", "max_snap_m", "search_limit_m", "progress") if k in kwargs}
+    t0 = time.perf_counter()
     city = load_city(**kwargs)
+    t1 = time.perf_counter()
     res = coverage(
         city.network,
         city.units,
@@ -420,4 +426,5 @@ def coverage_files(**kwargs: Any) -> CoverageResult:
     )
     res.warnings = city.warnings + res.warnings
     res.sources = dict(city.sources)
+    res.timings = {**city.timings, "load_s": round(t1 - t0, 3), "compute_s": round(time.perf_counter() - t1, 3)}
     return res

@@ -9,7 +9,6 @@ with a Chinese message that names the file and what to do; the CLI turns it into
 from __future__ import annotations
 
 import json
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +58,7 @@ class City:  # 一个城市（或分区）的计算输入
     area_source: str
     sources: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: parse_s (reading the OSM file)
 
 
 # ---------------------------------------------------------------- OSM
@@ -90,70 +90,86 @@ def _tags_frame(df: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
 
 @dataclass
 class OsmExtract:
-    """What the engine needs from an OSM extract, in WGS84 degrees."""
+    """What the engine needs from an OSM extract, in WGS84 degrees.
+
+    ``node_ids`` (ascending), ``lon``, ``lat``: the walking network's nodes; ``u``, ``v``,
+    ``highway``: one edge per pair of consecutive nodes of a walking way. ``residential``, ``pois``
+    (and ``buildings`` when asked for): GeoDataFrames with ``id``, ``osm_type``, ``name`` and the
+    OSM keys the engine reads. ``parse_s``: seconds spent reading the file.
+    """
 
     node_ids: NDArray[np.int64]
     lon: NDArray[np.float64]
     lat: NDArray[np.float64]
     u: NDArray[np.int64]
     v: NDArray[np.int64]
-    edge_geoms: NDArray[np.object_]
     highway: NDArray[np.object_]
     residential: gpd.GeoDataFrame
     pois: gpd.GeoDataFrame
     poi_tags: pd.DataFrame
+    buildings: gpd.GeoDataFrame | None = None
+    parse_s: float = 0.0
+
+    def edge_index(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Positions of ``u`` and ``v`` in ``node_ids``."""
+        return np.searchsorted(self.node_ids, self.u), np.searchsorted(self.node_ids, self.v)
+
+    @property
+    def edge_geoms(self) -> NDArray[np.object_]:
+        """Each edge as a two-point LineString (WGS84), built on demand."""
+        iu, iv = self.edge_index()
+        coords = np.stack([np.column_stack([self.lon[iu], self.lat[iu]]), np.column_stack([self.lon[iv], self.lat[iv]])], axis=1)
+        return shapely.linestrings(coords)
 
 
-def read_osm(path: str | Path) -> OsmExtract:
-    """Read the walking network, residential areas and facilities from an ``.osm.pbf`` (WGS84)."""
+def osm_poi_filter() -> dict[str, frozenset[str] | None]:
+    """OSM key → values (``None``: any value) of the features any facility category reads."""
+    filt: dict[str, set] = {}
+    for c in CATEGORIES.values():
+        for r in c.osm:
+            filt.setdefault(r.key, set()).update(r.values or [None])
+    return {k: (None if None in v else frozenset(v)) for k, v in filt.items()}
+
+
+def _frame(table: dict, keys: tuple[str, ...]) -> gpd.GeoDataFrame:
+    tags = table["tags"]
+    cols: dict[str, object] = {
+        "id": np.asarray(table["id"], dtype=np.int64),
+        "osm_type": np.asarray(table["osm_type"], dtype=object),
+    }
+    for k in keys:
+        cols[k] = pd.array([t.get(k) for t in tags], dtype="string")
+    return gpd.GeoDataFrame(cols, geometry=table["geometry"], crs=crsmod.WGS84)
+
+
+def read_osm(path: str | Path, *, buildings: bool = False) -> OsmExtract:
+    """Read the walking network, residential areas and facilities (and, with ``buildings``, the
+    building outlines) from an ``.osm.pbf`` in one pass (:mod:`cityrenew.engine.pbf`, pyosmium)."""
     p = _require_file(path, "OSM")
-    import pyrosm
+    from .pbf import read_pbf
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            osm = pyrosm.OSM(str(p))
-            net = osm.get_network(network_type="walking", nodes=True)
-    except Exception as exc:  # pyrosm raises bare errors for non-PBF input
+        data = read_pbf(p, osm_poi_filter(), buildings=buildings)
+    except Exception as exc:  # osmium raises RuntimeError for non-PBF input
         raise InputError(f"无法读取OSM文件 {p.name}：不是有效的 .osm.pbf（{type(exc).__name__}: {exc}）") from None
-    if net is None or net[1] is None or len(net[1]) == 0:
+    if data.u.size == 0:
         raise InputError(
             f"OSM文件 {p.name} 中没有步行路网（没有可步行的 highway 道路）。"
             "请换用包含道路的OSM提取范围，或用 --roads 提供道路图层（no walking network in the file）"
         )
-    nodes, edges = net
-    filt: dict[str, set] = {}
-    for c in CATEGORIES.values():
-        for r in c.osm:
-            filt.setdefault(r.key, set()).update(r.values or [True])
-    custom = {k: (True if True in v else sorted(v)) for k, v in filt.items()}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pois = osm.get_pois(custom_filter=custom)
-        res = osm.get_data_by_custom_criteria(
-            custom_filter={"landuse": ["residential"]},
-            extra_attributes=["name"],
-            filter_type="keep",
-            keep_nodes=False,
-            keep_ways=True,
-            keep_relations=True,
-        )
-    if pois is None:
-        pois = gpd.GeoDataFrame({"name": pd.Series([], dtype="string")}, geometry=[], crs=crsmod.WGS84)
-    if res is None:
-        res = gpd.GeoDataFrame({"name": pd.Series([], dtype="string"), "id": []}, geometry=[], crs=crsmod.WGS84)
-    res = res[np.isin(shapely.get_type_id(res.geometry.values), (3, 6))]
+    pois = _frame(data.pois, OSM_KEYS)
     return OsmExtract(
-        node_ids=nodes["id"].to_numpy(np.int64),
-        lon=nodes["lon"].to_numpy(float),
-        lat=nodes["lat"].to_numpy(float),
-        u=edges["u"].to_numpy(np.int64),
-        v=edges["v"].to_numpy(np.int64),
-        edge_geoms=edges.geometry.values,
-        highway=edges["highway"].astype(object).to_numpy(),
-        residential=res.reset_index(drop=True),
-        pois=pois.reset_index(drop=True),
-        poi_tags=_tags_frame(pois.reset_index(drop=True), OSM_KEYS),
+        node_ids=data.node_ids,
+        lon=data.lon,
+        lat=data.lat,
+        u=data.u,
+        v=data.v,
+        highway=data.highway,
+        residential=_frame(data.residential, ("name", "landuse")),
+        pois=pois,
+        poi_tags=pd.DataFrame({k: pois[k] for k in OSM_KEYS}),
+        buildings=None if data.buildings is None else _frame(data.buildings, ("name", "building")),
+        parse_s=data.parse_s,
     )
 
 
@@ -358,7 +374,7 @@ def load_city(
 ) -> City:
     """Read everything for one city and project it into one metric CRS (metres).
 
-    Network from ``osm`` (walking network via pyrosm) or ``roads`` (line layer). Units from
+    Network from ``osm`` (walking network, :func:`read_osm`) or ``roads`` (line layer). Units from
     ``units`` or, by default, the named ``landuse=residential`` areas (小区) of ``osm``
     (``all_residential`` adds unnamed ones). Facilities from ``facilities`` (category from a
     ``category``/``type`` column or OSM tag columns) or from the OSM POIs. ``districts``: polygons
@@ -369,6 +385,7 @@ def load_city(
         raise InputError("需要 --osm（OSM .osm.pbf）或 --roads（道路线图层）之一来构建步行路网")
     warn: list[str] = []
     sources: dict[str, str] = {}
+    timings: dict[str, float] = {}
     ext: OsmExtract | None = read_osm(osm) if osm is not None else None
     road_layer = read_layer(roads, crs=roads_crs, encoding=encoding, what="道路") if roads is not None else None
     unit_layer = (
@@ -403,10 +420,14 @@ def load_city(
     # --- network + city roads
     if ext is not None:
         x, y = crsmod.to_metric(ext.lon, ext.lat, crsmod.WGS84, mcrs)
-        edge_m = project_geoms(ext.edge_geoms, crsmod.WGS84, mcrs)
-        network = build_network(ext.node_ids, x, y, ext.u, ext.v, shapely.length(edge_m), crs=mcrs)
-        road_geoms = edge_m[np.isin(ext.highway.astype(str), CITY_ROAD_CLASSES)]
-        sources["network"] = f"OSM {Path(osm).name}（pyrosm walking）"  # type: ignore[arg-type]
+        iu, iv = ext.edge_index()
+        dx, dy = x[iv] - x[iu], y[iv] - y[iu]
+        network = build_network(ext.node_ids, x, y, ext.u, ext.v, np.sqrt(dx * dx + dy * dy), crs=mcrs)
+        is_city = np.isin(ext.highway.astype(str), CITY_ROAD_CLASSES)
+        ru, rv = iu[is_city], iv[is_city]
+        road_geoms = shapely.linestrings(np.stack([np.column_stack([x[ru], y[ru]]), np.column_stack([x[rv], y[rv]])], axis=1))
+        sources["network"] = f"OSM {Path(osm).name}（步行路网 walking，pyosmium 读取）"  # type: ignore[arg-type]
+        timings["parse_s"] = round(ext.parse_s, 3)
     else:
         assert road_layer is not None
         g = project_geoms(road_layer.gdf.geometry.values, road_layer.crs, mcrs)
@@ -512,6 +533,7 @@ def load_city(
         area_source=area_source,
         sources=sources,
         warnings=warn,
+        timings=timings,
     )
 
 

@@ -1,0 +1,265 @@
+"""Reading an ``.osm.pbf`` in one streaming pass with pyosmium (OSM读取).
+
+What the engine needs from an extract — the walking network, the ``landuse=residential`` areas
+(小区), the facility POIs and optionally the buildings — is read in a single pass over the file
+with pyosmium (``osmium``, the Python binding of libosmium): the C++ reader decodes the blocks on
+a thread pool, keeps node locations in its own index (not Python objects) and hands to Python only
+the objects whose keys the engine reads (a C++ ``KeyFilter``). Of the walking ways only the node
+ids and coordinates are kept, in flat arrays; no data frame of every way is built. Peak memory is
+the location index (≈ 16 bytes per node of the file) plus these arrays.
+
+The result is the same as the previous pyrosm reader (``pyrosm.OSM.get_network("walking")``,
+``get_pois(custom_filter=…)``, ``get_data_by_custom_criteria(landuse=residential)``): the same
+walking ways (:data:`WALKING_EXCLUDE` is pyrosm 0.25's ``walking`` filter written out), the same
+node-to-node edges, the same POIs (nodes, then ways, then relations) and residential polygons. The
+measurement that chose pyosmium over pyrosm is in ``docs/engine.md`` ("读取 PBF").
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+# The walking network: a way is walkable when it has a ``highway`` tag and none of these applies.
+# This is pyrosm 0.25's ``walking`` network filter (``pyrosm.config.osm_filters.walking_filter``,
+# which follows OSMnx's "walk" filter), written out so the engine does not depend on pyrosm:
+# a way is excluded when a key below holds one of the values (also as one of several values
+# separated by ";", e.g. ``highway=construction;footway``), or when the access tags close it to
+# pedestrians: the most specific of ``foot``, ``access`` that the way carries decides, and
+# ``no``/``private`` close it (``access=no`` + ``foot=yes`` stays walkable).
+WALKING_EXCLUDE: dict[str, frozenset[str]] = {
+    "area": frozenset({"yes"}),
+    "highway": frozenset(
+        {
+            "abandoned", "construction", "no", "planned", "platform", "proposed", "raceway", "razed",
+            "rest_area", "services", "bus_guideway", "cycleway", "motor", "motorway", "motorway_link",
+        }
+    ),
+    "service": frozenset({"private"}),
+    "sidewalk": frozenset({"separate"}),
+    "sidewalk:both": frozenset({"separate"}),
+    "sidewalk:left": frozenset({"separate"}),
+    "sidewalk:right": frozenset({"separate"}),
+}
+WALKING_ACCESS_KEYS = ("foot", "access")  # most specific first
+ACCESS_CLOSED = frozenset({"no", "private"})
+
+
+def _value_in(value: str, values: frozenset[str]) -> bool:
+    if value in values:
+        return True
+    return ";" in value and any(part.strip() in values for part in value.split(";"))
+
+
+def is_walking_way(tags) -> bool:  # noqa: ANN001 - a dict or an osmium TagList
+    """Whether a way with these tags belongs to the walking network (see :data:`WALKING_EXCLUDE`)."""
+    if tags.get("highway") is None:
+        return False
+    for key, values in WALKING_EXCLUDE.items():
+        v = tags.get(key)
+        if v is not None and _value_in(v, values):
+            return False
+    for key in WALKING_ACCESS_KEYS:
+        v = tags.get(key)
+        if v is not None:
+            return not _value_in(v, ACCESS_CLOSED)
+    return True
+
+
+@dataclass
+class PbfData:
+    """An extract as arrays, WGS84 degrees.
+
+    ``node_ids``/``lon``/``lat``: the nodes of the walking network (ascending id). ``u``/``v``: one
+    edge per pair of consecutive nodes of a walking way, ``highway`` its way's class.
+    ``residential``/``pois``/``buildings``: (osm id, osm type, shapely geometry, tags dict) lists.
+    """
+
+    node_ids: NDArray[np.int64]
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    u: NDArray[np.int64]
+    v: NDArray[np.int64]
+    highway: NDArray[np.object_]
+    residential: dict = field(default_factory=dict)
+    pois: dict = field(default_factory=dict)
+    buildings: dict | None = None
+    parse_s: float = 0.0
+
+
+def _table() -> dict:
+    return {"id": [], "osm_type": [], "geometry": [], "tags": []}
+
+
+def _keeps(tags, poi_filter: dict[str, frozenset[str] | None]) -> bool:  # noqa: ANN001
+    """pyrosm's "keep" semantics of a custom filter: any filter key present with a listed value
+    (exact match), or present at all when the key's values are ``None`` (any value)."""
+    for key, values in poi_filter.items():
+        v = tags.get(key)
+        if v is not None and (values is None or v in values):
+            return True
+    return False
+
+
+def read_pbf(
+    path: str | Path,
+    poi_filter: dict[str, frozenset[str] | None],
+    *,
+    buildings: bool = False,
+) -> PbfData:
+    """Read the walking network, residential areas, POIs matching ``poi_filter`` and (optionally)
+    buildings from ``path`` in one pass. Raises whatever pyosmium raises for a file it cannot read.
+    """
+    import osmium
+    from osmium.filter import KeyFilter
+    from osmium.geom import WKBFactory
+
+    t0 = time.perf_counter()
+    keys = {"highway", "landuse", *poi_filter}
+    if buildings:
+        keys.add("building")
+    # relations become areas (multipolygons) only when they carry a key we read
+    proc = (
+        osmium.FileProcessor(str(path))
+        .with_locations("flex_mem")
+        .with_areas(KeyFilter(*sorted(keys)))
+        .with_filter(KeyFilter(*sorted(keys)))
+    )
+    wkb = WKBFactory()
+    refs = array("q")
+    lons = array("d")
+    lats = array("d")
+    way_len = array("q")
+    highway: list[str] = []
+    res, pois, bld = _table(), _table(), _table()
+    poi_ways: list[tuple] = []
+    poi_rel: list[tuple] = []
+    for obj in proc:
+        if isinstance(obj, osmium.osm.Node):
+            if _keeps(obj.tags, poi_filter):
+                loc = obj.location
+                if loc.valid():
+                    pois["id"].append(obj.id)
+                    pois["osm_type"].append("node")
+                    pois["geometry"].append(shapely.Point(loc.lon, loc.lat))
+                    pois["tags"].append(dict(obj.tags))
+            continue
+        if isinstance(obj, osmium.osm.Way):
+            tags = obj.tags
+            if tags.get("highway") is not None and is_walking_way(tags):
+                n0 = len(refs)
+                for nd in obj.nodes:
+                    loc = nd.location
+                    if loc.valid():
+                        refs.append(nd.ref)
+                        lons.append(loc.lon)
+                        lats.append(loc.lat)
+                way_len.append(len(refs) - n0)
+                highway.append(tags.get("highway"))
+            is_res = tags.get("landuse") == "residential"
+            is_poi = _keeps(tags, poi_filter)
+            is_bld = buildings and tags.get("building") not in (None, "no")
+            if is_res or is_poi or is_bld:
+                geom = _way_geometry(obj, tags.get("area") == "no")
+                if geom is None:
+                    continue
+                t = dict(tags)
+                if is_res and shapely.get_type_id(geom) == 3:
+                    res["id"].append(obj.id)
+                    res["osm_type"].append("way")
+                    res["geometry"].append(geom)
+                    res["tags"].append(t)
+                if is_poi:
+                    poi_ways.append((obj.id, "way", geom, t))
+                if is_bld and shapely.get_type_id(geom) == 3:
+                    bld["id"].append(obj.id)
+                    bld["osm_type"].append("way")
+                    bld["geometry"].append(geom)
+                    bld["tags"].append(t)
+            continue
+        if isinstance(obj, osmium.osm.Area):
+            if obj.from_way():
+                continue  # closed ways were handled as ways above
+            tags = obj.tags
+            is_res = tags.get("landuse") == "residential"
+            is_poi = _keeps(tags, poi_filter)
+            is_bld = buildings and tags.get("building") not in (None, "no")
+            if not (is_res or is_poi or is_bld):
+                continue
+            try:
+                geom = shapely.from_wkb(wkb.create_multipolygon(obj))
+            except RuntimeError:
+                continue  # an incomplete multipolygon (members outside the extract)
+            parts = shapely.get_parts(geom)
+            if len(parts) == 1:
+                geom = parts[0]
+            t = dict(tags)
+            rid = obj.orig_id()
+            if is_res:
+                res["id"].append(rid)
+                res["osm_type"].append("relation")
+                res["geometry"].append(geom)
+                res["tags"].append(t)
+            if is_poi:
+                poi_rel.append((rid, "relation", geom, t))
+            if is_bld:
+                bld["id"].append(rid)
+                bld["osm_type"].append("relation")
+                bld["geometry"].append(geom)
+                bld["tags"].append(t)
+    for rows in (poi_ways, sorted(poi_rel, key=lambda r: r[0])):
+        for rid, kind, geom, t in rows:
+            pois["id"].append(rid)
+            pois["osm_type"].append(kind)
+            pois["geometry"].append(geom)
+            pois["tags"].append(t)
+
+    for table in (res, pois, bld):
+        # rings in the OGC/GeoJSON right-hand rule (exterior counter-clockwise), as pyrosm gives them
+        g = np.empty(len(table["geometry"]), dtype=object)
+        g[:] = table["geometry"]
+        table["geometry"] = shapely.orient_polygons(g, exterior_cw=False) if len(g) else g
+    r = np.frombuffer(refs, dtype=np.int64) if len(refs) else np.empty(0, dtype=np.int64)
+    lo = np.frombuffer(lons, dtype=np.float64) if len(lons) else np.empty(0)
+    la = np.frombuffer(lats, dtype=np.float64) if len(lats) else np.empty(0)
+    wl = np.frombuffer(way_len, dtype=np.int64) if len(way_len) else np.empty(0, dtype=np.int64)
+    way_of = np.repeat(np.arange(wl.size), wl)
+    same = way_of[1:] == way_of[:-1] if r.size else np.empty(0, dtype=bool)
+    u, v = r[:-1][same], r[1:][same]
+    hw = np.asarray(highway, dtype=object)[way_of[:-1][same]] if r.size else np.empty(0, dtype=object)
+    used = np.zeros(r.size, dtype=bool)
+    if r.size:
+        used[:-1] |= same
+        used[1:] |= same
+    ids, first = np.unique(r[used], return_index=True)
+    return PbfData(
+        node_ids=ids,
+        lon=lo[used][first].copy(),
+        lat=la[used][first].copy(),
+        u=u.copy(),
+        v=v.copy(),
+        highway=hw,
+        residential=res,
+        pois=pois,
+        buildings=bld if buildings else None,
+        parse_s=time.perf_counter() - t0,
+    )
+
+
+def _way_geometry(way, area_no: bool) -> object | None:  # noqa: ANN001
+    """A closed way (first node = last node, ≥ 4 nodes, not ``area=no``) as a Polygon, else a
+    LineString; ``None`` when fewer than two of its nodes have a location. Invalid polygons are
+    kept as drawn (the caller repairs and counts them)."""
+    coords = [(nd.lon, nd.lat) for nd in way.nodes if nd.location.valid()]
+    if len(coords) < 2:
+        return None
+    nodes = way.nodes
+    if not area_no and len(nodes) >= 4 and nodes[0].ref == nodes[-1].ref and len(coords) == len(nodes):
+        return shapely.Polygon(coords)
+    return shapely.LineString(coords)
