@@ -185,8 +185,14 @@ def road_network_density(
     """城市道路网密度: length of city roads inside ``area`` (km) per km² of ``area`` (metric CRS)."""
     if area is None or shapely.is_empty(area) or shapely.area(area) <= 0:
         return {"value": None, "message": "没有建成区范围，无法计算道路网密度"}
-    clipped = shapely.intersection(np.asarray(roads, dtype=object), area) if len(roads) else np.empty(0, dtype=object)
-    km = float(shapely.length(clipped).sum()) / 1000.0 if len(roads) else 0.0
+    roads = np.asarray(roads, dtype=object)
+    km = 0.0
+    if len(roads):
+        # roads wholly inside the area keep their length; only the others are clipped
+        shapely.prepare(area)
+        inside = shapely.contains_properly(area, roads)
+        clipped = shapely.intersection(roads[~inside], area)
+        km = (float(shapely.length(roads[inside]).sum()) + float(shapely.length(clipped).sum())) / 1000.0
     km2 = float(shapely.area(area)) / 1e6
     value = km / km2
     return {

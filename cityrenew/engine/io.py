@@ -518,10 +518,13 @@ def load_city(
         area_poly = shapely.union_all(project_geoms(al.gdf.geometry.values, al.crs, mcrs))
         area_source = f"建成区范围文件 {Path(area).name}"
     else:
-        hull = shapely.convex_hull(shapely.multipoints(np.column_stack([the_units.x, the_units.y])))
+        # the convex hull of the unit centroids and every vertex of the unit geometries: the hull
+        # of their union, without computing the union (slow for 10⁵ buildings, and it fails on
+        # invalid polygons)
+        pts = np.column_stack([the_units.x, the_units.y])
         if the_units.geometry is not None:
-            hull = shapely.convex_hull(shapely.union_all(np.append(the_units.geometry, hull)))
-        area_poly = hull
+            pts = np.vstack([pts, shapely.get_coordinates(the_units.geometry)])
+        area_poly = shapely.convex_hull(shapely.multipoints(pts))
         area_source = "评价单元的凸包（未提供 --area 建成区范围）"
     return City(
         network=network,

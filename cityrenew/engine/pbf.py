@@ -57,7 +57,7 @@ def _value_in(value: str, values: frozenset[str]) -> bool:
     return ";" in value and any(part.strip() in values for part in value.split(";"))
 
 
-def is_walking_way(tags) -> bool:  # noqa: ANN001 - a dict or an osmium TagList
+def is_walking_way(tags) -> bool:  # noqa: ANN001 - a dict or osmium's TagList
     """Whether a way with these tags belongs to the walking network (see :data:`WALKING_EXCLUDE`)."""
     if tags.get("highway") is None:
         return False
@@ -97,6 +97,13 @@ def _table() -> dict:
     return {"id": [], "osm_type": [], "geometry": [], "tags": []}
 
 
+def _add(table: dict, oid: int, kind: str, geom: object, tags: dict) -> None:
+    table["id"].append(oid)
+    table["osm_type"].append(kind)
+    table["geometry"].append(geom)
+    table["tags"].append(tags)
+
+
 def _keeps(tags, poi_filter: dict[str, frozenset[str] | None]) -> bool:  # noqa: ANN001
     """pyrosm's "keep" semantics of a custom filter: any filter key present with a listed value
     (exact match), or present at all when the key's values are ``None`` (any value)."""
@@ -117,20 +124,33 @@ def read_pbf(
     buildings from ``path`` in one pass. Raises whatever pyosmium raises for a file it cannot read.
     """
     import osmium
-    from osmium.filter import KeyFilter
-    from osmium.geom import WKBFactory
+    from osmium.filter import EntityFilter, KeyFilter, TagFilter
 
     t0 = time.perf_counter()
-    keys = {"highway", "landuse", *poi_filter}
-    if buildings:
-        keys.add("building")
-    # relations become areas (multipolygons) only when they carry a key we read
+    NODE, WAY, AREA = osmium.osm.NODE, osmium.osm.WAY, osmium.osm.AREA
+    area_keys = {"landuse", *poi_filter} | ({"building"} if buildings else set())
+    # Filters run in C++ before an object reaches Python; each applies to one type only.
+    # Nodes: only POIs (exact key=value pairs when every POI key lists its values).
+    if all(v is not None for v in poi_filter.values()):
+        node_f = TagFilter(*sorted((k, v) for k, vs in poi_filter.items() for v in vs))
+    else:
+        node_f = KeyFilter(*sorted(poi_filter))
+    node_f.enable_for(NODE)
+    way_f = KeyFilter(*sorted(area_keys | {"highway"}))
+    way_f.enable_for(WAY)
+    area_f = KeyFilter(*sorted(area_keys))
+    area_f.enable_for(AREA)
     proc = (
         osmium.FileProcessor(str(path))
         .with_locations("flex_mem")
-        .with_areas(KeyFilter(*sorted(keys)))
-        .with_filter(KeyFilter(*sorted(keys)))
+        .with_areas(KeyFilter(*sorted(area_keys)))  # relations assembled into multipolygons
+        .with_filter(EntityFilter(NODE | WAY | AREA))
+        .with_filter(node_f)
+        .with_filter(way_f)
+        .with_filter(area_f)
     )
+    from osmium.geom import WKBFactory
+
     wkb = WKBFactory()
     refs = array("q")
     lons = array("d")
@@ -140,19 +160,18 @@ def read_pbf(
     res, pois, bld = _table(), _table(), _table()
     poi_ways: list[tuple] = []
     poi_rel: list[tuple] = []
+    exact = isinstance(node_f, TagFilter)  # then every node reaching Python is a POI
     for obj in proc:
-        if isinstance(obj, osmium.osm.Node):
-            if _keeps(obj.tags, poi_filter):
+        tags = obj.tags  # osmium's TagList: .get() reads the C++ buffer; dict() only for kept features
+        kind = obj.type_str()
+        if kind == "n":
+            if exact or _keeps(tags, poi_filter):
                 loc = obj.location
                 if loc.valid():
-                    pois["id"].append(obj.id)
-                    pois["osm_type"].append("node")
-                    pois["geometry"].append(shapely.Point(loc.lon, loc.lat))
-                    pois["tags"].append(dict(obj.tags))
+                    _add(pois, obj.id, "node", shapely.Point(loc.lon, loc.lat), dict(tags))
             continue
-        if isinstance(obj, osmium.osm.Way):
-            tags = obj.tags
-            if tags.get("highway") is not None and is_walking_way(tags):
+        if kind == "w":
+            if is_walking_way(tags):
                 n0 = len(refs)
                 for nd in obj.nodes:
                     loc = nd.location
@@ -161,35 +180,29 @@ def read_pbf(
                         lons.append(loc.lon)
                         lats.append(loc.lat)
                 way_len.append(len(refs) - n0)
-                highway.append(tags.get("highway"))
+                highway.append(tags["highway"])
             is_res = tags.get("landuse") == "residential"
             is_poi = _keeps(tags, poi_filter)
-            is_bld = buildings and tags.get("building") not in (None, "no")
+            is_bld = buildings and tags.get("building", "no") != "no"
             if is_res or is_poi or is_bld:
                 geom = _way_geometry(obj, tags.get("area") == "no")
                 if geom is None:
                     continue
-                t = dict(tags)
-                if is_res and shapely.get_type_id(geom) == 3:
-                    res["id"].append(obj.id)
-                    res["osm_type"].append("way")
-                    res["geometry"].append(geom)
-                    res["tags"].append(t)
+                polygon = shapely.get_type_id(geom) == 3
+                tags = dict(tags)
+                if is_res and polygon:
+                    _add(res, obj.id, "way", geom, tags)
                 if is_poi:
-                    poi_ways.append((obj.id, "way", geom, t))
-                if is_bld and shapely.get_type_id(geom) == 3:
-                    bld["id"].append(obj.id)
-                    bld["osm_type"].append("way")
-                    bld["geometry"].append(geom)
-                    bld["tags"].append(t)
+                    poi_ways.append((obj.id, "way", geom, tags))
+                if is_bld and polygon:
+                    _add(bld, obj.id, "way", geom, tags)
             continue
-        if isinstance(obj, osmium.osm.Area):
+        if kind == "a":
             if obj.from_way():
                 continue  # closed ways were handled as ways above
-            tags = obj.tags
             is_res = tags.get("landuse") == "residential"
             is_poi = _keeps(tags, poi_filter)
-            is_bld = buildings and tags.get("building") not in (None, "no")
+            is_bld = buildings and tags.get("building", "no") != "no"
             if not (is_res or is_poi or is_bld):
                 continue
             try:
@@ -199,26 +212,17 @@ def read_pbf(
             parts = shapely.get_parts(geom)
             if len(parts) == 1:
                 geom = parts[0]
-            t = dict(tags)
             rid = obj.orig_id()
+            tags = dict(tags)
             if is_res:
-                res["id"].append(rid)
-                res["osm_type"].append("relation")
-                res["geometry"].append(geom)
-                res["tags"].append(t)
+                _add(res, rid, "relation", geom, tags)
             if is_poi:
-                poi_rel.append((rid, "relation", geom, t))
+                poi_rel.append((rid, "relation", geom, tags))
             if is_bld:
-                bld["id"].append(rid)
-                bld["osm_type"].append("relation")
-                bld["geometry"].append(geom)
-                bld["tags"].append(t)
+                _add(bld, rid, "relation", geom, tags)
     for rows in (poi_ways, sorted(poi_rel, key=lambda r: r[0])):
         for rid, kind, geom, t in rows:
-            pois["id"].append(rid)
-            pois["osm_type"].append(kind)
-            pois["geometry"].append(geom)
-            pois["tags"].append(t)
+            _add(pois, rid, kind, geom, t)
 
     for table in (res, pois, bld):
         # rings in the OGC/GeoJSON right-hand rule (exterior counter-clockwise), as pyrosm gives them
