@@ -18,6 +18,7 @@ the largest radius any rule needs for that category (``inf`` beyond it).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -263,33 +264,43 @@ def coverage(
 
     pts = np.column_stack([units.x, units.y])
     distance: dict[str, NDArray[np.float64]] = {}
-    straight: dict[str, NDArray[np.float64]] = {}
     n_fac: dict[str, int] = {}
-    for cat in sorted(limits):
+
+    def straight_line(cat: str) -> NDArray[np.float64]:
         mask = facilities.access_mask(cat)
-        n_fac[cat] = int(len(facilities.members.get(cat, ())))
-        src = fac_node[mask & fac_ok]
-        if src.size:
-            dnode = network.distances_from(src, limits[cat])
-            d = dnode[unit_node]
-        else:
-            d = np.full(units.n, np.inf)
-        d = np.where(valid, d, np.nan)
-        distance[cat] = d
-        if mask.any():
-            tree = cKDTree(np.column_stack([facilities.ax[mask], facilities.ay[mask]]))
-            s, _ = tree.query(pts, distance_upper_bound=limits[cat], workers=-1)
-            straight[cat] = np.where(valid, s, np.nan)
-        else:
-            straight[cat] = np.where(valid, np.inf, np.nan)
-        usable = len(np.unique(facilities.owner[mask & fac_ok]))
-        if n_fac[cat] and usable < n_fac[cat]:
-            warn.append(
-                f"类别“{category_label(cat)}”有 {n_fac[cat] - usable} 处设施距步行路网超过 {max_snap_m:.0f} 米，"
-                "未作为路网起点（仍计入直线距离）"
-            )
-        if progress is not None:
-            progress(cat)
+        if not mask.any():
+            return np.where(valid, np.inf, np.nan)
+        tree = cKDTree(np.column_stack([facilities.ax[mask], facilities.ay[mask]]))
+        s, _ = tree.query(pts, distance_upper_bound=limits[cat], workers=1)
+        return np.where(valid, s, np.nan)
+
+    # The straight-line distances (k-d tree queries, which release the GIL) run in a second thread
+    # while this one runs the Dijkstra searches (which hold it): on two cores they cost no wall time.
+    pool = ThreadPoolExecutor(max_workers=1)
+    pending = {cat: pool.submit(straight_line, cat) for cat in sorted(limits)}
+    try:
+        for cat in sorted(limits):
+            mask = facilities.access_mask(cat)
+            n_fac[cat] = int(len(facilities.members.get(cat, ())))
+            src = fac_node[mask & fac_ok]
+            if src.size:
+                dnode = network.distances_from(src, limits[cat])
+                d = dnode[unit_node]
+            else:
+                d = np.full(units.n, np.inf)
+            d = np.where(valid, d, np.nan)
+            distance[cat] = d
+            usable = len(np.unique(facilities.owner[mask & fac_ok]))
+            if n_fac[cat] and usable < n_fac[cat]:
+                warn.append(
+                    f"类别“{category_label(cat)}”有 {n_fac[cat] - usable} 处设施距步行路网超过 {max_snap_m:.0f} 米，"
+                    "未作为路网起点（仍计入直线距离）"
+                )
+            if progress is not None:
+                progress(cat)
+        straight = {cat: f.result() for cat, f in pending.items()}
+    finally:
+        pool.shutdown(cancel_futures=True)
 
     codes = np.unique(units.district.astype(str), return_inverse=True)
     dnames, dcode = codes[0], codes[1].ravel()

@@ -524,7 +524,7 @@ def load_city(
         pts = np.column_stack([the_units.x, the_units.y])
         if the_units.geometry is not None:
             pts = np.vstack([pts, shapely.get_coordinates(the_units.geometry)])
-        area_poly = shapely.convex_hull(shapely.multipoints(pts))
+        area_poly = shapely.convex_hull(shapely.multipoints(_hull_candidates(pts)))
         area_source = "评价单元的凸包（未提供 --area 建成区范围）"
     return City(
         network=network,
@@ -538,6 +538,19 @@ def load_city(
         warnings=warn,
         timings=timings,
     )
+
+
+def _hull_candidates(pts: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The vertices of the convex hull of ``pts`` (Qhull), so that GEOS builds the same hull from a
+    handful of points instead of 10⁶; all points when Qhull cannot (fewer than 3, collinear)."""
+    from scipy.spatial import ConvexHull, QhullError
+
+    if len(pts) < 16:
+        return pts
+    try:
+        return pts[ConvexHull(pts).vertices]
+    except QhullError:
+        return pts
 
 
 def _check_not_gcj(reference: Facilities, fac: Facilities, crs: str, name: str) -> None:
