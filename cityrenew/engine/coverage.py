@@ -424,9 +424,9 @@ def coverage_files(**kwargs: Any) -> CoverageResult:
     Keyword arguments of ``load_city`` plus ``rules``, ``max_snap_m``, ``search_limit_m``,
     ``progress``.
     """
-    from .io import load_city
-
     import time
+
+    from .io import load_city
 
     opts = {k: kwargs.pop(k) for k in ("rules", "max_snap_m", "search_limit_m", "progress") if k in kwargs}
     t0 = time.perf_counter()

@@ -57,8 +57,9 @@ def _value_in(value: str, values: frozenset[str]) -> bool:
     return ";" in value and any(part.strip() in values for part in value.split(";"))
 
 
-def is_walking_way(tags) -> bool:  # noqa: ANN001 - a dict or osmium's TagList
-    """Whether a way with these tags belongs to the walking network (see :data:`WALKING_EXCLUDE`)."""
+def is_walking_way(tags) -> bool:
+    """Whether a way with these tags (a dict or osmium's TagList) belongs to the walking network
+    (see :data:`WALKING_EXCLUDE`)."""
     if tags.get("highway") is None:
         return False
     for key, values in WALKING_EXCLUDE.items():
@@ -104,7 +105,7 @@ def _add(table: dict, oid: int, kind: str, geom: object, tags: dict) -> None:
     table["tags"].append(tags)
 
 
-def _keeps(tags, poi_filter: dict[str, frozenset[str] | None]) -> bool:  # noqa: ANN001
+def _keeps(tags, poi_filter: dict[str, frozenset[str] | None]) -> bool:
     """pyrosm's "keep" semantics of a custom filter: any filter key present with a listed value
     (exact match), or present at all when the key's values are ``None`` (any value)."""
     for key, values in poi_filter.items():
@@ -256,7 +257,7 @@ def read_pbf(
     )
 
 
-def _way_geometry(way, area_no: bool) -> object | None:  # noqa: ANN001
+def _way_geometry(way, area_no: bool) -> object | None:
     """A closed way (first node = last node, ≥ 4 nodes, not ``area=no``) as a Polygon, else a
     LineString; ``None`` when fewer than two of its nodes have a location. Invalid polygons are
     kept as drawn (the caller repairs and counts them)."""

@@ -155,7 +155,7 @@ def test_parse_time_in_summary_and_text_output(chengdu_pbf, tmp_path):
     p = subprocess.run(
         [sys.executable, "-m", "cityrenew.cli", "engine", "coverage", "--osm", str(chengdu_pbf), "--out", str(tmp_path / "o"),
          "--format", "text", "--no-progress"],
-        capture_output=True, text=True, timeout=300,
+        check=False, capture_output=True, text=True, timeout=300,
     )
     assert p.returncode == 0, p.stderr
     assert "读取OSM" in p.stdout and "秒" in p.stdout
