@@ -1,7 +1,11 @@
 """Benchmark of the spatial engine (空间引擎基准): our engine vs pandana vs a plain scipy baseline.
 
-    python bench/engine_bench.py            # full: Chengdu + tiled enlargements up to ~1M nodes
-    python bench/engine_bench.py --quick    # Chengdu + a 2×2 enlargement
+    python bench/engine_bench.py            # full: Chengdu + tiled enlargements up to ~1M nodes, end to end 10×10
+    python bench/engine_bench.py --quick    # Chengdu + a 2×2 enlargement, end to end 2×2
+
+End to end (last part): a tiled ``.osm.pbf`` written by ``bench/tiled_osm.py`` (cached in bench/out/)
+goes through the real ``cityrenew engine coverage`` in a subprocess (wall, CPU, peak RSS, parse
+time), and the same job through pyrosm + pandana.
 
 Workload per size: a walking network, residential units (小区 polygons + building centroids), and
 9 facility categories (kindergarten, primary and middle school, health, market, park, sports,
