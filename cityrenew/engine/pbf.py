@@ -105,6 +105,10 @@ def _add(table: dict, oid: int, kind: str, geom: object, tags: dict) -> None:
     table["tags"].append(tags)
 
 
+def _first(row: tuple) -> int:
+    return row[0]
+
+
 def _keeps(tags, poi_filter: dict[str, frozenset[str] | None]) -> bool:
     """pyrosm's "keep" semantics of a custom filter: any filter key present with a listed value
     (exact match), or present at all when the key's values are ``None`` (any value)."""
@@ -161,6 +165,8 @@ def read_pbf(
     res, pois, bld = _table(), _table(), _table()
     poi_ways: list[tuple] = []
     poi_rel: list[tuple] = []
+    res_rel: list[tuple] = []
+    bld_rel: list[tuple] = []
     exact = isinstance(node_f, TagFilter)  # then every node reaching Python is a POI
     for obj in proc:
         tags = obj.tags  # osmium's TagList: .get() reads the C++ buffer; dict() only for kept features
@@ -216,14 +222,17 @@ def read_pbf(
             rid = obj.orig_id()
             tags = dict(tags)
             if is_res:
-                _add(res, rid, "relation", geom, tags)
+                res_rel.append((rid, "relation", geom, tags))
             if is_poi:
                 poi_rel.append((rid, "relation", geom, tags))
             if is_bld:
-                _add(bld, rid, "relation", geom, tags)
-    for rows in (poi_ways, sorted(poi_rel, key=lambda r: r[0])):
+                bld_rel.append((rid, "relation", geom, tags))
+    # ways in file order, then relations by id (areas are assembled when their last member way
+    # has been read, in no fixed order), as pyrosm gives them
+    for table, rows in ((pois, poi_ways), (pois, sorted(poi_rel, key=_first)), (res, sorted(res_rel, key=_first)),
+                        (bld, sorted(bld_rel, key=_first))):
         for rid, kind, geom, t in rows:
-            _add(pois, rid, kind, geom, t)
+            _add(table, rid, kind, geom, t)
 
     for table in (res, pois, bld):
         # rings in the OGC/GeoJSON right-hand rule (exterior counter-clockwise), as pyrosm gives them

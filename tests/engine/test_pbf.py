@@ -87,11 +87,25 @@ def _tricky_pbf(path):
             w.add_node(osmium.osm.mutable.Node(id=nid, version=1, location=osmium.osm.Location(104.01 + dx, 30.61 + dy)))
             ring.append(nid)
         ways.append((300, ring + [ring[0]], {"landuse": "residential", "name": "测试小区"}))
+        # a residential multipolygon with a hole (relation 7, untagged member ways 401 and 402)
+        for wid, (x0, y0, d) in ((401, (104.02, 30.61, 0.01)), (402, (104.023, 30.613, 0.002))):
+            ring2 = []
+            for dx, dy in [(0, 0), (d, 0), (d, d), (0, d)]:
+                nid += 1
+                w.add_node(osmium.osm.mutable.Node(id=nid, version=1, location=osmium.osm.Location(x0 + dx, y0 + dy)))
+                ring2.append(nid)
+            ways.append((wid, ring2 + [ring2[0]], {}))
         ways.append((301, ring + [ring[0]], {"amenity": "school", "name": "测试小学"}))
         nid += 1
         w.add_node(osmium.osm.mutable.Node(id=nid, version=1, location=osmium.osm.Location(104.02, 30.62), tags={"amenity": "kindergarten"}))
-        for wid, refs, tags in ways:
+        for wid, refs, tags in sorted(ways):
             w.add_way(osmium.osm.mutable.Way(id=wid, version=1, nodes=refs, tags=tags))
+        w.add_relation(
+            osmium.osm.mutable.Relation(
+                id=7, version=1, members=[("w", 401, "outer"), ("w", 402, "inner")],
+                tags={"type": "multipolygon", "landuse": "residential", "name": "带内环小区"},
+            )
+        )
     finally:
         w.close()
     return path
@@ -112,8 +126,11 @@ def test_tricky_tags_read_as_pyrosm_reads_them(tmp_path):
     assert set(edges["id"].tolist()) == walk_ways
     # the missing node 9999 is skipped: 5 → 8 is an edge of way 200
     assert (5, 8) in set(zip(ext.u.tolist(), ext.v.tolist()))
-    assert ext.residential["id"].tolist() == res["id"].tolist() == [300]
-    assert ext.residential["name"].tolist() == ["测试小区"]
+    assert list(zip(ext.residential["osm_type"], ext.residential["id"])) == list(zip(res["osm_type"], res["id"]))
+    assert ext.residential["id"].tolist() == [300, 7]
+    assert ext.residential["name"].tolist() == ["测试小区", "带内环小区"]
+    assert shapely.equals(ext.residential.geometry.values, res.geometry.values).all()
+    assert len(shapely.get_interior_ring(ext.residential.geometry.values[1], 0).coords) == 5  # the hole
     assert list(zip(ext.pois["osm_type"], ext.pois["id"])) == list(zip(pois["osm_type"], pois["id"]))
     assert shapely.equals(ext.pois.geometry.values, pois.geometry.values).all()
     assert ext.poi_tags["amenity"].tolist() == ["kindergarten", "school"]
