@@ -150,7 +150,7 @@ def read_osm(path: str | Path, *, buildings: bool = False) -> OsmExtract:
 
     try:
         data = read_pbf(p, osm_poi_filter(), buildings=buildings)
-    except Exception as exc:  # osmium raises RuntimeError for non-PBF input
+    except (RuntimeError, OSError) as exc:  # osmium: "PBF error: …", "Could not detect file format …"
         raise InputError(f"无法读取OSM文件 {p.name}：不是有效的 .osm.pbf（{type(exc).__name__}: {exc}）") from None
     if data.u.size == 0:
         raise InputError(

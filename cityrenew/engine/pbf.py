@@ -136,7 +136,9 @@ def read_pbf(
     area_keys = {"landuse", *poi_filter} | ({"building"} if buildings else set())
     # Filters run in C++ before an object reaches Python; each applies to one type only.
     # Nodes: only POIs (exact key=value pairs when every POI key lists its values).
-    if all(v is not None for v in poi_filter.values()):
+    if not poi_filter:
+        node_f = EntityFilter(WAY | AREA)  # no POI keys: no node is needed
+    elif all(v is not None for v in poi_filter.values()):
         node_f = TagFilter(*sorted((k, v) for k, vs in poi_filter.items() for v in vs))
     else:
         node_f = KeyFilter(*sorted(poi_filter))

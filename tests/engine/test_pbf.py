@@ -161,11 +161,22 @@ def test_buildings_from_the_same_pass(chengdu_pbf):
     assert read_osm(chengdu_pbf).buildings is None
 
 
-def test_not_a_pbf_is_a_chinese_error(tmp_path):
+def test_not_a_pbf_is_a_chinese_error(tmp_path, chengdu_pbf):
     bad = tmp_path / "bad.osm.pbf"
     bad.write_bytes(b"not a pbf at all")
     with pytest.raises(InputError, match="不是有效的 .osm.pbf"):
         read_osm(bad)
+    cut = tmp_path / "cut.osm.pbf"  # a download that stopped half way
+    cut.write_bytes(chengdu_pbf.read_bytes()[:100_000])
+    with pytest.raises(InputError, match="cut.osm.pbf：不是有效的 .osm.pbf.*unexpected EOF"):
+        read_osm(cut)
+
+
+def test_no_facility_keys_reads_no_pois(chengdu_pbf):
+    from cityrenew.engine.pbf import read_pbf
+
+    data = read_pbf(chengdu_pbf, {})
+    assert data.pois["id"] == [] and data.node_ids.size == 9552 and len(data.residential["id"]) == 186
 
 
 def test_parse_time_in_summary_and_text_output(chengdu_pbf, tmp_path):
