@@ -49,11 +49,11 @@ def test_cli_on_a_command_line_cluster_equals_in_process(chengdu_pbf, tmp_path):
 
     east = clip_pbf(chengdu_pbf, tmp_path / "chengdu_east.osm.pbf", (104.08, 30.65, 104.14, 30.73))
     west = clip_pbf(chengdu_pbf, tmp_path / "chengdu_west.osm.pbf", (104.00, 30.65, 104.09, 30.73))
-    dask = str(Path(sys.executable).with_name("dask"))
+    dask = [sys.executable, "-m", "dask"]  # the `dask` command of this environment
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
     sched_file = tmp_path / "scheduler.json"
     procs = [
-        _start([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", str(sched_file)],
+        _start([*dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", str(sched_file)],
                tmp_path / "scheduler.log", env)
     ]
     try:
@@ -67,7 +67,7 @@ def test_cli_on_a_command_line_cluster_equals_in_process(chengdu_pbf, tmp_path):
         assert address.startswith("tcp://127.0.0.1:")
         for i in range(2):
             procs.append(
-                _start([dask, "worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--no-nanny", "--no-dashboard",
+                _start([*dask, "worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--no-nanny", "--no-dashboard",
                         "--name", f"w{i}"], tmp_path / f"worker{i}.log", env)
             )
         with Client(address, timeout=60) as client:
