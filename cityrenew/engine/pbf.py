@@ -17,6 +17,9 @@ measurement that chose pyosmium over pyrosm is in ``docs/engine.md`` ("读取 PB
 
 from __future__ import annotations
 
+import gc
+import re
+import tempfile
 import time
 from array import array
 from dataclasses import dataclass, field
@@ -65,6 +68,9 @@ DRIVING_EXCLUDE: dict[str, frozenset[str]] = {
     "service": frozenset({"emergency_access", "parking", "parking_aisle", "private", "alley", "driveway"}),
 }
 DRIVING_ACCESS_KEYS = ("motorcar", "motor_vehicle", "vehicle", "access")
+# every key the two network filters read
+NETWORK_KEYS = frozenset({*WALKING_EXCLUDE, *DRIVING_EXCLUDE, *WALKING_ACCESS_KEYS, *DRIVING_ACCESS_KEYS})
+_GREENWAY_OPL = "%7eff%%9053%"  # 绿道 as OPL writes it
 
 
 def _value_in(value: str, values: frozenset[str]) -> bool:
@@ -96,6 +102,42 @@ def is_walking_way(tags) -> bool:
 def is_driving_way(tags) -> bool:
     """Whether a way with these tags belongs to the driving network (see :data:`DRIVING_EXCLUDE`)."""
     return _passes(tags, DRIVING_EXCLUDE, DRIVING_ACCESS_KEYS)
+
+_ESCAPED = re.compile(r"%([0-9a-fA-F]+)%")
+
+
+def _unescape(text: str) -> str:
+    """OPL's escapes (``%4eba%`` for 人, ``%20%`` for a space) back to characters."""
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "%" in text else text
+
+
+def _opl_tags(field: str) -> dict[str, str]:
+    """The ``T`` field of an OPL line (``Tk=v,k2=v2``) as a dict, values still escaped (see
+    :func:`_decoded`); keys are unescaped."""
+    if len(field) <= 1:
+        return {}
+    out = {}
+    for kv in field[1:].split(","):
+        k, _, v = kv.partition("=")
+        out[_unescape(k) if "%" in k else k] = v
+    return out
+
+
+def _decoded(tags: dict[str, str], keys: frozenset[str] | None = None) -> dict[str, str]:
+    """``tags`` with OPL escapes resolved (only in ``keys``, when given)."""
+    return {k: (_unescape(v) if "%" in v and (keys is None or k in keys) else v) for k, v in tags.items()}
+
+
+def _opl_nodes(fields: list[str]) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """The ``N`` fields of OPL lines written with ``locations_on_ways`` (``Nn1x104.1y30.6,n2xy``: a
+    node without a location) as flat arrays: node ids, lon, lat (NaN: no location), nodes per line."""
+    counts = np.fromiter((0 if len(f) <= 1 else f.count(",") + 1 for f in fields), dtype=np.int64, count=len(fields))
+    if not counts.sum():
+        return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0), counts
+    text = ",".join(f[1:] for f in fields if len(f) > 1)
+    text = text.replace("n", "").replace("xy", "xnanynan").replace("x", ",").replace("y", ",")
+    flat = np.fromstring(text, sep=",").reshape(-1, 3)  # C parser; ids below 2**53 are exact
+    return flat[:, 0].astype(np.int64), flat[:, 1].copy(), flat[:, 2].copy(), counts
 
 
 @dataclass
@@ -201,6 +243,28 @@ def _network(
     )
 
 
+def _highway_pass(path: str, osmium) -> list[str]:
+    """First pass, all in C++: every way with a ``highway`` tag, with the locations of its nodes,
+    written as OPL text (one line per way) to a temporary file and read back as lines."""
+    from osmium.filter import EntityFilter, KeyFilter
+
+    index = osmium.index.create_map("flex_mem")
+    locations = osmium.NodeLocationsForWays(index)
+    locations.ignore_errors()  # nodes missing from the extract: written without a location
+    highways = KeyFilter("highway")
+    highways.enable_for(osmium.osm.WAY)
+    with tempfile.TemporaryDirectory(prefix="cityrenew-pbf-") as tmp:
+        out = str(Path(tmp) / "highways.opl")
+        writer = osmium.SimpleWriter(osmium.io.File(out, "opl,locations_on_ways=true,add_metadata=false"))
+        try:
+            osmium.apply(str(path), locations, EntityFilter(osmium.osm.WAY), highways, writer)
+        finally:
+            writer.close()
+        del index, locations
+        with open(out, encoding="utf-8") as f:
+            return f.read().splitlines()
+
+
 def read_pbf(
     path: str | Path,
     poi_filter: dict[str, frozenset[str] | None],
@@ -210,16 +274,109 @@ def read_pbf(
     greenways: bool = False,
 ) -> PbfData:
     """Read the walking network, residential areas, POIs matching ``poi_filter`` and (optionally)
-    buildings, the driving network and the 绿道 ways from ``path`` in one pass. Raises whatever
-    pyosmium raises for a file it cannot read.
+    buildings, the driving network and the 绿道 ways from ``path``. Raises whatever pyosmium raises
+    for a file it cannot read.
+
+    Two passes, each mostly in C++: (1) every ``highway`` way with its node locations, written by
+    libosmium as OPL text and parsed in bulk (node ids and coordinates by numpy's C parser, tags per
+    way): the walking and driving networks, the 绿道 ways, and POIs tagged only through ``highway``;
+    (2) residential areas, POIs and buildings, with only the objects carrying one of their keys
+    handed to Python (C++ key/tag filters). The second pass does not see highway-only ways.
     """
     import osmium
     from osmium.filter import EntityFilter, KeyFilter, TagFilter
 
     t0 = time.perf_counter()
+    gc_was = gc.isenabled()
+    gc.disable()  # millions of short-lived objects and no cycles: the collector would only cost time
+    try:
+        return _read(path, poi_filter, buildings, driving, greenways, osmium, EntityFilter, KeyFilter, TagFilter, t0)
+    finally:
+        if gc_was:
+            gc.enable()
+
+
+def _read(path, poi_filter, buildings, driving, greenways, osmium, EntityFilter, KeyFilter, TagFilter, t0) -> PbfData:  # noqa: PLR0912, PLR0915
     NODE, WAY, AREA = osmium.osm.NODE, osmium.osm.WAY, osmium.osm.AREA
     area_keys = {"landuse", *poi_filter} | ({"building"} if buildings else set())
-    # Filters run in C++ before an object reaches Python; each applies to one type only.
+    # Pass 2 takes the ways with a residential/POI/building tag other than highway (an exact
+    # key=value filter when every key lists its values, else a key filter); the first pass takes
+    # the POIs tagged only through highway (highway=bus_stop).
+    way_filter = {k: v for k, v in poi_filter.items() if k != "highway"}
+    landuse = way_filter.get("landuse", frozenset())
+    way_filter["landuse"] = None if landuse is None else frozenset(landuse) | {"residential"}
+    exact_ways = not buildings and all(v is not None for v in way_filter.values())
+    way_keys = frozenset(way_filter) | ({"building"} if buildings else set())
+
+    def pass2_takes(tags: dict) -> bool:
+        if exact_ways:
+            return _keeps(tags, way_filter)
+        return any(k in tags for k in way_keys)
+
+    # ---- pass 1: highway ways
+    lines = _highway_pass(str(path), osmium)
+    walk_l: list[bool] = []
+    drive_l: list[bool] = []
+    highway: list[str] = []
+    oneway: list[str | None] = []
+    junction: list[str | None] = []
+    net_fields: list[str] = []
+    gw = _table()
+    hw_pois: list[tuple] = []
+    memo: dict[tuple, tuple[bool, bool]] = {}  # the filters' verdict per combination of their tags
+    net_keys = NETWORK_KEYS | {"oneway", "junction"}
+    hw_poi = poi_filter.get("highway")  # None: any value (when "highway" is a POI key at all)
+    for line in lines:
+        wid, tfield, nfield = line.split(" ")
+        tags = _opl_tags(tfield)
+        if "%" in tfield:
+            tags = _decoded(tags, net_keys)
+        sig = tuple(sorted((k, tags[k]) for k in tags.keys() & NETWORK_KEYS))
+        verdict = memo.get(sig)
+        if verdict is None:
+            verdict = memo[sig] = (is_walking_way(tags), is_driving_way(tags))
+        is_walk, is_drive = verdict[0], driving and verdict[1]
+        if is_walk or is_drive:
+            walk_l.append(is_walk)
+            drive_l.append(is_drive)
+            highway.append(tags["highway"])
+            oneway.append(tags.get("oneway"))
+            junction.append(tags.get("junction"))
+            net_fields.append(nfield)
+        is_gw = greenways and any(
+            v is not None and (_GREENWAY_OPL in v or "绿道" in v or "greenway" in v.lower())
+            for v in (tags.get("name"), tags.get("name:zh"))
+        )
+        hv = tags.get("highway")
+        is_poi = (hw_poi is None or hv in hw_poi) and "highway" in poi_filter and not pass2_takes(tags)
+        if is_gw or is_poi:
+            ids, lo, la, _ = _opl_nodes([nfield])
+            ok = ~np.isnan(lo)
+            if ok.sum() < 2:
+                continue
+            coords = np.column_stack([lo[ok], la[ok]])
+            full = _decoded(tags)
+            if is_gw:
+                _add(gw, int(wid[1:]), "way", shapely.linestrings(coords), full)
+            if is_poi:
+                closed = ids.size >= 4 and ids[0] == ids[-1] and bool(ok.all()) and tags.get("area") != "no"
+                hw_pois.append((int(wid[1:]), "way", shapely.polygons(coords) if closed else shapely.linestrings(coords), full))
+    del lines
+    refs, lons, lats, counts = _opl_nodes(net_fields)
+    del net_fields
+    ok = ~np.isnan(lons)
+    way_of = np.repeat(np.arange(counts.size), counts)
+    wl = np.bincount(way_of[ok], minlength=counts.size).astype(np.int64)
+    refs, lons, lats = refs[ok], lons[ok], lats[ok]
+    hw_a = np.asarray(highway, dtype=object)
+    walk_net = _network(refs, lons, lats, wl, np.asarray(walk_l, dtype=bool), hw_a)
+    drive_net = None
+    if driving:
+        drive_net = _network(refs, lons, lats, wl, np.asarray(drive_l, dtype=bool), hw_a,
+                             np.asarray(oneway, dtype=object), np.asarray(junction, dtype=object))
+    del refs, lons, lats
+
+    # ---- pass 2: residential areas, POIs, buildings
     # Nodes: only POIs (exact key=value pairs when every POI key lists its values).
     if not poi_filter:
         node_f = EntityFilter(WAY | AREA)  # no POI keys: no node is needed
@@ -228,7 +385,10 @@ def read_pbf(
     else:
         node_f = KeyFilter(*sorted(poi_filter))
     node_f.enable_for(NODE)
-    way_f = KeyFilter(*sorted(area_keys | {"highway"}))
+    if exact_ways:
+        way_f = TagFilter(*sorted((k, v) for k, vs in way_filter.items() for v in vs))
+    else:
+        way_f = KeyFilter(*sorted(way_keys))
     way_f.enable_for(WAY)
     area_f = KeyFilter(*sorted(area_keys))
     area_f.enable_for(AREA)
@@ -241,20 +401,11 @@ def read_pbf(
         .with_filter(way_f)
         .with_filter(area_f)
     )
-    from osmium.geom import WKBFactory
+    from osmium.geom import ALL, WKBFactory
 
     wkb = WKBFactory()
-    # every highway way: its nodes (ids, coordinates) in runs of way_len, and per way its tags
-    refs = array("q")
-    lons = array("d")
-    lats = array("d")
-    way_len = array("q")
-    walk = array("b")
-    drive = array("b")
-    highway: list[str] = []
-    oneway: list[str | None] = []
-    junction: list[str | None] = []
-    res, pois, bld, gw = _table(), _table(), _table(), _table()
+    kept: list[tuple] = []  # ways of pass 2: id, WKB or coordinates, closed, residential, POI, building, tags
+    res, pois, bld = _table(), _table(), _table()
     poi_ways: list[tuple] = []
     poi_rel: list[tuple] = []
     res_rel: list[tuple] = []
@@ -270,44 +421,11 @@ def read_pbf(
                     _add(pois, obj.id, "node", shapely.Point(loc.lon, loc.lat), dict(tags))
             continue
         if kind == "w":
-            hw = tags.get("highway")
-            if hw is not None:
-                is_walk = is_walking_way(tags)
-                is_drive = driving and is_driving_way(tags)
-                if is_walk or is_drive:
-                    n0 = len(refs)
-                    for nd in obj.nodes:
-                        loc = nd.location
-                        if loc.valid():
-                            refs.append(nd.ref)
-                            lons.append(loc.lon)
-                            lats.append(loc.lat)
-                    way_len.append(len(refs) - n0)
-                    walk.append(is_walk)
-                    drive.append(is_drive)
-                    highway.append(hw)
-                    if driving:
-                        oneway.append(tags.get("oneway"))
-                        junction.append(tags.get("junction"))
-                if greenways and is_greenway(tags):
-                    coords = [(nd.lon, nd.lat) for nd in obj.nodes if nd.location.valid()]
-                    if len(coords) >= 2:
-                        _add(gw, obj.id, "way", shapely.LineString(coords), dict(tags))
             is_res = tags.get("landuse") == "residential"
             is_poi = _keeps(tags, poi_filter)
             is_bld = buildings and tags.get("building", "no") != "no"
             if is_res or is_poi or is_bld:
-                geom = _way_geometry(obj, tags.get("area") == "no")
-                if geom is None:
-                    continue
-                polygon = shapely.get_type_id(geom) == 3
-                tags = dict(tags)
-                if is_res and polygon:
-                    _add(res, obj.id, "way", geom, tags)
-                if is_poi:
-                    poi_ways.append((obj.id, "way", geom, tags))
-                if is_bld and polygon:
-                    _add(bld, obj.id, "way", geom, tags)
+                kept.append((obj.id, *_way_wkb(obj, tags.get("area") == "no", wkb, ALL), is_res, is_poi, is_bld, dict(tags)))
             continue
         if kind == "a":
             if obj.from_way():
@@ -332,6 +450,20 @@ def read_pbf(
                 poi_rel.append((rid, "relation", geom, tags))
             if is_bld:
                 bld_rel.append((rid, "relation", geom, tags))
+    # the kept ways' geometries, built in bulk from the WKB libosmium wrote
+    geoms = _way_geometries([k[1] for k in kept], [k[2] for k in kept])
+    for (wid, _, closed, is_res, is_poi, is_bld, tags), geom in zip(kept, geoms, strict=True):
+        if geom is None:
+            continue
+        if is_res and closed:
+            _add(res, wid, "way", geom, tags)
+        if is_poi:
+            poi_ways.append((wid, "way", geom, tags))
+        if is_bld and closed:
+            _add(bld, wid, "way", geom, tags)
+    del kept, geoms
+    if hw_pois:  # both lists are in file order; an .osm.pbf is sorted by id
+        poi_ways = sorted(poi_ways + hw_pois, key=_first)
     # ways in file order, then relations by id (areas are assembled when their last member way
     # has been read, in no fixed order), as pyrosm gives them
     for table, rows in ((pois, poi_ways), (pois, sorted(poi_rel, key=_first)), (res, sorted(res_rel, key=_first)),
@@ -344,16 +476,6 @@ def read_pbf(
         g = np.empty(len(table["geometry"]), dtype=object)
         g[:] = table["geometry"]
         table["geometry"] = shapely.orient_polygons(g, exterior_cw=False) if len(g) else g
-    r = np.frombuffer(refs, dtype=np.int64) if len(refs) else np.empty(0, dtype=np.int64)
-    lo = np.frombuffer(lons, dtype=np.float64) if len(lons) else np.empty(0)
-    la = np.frombuffer(lats, dtype=np.float64) if len(lats) else np.empty(0)
-    wl = np.frombuffer(way_len, dtype=np.int64) if len(way_len) else np.empty(0, dtype=np.int64)
-    hw_a = np.asarray(highway, dtype=object)
-    walk_net = _network(r, lo, la, wl, np.frombuffer(walk, dtype=np.int8).astype(bool) if len(walk) else np.zeros(0, bool), hw_a)
-    drive_net = None
-    if driving:
-        dm = np.frombuffer(drive, dtype=np.int8).astype(bool) if len(drive) else np.zeros(0, bool)
-        drive_net = _network(r, lo, la, wl, dm, hw_a, np.asarray(oneway, dtype=object), np.asarray(junction, dtype=object))
     return PbfData(
         walk=walk_net,
         drive=drive_net,
@@ -365,14 +487,34 @@ def read_pbf(
     )
 
 
-def _way_geometry(way, area_no: bool) -> object | None:
-    """A closed way (first node = last node, ≥ 4 nodes, not ``area=no``) as a Polygon, else a
-    LineString; ``None`` when fewer than two of its nodes have a location. Invalid polygons are
-    kept as drawn (the caller repairs and counts them)."""
-    coords = [(nd.lon, nd.lat) for nd in way.nodes if nd.location.valid()]
-    if len(coords) < 2:
-        return None
+def _way_wkb(way, area_no: bool, wkb, all_nodes) -> tuple[object, bool]:
+    """The way's line as WKB (from C++, every node located) or as a coordinate list (some nodes
+    without a location: those are left out), and whether it is a polygon: closed (first node = last
+    node), ≥ 4 nodes, every node located, not ``area=no``."""
     nodes = way.nodes
-    if not area_no and len(nodes) >= 4 and nodes[0].ref == nodes[-1].ref and len(coords) == len(nodes):
-        return shapely.Polygon(coords)
-    return shapely.LineString(coords)
+    try:
+        line = wkb.create_linestring(way, use_nodes=all_nodes)
+    except Exception:  # noqa: BLE001 — osmium raises InvalidLocationError, or RuntimeError below 2 points
+        return [(nd.lon, nd.lat) for nd in nodes if nd.location.valid()], False
+    return line, (not area_no and len(nodes) >= 4 and nodes[0].ref == nodes[-1].ref)
+
+
+def _way_geometries(lines: list, closed: list[bool]) -> NDArray[np.object_]:
+    """Polygons (closed) and LineStrings from :func:`_way_wkb`'s output, in bulk; ``None`` for a way
+    with fewer than two located nodes. Invalid polygons are kept as drawn (the caller repairs and
+    counts them)."""
+    n = len(lines)
+    out = np.full(n, None, dtype=object)
+    is_wkb = np.fromiter((not isinstance(x, list) for x in lines), dtype=bool, count=n)
+    if is_wkb.any():
+        wk = np.empty(int(is_wkb.sum()), dtype=object)
+        wk[:] = [x for x, w in zip(lines, is_wkb, strict=True) if w]
+        out[is_wkb] = shapely.from_wkb(wk)
+    for i in np.flatnonzero(~is_wkb):
+        if len(lines[i]) >= 2:
+            out[i] = shapely.LineString(lines[i])
+    poly = np.asarray(closed, dtype=bool) & is_wkb
+    if poly.any():
+        coords, idx = shapely.get_coordinates(out[poly], return_index=True)
+        out[poly] = shapely.polygons(shapely.linearrings(coords, indices=idx))
+    return out
