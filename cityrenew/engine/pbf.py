@@ -1,18 +1,23 @@
-"""Reading an ``.osm.pbf`` in one streaming pass with pyosmium (OSM读取).
+"""Reading an ``.osm.pbf`` with pyosmium in two passes that run mostly in C++ (OSM读取).
 
 What the engine needs from an extract — the walking network, the ``landuse=residential`` areas
-(小区), the facility POIs and optionally the buildings, the driving network and the 绿道 ways — is read in a single pass over the file
-with pyosmium (``osmium``, the Python binding of libosmium): the C++ reader decodes the blocks on
-a thread pool, keeps node locations in its own index (not Python objects) and hands to Python only
-the objects whose keys the engine reads (a C++ ``KeyFilter``). Of the walking ways only the node
-ids and coordinates are kept, in flat arrays; no data frame of every way is built. Peak memory is
-the location index (≈ 16 bytes per node of the file) plus these arrays.
+(小区), the facility POIs and, when asked for, the driving network, the 绿道 ways and the buildings —
+is read with pyosmium (``osmium``, the Python binding of libosmium):
 
-The result is the same as the previous pyrosm reader (``pyrosm.OSM.get_network("walking")``,
-``get_pois(custom_filter=…)``, ``get_data_by_custom_criteria(landuse=residential)``): the same
-walking ways (:data:`WALKING_EXCLUDE` is pyrosm 0.25's ``walking`` filter written out), the same
-node-to-node edges, the same POIs (nodes, then ways, then relations) and residential polygons. The
-measurement that chose pyosmium over pyrosm is in ``docs/engine.md`` ("读取 PBF").
+1. every ``highway`` way with the locations of its nodes, written by libosmium as OPL text without
+   any Python object per way or node (C++ location index, key filter and writer); the text is
+   parsed in bulk: node ids and coordinates by numpy's C number parser, tags per way. The walking
+   and the driving networks are the ways that pass pyrosm's filters (:data:`WALKING_EXCLUDE`,
+   :data:`DRIVING_EXCLUDE`), kept as flat node-id/coordinate arrays; 绿道 ways are kept as lines.
+2. residential areas, POIs and buildings: only objects with one of their key=value pairs reach
+   Python (C++ tag filters); multipolygon relations are assembled by libosmium; geometries are
+   built in bulk from the WKB libosmium writes.
+
+Peak memory is the location index (≈ 16 bytes per node of the file) plus these arrays. The result
+is the same as the previous pyrosm reader (``pyrosm.OSM.get_network("walking"/"driving")``,
+``get_pois(custom_filter=…)``, ``get_data_by_custom_criteria``): the same ways, the same
+node-to-node edges, the same POIs (nodes, then ways, then relations) and residential polygons
+(``tests/engine/test_pbf.py``). The measurements are in ``docs/engine.md`` ("Reading the PBF").
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ import gc
 import re
 import tempfile
 import time
-from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,6 +107,7 @@ def is_driving_way(tags) -> bool:
     """Whether a way with these tags belongs to the driving network (see :data:`DRIVING_EXCLUDE`)."""
     return _passes(tags, DRIVING_EXCLUDE, DRIVING_ACCESS_KEYS)
 
+_OPL_NUMBERS = bytes.maketrans(b"xy", b",,")
 _ESCAPED = re.compile(r"%([0-9a-fA-F]+)%")
 
 
@@ -111,21 +116,23 @@ def _unescape(text: str) -> str:
     return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "%" in text else text
 
 
+_OPL_TAG = re.compile(r"([^,=]+)=([^,]*)")
+
+
 def _opl_tags(field: str) -> dict[str, str]:
-    """The ``T`` field of an OPL line (``Tk=v,k2=v2``) as a dict, values still escaped (see
-    :func:`_decoded`); keys are unescaped."""
-    if len(field) <= 1:
-        return {}
-    out = {}
-    for kv in field[1:].split(","):
-        k, _, v = kv.partition("=")
-        out[_unescape(k) if "%" in k else k] = v
-    return out
+    """The ``T`` field of an OPL line (``Tk=v,k2=v2``) as a dict, still escaped (see :func:`_decoded`)."""
+    return dict(_OPL_TAG.findall(field, 1))
 
 
 def _decoded(tags: dict[str, str], keys: frozenset[str] | None = None) -> dict[str, str]:
-    """``tags`` with OPL escapes resolved (only in ``keys``, when given)."""
-    return {k: (_unescape(v) if "%" in v and (keys is None or k in keys) else v) for k, v in tags.items()}
+    """``tags`` with OPL escapes resolved: in every key, and in the values of ``keys`` (all when
+    ``None``)."""
+    out = {}
+    for k, v in tags.items():
+        if "%" in k:
+            k = _unescape(k)
+        out[k] = _unescape(v) if "%" in v and (keys is None or k in keys) else v
+    return out
 
 
 def _opl_nodes(fields: list[str]) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
@@ -134,9 +141,14 @@ def _opl_nodes(fields: list[str]) -> tuple[NDArray[np.int64], NDArray[np.float64
     counts = np.fromiter((0 if len(f) <= 1 else f.count(",") + 1 for f in fields), dtype=np.int64, count=len(fields))
     if not counts.sum():
         return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0), counts
-    text = ",".join(f[1:] for f in fields if len(f) > 1)
-    text = text.replace("n", "").replace("xy", "xnanynan").replace("x", ",").replace("y", ",")
-    flat = np.fromstring(text, sep=",").reshape(-1, 3)  # C parser; ids below 2**53 are exact
+    raw = ",".join([f[1:] for f in fields if len(f) > 1]).encode("ascii")
+    missing = b"xy" in raw  # a node without a location
+    if missing:
+        raw = raw.replace(b"xy", b"x@y@")
+    raw = raw.translate(_OPL_NUMBERS, b"n")  # "n12x104.1y30.6" → "12,104.1,30.6"
+    if missing:
+        raw = raw.replace(b"@", b"nan")
+    flat = np.fromstring(raw, sep=",").reshape(-1, 3)  # C parser; ids below 2**53 are exact
     return flat[:, 0].astype(np.int64), flat[:, 1].copy(), flat[:, 2].copy(), counts
 
 
@@ -283,20 +295,23 @@ def read_pbf(
     (2) residential areas, POIs and buildings, with only the objects carrying one of their keys
     handed to Python (C++ key/tag filters). The second pass does not see highway-only ways.
     """
-    import osmium
-    from osmium.filter import EntityFilter, KeyFilter, TagFilter
-
     t0 = time.perf_counter()
     gc_was = gc.isenabled()
     gc.disable()  # millions of short-lived objects and no cycles: the collector would only cost time
     try:
-        return _read(path, poi_filter, buildings, driving, greenways, osmium, EntityFilter, KeyFilter, TagFilter, t0)
+        data = _read(path, poi_filter, buildings=buildings, driving=driving, greenways=greenways)
     finally:
         if gc_was:
             gc.enable()
+    data.parse_s = time.perf_counter() - t0
+    return data
 
 
-def _read(path, poi_filter, buildings, driving, greenways, osmium, EntityFilter, KeyFilter, TagFilter, t0) -> PbfData:  # noqa: PLR0912, PLR0915
+def _read(path: str | Path, poi_filter: dict[str, frozenset[str] | None], *, buildings: bool, driving: bool,
+          greenways: bool) -> PbfData:
+    import osmium
+    from osmium.filter import EntityFilter, KeyFilter, TagFilter
+
     NODE, WAY, AREA = osmium.osm.NODE, osmium.osm.WAY, osmium.osm.AREA
     area_keys = {"landuse", *poi_filter} | ({"building"} if buildings else set())
     # Pass 2 takes the ways with a residential/POI/building tag other than highway (an exact
@@ -323,7 +338,6 @@ def _read(path, poi_filter, buildings, driving, greenways, osmium, EntityFilter,
     net_fields: list[str] = []
     gw = _table()
     hw_pois: list[tuple] = []
-    memo: dict[tuple, tuple[bool, bool]] = {}  # the filters' verdict per combination of their tags
     net_keys = NETWORK_KEYS | {"oneway", "junction"}
     hw_poi = poi_filter.get("highway")  # None: any value (when "highway" is a POI key at all)
     for line in lines:
@@ -331,11 +345,8 @@ def _read(path, poi_filter, buildings, driving, greenways, osmium, EntityFilter,
         tags = _opl_tags(tfield)
         if "%" in tfield:
             tags = _decoded(tags, net_keys)
-        sig = tuple(sorted((k, tags[k]) for k in tags.keys() & NETWORK_KEYS))
-        verdict = memo.get(sig)
-        if verdict is None:
-            verdict = memo[sig] = (is_walking_way(tags), is_driving_way(tags))
-        is_walk, is_drive = verdict[0], driving and verdict[1]
+        is_walk = is_walking_way(tags)
+        is_drive = driving and is_driving_way(tags)
         if is_walk or is_drive:
             walk_l.append(is_walk)
             drive_l.append(is_drive)
@@ -343,9 +354,8 @@ def _read(path, poi_filter, buildings, driving, greenways, osmium, EntityFilter,
             oneway.append(tags.get("oneway"))
             junction.append(tags.get("junction"))
             net_fields.append(nfield)
-        is_gw = greenways and any(
-            v is not None and (_GREENWAY_OPL in v or "绿道" in v or "greenway" in v.lower())
-            for v in (tags.get("name"), tags.get("name:zh"))
+        is_gw = greenways and (_GREENWAY_OPL in tfield or "greenway" in tfield.lower()) and any(
+            v is not None and (_GREENWAY_OPL in v or "greenway" in v.lower()) for v in (tags.get("name"), tags.get("name:zh"))
         )
         hv = tags.get("highway")
         is_poi = (hw_poi is None or hv in hw_poi) and "highway" in poi_filter and not pass2_takes(tags)
@@ -390,7 +400,10 @@ def _read(path, poi_filter, buildings, driving, greenways, osmium, EntityFilter,
     else:
         way_f = KeyFilter(*sorted(way_keys))
     way_f.enable_for(WAY)
-    area_f = KeyFilter(*sorted(area_keys))
+    if exact_ways and all(v is not None for v in poi_filter.values()):
+        area_f = TagFilter(*sorted({(k, v) for f in (way_filter, poi_filter) for k, vs in f.items() for v in vs}))
+    else:
+        area_f = KeyFilter(*sorted(area_keys))
     area_f.enable_for(AREA)
     proc = (
         osmium.FileProcessor(str(path))
@@ -483,7 +496,6 @@ def _read(path, poi_filter, buildings, driving, greenways, osmium, EntityFilter,
         pois=pois,
         buildings=bld if buildings else None,
         greenways=gw if greenways else None,
-        parse_s=time.perf_counter() - t0,
     )
 
 
