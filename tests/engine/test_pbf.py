@@ -85,7 +85,12 @@ CASES = [
     ({"highway": "path", "access": "private;delivery"}, False),
     ({"highway": "steps", "access": "destination"}, True),
     ({"building": "yes"}, False),
+    # read in the highway pass: an escaped name (CJK, space, comma) and a POI tagged only by highway
+    ({"highway": "footway", "name": "锦城绿道 一段,东", "access": "yes"}, True),
+    ({"highway": "bus_stop"}, True),
 ]
+GREENWAY_CASE = 100 + len(CASES) - 2
+BUS_STOP_CASE = 100 + len(CASES) - 1
 
 
 def _tricky_pbf(path):
@@ -156,7 +161,26 @@ def test_tricky_tags_read_as_pyrosm_reads_them(tmp_path):
     assert len(shapely.get_interior_ring(ext.residential.geometry.values[1], 0).coords) == 5  # the hole
     assert list(zip(ext.pois["osm_type"], ext.pois["id"])) == list(zip(pois["osm_type"], pois["id"]))
     assert shapely.equals(ext.pois.geometry.values, pois.geometry.values).all()
-    assert ext.poi_tags["amenity"].tolist() == ["kindergarten", "school"]
+    assert ext.pois["id"].tolist()[1:] == [BUS_STOP_CASE, 301]  # after the node, ways in file order
+    assert ext.poi_tags["amenity"].tolist() == ["kindergarten", pd.NA, "school"]
+    assert ext.poi_tags["highway"].tolist()[1] == "bus_stop"
+
+
+def test_tricky_tags_greenways_and_driving(tmp_path):
+    p = _tricky_pbf(tmp_path / "tricky.osm.pbf")
+    ext = read_osm(p, greenways=True, driving=True)
+    assert ext.greenways["id"].tolist() == [GREENWAY_CASE]
+    assert ext.greenways["name"].tolist() == ["锦城绿道 一段,东"]  # OPL escapes resolved
+    assert shapely.get_num_points(ext.greenways.geometry.values).tolist() == [3]
+    import pyrosm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, edges = pyrosm.OSM(str(p)).get_network(network_type="driving", nodes=True)
+    assert set(edges["id"].tolist()) == {101, 105, 108, 109, BUS_STOP_CASE, 200}
+    d = ext.drive
+    assert sorted(zip(d.u.tolist(), d.v.tolist())) == sorted(zip(edges["u"].tolist(), edges["v"].tolist()))
+    assert not set(zip(d.u.tolist(), d.v.tolist())) & {(1, 2), (2, 3)}  # the footway is not driven
 
 
 def test_chengdu_reader_equals_pyrosm(chengdu_pbf, chengdu_osm):
