@@ -518,8 +518,10 @@ def load_city(
     mcrs = metric_crs
 
     # --- network + city roads
+    walk_xy = None
     if ext is not None:
         x, y = crsmod.to_metric(ext.lon, ext.lat, crsmod.WGS84, mcrs)
+        walk_xy = (x, y)
         iu, iv = ext.edge_index()
         dx, dy = x[iv] - x[iu], y[iv] - y[iu]
         network = build_network(
@@ -537,7 +539,7 @@ def load_city(
         hw = _first_col(road_layer.gdf, ("highway", "fclass", "class"))
         road_geoms = g if hw is None else g[np.isin(road_layer.gdf[hw].astype(str), CITY_ROAD_CLASSES)]
         sources["network"] = f"道路图层 {Path(roads).name}"  # type: ignore[arg-type]
-    drive_net = _drive_network(ext, road_layer, mcrs, warn) if driving else None
+    drive_net = _drive_network(ext, road_layer, mcrs, warn, walk_xy) if driving else None
     if network.n < 2:
         raise InputError("步行路网的最大连通分量少于2个节点，无法计算（no walking network）")
 
@@ -749,16 +751,27 @@ def load_city(
     )
 
 
-def _drive_network(ext: OsmExtract | None, road_layer: Layer | None, mcrs: str, warn: list[str]) -> DriveNetwork | None:
+def _drive_network(
+    ext: OsmExtract | None, road_layer: Layer | None, mcrs: str, warn: list[str],
+    walk_xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+) -> DriveNetwork | None:
     """Driving network from the OSM extract, or from a road layer with a highway/fclass column."""
     try:
         if ext is not None and ext.drive is not None and ext.drive.u.size:
             d = ext.drive
-            x, y = crsmod.to_metric(d.lon, d.lat, crsmod.WGS84, mcrs)
+            x, y = np.empty(d.node_ids.size), np.empty(d.node_ids.size)
+            # most driving nodes are walking nodes, already projected: project only the others
+            hit = np.zeros(d.node_ids.size, dtype=bool)
+            if walk_xy is not None and ext.node_ids.size:
+                pos = np.searchsorted(ext.node_ids, d.node_ids).clip(0, ext.node_ids.size - 1)
+                hit = ext.node_ids[pos] == d.node_ids
+                x[hit], y[hit] = walk_xy[0][pos[hit]], walk_xy[1][pos[hit]]
+            if not hit.all():
+                x[~hit], y[~hit] = crsmod.to_metric(d.lon[~hit], d.lat[~hit], crsmod.WGS84, mcrs)
             iu, iv = np.searchsorted(d.node_ids, d.u), np.searchsorted(d.node_ids, d.v)
             return build_drive_network(
                 d.node_ids, x, y, d.u, d.v, np.hypot(x[iv] - x[iu], y[iv] - y[iu]),
-                d.highway.astype(str), crs=mcrs, oneway=d.oneway, junction=d.junction,
+                d.highway, crs=mcrs, oneway=d.oneway, junction=d.junction,
             )
         if road_layer is not None:
             hw = _first_col(road_layer.gdf, ("highway", "fclass", "class"))
