@@ -370,8 +370,9 @@ def e2e_pandana_worker(pbf: Path, units: Path, result: Path) -> None:
     from cityrenew.catalogue.spatial import KIND_LIFE_CIRCLE, KIND_RADIUS, load_spatial_rules
     from cityrenew.engine import crs as C
     from cityrenew.engine.coverage import search_limits
-    from cityrenew.engine.facilities import OSM_KEYS, facilities_from_geometries, match_osm
-    from cityrenew.engine.io import osm_poi_filter, project_geoms, read_layer
+    from cityrenew.engine import features
+    from cityrenew.engine.facilities import deduplicate, facilities_from_geometries, match_osm
+    from cityrenew.engine.io import POI_KEYS, _tags_frame, osm_poi_filter, project_geoms, read_layer
 
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()
@@ -391,8 +392,13 @@ def e2e_pandana_worker(pbf: Path, units: Path, result: Path) -> None:
     uc = shapely.centroid(ug)
     ux, uy = shapely.get_x(uc), shapely.get_y(uc)
     unode = net.get_node_ids(pd.Series(ux), pd.Series(uy)).to_numpy()
-    tags = pd.DataFrame({k: (pois[k] if k in pois.columns else pd.Series([None] * len(pois))).astype("string") for k in OSM_KEYS})
-    fac = facilities_from_geometries(project_geoms(pois.geometry.values, C.WGS84, crs), match_osm(tags))
+    # the same classification as the engine: OSM tags first (also those pyrosm leaves in its JSON
+    # "tags" column: isced:level, school:level, …), the 足球场地 size reading, duplicates removed
+    tags = _tags_frame(pois.reset_index(drop=True), POI_KEYS)
+    geoms = project_geoms(pois.geometry.values, C.WGS84, crs)
+    membership = match_osm(tags)
+    membership.update(features.football_sizes(tags, geoms))
+    fac = deduplicate(facilities_from_geometries(geoms, membership))
     rules = [r for r in load_spatial_rules() if r.kind in (KIND_RADIUS, KIND_LIFE_CIRCLE)]
     limits = search_limits(rules)
     node_pos = pd.Index(nodes["id"].to_numpy())
