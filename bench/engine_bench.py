@@ -612,7 +612,8 @@ def main(argv: list[str] | None = None) -> int:
                 f" | pandana build {p['build_s']:.2f}s query {p['query_s']:.2f}s total {p['total_s']:.2f}s "
                 f"{p['peak_mb']:.0f}MB ({p['total_s'] / e['total_s']:.1f}× slower than engine)"
             )
-        line += f" | goal ≤ 1.2× by CPU: {_verdict(e['query_cpu_s'] / s['query_cpu_s'] <= 1.2)}, by wall: {_verdict(e['query_s'] / s['query_s'] <= 1.2)}"
+        if m["nodes"] >= 500_000:  # the goal is stated at city scale; milliseconds are noise
+            line += f" | goal ≤ 1.2× by CPU: {_verdict(e['query_cpu_s'] / s['query_cpu_s'] <= 1.2)}, by wall: {_verdict(e['query_s'] / s['query_s'] <= 1.2)}"
         line += " | agree " + ", ".join(f"{t}: max {v['max_abs_diff_m']:.3f} m, {v['mismatched']} mismatched" for t, v in agree.items())
         print(line, flush=True)
     report = [{"dataset": m, "tools": r, "agreement": ag} for m, r, ag in rows]
