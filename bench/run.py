@@ -18,7 +18,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BENCHES = [
     ("项目库：导入、列表接口、汇总", HERE / "projects_bench.py"),
-    ("空间引擎：步行网络服务半径覆盖", HERE / "engine_bench.py"),
+    ("空间引擎：步行网络服务半径覆盖（内存查询，及 .osm.pbf → 结果的端到端）", HERE / "engine_bench.py"),
     ("负载：50 个模拟用户 + 2 万行导入，对 cityrenew serve", HERE / "load_bench.py"),
     ("恶意上传：压缩炸弹与百万行 CSV 的拒绝时间（预算 2 秒、300 MB）", HERE / "uploads_bench.py"),
     ("台账：百万设施设备行作为后台任务导入（预算 2 分钟）", HERE / "ledgers_bench.py"),

@@ -112,6 +112,10 @@ def _text(summary: dict[str, Any]) -> str:
         line = "—" if i["straight_line_share"] is None else f"{100 * i['straight_line_share']:.1f}%"
         reach = f"行车{i['drive_budget_s'] / 60:.0f}分钟" if i.get("drive_budget_s") else f"半径{i['radius_m']:.0f}米"
         lines.append(f"{i['code']:<20} {i['name']}  {reach}  {i['covered']}/{i['total']} = {share}  直线 {line}")
+    t = summary.get("timings") or {}
+    if t:
+        parts = [f"读取OSM {t['parse_s']:.2f} 秒" if "parse_s" in t else "", f"读取与建网 {t.get('load_s', 0):.2f} 秒", f"计算 {t.get('compute_s', 0):.2f} 秒"]
+        lines.append("用时：" + "，".join(p for p in parts if p))
     d = summary.get("road_network_density") or {}
     if d.get("value") is not None:
         lines.append(f"城市道路网密度 {d['value']} 千米/平方千米（{d.get('area_source', '')}）")

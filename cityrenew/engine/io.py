@@ -9,7 +9,6 @@ with a Chinese message that names the file and what to do; the CLI turns it into
 from __future__ import annotations
 
 import json
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +40,7 @@ from .network import (  # noqa: F401
     WalkNetwork,
     build_network,
 )
+from .pbf import Network
 from .units import Units, assign_districts, repair_geometries, units_from_geometries
 
 # OSM highway classes counted as 城市道路 (快速路/主干路/次干路/支路) for 城市道路网密度 (指标35);
@@ -82,6 +82,7 @@ class City:  # 一个城市（或分区）的计算输入
     drive: DriveNetwork | None = None  # driving network (消防站 行车时间)
     jobs: Units | None = None  # workplaces (指标43 就业端); population = jobs per site
     greenways: dict | None = None  # 绿道 length statistics
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: parse_s (reading the OSM file)
 
 
 # ---------------------------------------------------------------- OSM
@@ -113,95 +114,98 @@ def _tags_frame(df: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
 
 @dataclass
 class OsmExtract:
-    """What the engine needs from an OSM extract, in WGS84 degrees."""
+    """What the engine needs from an OSM extract, in WGS84 degrees.
+
+    ``node_ids`` (ascending), ``lon``, ``lat``: the walking network's nodes; ``u``, ``v``,
+    ``highway``: one edge per pair of consecutive nodes of a walking way. ``residential``, ``pois``
+    (and ``buildings`` when asked for): GeoDataFrames with ``id``, ``osm_type``, ``name`` and the
+    OSM keys the engine reads. ``parse_s``: seconds spent reading the file.
+    """
 
     node_ids: NDArray[np.int64]
     lon: NDArray[np.float64]
     lat: NDArray[np.float64]
     u: NDArray[np.int64]
     v: NDArray[np.int64]
-    edge_geoms: NDArray[np.object_]
     highway: NDArray[np.object_]
     residential: gpd.GeoDataFrame
     pois: gpd.GeoDataFrame
     poi_tags: pd.DataFrame
     greenways: gpd.GeoDataFrame | None = None  # highway ways named 绿道/greenway (WGS84)
-    drive_nodes: pd.DataFrame | None = None  # driving network (pyrosm "driving"): id, lon, lat
-    drive_edges: gpd.GeoDataFrame | None = None  # u, v, highway, oneway, junction, geometry
+    drive: Network | None = None  # driving network (pyrosm's "driving" filter), with oneway/junction
     buildings: gpd.GeoDataFrame | None = None  # building=* polygons (only when asked for)
+    parse_s: float = 0.0
+
+    def edge_index(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Positions of ``u`` and ``v`` in ``node_ids``."""
+        return np.searchsorted(self.node_ids, self.u), np.searchsorted(self.node_ids, self.v)
+
+    @property
+    def edge_geoms(self) -> NDArray[np.object_]:
+        """Each edge as a two-point LineString (WGS84), built on demand."""
+        iu, iv = self.edge_index()
+        coords = np.stack([np.column_stack([self.lon[iu], self.lat[iu]]), np.column_stack([self.lon[iv], self.lat[iv]])], axis=1)
+        return shapely.linestrings(coords)
+
+
+def osm_poi_filter() -> dict[str, frozenset[str] | None]:
+    """OSM key → values (``None``: any value) of the features any facility category reads."""
+    filt: dict[str, set] = {}
+    for c in CATEGORIES.values():
+        for r in c.osm:
+            filt.setdefault(r.key, set()).update(r.values or [None])
+    return {k: (None if None in v else frozenset(v)) for k, v in filt.items()}
+
+
+def _frame(table: dict, keys: tuple[str, ...]) -> gpd.GeoDataFrame:
+    tags = table["tags"]
+    cols: dict[str, object] = {
+        "id": np.asarray(table["id"], dtype=np.int64),
+        "osm_type": np.asarray(table["osm_type"], dtype=object),
+    }
+    for k in keys:
+        cols[k] = pd.array([t.get(k) for t in tags], dtype="string")
+    return gpd.GeoDataFrame(cols, geometry=table["geometry"], crs=crsmod.WGS84)
+
+
+POI_KEYS = tuple(sorted(set(OSM_KEYS) | {"sport"}))  # the tags facilities and football sizes read
 
 
 def read_osm(path: str | Path, *, driving: bool = False, buildings: bool = False, greenways: bool = False) -> OsmExtract:
-    """Read the walking network, residential areas and facilities from an ``.osm.pbf`` (WGS84);
-    also the 绿道 ways (``greenways``), the driving network (``driving``) and the buildings
-    (``buildings``), each only when asked for (each is one more pass over the file)."""
+    """Read the walking network, residential areas and facilities from an ``.osm.pbf`` (WGS84), and
+    when asked for the driving network (``driving``), the 绿道 ways (``greenways``) and the building
+    outlines (``buildings``) — all in one pass (:mod:`cityrenew.engine.pbf`, pyosmium)."""
     p = _require_file(path, "OSM")
-    import pyrosm
+    from .pbf import read_pbf
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            osm = pyrosm.OSM(str(p))
-            net = osm.get_network(network_type="walking", nodes=True)
-    except Exception as exc:  # pyrosm raises bare errors for non-PBF input
+        data = read_pbf(p, osm_poi_filter(), buildings=buildings, driving=driving, greenways=greenways)
+    except (RuntimeError, OSError) as exc:  # osmium: "PBF error: …", "Could not detect file format …"
         raise InputError(f"无法读取OSM文件 {p.name}：不是有效的 .osm.pbf（{type(exc).__name__}: {exc}）") from None
-    if net is None or net[1] is None or len(net[1]) == 0:
+    w = data.walk
+    if w.u.size == 0:
         raise InputError(
             f"OSM文件 {p.name} 中没有步行路网（没有可步行的 highway 道路）。"
             "请换用包含道路的OSM提取范围，或用 --roads 提供道路图层（no walking network in the file）"
         )
-    nodes, edges = net
-    filt: dict[str, set] = {}
-    for c in CATEGORIES.values():
-        for r in c.osm:
-            filt.setdefault(r.key, set()).update(r.values or [True])
-    custom = {k: (True if True in v else sorted(v)) for k, v in filt.items()}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pois = osm.get_pois(custom_filter=custom)
-        res = osm.get_data_by_custom_criteria(
-            custom_filter={"landuse": ["residential"]},
-            extra_attributes=["name"],
-            filter_type="keep",
-            keep_nodes=False,
-            keep_ways=True,
-            keep_relations=True,
-        )
-        ways = osm.get_data_by_custom_criteria(
-            custom_filter={"highway": True}, extra_attributes=["name:zh"], filter_type="keep",
-            keep_nodes=False, keep_ways=True, keep_relations=False,
-        ) if greenways else None
-        drive = osm.get_network(network_type="driving", nodes=True) if driving else None
-        blds = osm.get_buildings() if buildings else None
-    gw_ways = None
-    if ways is not None and len(ways):
-        gw = ways[features.greenway_mask(_tags_frame(ways, ("highway", "name", "name:zh")))]
-        gw_ways = gw[np.isin(shapely.get_type_id(gw.geometry.values), (1, 5))].reset_index(drop=True)
-    drive_nodes = drive_edges = None
-    if drive is not None and drive[1] is not None and len(drive[1]):
-        drive_nodes, drive_edges = drive[0], drive[1]
-    if blds is not None:
-        blds = blds[np.isin(shapely.get_type_id(blds.geometry.values), (3, 6))].reset_index(drop=True)
-    if pois is None:
-        pois = gpd.GeoDataFrame({"name": pd.Series([], dtype="string")}, geometry=[], crs=crsmod.WGS84)
-    if res is None:
-        res = gpd.GeoDataFrame({"name": pd.Series([], dtype="string"), "id": []}, geometry=[], crs=crsmod.WGS84)
-    res = res[np.isin(shapely.get_type_id(res.geometry.values), (3, 6))]
+    pois = _frame(data.pois, POI_KEYS)
+    gw = None
+    if data.greenways is not None:
+        gw = _frame(data.greenways, ("name", "name:zh", "highway"))
     return OsmExtract(
-        node_ids=nodes["id"].to_numpy(np.int64),
-        lon=nodes["lon"].to_numpy(float),
-        lat=nodes["lat"].to_numpy(float),
-        u=edges["u"].to_numpy(np.int64),
-        v=edges["v"].to_numpy(np.int64),
-        edge_geoms=edges.geometry.values,
-        highway=edges["highway"].astype(object).to_numpy(),
-        residential=res.reset_index(drop=True),
-        pois=pois.reset_index(drop=True),
-        poi_tags=_tags_frame(pois.reset_index(drop=True), tuple(sorted(set(OSM_KEYS) | {"sport"}))),
-        greenways=gw_ways,
-        drive_nodes=drive_nodes,
-        drive_edges=drive_edges,
-        buildings=blds,
+        node_ids=w.node_ids,
+        lon=w.lon,
+        lat=w.lat,
+        u=w.u,
+        v=w.v,
+        highway=w.highway,
+        residential=_frame(data.residential, ("name", "landuse")),
+        pois=pois,
+        poi_tags=pd.DataFrame({k: pois[k] for k in POI_KEYS}),
+        greenways=gw,
+        drive=data.drive,
+        buildings=None if data.buildings is None else _frame(data.buildings, ("name", "building", "building:levels")),
+        parse_s=data.parse_s,
     )
 
 
@@ -449,7 +453,7 @@ def load_city(
 ) -> City:
     """Read everything for one city and project it into one metric CRS (metres).
 
-    Network from ``osm`` (walking network via pyrosm) or ``roads`` (line layer). Units from
+    Network from ``osm`` (walking network, :func:`read_osm`) or ``roads`` (line layer). Units from
     ``units`` or, by default, the named ``landuse=residential`` areas (小区) of ``osm``
     (``all_residential`` adds unnamed ones). Facilities from ``facilities`` (category from a
     ``category``/``type`` column or OSM tag columns) or from the OSM POIs. ``districts``: polygons
@@ -462,13 +466,14 @@ def load_city(
     are buildings). ``population``: a layer with a population column spread onto the units
     (:func:`cityrenew.engine.features.building_population`). ``jobs``: workplaces with a jobs column
     for the jobs end of 指标43. ``driving``: build the driving network for 消防站 (指标53);
-    ``greenways``: read the 绿道 ways (each one more pass over an OSM file; :func:`coverage_files`
+    ``greenways``: read the 绿道 ways (read in the same pass over an OSM file; :func:`coverage_files`
     turns them on when a rule needs them).
     """
     if osm is None and roads is None:
         raise InputError("需要 --osm（OSM .osm.pbf）或 --roads（道路线图层）之一来构建步行路网")
     warn: list[str] = []
     sources: dict[str, str] = {}
+    timings: dict[str, float] = {}
     ext: OsmExtract | None = (
         read_osm(osm, driving=driving, buildings=building_units and units is None, greenways=greenways)
         if osm is not None
@@ -513,14 +518,20 @@ def load_city(
     mcrs = metric_crs
 
     # --- network + city roads
+    walk_xy = None
     if ext is not None:
         x, y = crsmod.to_metric(ext.lon, ext.lat, crsmod.WGS84, mcrs)
-        edge_m = project_geoms(ext.edge_geoms, crsmod.WGS84, mcrs)
+        walk_xy = (x, y)
+        iu, iv = ext.edge_index()
+        dx, dy = x[iv] - x[iu], y[iv] - y[iu]
         network = build_network(
-            ext.node_ids, x, y, ext.u, ext.v, shapely.length(edge_m), crs=mcrs, min_component_m=min_component_m
+            ext.node_ids, x, y, ext.u, ext.v, np.sqrt(dx * dx + dy * dy), crs=mcrs, min_component_m=min_component_m
         )
-        road_geoms = edge_m[np.isin(ext.highway.astype(str), CITY_ROAD_CLASSES)]
-        sources["network"] = f"OSM {Path(osm).name}（pyrosm walking）"  # type: ignore[arg-type]
+        is_city = np.isin(ext.highway.astype(str), CITY_ROAD_CLASSES)
+        ru, rv = iu[is_city], iv[is_city]
+        road_geoms = shapely.linestrings(np.stack([np.column_stack([x[ru], y[ru]]), np.column_stack([x[rv], y[rv]])], axis=1))
+        sources["network"] = f"OSM {Path(osm).name}（步行路网 walking，pyosmium 读取）"  # type: ignore[arg-type]
+        timings["parse_s"] = round(ext.parse_s, 3)
     else:
         assert road_layer is not None
         g = project_geoms(road_layer.gdf.geometry.values, road_layer.crs, mcrs)
@@ -528,7 +539,7 @@ def load_city(
         hw = _first_col(road_layer.gdf, ("highway", "fclass", "class"))
         road_geoms = g if hw is None else g[np.isin(road_layer.gdf[hw].astype(str), CITY_ROAD_CLASSES)]
         sources["network"] = f"道路图层 {Path(roads).name}"  # type: ignore[arg-type]
-    drive_net = _drive_network(ext, road_layer, mcrs, warn) if driving else None
+    drive_net = _drive_network(ext, road_layer, mcrs, warn, walk_xy) if driving else None
     if network.n < 2:
         raise InputError("步行路网的最大连通分量少于2个节点，无法计算（no walking network）")
 
@@ -715,11 +726,13 @@ def load_city(
         area_poly = shapely.union_all(ag)
         area_source = f"建成区范围文件 {Path(area).name}"
     else:
-        # the hull of every vertex equals the hull of the union, without a union (robust and fast)
+        # the convex hull of the unit centroids and every vertex of the unit geometries: the hull
+        # of their union, without computing the union (slow for 10⁵ buildings, and it fails on
+        # invalid polygons)
         pts = np.column_stack([the_units.x, the_units.y])
         if the_units.geometry is not None:
             pts = np.vstack([pts, shapely.get_coordinates(the_units.geometry)])
-        area_poly = shapely.convex_hull(shapely.multipoints(pts))
+        area_poly = shapely.convex_hull(shapely.multipoints(_hull_candidates(pts)))
         area_source = "评价单元的凸包（未提供 --area 建成区范围）"
     return City(
         network=network,
@@ -734,23 +747,31 @@ def load_city(
         drive=drive_net,
         jobs=jobs_units,
         greenways=greenway_stats,
+        timings=timings,
     )
 
 
-def _drive_network(ext: OsmExtract | None, road_layer: Layer | None, mcrs: str, warn: list[str]) -> DriveNetwork | None:
+def _drive_network(
+    ext: OsmExtract | None, road_layer: Layer | None, mcrs: str, warn: list[str],
+    walk_xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+) -> DriveNetwork | None:
     """Driving network from the OSM extract, or from a road layer with a highway/fclass column."""
     try:
-        if ext is not None and ext.drive_edges is not None:
-            n, e = ext.drive_nodes, ext.drive_edges
-            x, y = crsmod.to_metric(n["lon"].to_numpy(float), n["lat"].to_numpy(float), crsmod.WGS84, mcrs)
-            ln = shapely.length(project_geoms(e.geometry.values, crsmod.WGS84, mcrs))
-
-            def col(c: str) -> NDArray[np.object_] | None:
-                return e[c].to_numpy(object) if c in e.columns else None
-
+        if ext is not None and ext.drive is not None and ext.drive.u.size:
+            d = ext.drive
+            x, y = np.empty(d.node_ids.size), np.empty(d.node_ids.size)
+            # most driving nodes are walking nodes, already projected: project only the others
+            hit = np.zeros(d.node_ids.size, dtype=bool)
+            if walk_xy is not None and ext.node_ids.size:
+                pos = np.searchsorted(ext.node_ids, d.node_ids).clip(0, ext.node_ids.size - 1)
+                hit = ext.node_ids[pos] == d.node_ids
+                x[hit], y[hit] = walk_xy[0][pos[hit]], walk_xy[1][pos[hit]]
+            if not hit.all():
+                x[~hit], y[~hit] = crsmod.to_metric(d.lon[~hit], d.lat[~hit], crsmod.WGS84, mcrs)
+            iu, iv = np.searchsorted(d.node_ids, d.u), np.searchsorted(d.node_ids, d.v)
             return build_drive_network(
-                n["id"].to_numpy(np.int64), x, y, e["u"].to_numpy(np.int64), e["v"].to_numpy(np.int64), ln,
-                e["highway"].astype(str).to_numpy(object), crs=mcrs, oneway=col("oneway"), junction=col("junction"),
+                d.node_ids, x, y, d.u, d.v, np.hypot(x[iv] - x[iu], y[iv] - y[iu]),
+                d.highway, crs=mcrs, oneway=d.oneway, junction=d.junction,
             )
         if road_layer is not None:
             hw = _first_col(road_layer.gdf, ("highway", "fclass", "class"))
@@ -806,6 +827,19 @@ def _greenway_stats(ext: OsmExtract | None, mcrs: str) -> dict | None:
         "names": names[:50],
         "reading": features.GREENWAY_READING,
     }
+
+
+def _hull_candidates(pts: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The vertices of the convex hull of ``pts`` (Qhull), so that GEOS builds the same hull from a
+    handful of points instead of 10⁶; all points when Qhull cannot (fewer than 3, collinear)."""
+    from scipy.spatial import ConvexHull, QhullError
+
+    if len(pts) < 16:
+        return pts
+    try:
+        return pts[ConvexHull(pts).vertices]
+    except QhullError:
+        return pts
 
 
 def _check_not_gcj(reference: Facilities, fac: Facilities, crs: str, name: str) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.csgraph import connected_components, dijkstra
@@ -86,12 +87,9 @@ class WalkNetwork:  # 步行网络（保留的连通分量）
     def _kdtree(self) -> tuple[cKDTree, NDArray[np.int64]]:
         if self._tree is None:
             xy = np.column_stack([self.x, self.y])
-            # one representative per distinct coordinate: the first in node order (smallest id)
-            order = np.lexsort((np.arange(self.n), xy[:, 1], xy[:, 0]))
-            sxy = xy[order]
-            first = np.ones(self.n, dtype=bool)
-            first[1:] = np.any(sxy[1:] != sxy[:-1], axis=1)
-            keep = np.sort(order[first])
+            # one representative per distinct coordinate: the first in node order (smallest id),
+            # found by hashing (linear time) rather than sorting
+            keep = np.flatnonzero(~pd.DataFrame({"x": self.x, "y": self.y}).duplicated(keep="first").to_numpy())
             self._tree = cKDTree(xy[keep], balanced_tree=False, compact_nodes=False)
             self._tree_nodes = keep.astype(np.int64)
         assert self._tree_nodes is not None

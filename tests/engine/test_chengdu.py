@@ -20,7 +20,7 @@ from cityrenew.engine.coverage import search_limits
 def test_extract_sizes(chengdu_city):
     c = chengdu_city
     assert c.units.n == 178  # named 小区 (landuse=residential with a name)
-    assert c.network.input_nodes == 9552  # pyrosm walking network
+    assert c.network.input_nodes == 9552  # walking network (pyrosm's walking filter, read with pyosmium)
     assert c.network.n < 9552  # only the largest component is kept
     assert c.crs == "EPSG:4544"  # CGCS2000 3-degree GK, CM 105E
 
