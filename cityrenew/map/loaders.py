@@ -1,6 +1,6 @@
 """Loading reference layers (参考图层) into the database: an OSM extract or any geometry file.
 
-* :func:`load_osm` reads an ``.osm.pbf`` with pyrosm (as the engine does) into up to four layers:
+* :func:`load_osm` reads an ``.osm.pbf`` with pyrosm (whole layers as GeoDataFrames; the engine has its own pyosmium reader for networks) into up to four layers:
   ``osm-buildings`` (building polygons, category = the ``building`` value), ``osm-roads`` (highway
   lines, category = the highway class), ``osm-water`` (``natural=water``, ``waterway=*``,
   ``landuse=reservoir|basin``; polygons and lines) and ``osm-green`` (``leisure=park|garden``,
