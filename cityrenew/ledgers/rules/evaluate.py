@@ -120,13 +120,20 @@ class Evaluation:  # 判定结果
                 "local": rule.local}
 
     def json_rows(self) -> list[dict[str, Any]]:
-        """Rows as the CLI prints them: code, verdict and the fired rules (id, source), in input order."""
+        """Rows as the CLI prints them: code, verdict and the fired rules (id, source), in input order.
+
+        A 需评估 row also lists the rules it could not decide (an empty cell they need): they are why it
+        is 需评估, so the verdict still names its citation.
+        """
+        verdicts = self.verdicts["verdict"].astype(str)
+        unknown = self.unknown_bits if len(self.unknown_bits) == len(self.fired_bits) else np.zeros_like(self.fired_bits)
+        bits = np.where(verdicts.to_numpy() == "需评估", self.fired_bits | unknown, self.fired_bits)
         cache: dict[int, list[dict[str, str]]] = {}
-        for m in np.unique(self.fired_bits):
+        for m in np.unique(bits):
             cache[int(m)] = [{"id": r.id, "source": r.source()} for i, r in enumerate(self.rules) if int(m) >> i & 1]
         codes = self.verdicts["code"].astype(object).where(self.verdicts["code"].notna(), None).tolist()
         return [{"code": c, "verdict": v, "rules": cache[int(m)]}
-                for c, v, m in zip(codes, self.verdicts["verdict"].astype(str).tolist(), self.fired_bits.tolist())]
+                for c, v, m in zip(codes, verdicts.tolist(), bits.tolist())]
 
 
 def _cell_missing(frame: pd.DataFrame | None, name: str, pos: int) -> bool:
