@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("cityrenew.core.api.urls")),
     path("", include("cityrenew.projects.api.urls")),
     path("", include("cityrenew.checkup.api.urls")),
+    path("", include("cityrenew.ledgers.api.urls")),
     path("", include("cityrenew.jobs.api.urls")),
     path("", include("cityrenew.map.api")),
     path("", include("cityrenew.policies.api.urls")),

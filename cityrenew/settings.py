@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "cityrenew.checkup",
     "cityrenew.map",
     "cityrenew.policies",
+    "cityrenew.ledgers",
     "django_tasks",
     "django_tasks_db",
     "cityrenew.jobs",

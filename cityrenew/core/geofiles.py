@@ -222,8 +222,8 @@ def read_layer(
 ) -> GeoLayer:
     """Read one layer of a geometry file, convert it to WGS84 and check each feature.
 
-    ``kinds``: ``"polygon"`` (boundaries: polygons only) or ``"point_or_polygon"`` (projects: a point or
-    an area; lines refused). ``bounds``: the city's extent (WGS84, see :func:`city_bounds`); a layer
+    ``kinds``: ``"polygon"`` (boundaries: polygons only), ``"point_or_polygon"`` (projects: a point or
+    an area; lines refused) or ``"any"`` (ledger assets: points, lines such as pipes, or areas). ``bounds``: the city's extent (WGS84, see :func:`city_bounds`); a layer
     outside it is refused with :class:`GeoFileError`, a feature outside it is a row error.
     ``crs`` overrides the file's own CRS (any form :func:`cityrenew.engine.crs.parse_crs` accepts).
     Whole-file problems raise :class:`GeoFileError`; feature problems are in ``GeoLayer.errors``.
