@@ -273,8 +273,12 @@ def task_lines(kind: str, city: Region, *, user: Any = None, year: int | None = 
     for line in lines.values():
         last = max(line.deadline.year, start)
         years = list(range(start, last + 1))
-        share = line.remaining / len(years)
-        line.per_year = {y: round(share, 3) for y in years}
+        if line.unit == "公里":
+            share = line.remaining / len(years)
+            line.per_year = {y: round(share, 3) for y in years}
+        else:  # whole units: the earlier years take the remainder (7 台 over 2 years → 4, 3)
+            base, extra = divmod(int(round(line.remaining)), len(years))
+            line.per_year = {y: base + (1 if i < extra else 0) for i, y in enumerate(years)}
         line.target, line.completed = round(line.target, 3), round(line.completed, 3)
     return sorted(lines.values(), key=lambda x: (x.district, x.category))
 

@@ -72,7 +72,7 @@ class TaskListView(LoginRequiredMixin, View):
             "chart": {"districts": by_district, "categories": by_category},
             "evaluation": LedgerEvaluation.objects.filter(kind=kind, city=city).select_related("evaluated_by").first(),
             "can_evaluate": is_city_admin(request.user) or request.user.is_superuser, "settings": conf,
-            "provinces": available_provinces(), "mandatory": "、".join(MANDATORY[kind]), "today": date.today().isoformat(),
+            "provinces": available_provinces(kind), "mandatory": "、".join(MANDATORY[kind]), "today": date.today().isoformat(),
         })
 
     def post(self, request: HttpRequest, kind: str) -> HttpResponse:
@@ -83,8 +83,8 @@ class TaskListView(LoginRequiredMixin, View):
                              back_url=reverse("ledgertasks:tasks", args=[kind]), back_label="返回任务清单")
         city = city_of(request.user)
         province = request.POST.get("province", "").strip()
-        if province and province not in available_provinces():
-            messages.error(request, f"“{province}”没有更新规则目录（可选：{'、'.join(available_provinces())}）")
+        if province and province not in available_provinces(kind):
+            messages.error(request, f"“{province}”没有{KIND_LABELS[kind]}更新规则目录（可选：{'、'.join(available_provinces(kind))}）")
             return redirect("ledgertasks:tasks", kind)
         as_of = request.POST.get("as_of", "").strip()
         try:
@@ -144,7 +144,16 @@ class RuleSettingsView(LoginRequiredMixin, View):
         for rs in packaged_rulesets():
             for rid, r in rs.readings.items():
                 readings.setdefault(rid, (rs.province, r))
-        return {"city": city, "conf": conf, "provinces": available_provinces(), "readings": sorted(readings.items()),
+        rulesets = []
+        if conf is not None and conf.province:
+            from cityrenew.ledgers.rules import KINDS, ruleset_for
+
+            for kind in KINDS:
+                try:
+                    rulesets.append((KIND_LABELS[kind], ruleset_for(kind, conf.province)))
+                except RuleError:
+                    continue
+        return {"city": city, "conf": conf, "provinces": available_provinces(), "readings": sorted(readings.items()), "rulesets": rulesets,
                 "can_edit": is_city_admin(request.user) or request.user.is_superuser, **extra}
 
     def get(self, request: HttpRequest) -> HttpResponse:

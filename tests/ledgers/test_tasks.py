@@ -116,7 +116,7 @@ def test_task_lines_by_district_and_category_with_progress(ledger, regions, city
     assert zy_gas.per_year == {2026: 2.5}  # overdue: the rest falls in the evaluation year
     boiler = lines[("二七区", "燃煤锅炉")]
     assert (boiler.unit, boiler.target, boiler.completed) == ("台", 1.0, 0.0)
-    assert boiler.deadline.year == 2027 and boiler.per_year == {2026: 0.5, 2027: 0.5}
+    assert boiler.deadline.year == 2027 and boiler.per_year == {2026: 1, 2027: 0}
     by_d = {(p["name"], p["unit"]): p for p in progress_by(lines.values(), "district")}
     assert by_d[("二七区", "公里")]["target"] == 3.0 and by_d[("中原区", "公里")]["pct"] == 37.5
 
@@ -190,6 +190,8 @@ def test_city_rule_settings_are_admin_only_validated_and_audited(client, ledger,
     assert r.status_code == 302
     conf = CityRuleSettings.objects.get()
     assert conf.province == "河北省"
+    html = client.get("/ledgers/tasks/settings/").content.decode()
+    assert "HE-2-1c" in html and "《河北省推进建筑和市政基础设施设备更新工作实施方案》" in html
     assert AuditLog.objects.filter(object_id=str(conf.pk)).exists()
     # the evaluation uses the city's province when none is chosen
     run = evaluate_ledger("equipment", regions["郑州市"], as_of=AS_OF)
