@@ -3,7 +3,8 @@
     frame = ledger_frame("equipment")                      # the whole ledger
     frame = ledger_frame("equipment", Equipment.objects.filter(region__in=...))
 
-Read with ``values_list`` (no model instances): a million rows in seconds. Columns are those of
+Read with the compiled ``values_list`` query on the raw cursor (no model instances, no per-value
+converters), columns converted vectorised: a million rows in seconds. Columns are those of
 :mod:`cityrenew.ledgers.columns` (``region`` is the region's display name, ``region_id`` its id;
 ``id`` the row's primary key). Dates are ``datetime64``,
 decimals ``float64`` (NaN when empty), booleans ``object`` (True/False/None for unknown).
@@ -11,16 +12,15 @@ decimals ``float64`` (NaN when empty), booleans ``object`` (True/False/None for 
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
-from django.db import models
+from django.db import connections, models
 
 from cityrenew.core.models import Region
 
-from .columns import BOOL, COLUMNS, DATE, DECIMAL, FILE_ONLY, INT, PERCENT, REGION, YEAR
+from .columns import BOOL, COLUMNS, DATE, DECIMAL, FILE_ONLY, INT, ITEMS, PERCENT, REGION, YEAR
 from .models import LEDGER_MODELS
-
-CHUNK = 100_000
-
 
 def ledger_frame(kind: str, queryset: models.QuerySet | None = None) -> pd.DataFrame:
     """The rows of ledger ``kind`` (or of ``queryset``) with canonical columns, ordered by ``code``."""
@@ -31,7 +31,13 @@ def ledger_frame(kind: str, queryset: models.QuerySet | None = None) -> pd.DataF
     cols = [c for c in COLUMNS[kind] if c.name not in FILE_ONLY]
     fields = ["id"] + [("region_id" if c.type == REGION else c.name) for c in cols]
     names = ["id"] + [("region_id" if c.type == REGION else c.name) for c in cols]
-    rows = list(qs.order_by("code").values_list(*fields).iterator(chunk_size=CHUNK))
+    # the compiled query run on the raw cursor: no per-value converters (a million rows in a few seconds);
+    # the columns are converted below, vectorised
+    sql, params = qs.order_by("code").values_list(*fields).query.sql_with_params()
+    connection = connections[qs.db]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     frame = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame({n: pd.Series(dtype=object) for n in names})
     regions = dict((pk, short or name) for pk, short, name in Region.objects.values_list("pk", "short_name", "name"))
     frame["region"] = frame["region_id"].map(regions)
@@ -42,8 +48,11 @@ def ledger_frame(kind: str, queryset: models.QuerySet | None = None) -> pd.DataF
             frame[c.name] = pd.to_numeric(frame[c.name], errors="coerce").astype("Int64")
         elif c.type == DATE:
             frame[c.name] = pd.to_datetime(frame[c.name], errors="coerce")
-        elif c.type == BOOL:
-            frame[c.name] = frame[c.name].astype(object).where(frame[c.name].notna(), None)
+        elif c.type == BOOL:  # True/False, or 0/1, or None (unknown)
+            frame[c.name] = pd.Series([None if v is None or v != v else bool(v) for v in frame[c.name].tolist()],
+                                      index=frame.index, dtype=object)
+        elif c.type == ITEMS:  # SQLite gives the JSON text
+            frame[c.name] = frame[c.name].map(lambda v: json.loads(v) if isinstance(v, str) else (v or []))
     order = ["id", "code"] + [c.name for c in cols if c.name != "code"] + ["region_id"]
     extra = [c for c in frame.columns if c not in order]
     return frame[order + extra].reset_index(drop=True)

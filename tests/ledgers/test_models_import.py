@@ -89,6 +89,8 @@ def test_building_import_percentages(regions):
     assert str(b.energy_ratio_prev2) == "85.00" and str(b.energy_ratio_prev1) == "81.00"
     frame = ledger_frame("building").set_index("code")
     assert frame.loc["BJ-002", "energy_ratio_prev1"] == 80.5 and frame.loc["BJ-002", "function"] == "commerce"
+    assert frame.loc["BJ-001", "seismic_retrofitted"] is False and frame.loc["BJ-002", "seismic_retrofitted"] is True
+    assert frame.loc["BJ-001", "built_year"] == 1979 and frame.loc["BJ-001", "region"] == "中原区"
 
 
 @pytest.mark.parametrize("kind", ["equipment", "building", "community", "dangerous_housing"])
@@ -116,6 +118,11 @@ def test_each_template_round_trip(regions, kind):
     if kind == "community":
         assert obj.items_basic == ["供水", "排水", "外墙维修"] and obj.items_upgrade == ["养老"]
         assert str(obj.willingness_pct) == "92.50"
+        row = ledger_frame("community").iloc[0]
+        assert row["items_basic"] == ["供水", "排水", "外墙维修"] and row["built_year"] == 1998 and row["households"] == 120
+    if kind == "dangerous_housing":
+        row = ledger_frame(kind).iloc[0]
+        assert row["grade"] == "D" and row["heritage"] is False and row["region"] == "管城区"
 
 
 def test_unknown_category(regions):
