@@ -82,6 +82,7 @@ DANGER_CASES = [
     ("C-grade-state-land", {"危险性等级": "C级", "土地性质": "国有土地", "保护对象": "否"}, "加固改建重建", "CPC-2-1c"),
     ("C-grade-collective", {"危险性等级": "C级", "土地性质": "集体土地", "保护对象": "否"}, "不适用", None),
     ("D-grade-heritage", {"危险性等级": "D级", "土地性质": "国有土地", "保护对象": "是"}, "一屋一策", "CPC-2-1a"),
+    ("non-self-contained", {"危险性等级": "B级", "土地性质": "国有土地", "保护对象": "否", "非成套住房": "是"}, "加固改建重建", "CPC-2-1d"),
 ]
 
 
@@ -91,3 +92,39 @@ def test_dangerous_housing(case):
     verdict, fired = verdict_of("dangerous_housing", "山西省", AS_OF, row)
     assert verdict == expected
     assert (rule in fired) if rule else fired == []
+
+
+def test_a_building_that_cannot_be_decided_is_reported_and_listed():
+    rows = [{"编号": "B1", **SOUND, "建成年份": "1975", "已抗震鉴定加固": ""},
+            {"编号": "B2", **SOUND, "建成年份": "1975", "已抗震鉴定加固": "", "其他安全隐患已鉴定加固": "否"}]
+    result = evaluate(ledger("building", rows), "building", "北京市", AS_OF)
+    assert list(result.verdicts["verdict"].astype(str)) == ["否", "第一类老旧楼宇"]
+    assert any(p.startswith("1 行因缺少数据无法判断是否属于“第一类：1980年以前建成且未进行抗震鉴定与加固”") and "B1" in p
+               for p in result.problems)
+    [entry] = result.fired(0)
+    assert entry["id"] == "BJ-2-1a" and "已抗震鉴定加固" in entry["reason"] and "缺少数据" in entry["reason"]
+    assert [e["id"] for e in result.fired(1)] == ["BJ-2-1b"]  # type 1 holds anyway: nothing undecided to report
+
+
+def test_the_scope_of_article_2_can_be_limited_to_offices_and_commerce():
+    hotel = {**SOUND, "主要功能": "酒店", "建成年份": "1978", "已抗震鉴定加固": "否"}
+    office = {**SOUND, "主要功能": "办公", "建成年份": "1978", "已抗震鉴定加固": "否"}
+    strict = parse_config({"province": "北京市", "readings": {"BJ-scope": "仅办公、商业服务业"}})
+    assert verdict_of("building", "北京市", AS_OF, hotel)[0] == "第一类老旧楼宇"  # default: 等 = list not closed
+    assert verdict_of("building", "北京市", AS_OF, hotel, strict) == ("否", [])
+    assert verdict_of("building", "北京市", AS_OF, office, strict) == ("第一类老旧楼宇", ["BJ-2-1a"])
+
+
+def test_stored_choice_codes_read_as_their_labels():
+    """A frame from the database holds choice codes (state, office, D); the rules read them as labels."""
+    import pandas as pd
+
+    housing = pd.DataFrame({"code": ["H1", "H2"], "grade": ["C", "D"], "land_type": ["state", "collective"],
+                            "heritage": [False, None], "region": ["东城区", "西城区"]})
+    result = evaluate(housing, "dangerous_housing", "北京市", AS_OF)
+    assert list(result.verdicts["verdict"].astype(str)) == ["加固改建重建", "拆除改造"]
+    buildings = pd.DataFrame({"code": ["B1"], "function": ["office"], "built_year": [1978], "seismic_retrofitted": [False],
+                              "other_safety_retrofitted": [True], "energy_retrofitted": [True],
+                              "energy_ratio_prev2": [50.0], "energy_ratio_prev1": [50.0]})
+    strict = parse_config({"province": "北京市", "readings": {"BJ-scope": "仅办公、商业服务业"}})
+    assert evaluate(buildings, "building", "北京市", AS_OF, strict).verdicts["verdict"].iloc[0] == "第一类老旧楼宇"

@@ -114,6 +114,14 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
 }
 KIND_LABELS = {"equipment": "设施设备", "building": "老旧楼宇", "community": "城镇老旧小区", "dangerous_housing": "危险住房"}
 
+# Stored choice values of the ledger models (cityrenew.ledgers.choices) → the wording the rules use, so a
+# frame read from the database (codes) and one read from a file (Chinese labels) evaluate alike.
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "land_type": {"state": "国有土地", "collective": "集体土地"},
+    "function": {"office": "办公", "commerce": "商业服务业", "mixed": "办公与商业服务业", "other": "其他"},
+    "grade": {"C": "C级", "D": "D级"},
+}
+
 BOOL_TRUE = {"是", "有", "y", "yes", "true", "1", "√", "✓"}
 BOOL_FALSE = {"否", "无", "n", "no", "false", "0", "×", "✗"}
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .columns import COLUMNS
+from .columns import COLUMNS, VALUE_LABELS
 from .config import RuleConfig, validate_readings
 from .model import (
     ASSESS,
@@ -98,9 +98,10 @@ class Evaluation:  # 判定结果
                 continue
             truth = [_condition(sub, c, self.as_of, self.readings, ages, cols=cols,
                                 ruleset_readings=self._reading_defs)[0] for c in rule.conditions]
+            shown = [_op(c.op, self.readings, self._reading_defs) != "any" for c in rule.conditions]
             for j in hit:
                 reason = "；".join(_describe(sub, c, int(j), self.as_of, self.readings, self.kind)
-                                  for c, t in zip(rule.conditions, truth) if t[j])
+                                  for c, t, show in zip(rule.conditions, truth, shown) if t[j] and show)
                 out[j].append(self._entry(rule, reason))
             for j in undecided:
                 missing = "、".join(dict.fromkeys(HEADERS[self.kind].get(f, f) for c in rule.conditions
@@ -224,7 +225,8 @@ class _Columns:  # per-evaluation cache of column arrays
 
     def isin(self, name: str, values: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         codes, cats = self.codes(name)
-        idx = [i for i, c in enumerate(cats) if str(c).strip() in values]
+        labels = VALUE_LABELS.get(name, {})
+        idx = [i for i, c in enumerate(cats) if str(c).strip() in values or labels.get(str(c).strip()) in values]
         return np.isin(codes, idx), codes >= 0
 
 
@@ -241,6 +243,8 @@ def _condition(frame, cond: Condition, as_of, readings, ages, *, cols: _Columns 
     if cols is None:
         cols = _Columns(frame, as_of, ages)
     op = _op(cond.op, readings, ruleset_readings or {})
+    if op == "any":  # a scope reading that does not limit the rule
+        return np.ones(cols.n, bool), np.ones(cols.n, bool)
     if any(("commissioned" if f == "age" else f) not in cols.frame.columns for f in cond.field):
         # the ledger does not record the column at all: the condition is not met (reported once by evaluate)
         return np.zeros(cols.n, bool), np.ones(cols.n, bool)
@@ -309,7 +313,8 @@ def evaluate(frame: pd.DataFrame, kind: str, province: str | None = None, as_of:
     readings = {rid: config.readings.get(rid, r.default)
                 for rid, r in {**config.extra_readings, **ruleset.readings}.items()}
     readings.update({k: v for k, v in config.readings.items() if k not in readings})
-    frame = frame.reset_index(drop=True) if not isinstance(frame.index, pd.RangeIndex) else frame
+    index = frame.index  # verdicts keep it; the work (and fired(pos)) is by position
+    frame = frame.reset_index(drop=True)
     n = len(frame)
     if "code" not in frame.columns:
         raise RuleError("台账缺少“编号”（code）列")
@@ -345,6 +350,7 @@ def evaluate(frame: pd.DataFrame, kind: str, province: str | None = None, as_of:
                                 f"{'、'.join(map(str, ex))}）：按年限的条件无法判断")
 
     absent: dict[str, list[str]] = {}
+    undecided_rules: list[tuple[int, Rule, np.ndarray]] = []
     covered: set[str] = set()
     for bit, rule in enumerate(rules):
         scope = cols.isin("category", rule.categories)[0] if rule.categories else np.ones(n, bool)
@@ -352,6 +358,8 @@ def evaluate(frame: pd.DataFrame, kind: str, province: str | None = None, as_of:
         if not scope.any():
             continue
         for c in rule.conditions:
+            if _op(c.op, readings, rr) == "any":
+                continue
             for f in c.field:
                 if ("commissioned" if f == "age" else f) not in frame.columns:
                     absent.setdefault(HEADERS[kind].get(f, f), []).append(rule.id)
@@ -365,7 +373,17 @@ def evaluate(frame: pd.DataFrame, kind: str, province: str | None = None, as_of:
             undecided = scope & ~known & ~unknown_cat
             unknown_bits |= undecided.astype(np.int64) << bit
             np.minimum(level, np.where(undecided, rank[ASSESS], len(verdict_names) - 1).astype(np.int8), out=level)
+        elif kind != "equipment":  # buildings, communities, housing: no 需评估 verdict; listed and reported
+            undecided_rules.append((bit, rule, scope & ~known))
 
+    for bit, rule, undecided in undecided_rules:
+        # only where no rule of the same or a stronger verdict fired: the row's verdict might be wrong
+        undecided &= level > rank[rule.verdict]
+        if undecided.any():
+            unknown_bits |= undecided.astype(np.int64) << bit
+            ex = frame["code"].to_numpy()[undecided][:3]
+            problems.append(f"{int(undecided.sum())} 行因缺少数据无法判断是否属于“{rule.title}”（规则 {rule.id}，如编号 "
+                            f"{'、'.join(map(str, ex))}）：结论暂按其余规则，请补齐数据")
     for header, ids in absent.items():
         problems.append(f"台账没有「{header}」列：规则 {'、'.join(dict.fromkeys(ids))} 中的该项条件一律按不满足处理"
                         "（该列有值而个别单元格为空时，强制更新规则无法判断的行判为需评估）")
@@ -385,7 +403,7 @@ def evaluate(frame: pd.DataFrame, kind: str, province: str | None = None, as_of:
         "code": frame["code"].to_numpy(),
         "verdict": verdict,
         "rules": pd.Series(fired_bits).map(ids_of).to_numpy(),
-    }, index=frame.index)
+    }, index=index)
     vc = pd.Series(verdict).value_counts()
     counts = {v: int(vc.get(v, 0)) for v in labels if vc.get(v, 0)}  # in order of precedence
     return Evaluation(kind, province, as_of, ruleset, rules,

@@ -44,6 +44,7 @@ CATEGORIES = (
 )
 
 NUMERIC_OPS = (">=", ">", "<=", "<")
+SCOPE_OPS = ("in", "any")  # a reading of a list (“以办公、商业服务业等功能为主”): limit to it, or any value
 OPS = NUMERIC_OPS + ("in", "not in", "is")
 MATCHES = ("any", "all", "first_and_any")
 MAX_RULES = 63  # fired rules are kept as one int64 bit mask per row
@@ -188,12 +189,18 @@ def parse_condition(data: dict, kind: str, readings: dict[str, Reading], where: 
         reading = readings.get(op[1:])
         if reading is None:
             raise _fail(where, f"条件引用了未定义的解读“{op[1:]}”")
-        bad = [v for v in reading.choices.values() if v not in NUMERIC_OPS]
-        if bad:
-            raise _fail(where, f"解读“{reading.id}”的选项值 {bad} 不是比较符（{'、'.join(NUMERIC_OPS)}）")
+        values = set(reading.choices.values())
+        membership = values <= set(SCOPE_OPS)  # a scope reading: a list either limits the rule or not
+        if not membership and not values <= set(NUMERIC_OPS):
+            raise _fail(where, f"解读“{reading.id}”的选项值应同为比较符（{'、'.join(NUMERIC_OPS)}）"
+                               f"或同为范围（{'、'.join(SCOPE_OPS)}）")
     elif op not in OPS:
         raise _fail(where, f"未知的比较符“{op}”（可用：{'、'.join(OPS)}）")
-    if op in NUMERIC_OPS or op.startswith("@"):
+    if op.startswith("@") and membership:
+        if not isinstance(value, list) or not value:
+            raise _fail(where, "范围解读的取值应为非空列表")
+        value = tuple(str(v) for v in value)
+    elif op in NUMERIC_OPS or op.startswith("@"):
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise _fail(where, f"比较“{op}”的阈值应为数字，而不是“{value}”")
         if not words:
@@ -318,10 +325,6 @@ def ruleset_for(kind: str, province: str) -> RuleSet:
     label = {"equipment": "设施设备更新", "building": "老旧楼宇认定"}.get(kind, kind)
     raise RuleError(f"{province or '（未指定省份）'}尚无{label}规则目录，无法判定（已有目录的省份：{have}）；"
                     "可在城市规则文件中改选已有目录的省份，或以本地规则（注明依据）补充")
-
-
-def rule_citation_fields(rule: Rule) -> dict[str, str]:
-    return {"document": rule.document, "article": rule.article, "item": rule.item}
 
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
