@@ -224,3 +224,21 @@ def test_indicator_2_is_attached_to_a_checkup_run_with_its_source(regions, city_
     assert value.value == 1 and value.source == "computed"
     assert "设施设备台账" in value.note and "指标2" in value.note
     assert isinstance(run, CheckupRun)
+
+
+def test_cli_checkup_values(regions, city_admin):
+    from django.core.management import CommandError, call_command
+
+    from cityrenew.checkup.catalogue import SET_2025, load_indicator_sets
+    from cityrenew.checkup.models import IndicatorSet, IndicatorValue
+    from cityrenew.checkup.services.runs import create_run
+
+    with pytest.raises(CommandError, match="没有2025年"):
+        call_command("ledgers", "checkup-values", "--year", "2025")
+    load_indicator_sets()
+    eq("GAS-1", regions["中原区"], category="燃气管道", material="钢质", commissioned=date(2000, 1, 1), hazard=True)
+    run = create_run(regions["郑州市"], 2025, IndicatorSet.objects.get(code=SET_2025), user=city_admin)
+    out = io.StringIO()
+    call_command("ledgers", "checkup-values", "--year", "2025", "--user", city_admin.username, stdout=out)
+    assert '"value": 1' in out.getvalue()
+    assert IndicatorValue.objects.get(run=run, indicator__number=2, unit__isnull=True).value == 1
