@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from cityrenew.core.audit import actor
 from cityrenew.core.permissions import is_city_admin
 from cityrenew.core.views import forbidden
-from cityrenew.core.xlsx import write_table, xlsx_response
+from cityrenew.core.xlsx import XlsxBook, write_table, xlsx_response
 from cityrenew.jobs.runner import launch
 from cityrenew.jobs.views import launched
 from cityrenew.ledgers.models import LEDGER_MODELS
@@ -122,15 +122,14 @@ class VerdictExportView(LoginRequiredMixin, View):
         kind = _kind(kind)
         city = city_of(request.user)
         qs = _visible_verdicts(request.user, kind, city).order_by("code")
-        wb = Workbook()
-        ws = wb.active
-        ws.title = "更新判定"
+        wb = XlsxBook()  # XlsxWriter: a whole city's verdicts; text never becomes a formula
+        ws = wb.add_sheet("更新判定")
         rows = ([v.code, v.region.display_name, v.category, v.verdict, "\n".join(r.get("id", "") for r in v.rules),
                  "\n".join(r.get("source", "") for r in v.rules), "\n".join(r.get("reason", "") for r in v.rules),
                  v.province, v.ruleset_version, v.as_of.isoformat(), v.evaluated_at.strftime("%Y-%m-%d %H:%M")]
                 for v in qs.iterator(chunk_size=5000))
-        write_table(ws, ["编号", "所在区域", "类别", "判定结果", "命中规则", "依据", "理由", "规则目录省份", "规则集版本", "判定基准日", "判定时间"],
-                    rows, widths=[20, 12, 14, 12, 16, 50, 60, 10, 30, 12, 18])
+        wb.table(ws, ["编号", "所在区域", "类别", "判定结果", "命中规则", "依据", "理由", "规则目录省份", "规则集版本", "判定基准日", "判定时间"],
+                 rows, widths=[20, 12, 14, 12, 16, 50, 60, 10, 30, 12, 18])
         return xlsx_response(wb, f"{KIND_LABELS[kind]}更新判定.xlsx")
 
 

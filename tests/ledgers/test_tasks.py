@@ -137,14 +137,16 @@ def test_district_users_see_their_district_only(client, ledger, regions, zhongyu
 
 
 def test_exports_of_verdicts_and_task_lists(client, ledger, regions, city_admin):
-    ledger["boiler"].name = "=HYPERLINK(\"http://x\")"
-    ledger["boiler"].save()
+    eq("=1+2", regions["二七区"], category="燃煤锅炉", capacity_tph="40", efficiency_grade="1级", emission_ok=False,
+       commissioned=date(2010, 1, 1))  # a formula-like code stays text in the exports
     evaluate_ledger("equipment", regions["郑州市"], province="河北省", as_of=AS_OF)
     login(client, city_admin)
     wb = load_workbook(io.BytesIO(client.get("/ledgers/tasks/equipment/verdicts.xlsx").content))
     rows = list(wb.active.iter_rows(values_only=True))
     assert rows[0][:4] == ("编号", "所在区域", "类别", "判定结果")
     gas = next(r for r in rows if r[0] == "GAS-ZY-20")
+    formula_like = [c for c in wb.active["A"] if c.value == "=1+2"]
+    assert formula_like and all(c.data_type == "s" for c in formula_like)
     assert gas[3] == "强制更新" and "HE-2-1c" in gas[4] and "《" in gas[5]
     wb = load_workbook(io.BytesIO(client.get("/ledgers/tasks/equipment/", {"export": "xlsx"}).content))
     rows = list(wb.active.iter_rows(values_only=True))
