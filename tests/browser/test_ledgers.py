@@ -34,11 +34,9 @@ def test_evaluate_then_a_row_shows_its_rule_and_article_text(page, live_server, 
 
     login(page, live_server, "cityadmin", "pass-cityadmin")
     page.goto(f"{live_server.url}/ledgers/equipment/")
-    page.locator("[data-testid=tasks-link]").click()
-    page.wait_for_url(re.compile(r".*/ledgers/tasks/equipment/$"))
-    page.select_option("select[name=province]", "河北省")
-    page.fill("input[name=as_of]", "2026-06-30")
-    page.locator("[data-testid=evaluate-button]").click()
+    form = page.locator("[data-testid=list-evaluate-form]")  # on the ledger's own list page
+    form.locator("select[name=province]").select_option("河北省")
+    form.locator("[data-testid=list-evaluate-button]").click()
     page.wait_for_url(re.compile(r".*/jobs/\d+/"))
     assert run_pending() == 1  # the worker's part, in this process
 
@@ -61,6 +59,7 @@ def test_evaluate_then_a_row_shows_its_rule_and_article_text(page, live_server, 
     page.goto(f"{live_server.url}/ledgers/tasks/equipment/")
     page.wait_for_function("document.getElementById('ledger-progress-chart').dataset.rendered === '1'")
     counts = page.locator("[data-testid=verdict-counts]").inner_text()
+    assert "按河北省规则" in page.locator("[data-testid=evaluation]").inner_text()
     assert "强制更新" in counts
     tasks = page.locator("[data-testid=task-list]").inner_text()
     assert "中原区" in tasks and "燃气管道" in tasks and "公里" in tasks
