@@ -235,6 +235,7 @@ class TaskLine:  # 一个区县、一个类别的更新任务
     rows_completed: int = 0
     deadline: Deadline | None = None
     per_year: dict[int, float] = field(default_factory=dict)
+    overdue: bool = False  # the deadline passed before the evaluation year with work remaining
 
     @property
     def remaining(self) -> float:
@@ -291,6 +292,7 @@ def task_lines(kind: str, city: Region, *, user: Any = None, year: int | None = 
             line.rows_completed += a["n"]
     for line in lines.values():
         last = max(line.deadline.year, start)
+        line.overdue = line.deadline.year < start and line.remaining > 0
         years = list(range(start, last + 1))
         if line.unit == "公里":
             share = line.remaining / len(years)

@@ -113,10 +113,10 @@ def test_task_lines_by_district_and_category_with_progress(ledger, regions, city
     assert (zy_gas.unit, zy_gas.target, zy_gas.completed, zy_gas.rows) == ("公里", 4.0, 1.5, 2)  # 2.5 + 1.5 km, 1.5 done
     assert zy_gas.progress_pct == 37.5
     assert zy_gas.deadline.year == 2025  # Hebei gas pipes: 2025 上半年
-    assert zy_gas.per_year == {2026: 2.5}  # overdue: the rest falls in the evaluation year
+    assert zy_gas.per_year == {2026: 2.5} and zy_gas.overdue  # overdue: the rest falls in the evaluation year
     boiler = lines[("二七区", "燃煤锅炉")]
     assert (boiler.unit, boiler.target, boiler.completed) == ("台", 1.0, 0.0)
-    assert boiler.deadline.year == 2027 and boiler.per_year == {2026: 1, 2027: 0}
+    assert boiler.deadline.year == 2027 and boiler.per_year == {2026: 1, 2027: 0} and not boiler.overdue
     by_d = {(p["name"], p["unit"]): p for p in progress_by(lines.values(), "district")}
     assert by_d[("二七区", "公里")]["target"] == 3.0 and by_d[("中原区", "公里")]["pct"] == 37.5
 
