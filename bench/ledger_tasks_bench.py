@@ -22,13 +22,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import ledgers_bench as lb  # noqa: E402
+import ledgers_bench as lb
 
 
 def evaluate_job(admin, province: str = "河北省") -> tuple[float, dict]:
+    from cityrenew.core.models import Region
     from cityrenew.jobs.models import Job
     from cityrenew.jobs.runner import launch, run_pending
-    from cityrenew.core.models import Region
 
     city = Region.objects.get(level="city", name__startswith="郑州")
     t0 = time.perf_counter()

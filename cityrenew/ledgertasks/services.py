@@ -10,16 +10,16 @@ quantity of those rows whose ledger status is 已完成更新 over the whole tar
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from cityrenew.catalogue.policies import cite
@@ -212,12 +212,8 @@ def rules_with_articles(verdict: LedgerVerdict) -> list[dict]:
 
     out = []
     for r in verdict.rules:
-        art = None
-        if r.get("document") and r.get("article"):
-            try:
-                art = resolve_article(Citation(r["document"], r["article"]))
-            except Exception:  # an unknown document key (a local rule) has no article page
-                art = None
+        # a local rule citing a document outside the library has no article: shown without text
+        art = resolve_article(Citation(r["document"], r["article"])) if r.get("document") and r.get("article") else None
         out.append({**r, "article_obj": art, "article_url": (f"/policies/{art.document.key}/{art.number}/#a{art.number}" if art else "")})
     return out
 
@@ -298,7 +294,7 @@ def task_lines(kind: str, city: Region, *, user: Any = None, year: int | None = 
             share = line.remaining / len(years)
             line.per_year = {y: round(share, 3) for y in years}
         else:  # whole units: the earlier years take the remainder (7 台 over 2 years → 4, 3)
-            base, extra = divmod(int(round(line.remaining)), len(years))
+            base, extra = divmod(round(line.remaining), len(years))
             line.per_year = {y: base + (1 if i < extra else 0) for i, y in enumerate(years)}
         line.target, line.completed = round(line.target, 3), round(line.completed, 3)
     return sorted(lines.values(), key=lambda x: (x.district, x.category))
@@ -338,7 +334,7 @@ def rows_to_project(kind: str, row_ids: list[int], user: Any = None, *, name: st
         raise LedgerTaskError("请至少选择一行台账")
     linked = set(LedgerProjectLink.objects.filter(kind=kind, row_id__in=[r.pk for r in rows]).values_list("code", flat=True))
     if linked:
-        raise LedgerTaskError(f"台账行“{sorted(linked)[0]}”已关联项目，不能重复生成项目")
+        raise LedgerTaskError(f"台账行“{min(linked)}”已关联项目，不能重复生成项目")
     districts: list[Region] = []
     for r in rows:
         d = district_of(r.region)
@@ -370,7 +366,7 @@ def rows_to_project(kind: str, row_ids: list[int], user: Any = None, *, name: st
         project = RenewalProject(
             code=next_project_code(year), name=name[:300], city=city,
             region_group=districts[0].group if len({d.group_id for d in districts}) == 1 else None,
-            total_investment=Decimal("0"), category=category, status=ProjectStatus.PLANNING,
+            total_investment=Decimal(0), category=category, status=ProjectStatus.PLANNING,
             start_year=year + 1, location=geo.parse({"type": "MultiPoint", "coordinates": pts}) if pts else None,
             description="\n".join(lines)[:5000],
         )

@@ -4,10 +4,10 @@ Excel exports of verdicts and task lists, the city's rule configuration, ledger 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -221,12 +221,11 @@ class RowsToProjectView(LoginRequiredMixin, View):
                              back_label="返回")
         try:
             project = rows_to_project(kind, ids, request.user, name=request.POST.get("name", "").strip())
-        except (LedgerTaskError, Exception) as exc:  # noqa: BLE001 - a model validation error is shown, never a traceback
-            from django.core.exceptions import ValidationError
-
-            if not isinstance(exc, (LedgerTaskError, ValidationError)):
-                raise
-            messages.error(request, "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+        except LedgerTaskError as exc:
+            messages.error(request, str(exc))
+            return redirect("ledgertasks:to_project", kind)
+        except ValidationError as exc:  # the project's own validation, shown in Chinese, never a traceback
+            messages.error(request, "；".join(exc.messages))
             return redirect("ledgertasks:to_project", kind)
         messages.success(request, f"已由{len(ids)}行{KIND_LABELS[kind]}台账生成谋划项目 {project.code}")
         return redirect(project.get_absolute_url())

@@ -13,13 +13,16 @@ from cityrenew.core.models import AuditLog
 from cityrenew.jobs.models import Job, JobStatus
 from cityrenew.jobs.runner import run_pending
 from cityrenew.ledgers.models import Equipment
-from cityrenew.ledgertasks.models import CityRuleSettings, LedgerEvaluation, LedgerProjectLink, LedgerVerdict
+from cityrenew.ledgertasks.models import (
+    CityRuleSettings,
+    LedgerProjectLink,
+    LedgerVerdict,
+)
 from cityrenew.ledgertasks.services import (
     attach_gas_indicator,
     evaluate_ledger,
     gas_hazard_count,
     progress_by,
-    rows_to_project,
     task_lines,
 )
 
