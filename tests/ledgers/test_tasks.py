@@ -247,3 +247,20 @@ def test_cli_checkup_values(regions, city_admin):
     call_command("ledgers", "checkup-values", "--year", "2025", "--user", city_admin.username, stdout=out)
     assert '"value": 1' in out.getvalue()
     assert IndicatorValue.objects.get(run=run, indicator__number=2, unit__isnull=True).value == 1
+
+
+def test_community_task_list_counts_communities_built_by_2000(client, regions, city_admin):
+    from cityrenew.ledgers.models import OldCommunity
+
+    for code, year, status in (("C-2000", 2000, "in_use"), ("C-2001", 2001, "in_use"), ("C-1995", 1995, "renewed")):
+        OldCommunity(code=code, name=code, region=regions["中原区"], built_year=year, status=status).save()
+    run = evaluate_ledger("community", regions["郑州市"], province="河南省", as_of=AS_OF)
+    assert run.counts == {"重点改造对象": 2, "非重点对象": 1}
+    assert LedgerVerdict.objects.get(code="C-2000").verdict == "重点改造对象"  # 2000年底前建成 includes 2000
+    assert LedgerVerdict.objects.get(code="C-2001").verdict == "非重点对象"
+    (line,) = task_lines("community", regions["郑州市"])
+    assert (line.district, line.category, line.unit, line.target, line.completed) == ("中原区", "城镇老旧小区", "个", 2.0, 1.0)
+    assert line.deadline.year == 2025 and line.overdue
+    login(client, city_admin)
+    html = client.get(f"/ledgers/community/{OldCommunity.objects.get(code='C-2000').pk}/").content.decode()
+    assert "重点改造对象" in html and "GBF-2-1" in html and "2000" in html
