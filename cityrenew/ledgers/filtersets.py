@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 
 from cityrenew.core.choices import RegionLevel
@@ -13,12 +14,19 @@ from .choices import BuildingFunction, DangerGrade, EquipmentCategory, LedgerSta
 from .models import DangerousHousing, Equipment, OfficeBuilding, OldCommunity
 
 
+YES_NO = forms.Select(choices=[("", "全部"), ("true", "是"), ("false", "否")])
+
+
+def yes_no(label: str) -> django_filters.BooleanFilter:
+    return django_filters.BooleanFilter(label=label, widget=YES_NO)
+
+
 class LedgerFilterSet(FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="关键词（编号、名称或地址）")
     region = django_filters.ModelChoiceFilter(
         queryset=Region.objects.filter(level__in=[RegionLevel.CITY, RegionLevel.DISTRICT]), method="filter_region", label="区域")
     status = django_filters.ChoiceFilter(choices=LedgerStatus.choices, label="状态")
-    demo = django_filters.BooleanFilter(label="演示数据")
+    demo = yes_no("演示数据")
 
     def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         value = (value or "").strip()
@@ -35,7 +43,7 @@ class EquipmentFilterSet(LedgerFilterSet):
     category = django_filters.ChoiceFilter(choices=EquipmentCategory.choices, label="设备类别")
     material = django_filters.CharFilter(label="材质")
     commissioned_before = django_filters.DateFilter(field_name="commissioned", lookup_expr="lte", label="投用日期不晚于")
-    hazard = django_filters.BooleanFilter(label="安全隐患")
+    hazard = yes_no("安全隐患")
 
     class Meta:
         model = Equipment
@@ -54,7 +62,7 @@ class OldCommunityFilterSet(LedgerFilterSet):
 class DangerousHousingFilterSet(LedgerFilterSet):
     grade = django_filters.ChoiceFilter(choices=DangerGrade.choices, label="危险性等级")
     method = django_filters.ChoiceFilter(choices=RenovationMethod.choices, label="改造方式")
-    heritage = django_filters.BooleanFilter(label="涉及保护对象")
+    heritage = yes_no("涉及保护对象")
 
     class Meta:
         model = DangerousHousing

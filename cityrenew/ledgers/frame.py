@@ -13,6 +13,7 @@ decimals ``float64`` (NaN when empty), booleans ``object`` (True/False/None for 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 import pandas as pd
 from django.db import connections, models
@@ -22,13 +23,24 @@ from cityrenew.core.models import Region
 from .columns import BOOL, COLUMNS, DATE, DECIMAL, FILE_ONLY, INT, ITEMS, PERCENT, REGION, YEAR
 from .models import LEDGER_MODELS
 
-def ledger_frame(kind: str, queryset: models.QuerySet | None = None) -> pd.DataFrame:
-    """The rows of ledger ``kind`` (or of ``queryset``) with canonical columns, ordered by ``code``."""
+
+
+def ledger_frame(kind: str, queryset: models.QuerySet | None = None, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """The rows of ledger ``kind`` (or of ``queryset``) with canonical columns, ordered by ``code``.
+
+    ``columns``: only these canonical columns (plus ``id``, ``code``, ``region``, ``region_id``) — reading
+    fewer columns is proportionally faster (the evaluator needs about a third of them)."""
     if kind not in COLUMNS:
         raise ValueError(f"未知的台账类型“{kind}”，应为：{'、'.join(COLUMNS)}")
     model = LEDGER_MODELS[kind]
     qs = model.objects.all() if queryset is None else queryset
     cols = [c for c in COLUMNS[kind] if c.name not in FILE_ONLY]
+    if columns is not None:
+        wanted = set(columns) | {"code", "region"}
+        unknown = wanted - {c.name for c in cols}
+        if unknown:
+            raise ValueError(f"“{kind}”台账没有这些列：{'、'.join(sorted(unknown))}")
+        cols = [c for c in cols if c.name in wanted]
     fields = ["id"] + [("region_id" if c.type == REGION else c.name) for c in cols]
     names = ["id"] + [("region_id" if c.type == REGION else c.name) for c in cols]
     # the compiled query run on the raw cursor: no per-value converters (a million rows in a few seconds);

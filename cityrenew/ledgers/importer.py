@@ -23,7 +23,6 @@ import functools
 import hashlib
 import io
 import re
-import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field

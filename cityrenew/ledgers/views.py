@@ -148,6 +148,21 @@ class LedgerListView(_LedgerMixin, ObjectListView):
 
 class LedgerDetailView(_LedgerMixin, ObjectView):
     template_name = "ledgers/ledger_detail.html"
+    always_shown = {"code", "name", "region", "status", "category"}
+
+    def field_rows(self, obj: Any) -> list[tuple[str, str]]:
+        """The row's fields except the location (shown below) and, for equipment, the empty columns
+        of other categories (a boiler has no pipe diameter)."""
+        from cityrenew.core.generic.tables import as_text, resolve
+
+        rows = []
+        for f in obj._meta.concrete_fields:
+            if f.primary_key or not f.editable or f.name in ("row_version", "location"):
+                continue
+            text = as_text(resolve(obj, f.name))
+            if text or f.name in self.always_shown or self.kind != LedgerKind.EQUIPMENT:
+                rows.append((str(f.verbose_name), text))
+        return rows
 
     def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
         obj = kwargs["object"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import zipfile
 
@@ -10,7 +9,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from cityrenew.core.models import AuditLog, Region
+from cityrenew.core.models import Region
 from cityrenew.ledgers.geometry import import_ledger_geometry
 from cityrenew.ledgers.models import DangerousHousing, Equipment, LedgerImport, OfficeBuilding, OldCommunity
 

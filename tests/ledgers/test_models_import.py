@@ -6,7 +6,6 @@ import io
 from datetime import date, timedelta
 
 import pytest
-from openpyxl import load_workbook
 
 from cityrenew.core.models import AuditLog
 from cityrenew.ledgers.frame import ledger_frame
@@ -65,6 +64,9 @@ def test_equipment_csv_import_and_frame(regions, city_admin):
     assert str(frame["commissioned"].dtype).startswith("datetime64")
     assert {"code", "category", "material", "commissioned", "capacity_tph", "efficiency_grade", "emission_ok", "hazard",
             "inspection", "region", "length_km"} <= set(frame.columns)
+    some = ledger_frame("equipment", Equipment.objects.filter(category="燃煤锅炉"), columns=["capacity_tph", "commissioned"])
+    assert list(some.columns) == ["id", "code", "commissioned", "capacity_tph", "region", "region_id"]
+    assert some["capacity_tph"].tolist() == [35.0]
 
 
 def test_reimport_changes_nothing_and_update_is_audited(regions, city_admin):

@@ -150,3 +150,22 @@ def test_api_read_write_through_region_scope(zhongyuan_editor, rows):
     assert r.status_code == 403 and "编号" in r.json()["detail"]
     r = c.delete(f"/api/ledgers/equipment/{b.pk}/")
     assert r.status_code == 403 and Equipment.objects.filter(pk=b.pk).exists()
+
+
+def test_large_page_import_runs_as_background_job(client, city_admin, regions, settings):
+    from cityrenew.jobs.models import Job
+    from cityrenew.jobs.runner import run_pending
+
+    settings.CITYRENEW_IMPORT_JOB_ROWS = 2  # files above 2 rows go to the job runner
+    login(client, city_admin)
+    body = "编号,设备类别,投用日期,所在区域\n" + "".join(f"W-{i},供水管道,2005-01-0{i},中原区\n" for i in range(1, 6))
+    upload = io.BytesIO(body.encode())
+    upload.name = "water.csv"
+    r = client.post("/ledgers/equipment/import/", {"file": upload})  # dry_run unticked: import at once
+    job = Job.objects.get(kind="ledgers.import")
+    assert r.status_code == 302 and r["Location"] == job.get_absolute_url()
+    assert not Equipment.objects.exists()
+    run_pending()
+    job.refresh_from_db()
+    assert job.status == "succeeded" and "新增 5 行" in job.result_summary["text"]
+    assert Equipment.objects.count() == 5 and job.owner == city_admin
