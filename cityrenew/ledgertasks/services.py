@@ -407,7 +407,7 @@ def attach_gas_indicator(run, user: Any = None) -> dict[str, Any]:
     year to check-up ``run``, with its source and citation; a value a department reported is kept."""
     from cityrenew.checkup.choices import ValueSource
     from cityrenew.checkup.models import IndicatorValue
-    from cityrenew.checkup.services.evaluation import _target_indicator
+    from cityrenew.checkup.services.evaluation import LEDGER_VALUE_NOTE, _target_indicator
     from cityrenew.checkup.services.runs import _ensure_actor
 
     ind = _target_indicator(run, 2)
@@ -415,7 +415,7 @@ def attach_gas_indicator(run, user: Any = None) -> dict[str, Any]:
         return {"attached": False, "reason": "本次体检的指标体系中没有指标2（存在燃气安全隐患的住宅数量）"}
     as_of = date(run.year, 12, 31)
     count, considered = gas_hazard_count(run.city, as_of)
-    note = (f"由设施设备台账计算：截至{as_of.isoformat()}运行满{GAS_RISER_YEARS}年且存在安全隐患的燃气管道{count}处"
+    note = (f"{LEDGER_VALUE_NOTE}：截至{as_of.isoformat()}运行满{GAS_RISER_YEARS}年且存在安全隐患的燃气管道{count}处"
             f"（共{considered}处燃气管道）；依据《{GAS_INDICATOR_SOURCE.doc.title}》{GAS_INDICATOR_SOURCE.where}")[:300]
     row = IndicatorValue.objects.filter(run=run, indicator=ind, unit__isnull=True).first()
     if row is not None and row.source == ValueSource.REPORTED:

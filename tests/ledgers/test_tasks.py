@@ -228,6 +228,12 @@ def test_indicator_2_is_attached_to_a_checkup_run_with_its_source(regions, city_
     value = IndicatorValue.objects.get(run=run, indicator__number=2, unit__isnull=True)
     assert value.value == 1 and value.source == "computed"
     assert "设施设备台账" in value.note and "指标2" in value.note
+    # the check-up's own evaluation (problem counts) does not overwrite the ledger's value
+    from cityrenew.checkup.services.evaluation import evaluate_run
+
+    evaluate_run(run)
+    value.refresh_from_db()
+    assert value.value == 1 and "设施设备台账" in value.note
     assert isinstance(run, CheckupRun)
 
 
