@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "cityrenew.map",
     "cityrenew.policies",
     "cityrenew.ledgers",
+    "cityrenew.ledgertasks",
     "django_tasks",
     "django_tasks_db",
     "cityrenew.jobs",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("cityrenew.core.urls")),
     path("projects/", include("cityrenew.projects.urls")),
     path("checkup/", include("cityrenew.checkup.urls")),
+    path("ledgers/tasks/", include("cityrenew.ledgertasks.urls")),
     path("ledgers/", include("cityrenew.ledgers.urls")),
     path("jobs/", include("cityrenew.jobs.urls")),
     path("map/", include("cityrenew.map.urls")),

@@ -102,12 +102,18 @@ def _previous_counterparts(run: CheckupRun) -> tuple[CheckupRun | None, dict[int
     return prev, out
 
 
+# Note prefix of a value computed from a ledger (cityrenew.ledgertasks.services.attach_gas_indicator).
+LEDGER_VALUE_NOTE = "由设施设备台账计算"
+
+
 @transaction.atomic
 def refresh_computed_values(run: CheckupRun) -> None:
     """Write the values the system computes (problem counts, 问题整治完成率) as IndicatorValues."""
     for ind in run.indicator_set.indicators.filter(retired=False).exclude(computation=Computation.REPORTED):
         value = city_value(run, ind)
         row = IndicatorValue.objects.filter(run=run, indicator=ind, unit__isnull=True).first()
+        if row is not None and row.source == ValueSource.COMPUTED and row.note.startswith(LEDGER_VALUE_NOTE):
+            continue  # computed from a ledger (cityrenew.ledgertasks: 指标2 from the equipment ledger) — that value stands
         if value is None:
             if row is not None and row.source == ValueSource.COMPUTED:
                 row.delete()
