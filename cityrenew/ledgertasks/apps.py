@@ -6,7 +6,7 @@ class LedgerTasksConfig(AppConfig):
     label = "ledgertasks"
     verbose_name = "台账判定与更新任务"
     default_auto_field = "django.db.models.BigAutoField"
-    policy_modules = ("services",)  # cite(): indicator 2 computed from the equipment ledger
+    policy_modules = ("services",)  # cite(): task-list deadlines, indicator 2 computed from the equipment ledger
 
     def ready(self) -> None:
         from . import jobs  # noqa: F401  (registers the job kind)

@@ -4,7 +4,8 @@ into draft projects, and compute the check-up values the ledgers define (indicat
 Task lists (更新任务清单): the rows with a mandatory verdict (:data:`MANDATORY`) grouped by district and
 category, measured in the category's unit (:func:`unit_of`: km of pipe, 台 of elevators and boilers, 只
 of cylinders …); the remaining quantity is spread evenly over the years from the evaluation year to the
-deadline of the city's province (:data:`DEADLINES`, each with its document and seed lines). Progress is the
+deadline of the city's province (:data:`DEADLINES`, each citing the article that sets its year; none where
+no document sets one). Progress is the
 quantity of those rows whose ledger status is 已完成更新 over the whole target.
 """
 
@@ -22,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from cityrenew.catalogue.policies import cite
+from cityrenew.catalogue.policies import Citation, cite
 from cityrenew.core.choices import RegionLevel, Role
 from cityrenew.core.models import Region
 from cityrenew.core.permissions import region_ids_for
@@ -47,36 +48,61 @@ MANDATORY: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class Deadline:  # 完成时限
+class Deadline:  # 完成时限: the year and the article that sets it
     year: int
-    source: str  # 《…》（文号）, in words
-    lines: str  # seed lines (/work/shared/seeds, see docs/ledgers-rules.md)
+    citation: Citation
 
 
-# Deadlines of the mandatory renewal per province (equipment) and for old communities, as the seeds set
-# them (spec policies-part-c.md §4.4). "*" = every other category of that province.
+def _deadline(scope: str, year: int, document: str, article: str, note: str, *, item: str = "") -> Deadline:
+    return Deadline(year, cite(document, article, note, rule=f"台账更新任务截止年限：{scope}{year}年底", item=item))
+
+
+_HEBEI = _deadline("河北省设备更新（未另定年限的类别）", 2027, "HE-2024-EQUIPMENT", "一、", "到2027年，对不满足有关强制性标准规范、节能环保不达标、国家或行业规定需淘汰的设备，按计划完成更新改造")
+_SHANXI = _deadline("山西省设备更新（未另定年限的类别）", 2027, "SX-2024-EQUIPMENT", "一、", "到2027年，对技术落后、不满足有关标准规范、节能环保不达标的设备按计划完成更新改造（方案总目标，各类设备未另定年限的均按此）")
+_GUANGDONG = _deadline("广东省设备更新", 2027, "GD-2024-EQUIPMENT", "一、", "到2027年，对技术落后、不满足有关标准规范、节能环保不达标的设备，按计划完成更新改造（方案总目标）")
+
+# Deadlines of the mandatory renewal of equipment per province, each from the article of the province's
+# equipment-renewal plan that sets it; "*" = every category the plan gives no year of its own (the plan's
+# general target year, said in the note). A province not listed has no deadline here (None, "未规定").
 DEADLINES: dict[str, dict[str, Deadline]] = {
-    "山西省": {
-        "*": Deadline(2027, "《山西省推动城市基础设施和建筑领域设备更新实施方案》：2024年8月至2027年12月实施", "seed 003 L5311"),
-        **{c: Deadline(2025, "《山西省推动城市基础设施和建筑领域设备更新实施方案》：到2025年底既有老旧管网全部更新", "seed 003 L5027–5029、L5115–5117")
-           for c in ("供水管道", "污水管道", "供热管道", "燃气管道")},
-    },
-    "上海市": {"*": Deadline(2027, "《上海市建筑和市政基础设施领域推动大规模设备更新专项行动方案（2024-2027）》（沪建综计联〔2024〕380号）", "seed 003 L4695–4699")},
-    "广东省": {"*": Deadline(2027, "《广东省推进建筑和市政基础设施设备更新工作实施方案》：到2027年完成计划更新", "seed 003 L6656–6658")},
-    "河北省": {"*": Deadline(2027, "《河北省推进建筑和市政基础设施设备更新工作实施方案》：分类确定任务清单，明确到2027年工作计划", "seed 003 L6876–6878"),
-               "燃气管道": Deadline(2025, "河北省燃气管道“带病运行”专项治理：2025年上半年必须完成，此后动态清零", "seed 003 L3780–3784")},
-    "河南省": {"*": Deadline(2027, "《河南省推动建筑和市政基础设施设备更新工作实施方案》：分类确定更新任务清单，明确到2027年工作计划", "seed 003 L6876–6878")},
-    "北京市": {"*": Deadline(2028, "《北京市老旧低效楼宇更新实施办法》（京建法〔2024〕14号）：纳入台账的楼宇分年度更新", "seed 003（京建法〔2024〕14号）")},
+    "河南省": {"*": _deadline("河南省设备强制性更新", 2028, "HA-2024-128", "一、（三）", "2028年底前按计划完成强制性更新改造（工作目标，不分设备类别）")},
+    "河北省": {"*": _HEBEI,
+               "燃气管道": _deadline("河北省燃气管道", 2025, "HE-2024-EQUIPMENT", "一、", "1835公里存量燃气老旧管网力争2024年底、确保2025年上半年完成更新改造并动态清零")},
+    "山西省": {"*": _SHANXI,
+               "供水管道": _deadline("山西省供水管道", 2025, "SX-2024-EQUIPMENT", "二、（三）", "到2025年底，完成现存的老旧供水管网改造任务", item="2."),
+               "污水管道": _deadline("山西省污水管道", 2025, "SX-2024-EQUIPMENT", "二、（四）", "到2025年底，完成现存的老旧污水收集管网改造任务", item="2."),
+               "供热管道": _deadline("山西省供热管道", 2025, "SX-2024-EQUIPMENT", "二、（五）", "到2025年底，完成现存的老旧供热管网改造任务"),
+               "燃气管道": _deadline("山西省燃气管道", 2025, "SX-2024-EQUIPMENT", "二、（六）", "到2025年底，完成现存的老旧燃气管网改造任务")},
+    "上海市": {"*": _deadline("上海市设备更新（未另定年限的类别）", 2027, "SH-2024-380", "一、", "至2027年按计划完成技术落后、不满足有关标准规范、节能环保不达标设备的更新改造（行动方案总目标）"),
+               "燃气管道": _deadline("上海市燃气管道", 2027, "SH-2024-380", "二、（八）", "力争至2027年累计完成街坊和道路老旧燃气管道改造2500公里")},
+    "广东省": {"*": _GUANGDONG},
 }
-COMMUNITY_DEADLINE = Deadline(2025, "《国务院办公厅关于全面推进城镇老旧小区改造工作的指导意见》（国办发〔2020〕23号）：2000年底前建成需改造的城镇老旧小区，力争“十四五”期末基本完成改造",
-                              "spec policies-part-c.md §4.4（安徽 L5477–5479、福建 L6554–6556）")
+# Provinces whose documents on a ledger kind were read and set no completion year: the task list says so
+# (文件未规定完成年限) instead of inventing one. 《北京市老旧低效楼宇更新实施办法（试行）》（京建法〔2024〕14号）
+# defines the two classes of 老旧低效楼宇 (第二条) but sets no year by which they must be renewed.
+NO_DEADLINE: dict[str, frozenset[str]] = {"building": frozenset({"北京市"})}
+NO_DEADLINE_TEXT = "文件未规定完成年限"
+UNSET_DEADLINE_TEXT = "未规定"
+
+COMMUNITY_DEADLINE = _deadline("城镇老旧小区改造", 2025, "GBF-2020-23", "一、（三）", "到“十四五”期末（2025年），力争基本完成2000年底前建成的需改造城镇老旧小区改造任务")
 
 
-def deadline_for(province: str, kind: str, category: str) -> Deadline:
+def deadline_for(province: str, kind: str, category: str) -> Deadline | None:
+    """The year by which the renewal tasks of ``category`` must be done in ``province``, with its article;
+    None where no document sets one (see :func:`no_deadline_text`)."""
     if kind == "community":
         return COMMUNITY_DEADLINE
-    table = DEADLINES.get(province) or DEADLINES["河南省"]
+    if kind != "equipment":
+        return None
+    table = DEADLINES.get(province)
+    if table is None:
+        return None
     return table.get(category) or table["*"]
+
+
+def no_deadline_text(province: str, kind: str) -> str:
+    """What the task list shows when :func:`deadline_for` is None: the document sets none, or none is known."""
+    return NO_DEADLINE_TEXT if province in NO_DEADLINE.get(kind, ()) else UNSET_DEADLINE_TEXT
 
 
 def unit_of(kind: str, category: str) -> str:
@@ -230,6 +256,7 @@ class TaskLine:  # 一个区县、一个类别的更新任务
     rows: int = 0
     rows_completed: int = 0
     deadline: Deadline | None = None
+    no_deadline: str = ""  # shown instead of a year when no document sets one (no_deadline_text)
     per_year: dict[int, float] = field(default_factory=dict)
     overdue: bool = False  # the deadline passed before the evaluation year with work remaining
 
@@ -287,6 +314,10 @@ def task_lines(kind: str, city: Region, *, user: Any = None, year: int | None = 
             line.completed += qty
             line.rows_completed += a["n"]
     for line in lines.values():
+        if line.deadline is None:  # no year to spread the work over, nothing can be overdue
+            line.no_deadline = no_deadline_text(province, kind)
+            line.target, line.completed = round(line.target, 3), round(line.completed, 3)
+            continue
         last = max(line.deadline.year, start)
         line.overdue = line.deadline.year < start and line.remaining > 0
         years = list(range(start, last + 1))

@@ -109,7 +109,8 @@ def task_workbook(kind: str, lines) -> Workbook:
     headers = ["区县", "类别", "单位", "任务量", "已完成", "剩余", "完成率（%）", "行数", "完成时限", "时限依据",
                *[f"{y}年计划" for y in years]]
     rows = [[l.district, l.category, l.unit, l.target, l.completed, round(l.remaining, 3), l.progress_pct, l.rows,
-             f"{l.deadline.year}年底", f"{l.deadline.source}（{l.deadline.lines}）", *[l.per_year.get(y, "") for y in years]]
+             f"{l.deadline.year}年底" if l.deadline else l.no_deadline,
+             (f"{l.deadline.citation}：{l.deadline.citation.note}" if l.deadline else ""), *[l.per_year.get(y, "") for y in years]]
             for l in lines]
     write_table(ws, headers, rows, widths=[12, 16, 8, 12, 12, 12, 12, 8, 12, 50] + [12] * len(years))
     return wb

@@ -20,8 +20,10 @@ from cityrenew.ledgertasks.models import (
 )
 from cityrenew.ledgertasks.services import (
     attach_gas_indicator,
+    deadline_for,
     evaluate_ledger,
     gas_hazard_count,
+    no_deadline_text,
     progress_by,
     task_lines,
 )
@@ -115,13 +117,50 @@ def test_task_lines_by_district_and_category_with_progress(ledger, regions, city
     zy_gas = lines[("中原区", "燃气管道")]
     assert (zy_gas.unit, zy_gas.target, zy_gas.completed, zy_gas.rows) == ("公里", 4.0, 1.5, 2)  # 2.5 + 1.5 km, 1.5 done
     assert zy_gas.progress_pct == 37.5
-    assert zy_gas.deadline.year == 2025  # Hebei gas pipes: 2025 上半年
+    assert zy_gas.deadline.year == 2025  # Hebei gas pipes: 确保2025年上半年完成 (一、 总体要求和工作目标)
+    assert (zy_gas.deadline.citation.document, zy_gas.deadline.citation.article) == ("HE-2024-EQUIPMENT", "一、")
     assert zy_gas.per_year == {2026: 2.5} and zy_gas.overdue  # overdue: the rest falls in the evaluation year
     boiler = lines[("二七区", "燃煤锅炉")]
     assert (boiler.unit, boiler.target, boiler.completed) == ("台", 1.0, 0.0)
     assert boiler.deadline.year == 2027 and boiler.per_year == {2026: 1, 2027: 0} and not boiler.overdue
+    assert "到2027年" in boiler.deadline.citation.note and boiler.deadline.citation != zy_gas.deadline.citation
     by_d = {(p["name"], p["unit"]): p for p in progress_by(lines.values(), "district")}
     assert by_d[("二七区", "公里")]["target"] == 3.0 and by_d[("中原区", "公里")]["pct"] == 37.5
+
+
+def test_deadlines_cite_the_article_that_sets_their_year(client, ledger, regions, city_admin):
+    henan = deadline_for("河南省", "equipment", "电梯")  # 豫建城建〔2024〕128号 一、（三）: 2028年底前完成强制性更新改造
+    assert (henan.year, henan.citation.document, henan.citation.article) == (2028, "HA-2024-128", "一、（三）")
+    water = deadline_for("山西省", "equipment", "供水管道")  # 晋: 二、（三）2. 到2025年底完成现存老旧供水管网改造
+    assert (water.year, water.citation.article, water.citation.item) == (2025, "二、（三）", "2.")
+    assert deadline_for("山西省", "equipment", "电梯").year == 2027  # the plan's general target (一、)
+    assert deadline_for("河南省", "community", "城镇老旧小区").citation.document == "GBF-2020-23"
+    # a province without a table has no deadline, not another province's
+    assert deadline_for("西藏自治区", "equipment", "燃气管道") is None
+    assert no_deadline_text("西藏自治区", "equipment") == "未规定"
+    # the task list and its export show the year with the article's badge
+    evaluate_ledger("equipment", regions["郑州市"], province="河北省", as_of=AS_OF)
+    login(client, city_admin)
+    html = client.get("/ledgers/tasks/equipment/").content.decode()
+    assert 'data-article="HE-2024-EQUIPMENT/' in html or "/policies/HE-2024-EQUIPMENT/" in html
+    wb = load_workbook(io.BytesIO(client.get("/ledgers/tasks/equipment/", {"export": "xlsx"}).content))
+    gas = next(r for r in wb.active.iter_rows(values_only=True) if r[:2] == ("中原区", "燃气管道"))
+    assert gas[8] == "2025年底" and gas[9].startswith("《河北省推进建筑和市政基础设施设备更新工作实施方案》一、")
+
+
+def test_a_document_without_a_completion_year_gives_none(client, regions, city_admin):
+    from cityrenew.ledgers.models import OfficeBuilding
+
+    OfficeBuilding(code="B-1978", name="B-1978", region=regions["中原区"], function="office", built_year=1978).save()
+    evaluate_ledger("building", regions["郑州市"], province="北京市", as_of=AS_OF)  # 京建法〔2024〕14号 sets no year
+    (line,) = task_lines("building", regions["郑州市"])
+    assert line.target == 1.0 and line.deadline is None and line.no_deadline == "文件未规定完成年限"
+    assert line.per_year == {} and not line.overdue
+    login(client, city_admin)
+    assert "文件未规定完成年限" in client.get("/ledgers/tasks/building/").content.decode()
+    wb = load_workbook(io.BytesIO(client.get("/ledgers/tasks/building/", {"export": "xlsx"}).content))
+    rows = list(wb.active.iter_rows(values_only=True))
+    assert rows[1][8:10] == ("文件未规定完成年限", None)
 
 
 def test_district_users_see_their_district_only(client, ledger, regions, zhongyuan_editor):
@@ -266,7 +305,8 @@ def test_community_task_list_counts_communities_built_by_2000(client, regions, c
     assert LedgerVerdict.objects.get(code="C-2001").verdict == "非重点对象"
     (line,) = task_lines("community", regions["郑州市"])
     assert (line.district, line.category, line.unit, line.target, line.completed) == ("中原区", "城镇老旧小区", "个", 2.0, 1.0)
-    assert line.deadline.year == 2025 and line.overdue
+    assert line.deadline.year == 2025 and line.overdue  # 国办发〔2020〕23号 一、（三）: “十四五”期末
+    assert (line.deadline.citation.document, line.deadline.citation.article) == ("GBF-2020-23", "一、（三）")
     login(client, city_admin)
     html = client.get(f"/ledgers/community/{OldCommunity.objects.get(code='C-2000').pk}/").content.decode()
     assert "重点改造对象" in html and "GBF-2-1" in html and "2000" in html
