@@ -260,6 +260,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "OrganisationKindEnum": "cityrenew.core.choices.OrganisationKind",
     "UnitKindEnum": "cityrenew.checkup.choices.UnitKind",
     "SetKindEnum": "cityrenew.checkup.choices.SetKind",
+    "LedgerStatusEnum": "cityrenew.ledgers.choices.LedgerStatus",
+    "PolicyStatusEnum": "cityrenew.policies.models.Status",
+    "PolicyLevelEnum": "cityrenew.policies.models.Level",
 }
 
 LOGGING = {
