@@ -33,20 +33,18 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 import warnings
 from pathlib import Path
-from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+import bench_db
+
 OSM = REPO / "tests" / "data" / "osm-chengdu-central" / "chengdu_central.osm.pbf"
 LAYER = "bench-buildings"
 ZOOM = 14
@@ -120,18 +118,6 @@ def densest_tiles(geoms, z: int, k: int) -> list[tuple[int, int, int]]:
 
 
 # --------------------------------------------------------------------------- one database (child process)
-
-
-def setup_django(url: str, data_dir: Path) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["CITYRENEW_DATA_DIR"] = str(data_dir)
-    os.environ["CITYRENEW_DEBUG"] = "0"  # no query log in memory
-    os.environ["DJANGO_SETTINGS_MODULE"] = "cityrenew.settings_test"  # production settings, plain HTTP
-    import django
-    from django.test.utils import setup_test_environment
-
-    django.setup()
-    setup_test_environment()  # the test client's host (testserver) is allowed
 
 
 def bench_load(n: int) -> dict:
@@ -264,7 +250,7 @@ def bench_points(m: int, seed: int = 8) -> dict:
 
 def child(args) -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="cityrenew-map-bench-"))
-    setup_django(args.database_url, data_dir)
+    bench_db.setup_django(args.database_url, data_dir, test_client=True)
     from django.core.management import call_command
     from django.db import connection
 
@@ -288,33 +274,9 @@ def child(args) -> int:
 # --------------------------------------------------------------------------- driver
 
 
-def _pg_scratch(url: str) -> tuple[str, str]:
-    import psycopg
-
-    name = f"cityrenew_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(url, autocommit=True) as con:
-        con.execute(f'CREATE DATABASE "{name}"')
-    return urlsplit(url)._replace(path="/" + name).geturl(), name
-
-
-def _pg_drop(url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as con:
-        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def run_child(url: str, args) -> dict | None:
-    cmd = [sys.executable, __file__, "--child", "--database-url", url, "--n", str(args.n), "--points", str(args.points),
-           "--tile-requests", str(args.tile_requests)]
-    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600, check=False)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-5000:])
-    return None
+    extra = ["--n", str(args.n), "--points", str(args.points), "--tile-requests", str(args.tile_requests)]
+    return bench_db.run_child(__file__, url, extra, timeout=3600)
 
 
 def report(results: dict[str, dict]) -> int:
@@ -375,8 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         args.n, args.points = min(args.n, 50_000), min(args.points, 20_000)
     if args.child:
         return child(args)
-    pg = args.postgres or os.environ.get("CITYRENEW_BENCH_POSTGRES") or (
-        os.environ.get("DATABASE_URL") if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")) else None)
+    pg = bench_db.postgres_url(args.postgres)
     results: dict[str, dict] = {}
     work = Path(tempfile.mkdtemp(prefix="cityrenew-map-bench-"))
     if not args.no_sqlite:
@@ -391,11 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     if pg:
         t0 = time.perf_counter()
         print(f"PostGIS: {args.n:,} polygons …", flush=True)
-        url, name = _pg_scratch(pg)
-        try:
+        with bench_db.scratch_postgres(pg) as url:
             r = run_child(url, args)
-        finally:
-            _pg_drop(pg, name)
         if r is None:
             return 1
         results["postgresql"] = r

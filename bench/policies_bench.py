@@ -24,11 +24,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
-REPO = Path(__file__).resolve().parent.parent
+import bench_db
+
+REPO = bench_db.REPO
 BUDGET_P95_MS = 50.0
 ROUNDS = 3
 
@@ -68,18 +68,8 @@ def questions(quick: bool = False) -> list[str]:
     return out[:60] if quick else out
 
 
-def setup_django(url: str, data_dir: Path) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["CITYRENEW_DATA_DIR"] = str(data_dir)
-    os.environ["CITYRENEW_DEBUG"] = "0"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "cityrenew.settings_test"
-    import django
-
-    django.setup()
-
-
 def child(args) -> int:
-    setup_django(args.database_url, Path(tempfile.mkdtemp(prefix="cityrenew-policies-bench-")))
+    bench_db.setup_django(args.database_url, Path(tempfile.mkdtemp(prefix="cityrenew-policies-bench-")))
     from django.core.management import call_command
     from django.db import connection
 
@@ -128,31 +118,7 @@ def child(args) -> int:
 
 
 def run_child(url: str, args) -> dict | None:
-    cmd = [sys.executable, __file__, "--child", "--database-url", url] + (["--quick"] if args.quick else [])
-    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800, check=False)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-5000:])
-    return None
-
-
-def _pg_scratch(url: str) -> tuple[str, str]:
-    import psycopg
-
-    name = f"cityrenew_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(url, autocommit=True) as con:
-        con.execute(f'CREATE DATABASE "{name}"')
-    return urlsplit(url)._replace(path="/" + name).geturl(), name
-
-
-def _pg_drop(url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as con:
-        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return bench_db.run_child(__file__, url, ["--quick"] if args.quick else [], timeout=1800)
 
 
 def report(results: dict[str, dict]) -> int:
@@ -187,8 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.child:
         return child(args)
-    pg = args.postgres or os.environ.get("CITYRENEW_BENCH_POSTGRES") or (
-        os.environ.get("DATABASE_URL") if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")) else None)
+    pg = bench_db.postgres_url(args.postgres)
     print(f"{len(questions(args.quick))} questions, {ROUNDS} rounds, top 5, snippets included", flush=True)
     results: dict[str, dict] = {}
     work = Path(tempfile.mkdtemp(prefix="cityrenew-policies-bench-"))
@@ -199,11 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         results["sqlite"] = r
         (work / "bench.sqlite3").unlink(missing_ok=True)
     if pg:
-        url, name = _pg_scratch(pg)
-        try:
+        with bench_db.scratch_postgres(pg) as url:
             r = run_child(url, args)
-        finally:
-            _pg_drop(pg, name)
         if r is None:
             return 1
         results["postgresql"] = r

@@ -34,7 +34,7 @@ import shapely
 from django.contrib.gis.geos import GEOSGeometry
 
 from . import geo
-from .tabular import RowError, check_rows, count_in_stream
+from .tabular import RowError, RowErrorReport, cell_text, check_rows, count_in_stream
 from .uploads import UploadLimitError, check_upload
 
 Bounds = tuple[float, float, float, float]  # lon_min, lat_min, lon_max, lat_max (WGS84 degrees)
@@ -304,6 +304,24 @@ def read_layer(
     return out
 
 
+@dataclass
+class LayerImportReport(RowErrorReport):
+    """What a geometry import from a layer matched by code reports (projects, ledgers): the file, layer,
+    CRS and code column read, the feature and repair counts (:func:`read_into_report`), the codes whose
+    geometry changes or not, and whether anything was written."""
+
+    source: str = ""
+    layer: str = ""
+    crs: str = ""
+    code_field: str = ""
+    dry_run: bool = False
+    features: int = 0
+    repaired: int = 0
+    updated: list[str] = field(default_factory=list)  # codes whose location changes
+    unchanged: list[str] = field(default_factory=list)
+    written: bool = False
+
+
 def read_into_report(
     report: Any, path: str | Path, *, field: str | None, candidates: Any, label: str, **read: Any
 ) -> tuple[GeoLayer, str] | None:
@@ -321,6 +339,23 @@ def read_into_report(
     for err in geo_layer.errors:
         report.add_error(err)
     return geo_layer, column
+
+
+def coded_features(report: RowErrorReport, geo_layer: GeoLayer, column: str, label: str) -> list[tuple[Feature, str]]:
+    """The layer's features with their code (``column``); an empty code or one repeated in the layer is
+    an error on ``report`` (``label``: the code's name in messages, e.g. 项目编号) and its feature left out."""
+    seen: dict[str, int] = {}
+    out: list[tuple[Feature, str]] = []
+    for feat in geo_layer.features:
+        code = cell_text(feat.attrs.get(column))
+        if not code:
+            report.add_error(RowError(feat.row, column, f"{label}为空"))
+        elif code in seen:
+            report.add_error(RowError(feat.row, column, f"{label}“{code}”在图层中重复（与第 {seen[code]} 行相同）"))
+        else:
+            seen[code] = feat.row
+            out.append((feat, code))
+    return out
 
 
 def _plain(v: Any) -> Any:

@@ -40,7 +40,7 @@ from .network import (  # noqa: F401
     WalkNetwork,
     build_network,
 )
-from .pbf import Network
+from .pbf import Edges, Network
 from .units import Units, assign_districts, repair_geometries, units_from_geometries
 
 # OSM highway classes counted as 城市道路 (快速路/主干路/次干路/支路) for 城市道路网密度 (指标35);
@@ -113,21 +113,15 @@ def _tags_frame(df: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
 
 
 @dataclass
-class OsmExtract:
+class OsmExtract(Edges):
     """What the engine needs from an OSM extract, in WGS84 degrees.
 
     ``node_ids`` (ascending), ``lon``, ``lat``: the walking network's nodes; ``u``, ``v``,
-    ``highway``: one edge per pair of consecutive nodes of a walking way. ``residential``, ``pois``
-    (and ``buildings`` when asked for): GeoDataFrames with ``id``, ``osm_type``, ``name`` and the
+    ``highway``: one edge per pair of consecutive nodes of a walking way (:class:`Edges`). ``residential``,
+    ``pois`` (and ``buildings`` when asked for): GeoDataFrames with ``id``, ``osm_type``, ``name`` and the
     OSM keys the engine reads. ``parse_s``: seconds spent reading the file.
     """
 
-    node_ids: NDArray[np.int64]
-    lon: NDArray[np.float64]
-    lat: NDArray[np.float64]
-    u: NDArray[np.int64]
-    v: NDArray[np.int64]
-    highway: NDArray[np.object_]
     residential: gpd.GeoDataFrame
     pois: gpd.GeoDataFrame
     poi_tags: pd.DataFrame

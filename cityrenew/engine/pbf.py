@@ -153,10 +153,9 @@ def _opl_nodes(fields: list[str]) -> tuple[NDArray[np.int64], NDArray[np.float64
 
 
 @dataclass
-class Network:
-    """A network as arrays, WGS84 degrees: ``node_ids``/``lon``/``lat`` its nodes (ascending id);
-    ``u``/``v`` one edge per pair of consecutive nodes of a way, ``highway`` (and for the driving
-    network ``oneway``/``junction``, ``None`` where untagged) that way's tag."""
+class Edges:
+    """Nodes and edges as arrays, WGS84 degrees: ``node_ids``/``lon``/``lat`` the nodes (ascending id);
+    ``u``/``v`` one edge per pair of consecutive nodes of a way, ``highway`` that way's tag."""
 
     node_ids: NDArray[np.int64]
     lon: NDArray[np.float64]
@@ -164,6 +163,13 @@ class Network:
     u: NDArray[np.int64]
     v: NDArray[np.int64]
     highway: NDArray[np.object_]
+
+
+@dataclass
+class Network(Edges):
+    """A network as arrays (:class:`Edges`); for the driving network also ``oneway``/``junction``,
+    ``None`` where untagged, the way's tags."""
+
     oneway: NDArray[np.object_] | None = None
     junction: NDArray[np.object_] | None = None
 

@@ -14,16 +14,21 @@ refused; invalid polygons repaired and counted). Then, all-or-nothing:
 from __future__ import annotations
 
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.db import DatabaseError, transaction
 
 from cityrenew.core import audit
-from cityrenew.core.geofiles import city_bounds, read_into_report
+from cityrenew.core.geofiles import (
+    LayerImportReport,
+    city_bounds,
+    coded_features,
+    read_into_report,
+)
 from cityrenew.core.permissions import editable_region_ids
-from cityrenew.core.tabular import RowError, RowErrorReport, cell_text, write_failed
+from cityrenew.core.tabular import RowError, write_failed
 
 from .choices import LedgerKind
 from .models import LEDGER_MODELS
@@ -32,18 +37,8 @@ CODE_FIELDS = ("编号", "code", "bh", "设备编号", "小区编号")
 
 
 @dataclass
-class LedgerGeometryReport(RowErrorReport):  # 台账位置导入结果
+class LedgerGeometryReport(LayerImportReport):  # 台账位置导入结果
     kind: str = ""
-    source: str = ""
-    layer: str = ""
-    crs: str = ""
-    code_field: str = ""
-    dry_run: bool = False
-    features: int = 0
-    repaired: int = 0
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    written: bool = False
 
     def headline(self) -> str:
         label = dict(LedgerKind.choices).get(self.kind, self.kind)
@@ -71,18 +66,8 @@ def import_ledger_geometry(path: str | Path, kind: str, *, code_field: str | Non
         return report
     geo_layer, code_col = read
     report.code_field = code_col
-    seen: dict[str, int] = {}
-    wanted = []
-    for feat in geo_layer.features:
-        code = cell_text(feat.attrs.get(code_col))
-        if not code:
-            report.add_error(RowError(feat.row, code_col, "编号为空"))
-        elif code in seen:
-            report.add_error(RowError(feat.row, code_col, f"编号“{code}”在图层中重复（与第 {seen[code]} 行相同）"))
-        else:
-            seen[code] = feat.row
-            wanted.append((feat, code))
-    codes = list(seen)
+    wanted = coded_features(report, geo_layer, code_col, "编号")
+    codes = [code for _, code in wanted]
     rows = {}
     for i in range(0, len(codes), 900):
         rows.update((o.code, o) for o in model.objects.filter(code__in=codes[i:i + 900]).select_related("region"))

@@ -27,10 +27,15 @@ from django.db import DatabaseError, transaction
 from cityrenew.core import audit
 from cityrenew.core.choices import RegionLevel
 from cityrenew.core.fieldrules import refusal_message, writable_fields
-from cityrenew.core.geofiles import city_bounds, read_into_report
+from cityrenew.core.geofiles import (
+    LayerImportReport,
+    city_bounds,
+    coded_features,
+    read_into_report,
+)
 from cityrenew.core.models import Region
 from cityrenew.core.permissions import editable_region_ids
-from cityrenew.core.tabular import RowError, RowErrorReport, cell_text, write_failed
+from cityrenew.core.tabular import RowError, write_failed
 
 from .models import RenewalProject
 
@@ -39,19 +44,9 @@ UNMATCHED_LISTED = 200
 
 
 @dataclass
-class GeometryImportReport(RowErrorReport):  # 项目位置导入结果
-    source: str = ""
-    layer: str = ""
-    crs: str = ""
-    code_field: str = ""
-    dry_run: bool = False
-    features: int = 0
-    updated: list[str] = field(default_factory=list)  # codes whose location changes
-    unchanged: list[str] = field(default_factory=list)
+class GeometryImportReport(LayerImportReport):  # 项目位置导入结果
     unmatched: list[tuple[int, str]] = field(default_factory=list)  # (row, code) not in the library
-    repaired: int = 0
     districts_filled: list[str] = field(default_factory=list)
-    written: bool = False
 
     def headline(self) -> str:
         if not self.ok:
@@ -137,19 +132,9 @@ def import_project_geometry(
     geo_layer, code_col = read
     report.code_field = code_col
 
-    codes: dict[str, int] = {}
-    wanted: list[tuple[Any, str]] = []
-    for feat in geo_layer.features:
-        code = cell_text(feat.attrs.get(code_col))
-        if not code:
-            report.add_error(RowError(feat.row, code_col, "项目编号为空"))
-        elif code in codes:
-            report.add_error(RowError(feat.row, code_col, f"项目编号“{code}”在图层中重复（与第 {codes[code]} 行相同）"))
-        else:
-            codes[code] = feat.row
-            wanted.append((feat, code))
+    wanted = coded_features(report, geo_layer, code_col, "项目编号")
     existing: dict[str, RenewalProject] = {}
-    wanted_codes = list(codes)
+    wanted_codes = [code for _, code in wanted]
     for i in range(0, len(wanted_codes), 5000):  # chunks: SQLite's limit on query parameters
         existing.update((p.code, p) for p in RenewalProject.objects.filter(code__in=wanted_codes[i : i + 5000]))
     links: dict[int, set[int]] = {}  # project id → district ids, from the link table (no Region rows loaded)

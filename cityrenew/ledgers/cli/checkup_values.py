@@ -9,8 +9,7 @@ import json
 from django.core.management.base import CommandError
 
 from cityrenew.core import audit
-
-from . import user_of
+from cityrenew.core.management import user_of
 
 NAME = "checkup-values"
 HELP = "由设施设备台账计算体检指标2（存在燃气安全隐患的住宅数量）并写入该年度城市体检"

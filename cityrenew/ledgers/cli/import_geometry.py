@@ -6,10 +6,10 @@ from __future__ import annotations
 from django.core.management.base import CommandError
 
 from cityrenew.core import audit
+from cityrenew.core.management import user_of
 
 from ..choices import LedgerKind
 from ..geometry import import_ledger_geometry
-from . import user_of
 
 NAME = "import-geometry"
 HELP = "从 GeoPackage / Shapefile 压缩包 / GeoJSON 按编号导入台账位置（全部校验通过才写入）"

@@ -13,11 +13,11 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from cityrenew.core import audit
+from cityrenew.core.management import user_of
 from cityrenew.jobs.progress import progress_bar
 
 from ..choices import LedgerKind
 from ..importer import import_ledger
-from . import user_of
 
 NAME = "import"
 HELP = "从 CSV 或 Excel 导入台账（全部校验通过才写入）"

@@ -2,11 +2,12 @@
 
 The renewal rules read canonical English columns (``code``, ``category``, ``commissioned`` …); a ledger
 file carries Chinese headers (``编号``, ``设备类别``, ``投用日期`` …). :data:`COLUMNS` lists, per ledger
-kind, every column a rule may read: its Chinese header (the import template's header), its type and
-whether the import contract requires it. :func:`to_canonical` maps a raw table (headers as read,
+kind, every column a rule may read: its type and whether the import contract requires it; the Chinese
+headers (and the other headers accepted) are those of :mod:`cityrenew.ledgers.headers`, which the importer
+reads too. :func:`to_canonical` maps a raw table (headers as read,
 cells as text) onto typed canonical columns, all-or-nothing: every bad cell is reported as
-``第 3 行「投用日期」：…`` and nothing is returned. ``cityrenew ledgers import`` and
-``cityrenew ledgers evaluate FILE`` share it.
+``第 3 行「投用日期」：…`` and nothing is returned. ``cityrenew ledgers evaluate FILE`` reads files with it;
+``cityrenew ledgers import`` reads the same headers (cityrenew.ledgers.columns).
 
 Cell types: ``text``; ``date`` (``2006-06-30``, ``2006/6/30``, ``2006年6月30日``, an Excel date);
 ``number`` (float, ``%`` stripped for percentages); ``year`` (integer); ``bool`` (是/否, Y/N, 1/0, true/false;
@@ -24,86 +25,90 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cityrenew.ledgers.headers import HEADERS, accepted_headers, normalise_header
+
 
 @dataclass(frozen=True)
 class Column:  # 台账字段
-    name: str  # canonical name the rules read
-    header: str  # Chinese header in ledger files and templates
+    name: str  # canonical name the rules read; its Chinese headers are in cityrenew.ledgers.headers
     type: str  # text / date / number / year / bool
     required: bool = False  # the import contract requires the column (cells may still be empty)
-    aliases: tuple[str, ...] = ()
+
+    @property
+    def header(self) -> str:  # Chinese header in ledger files and templates
+        return HEADERS[self.name][0]
 
 
 EQUIPMENT = (
-    Column("code", "编号", "text", True),
-    Column("category", "设备类别", "text", True, ("类别",)),
-    Column("material", "材质", "text", True),
-    Column("commissioned", "投用日期", "date", True, ("投入使用日期", "投运日期")),
-    Column("capacity_tph", "额定蒸发量（蒸吨/小时）", "number", True, ("额定蒸发量", "蒸吨")),
-    Column("efficiency_grade", "能效等级", "text", True),
-    Column("emission_ok", "排放达标", "bool", True, ("烟气排放达标",)),
-    Column("hazard", "安全隐患", "bool", True, ("存在安全隐患",)),
-    Column("inspection", "检验结论", "text", True),
-    Column("region", "所在区域", "text", True),
-    Column("length_km", "长度（公里）", "number", False, ("长度", "长度（千米）")),
-    Column("subtype", "设备名称", "text", False, ("设备子类",)),
+    Column("code", "text", True),
+    Column("category", "text", True),
+    Column("material", "text", True),
+    Column("commissioned", "date", True),
+    Column("capacity_tph", "number", True),
+    Column("efficiency_grade", "text", True),
+    Column("emission_ok", "bool", True),
+    Column("hazard", "bool", True),
+    Column("inspection", "text", True),
+    Column("region", "text", True),
+    Column("length_km", "number", False),
+    Column("subtype", "text", False),
     # condition columns the province catalogues name (optional; empty = not known)
-    Column("service_life_exceeded", "超出使用寿命", "bool", False, ("超过使用寿命",)),
-    Column("damaged", "老化破损严重", "bool", False, ("主要部件严重受损", "老化磨损严重", "老旧破损")),
-    Column("no_repair_value", "无维修价值", "bool", False),
-    Column("high_energy", "能耗高", "bool", False),
-    Column("low_efficiency", "运行效率低", "bool", False),
-    Column("efficiency_ok", "能效达标", "bool", False),
-    Column("outdated", "技术落后", "bool", False),
-    Column("banned", "国家明令淘汰", "bool", False),
-    Column("standard_fail", "不满足标准规范", "bool", False),
-    Column("water_quality_fail", "影响水质达标", "bool", False),
-    Column("frequent_faults", "故障频繁", "bool", False, ("故障率高",)),
-    Column("high_maintenance", "维护保养成本高", "bool", False),
-    Column("major_accident", "发生过重大事故", "bool", False),
-    Column("gb5842_ok", "钢瓶符合GB5842", "bool", False, ("符合GB5842",)),
-    Column("structure_type", "管道结构形式", "text", False, ("结构形式",)),
-    Column("misconnection", "混错接", "bool", False),
-    Column("structural_defect", "结构性缺陷", "bool", False),
-    Column("functional_defect", "功能性缺陷", "bool", False),
-    Column("leak", "漏损严重", "bool", False, ("泄漏隐患",)),
-    Column("heat_loss_high", "热损失大", "bool", False),
-    Column("converted_gas", "原输送其他气体", "bool", False),
-    Column("corroded", "严重锈蚀", "bool", False),
-    Column("enclosed_space", "穿越密闭空间", "bool", False),
-    Column("spacing_fail", "安全间距不符合要求", "bool", False),
-    Column("scrap_condition", "达到报废条件", "bool", False, ("符合报废技术条件",)),
+    Column("service_life_exceeded", "bool", False),
+    Column("damaged", "bool", False),
+    Column("no_repair_value", "bool", False),
+    Column("high_energy", "bool", False),
+    Column("low_efficiency", "bool", False),
+    Column("efficiency_ok", "bool", False),
+    Column("outdated", "bool", False),
+    Column("banned", "bool", False),
+    Column("standard_fail", "bool", False),
+    Column("water_quality_fail", "bool", False),
+    Column("frequent_faults", "bool", False),
+    Column("high_maintenance", "bool", False),
+    Column("major_accident", "bool", False),
+    Column("gb5842_ok", "bool", False),
+    Column("structure_type", "text", False),
+    Column("misconnection", "bool", False),
+    Column("structural_defect", "bool", False),
+    Column("functional_defect", "bool", False),
+    Column("leak", "bool", False),
+    Column("heat_loss_high", "bool", False),
+    Column("converted_gas", "bool", False),
+    Column("corroded", "bool", False),
+    Column("enclosed_space", "bool", False),
+    Column("spacing_fail", "bool", False),
+    Column("scrap_condition", "bool", False),
 )
 
 BUILDING = (
-    Column("code", "编号", "text", True),
-    Column("name", "名称", "text", True),
-    Column("function", "主要功能", "text", True),
-    Column("built_year", "建成年份", "year", True),
-    Column("seismic_retrofitted", "已抗震鉴定加固", "bool", True),
-    Column("other_safety_retrofitted", "其他安全隐患已鉴定加固", "bool", True),
-    Column("energy_retrofitted", "已节能改造", "bool", True),
-    Column("energy_ratio_prev2", "用能占约束值比例（前年）", "number", True),
-    Column("energy_ratio_prev1", "用能占约束值比例（上年）", "number", True),
-    Column("region", "所在区域", "text", True),
+    Column("code", "text", True),
+    Column("name", "text", True),
+    Column("function", "text", True),
+    Column("built_year", "year", True),
+    Column("seismic_retrofitted", "bool", True),
+    Column("other_safety_retrofitted", "bool", True),
+    Column("energy_retrofitted", "bool", True),
+    Column("energy_ratio_prev2", "number", True),
+    Column("energy_ratio_prev1", "number", True),
+    Column("region", "text", True),
 )
 
 COMMUNITY = (
-    Column("code", "编号", "text", True),
-    Column("name", "名称", "text", True),
-    Column("built_year", "建成年份", "year", True),
-    Column("households", "户数", "number", False),
-    Column("buildings", "楼栋数", "number", False),
-    Column("region", "所在区域", "text", True),
+    Column("code", "text", True),
+    Column("name", "text", True),
+    Column("built_year", "year", True),
+    Column("households", "number", False),
+    Column("buildings", "number", False),
+    Column("region", "text", True),
 )
 
 DANGEROUS_HOUSING = (
-    Column("code", "编号", "text", True),
-    Column("grade", "危险性等级", "text", True, ("危险等级",)),
-    Column("land_type", "土地性质", "text", True),
-    Column("heritage", "保护对象", "bool", False, ("涉及文物/历史建筑等保护对象", "文物或历史建筑")),
-    Column("non_self_contained", "非成套住房", "bool", False),
-    Column("region", "所在区域", "text", True),
+    Column("code", "text", True),
+    Column("grade", "text", True),
+    Column("land_type", "text", True),
+    Column("heritage", "bool", False),
+    Column("non_self_contained", "bool", False),
+    Column("region", "text", True),
 )
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
@@ -135,17 +140,11 @@ class LedgerFileError(ValueError):
         super().__init__("；".join(messages[:20]) + more)
 
 
-def normalise_header(text: Any) -> str:
-    """Header as compared: no spaces, full-width parentheses and slash (``(蒸吨/小时)`` = ``（蒸吨/小时）``)."""
-    s = re.sub(r"\s+", "", str(text or ""))
-    return s.replace("(", "（").replace(")", "）").replace("／", "/")
-
-
 def header_map(kind: str) -> dict[str, Column]:
     """Normalised header (Chinese, alias or canonical name) → column, for one ledger kind."""
     out: dict[str, Column] = {}
     for col in COLUMNS[kind]:
-        for h in (col.header, col.name, *col.aliases):
+        for h in accepted_headers(col.name):
             out[normalise_header(h)] = col
     return out
 

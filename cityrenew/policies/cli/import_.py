@@ -6,8 +6,9 @@ parser as the seeds; exits 1 with a Chinese message and nothing saved when the f
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
+
+from cityrenew.core.management import user_of
 
 NAME = "import"
 HELP = "导入本地政策文件（.txt、.docx、带文字层的 .pdf）"
@@ -36,11 +37,7 @@ def add_arguments(parser) -> None:
 def handle(command, opts) -> None:
     from cityrenew.policies.ingest import PolicyImportError, import_document
 
-    user = None
-    if opts.get("user"):
-        user = get_user_model().objects.filter(username=opts["user"]).first()
-        if user is None:
-            raise CommandError(f"用户不存在：{opts['user']}")
+    user = user_of(opts)
     meta = {k: opts.get(k) for k in ("key", "title", "number", "issuer", "level", "region", "issued", "effective",
                                      "expires", "status", "structure")}
     try:

@@ -13,10 +13,10 @@ Exit 0 on success, 1 with a Chinese message when nothing was written. ``--user``
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from cityrenew.core import audit
+from cityrenew.core.management import user_of
 from cityrenew.jobs.progress import progress_bar
 
 from ...loaders import (
@@ -62,17 +62,9 @@ class Command(BaseCommand):
         except LoadError as exc:
             raise CommandError(str(exc), returncode=1) from None
 
-    def _user(self, opts):
-        if not opts.get("user"):
-            return None
-        user = get_user_model().objects.filter(username=opts["user"]).first()
-        if user is None:
-            raise CommandError(f"用户不存在：{opts['user']}")
-        return user
-
     def do_load_osm(self, opts):
         keys = parse_layer_keys(opts["layers"])
-        user = self._user(opts)
+        user = user_of(opts)
         with audit.actor(user, "cli", note="cityrenew map load-osm"), progress_bar("载入 OSM", unit="个") as progress:
             results = load_osm(opts["file"], keys, replace=opts["replace"], user=user, prefix=opts["prefix"],
                                progress=progress)
@@ -80,7 +72,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(r.headline()))
 
     def do_load_layer(self, opts):
-        user = self._user(opts)
+        user = user_of(opts)
         bounds = None if opts["anywhere"] else city_bounds()
         with audit.actor(user, "cli", note="cityrenew map load-layer"), progress_bar("载入图层", unit="个") as progress:
             r = load_file(opts["file"], name=opts["name"], title=opts["title"], kind=opts["kind"], crs=opts["crs"],

@@ -14,14 +14,14 @@ from __future__ import annotations
 import json
 import sys
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from cityrenew.core import audit
+from cityrenew.core.management import user_of
 from cityrenew.core.models import Region
+from cityrenew.core.regions import regions_not_loaded
 from cityrenew.core.xlsx import save_atomic
 from cityrenew.jobs.progress import progress_bar
-from cityrenew.core.regions import regions_not_loaded
 
 from ...choices import BatchType
 from ...exports import library_workbook, projects_workbook, summary_workbook
@@ -86,16 +86,8 @@ class Command(BaseCommand):
             raise CommandError(f"未找到调整批次“{doc}”；已有批次：{known}")
         return batch
 
-    def _user(self, opts):
-        if not opts.get("user"):
-            return None
-        user = get_user_model().objects.filter(username=opts["user"]).first()
-        if user is None:
-            raise CommandError(f"用户不存在：{opts['user']}")
-        return user
-
     def do_import_geometry(self, opts):
-        user = self._user(opts)
+        user = user_of(opts)
         with audit.actor(user, "cli", note="cityrenew projects import-geometry"), progress_bar("导入位置") as progress:
             report = import_project_geometry(
                 opts["file"], code_field=opts.get("code_field"), crs=opts.get("crs"), layer=opts.get("layer"),
@@ -108,7 +100,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(report.summary_text()))
 
     def do_import(self, opts):
-        user = self._user(opts)
+        user = user_of(opts)
         with audit.actor(user, "cli", note="cityrenew projects import"), progress_bar("导入") as progress:
             report = import_projects(
                 opts["file"],
