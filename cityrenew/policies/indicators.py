@@ -113,10 +113,25 @@ def region_code_articles(path: Path = REGIONS_CSV) -> list[ArticleSpec]:
     return [ArticleSpec(f"序号{r['code']}", r["code"], r["name"], f"{r['code']} {r['name']}") for r in rows]
 
 
+CIVIL_CODE_TOML = CATALOGUE_DATA / "civil_code_2020.toml"
+
+
+def civil_code_articles(toml_path: Path = CIVIL_CODE_TOML) -> list[ArticleSpec]:
+    """The articles of 《民法典》 the platform cites (期间计算, 附则), from ``civil_code_2020.toml``."""
+    with open(toml_path, "rb") as fh:
+        data = tomllib.load(fh)
+    out = []
+    for a in data["article"]:
+        label, _, title = a["section"].partition(" ")
+        out.append(ArticleSpec(a["ref"], a["ref"], "", a["text"].strip(), (label, title)))
+    return out
+
+
 BUILDERS: dict[str, Callable[[], list[ArticleSpec]]] = {
     "MOHURD-CHECKUP-2025": manual_2025_articles,
     "MOHURD-CHECKUP-2024": list_2024_articles,
     "GB-T-2260": region_code_articles,
+    "CIVIL-CODE-2020": civil_code_articles,
 }
 
 
