@@ -17,7 +17,13 @@ import chinese_calendar
 import pytest
 
 from cityrenew.core.models import AuditLog
-from cityrenew.workdays.calendar import CalendarError, add_days, add_workdays, is_workday, workdays_between
+from cityrenew.workdays.calendar import (
+    CalendarError,
+    add_days,
+    add_workdays,
+    is_workday,
+    workdays_between,
+)
 from cityrenew.workdays.models import HolidayNotice, HolidayNoticeDay
 from cityrenew.workdays.notices import load_notice
 

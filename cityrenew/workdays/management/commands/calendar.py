@@ -13,7 +13,13 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from cityrenew.core.management import user_of
-from cityrenew.workdays.calendar import CalendarError, add_days, add_workdays, is_workday, parse_date
+from cityrenew.workdays.calendar import (
+    CalendarError,
+    add_days,
+    add_workdays,
+    is_workday,
+    parse_date,
+)
 
 
 def _count(text: str) -> int:
