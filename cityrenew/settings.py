@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "cityrenew.checkup",
     "cityrenew.map",
     "cityrenew.policies",
+    "cityrenew.consent",
     "cityrenew.ledgers",
     "cityrenew.ledgertasks",
     "django_tasks",
