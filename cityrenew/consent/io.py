@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from pathlib import Path
 
 from cityrenew.core.tabular import cell_text
@@ -29,10 +30,11 @@ def _table(path: Path) -> list[list[str]]:
 
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # a damaged workbook: say so in Chinese, never a traceback
+        except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, TypeError) as exc:  # damaged workbook
             raise ConsentError([f"文件“{path.name}”不是有效的 xlsx 文件（{exc.__class__.__name__}）"]) from None
-        ws = wb.worksheets[0]
-        return [[cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        if not wb.worksheets:
+            raise ConsentError([f"文件“{path.name}”中没有工作表"])
+        return [[cell_text(v) for v in row] for row in wb.worksheets[0].iter_rows(values_only=True)]
     return [row for row in csv.reader(io.StringIO(_decode(data, path.name)))]
 
 

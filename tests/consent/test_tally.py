@@ -50,7 +50,7 @@ def test_participation_owners_below_two_thirds_fails_though_area_reaches_it():
 
 def test_abstention_takes_part_and_not_voting_does_not():
     r = tally(each(("100", "同意"), ("100", "弃权"), ("100", "未参与")), "ordinary")
-    assert (r.owners_voted, r.area_voted, r.owners_agree, r.area_agree) == (2, Decimal("200"), 1, Decimal("100"))
+    assert (r.owners_voted, r.area_voted, r.owners_agree, r.area_agree) == (2, Decimal(200), 1, Decimal(100))
     assert r.participation_ok and not r.passed  # agree exactly half of the participants: 过半数 fails
 
 
@@ -58,7 +58,7 @@ def test_abstention_takes_part_and_not_voting_does_not():
 
 def test_major_exactly_three_quarters_passes():
     r = tally(each(("100", "同意"), ("100", "同意"), ("100", "同意"), ("100", "反对")), "major")
-    assert (r.owners_agree, r.owners_voted, r.area_agree, r.area_voted) == (3, 4, Decimal("300"), Decimal("400"))
+    assert (r.owners_agree, r.owners_voted, r.area_agree, r.area_voted) == (3, 4, Decimal(300), Decimal(400))
     assert r.passed
 
 
@@ -96,7 +96,7 @@ def test_ordinary_exactly_half_fails_and_just_above_passes():
 
 def test_ordinary_area_exactly_half_fails_though_owners_are_more_than_half():
     r = tally(each(("100", "同意"), ("50", "同意"), ("150", "反对")), "ordinary")
-    assert (r.owners_agree, r.owners_voted, r.area_agree, r.area_voted) == (2, 3, Decimal("150"), Decimal("300"))
+    assert (r.owners_agree, r.owners_voted, r.area_agree, r.area_voted) == (2, 3, Decimal(150), Decimal(300))
     assert not r.passed
     assert tally(each(("100", "同意"), ("50", "同意"), ("149.99", "反对")), "ordinary").passed
 
@@ -131,12 +131,12 @@ def test_developers_unsold_units_are_one_person():
                  ("1-203", "建设单位", "100", "未参与"))
     r = tally(rows, "ordinary")
     assert (r.owners_total, r.owners_voted) == (4, 3)  # 3 of 4 owners take part (≥ 2/3)
-    assert (r.area_total, r.area_voted) == (Decimal("600"), Decimal("300"))  # but only half the area
+    assert (r.area_total, r.area_voted) == (Decimal(600), Decimal(300))  # but only half the area
     assert not r.participation_ok and not r.passed
     # once the developer sells two of them to one buyer who votes, area and owners both reach it
     rows[3:5] = units(("1-201", "赵六", "100", "同意"), ("1-202", "赵六", "100", "同意"))[:2]
     r = tally(rows, "ordinary")
-    assert (r.owners_total, r.owners_voted, r.area_voted) == (5, 4, Decimal("500")) and r.passed
+    assert (r.owners_total, r.owners_voted, r.area_voted) == (5, 4, Decimal(500)) and r.passed
 
 
 # --- the CLI contract ------------------------------------------------------------------------------------
@@ -207,3 +207,9 @@ def test_cli_empty_file(cityrenew_cli, tmp_path):
     (tmp_path / "empty.csv").write_bytes(b"")
     done = cityrenew_cli("consent", "tally", str(tmp_path / "empty.csv"), "--matter", "ordinary", "--format", "json")
     assert done.returncode == 2 and "文件“empty.csv”是空文件" in done.stderr
+
+
+def test_cli_damaged_xlsx(cityrenew_cli, tmp_path):
+    (tmp_path / "bad.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    done = cityrenew_cli("consent", "tally", str(tmp_path / "bad.xlsx"), "--matter", "ordinary", "--format", "json")
+    assert done.returncode == 2 and "文件“bad.xlsx”不是有效的 xlsx 文件" in done.stderr and "Traceback" not in done.stderr

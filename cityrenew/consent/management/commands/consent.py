@@ -12,12 +12,19 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from cityrenew.consent.io import read_units
-from cityrenew.consent.tally import MAJOR_RULE, MATTERS, ORDINARY_RULE, PARTICIPATION, ConsentError, tally
+from cityrenew.consent.tally import (
+    MAJOR_RULE,
+    MATTERS,
+    ORDINARY_RULE,
+    PARTICIPATION,
+    ConsentError,
+    tally,
+)
 
 
 class Command(BaseCommand):
     help = "业主表决计票（民法典第二百七十八条）"
-    requires_system_checks: list[str] = []
+    requires_system_checks = ()  # a pure computation on a file: no database, no checks
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True, metavar="tally")
