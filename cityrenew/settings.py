@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "cityrenew.map",
     "cityrenew.policies",
     "cityrenew.workdays",
+    "cityrenew.consent",
     "cityrenew.ledgers",
     "cityrenew.ledgertasks",
     "django_tasks",

@@ -9,6 +9,9 @@
 * ``MOHURD-CHECKUP-2024`` 城市体检基础指标体系（2024年版）, structure ``indicators``: ``指标1``…``指标61``, each the
   list's own row (dimension, group, name, unit) from ``catalogue/data/checkup_indicators.csv``. The 2025 manual
   replaces it.
+* ``SPC-2009-7`` 最高人民法院关于审理建筑物区分所有权纠纷案件适用法律若干问题的解释 (第八条、第九条) and the
+  ``CIVIL-CODE-2020`` 民法典 article 第二百七十八条, structure ``articles``: statutory text in TOML files
+  (``catalogue/data/spc_2009_7.toml``, ``catalogue/data/civil_code_2020.toml``) read by :func:`toml_articles`.
 * ``GB-T-2260`` 中华人民共和国行政区划代码, structure ``table``: one article per code the project holds
   (``core/data/regions_zhengzhou.csv`` rows whose ``code_source`` is GB/T 2260), ``序号<code>``.
 
@@ -113,25 +116,26 @@ def region_code_articles(path: Path = REGIONS_CSV) -> list[ArticleSpec]:
     return [ArticleSpec(f"序号{r['code']}", r["code"], r["name"], f"{r['code']} {r['name']}") for r in rows]
 
 
-CIVIL_CODE_TOML = CATALOGUE_DATA / "civil_code_2020.toml"
-
-
-def civil_code_articles(toml_path: Path = CIVIL_CODE_TOML) -> list[ArticleSpec]:
-    """The articles of 《民法典》 the platform cites (期间计算, 附则), from ``civil_code_2020.toml``."""
-    with open(toml_path, "rb") as fh:
+def toml_articles(path: Path) -> list[ArticleSpec]:
+    """Articles of statutory text kept in a TOML file: ``[[article]]`` with ref, label, heading, text (section)."""
+    with open(path, "rb") as fh:
         data = tomllib.load(fh)
     out = []
-    for a in data["article"]:
-        label, _, title = a["section"].partition(" ")
-        out.append(ArticleSpec(a["ref"], a["ref"], "", a["text"].strip(), (label, title)))
+    for a in data.get("article", []):
+        label, _, title = a.get("section", "").partition(" ")
+        out.append(ArticleSpec(a["ref"], a.get("label", a["ref"]), a.get("heading", ""), a["text"].strip(), (label, title)))
     return out
+
+
+CIVIL_CODE_TOML = CATALOGUE_DATA / "civil_code_2020.toml"
 
 
 BUILDERS: dict[str, Callable[[], list[ArticleSpec]]] = {
     "MOHURD-CHECKUP-2025": manual_2025_articles,
     "MOHURD-CHECKUP-2024": list_2024_articles,
     "GB-T-2260": region_code_articles,
-    "CIVIL-CODE-2020": civil_code_articles,
+    "CIVIL-CODE-2020": lambda: toml_articles(CIVIL_CODE_TOML),
+    "SPC-2009-7": lambda: toml_articles(CATALOGUE_DATA / "spc_2009_7.toml"),
 }
 
 

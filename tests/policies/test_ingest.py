@@ -238,7 +238,7 @@ def test_manifest_errors_are_named(tmp_path):
     with pytest.raises(ValueError, match="编码 A 重复"):
         load_manifest(bad)
     docs, cleaning = load_manifest()
-    assert len(docs) == len(DOCUMENTS) == 38 and cleaning == CLEANING
+    assert len(docs) == len(DOCUMENTS) == 39 and cleaning == CLEANING
 
 
 def test_mask_personal_cases():
@@ -265,11 +265,11 @@ def test_ingest_is_idempotent_and_audited(library):
     assert dict(PolicyDocument.objects.values_list("key", "id")) == ids  # document rows keep their ids
     log = AuditLog.objects.filter(object_id=str(ids["GBF-2020-23"]), content_type__model="policydocument").first()
     assert (log.source, log.user_id, log.changes) == ("system", None, {"条文": [23, 23]})
-    # 964 articles from the seeds + 146 of the excerpt documents (手册 67, 2024年清单 61, GB/T 2260 14, 民法典 4)
-    assert log.note == "政策库入库：按原文重建条文（政策库入库：38 个文件、1110 条条文，已脱敏 身份证号 2 处、固定电话 2 处）"
+    # 964 articles from the seeds + 149 of the excerpt documents (手册 67, 2024年清单 61, GB/T 2260 14, 民法典 5, 建筑物区分所有权解释 2)
+    assert log.note == "政策库入库：按原文重建条文（政策库入库：39 个文件、1113 条条文，已脱敏 身份证号 2 处、固定电话 2 处）"
     created = AuditLog.objects.filter(object_id=str(ids["GBF-2020-23"]), content_type__model="policydocument",
                                       action="create").get()
-    assert created.note == "政策库入库：38 个文件、1110 条条文，已脱敏 身份证号 2 处、固定电话 2 处"
+    assert created.note == "政策库入库：39 个文件、1113 条条文，已脱敏 身份证号 2 处、固定电话 2 处"
     # versions: the 2025 check-up manual replaces the 2024 indicator list
     assert library["MOHURD-CHECKUP-2025"].replaces.key == "MOHURD-CHECKUP-2024"
 
@@ -416,8 +416,8 @@ def test_cli_ingest_and_import(cityrenew_cli, tmp_path):
     assert run("migrate", "-v", "0").returncode == 0
     r = run("policies", "ingest")
     assert r.returncode == 0, r.stderr
-    assert "政策库入库：38 个文件" in r.stdout and "JS-2024-3《关于支持城市更新行动的若干政策措施》：20 条" in r.stdout
-    assert run.database.scalar("select count(*) from policies_article") == 1110  # 964 from the seeds, 146 of the excerpt documents
+    assert "政策库入库：39 个文件" in r.stdout and "JS-2024-3《关于支持城市更新行动的若干政策措施》：20 条" in r.stdout
+    assert run.database.scalar("select count(*) from policies_article") == 1113  # 964 from the seeds, 149 of the excerpt documents
     path = tmp_path / "local.txt"
     path.write_text(LOCAL_TXT, encoding="utf-8")
     r = run("policies", "import", str(path), "--key", "ZZ-2025-OLD", "--title", "郑州市城镇老旧小区改造管理办法",
