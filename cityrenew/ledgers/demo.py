@@ -139,7 +139,7 @@ def demo_frame(kind: str, districts: list[Region]) -> pd.DataFrame:
                     "备注": "演示数据：由 cityrenew demo 生成，并非真实台账"}
             rows.append(row)
     headers = [c.header for c in COLUMNS[kind]]
-    return pd.DataFrame(rows).reindex(columns=headers).fillna("")
+    return pd.DataFrame(rows).reindex(columns=headers).astype(object).fillna("")
 
 
 def load(stdout=None) -> dict[str, int]:
