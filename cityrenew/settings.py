@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "cityrenew.consent",
     "cityrenew.ledgers",
     "cityrenew.ledgertasks",
+    "cityrenew.plans",
     "django_tasks",
     "django_tasks_db",
     "cityrenew.jobs",

@@ -40,6 +40,7 @@ class Role(models.TextChoices):  # 角色
     DEPT_REVIEWER = "dept_reviewer", "部门审核员"
     DEPT_EDITOR = "dept_editor", "部门填报员"
     SURVEYOR = "surveyor", "调查员"
+    ENTITY_EDITOR = "entity_editor", "实施主体填报员"
 
 
 # Roles that may change data inside their region scope.

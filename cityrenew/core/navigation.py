@@ -6,7 +6,8 @@ Each menu entry names the audiences that see it. A user's audiences come from it
 * ``district`` — 区级编辑: the project library, its own district, the check-up (field problems);
 * ``department`` — 部门填报员/部门审核员: 我的待办, the check-up pages; not the project library;
 * ``field`` — 调查员: the check-up;
-* ``reader`` — 只读用户, or a user without roles: the read-only pages.
+* ``reader`` — 只读用户, or a user without roles: the read-only pages;
+* ``entity`` — 实施主体填报员: 我的待办, its implementation plans, the policy library.
 
 A user with several roles sees the union. Department-only users land on 我的待办 after login.
 """
@@ -22,11 +23,12 @@ from django.utils.translation import gettext_lazy as _
 
 from .choices import Role
 
-ADMIN, DISTRICT, DEPARTMENT, FIELD, READER = "admin", "district", "department", "field", "reader"
-ALL = frozenset({ADMIN, DISTRICT, DEPARTMENT, FIELD, READER})
+ADMIN, DISTRICT, DEPARTMENT, FIELD, READER, ENTITY = "admin", "district", "department", "field", "reader", "entity"
+ALL = frozenset({ADMIN, DISTRICT, DEPARTMENT, FIELD, READER, ENTITY})
 AUDIENCE_BY_ROLE = {
     Role.CITY_ADMIN: ADMIN, Role.DISTRICT_EDITOR: DISTRICT, Role.DEPT_EDITOR: DEPARTMENT,
     Role.DEPT_REVIEWER: DEPARTMENT, Role.SURVEYOR: FIELD, Role.VIEWER: READER,
+    Role.ENTITY_EDITOR: ENTITY,
 }
 
 
