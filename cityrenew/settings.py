@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "cityrenew.jobs",
+    "cityrenew.lifeline",
 ]
 
 MIDDLEWARE = [

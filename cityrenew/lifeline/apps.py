@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class LifelineConfig(AppConfig):
+    name = "cityrenew.lifeline"
+    label = "lifeline"
+    verbose_name = "城市生命线"
+    default_auto_field = "django.db.models.BigAutoField"
+    # modules that define rules citing policy documents (cite(..., rule=...)), listed on /policies/
+    policy_modules = ("rules",)
