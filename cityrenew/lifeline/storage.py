@@ -1,0 +1,234 @@
+"""The batch path for readings (读数入库): validate everything, then store everything, or nothing.
+
+:func:`ingest` takes readings from any channel (SensorThings REST, MQTT, CSV import, the simulator),
+checks each one (the datastream exists and, for a device's own key, belongs to that device; the device's
+key is not revoked; the unit, when the sender states one, is the datastream's; the value is a finite
+number; the time carries a zone, is not in the future beyond the allowed clock skew and not older than the
+accepted age) and refuses the whole batch with every problem listed in Chinese when one fails. A batch
+that passes is written in one transaction: an :class:`~cityrenew.lifeline.models.IngestBatch`, the rows
+(PostgreSQL: ``COPY``; SQLite: one ``executemany``), each datastream's latest reading, and the alarm
+rules' verdicts (:mod:`cityrenew.lifeline.alarms`). On PostgreSQL the month partitions a batch needs
+are created first (:func:`ensure_partitions`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import Datastream, Device, IngestBatch
+
+TABLE = "lifeline_observation"
+# accepted clock skew of a sender (a reading "from the future" beyond it is refused) and the oldest
+# reading accepted (history older than that goes through an administrator's CSV import with --max-age-days)
+FUTURE_SKEW = dt.timedelta(seconds=int(getattr(settings, "CITYRENEW_LIFELINE_FUTURE_SKEW_S", 300)))
+MAX_AGE = dt.timedelta(days=int(getattr(settings, "CITYRENEW_LIFELINE_MAX_AGE_DAYS", 400)))
+
+
+@dataclass(frozen=True)
+class Reading:  # 一条读数
+    datastream_id: int
+    phenomenon_time: dt.datetime
+    result: Any
+    result_time: dt.datetime | None = None
+    unit: str | None = None  # unit symbol stated by the sender, if any
+
+
+@dataclass
+class Problem:  # 一条读数的问题
+    index: int  # 1-based position in the batch
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"第 {self.index} 条「{self.field}」：{self.reason}"
+
+
+class IngestError(ValueError):
+    """A refused batch; nothing was stored. ``problems`` lists each reading's problem."""
+
+    def __init__(self, problems: Sequence[Problem], *, limit: int = 20) -> None:
+        self.problems = list(problems)
+        shown = "；".join(str(p) for p in self.problems[:limit])
+        more = f"；另有 {len(self.problems) - limit} 条问题" if len(self.problems) > limit else ""
+        super().__init__(f"读数未入库（共 {len(self.problems)} 条问题，整批未保存）：{shown}{more}")
+
+
+@dataclass
+class IngestResult:  # 入库结果
+    batch_id: int
+    count: int
+    datastreams: int
+    events: list[Any] = field(default_factory=list)  # alarms.Change
+
+
+def _check(readings: Sequence[Reading], *, device: Device | None, now: dt.datetime,
+           max_age: dt.timedelta) -> tuple[list[Problem], dict[int, Datastream]]:
+    problems: list[Problem] = []
+    ids = {r.datastream_id for r in readings if isinstance(r.datastream_id, int)}
+    streams = {d.id: d for d in Datastream.objects.filter(id__in=ids).select_related("device")}
+    if device is not None and device.key_revoked:
+        return [Problem(0, "设备", f"设备 {device.code} 的密钥已吊销，读数不予接收")], streams
+    for i, r in enumerate(readings, 1):
+        ds = streams.get(r.datastream_id) if isinstance(r.datastream_id, int) else None
+        if ds is None:
+            problems.append(Problem(i, "数据流", f"数据流 {r.datastream_id} 不存在"))
+            continue
+        if device is not None and ds.device_id != device.id:
+            problems.append(Problem(i, "数据流", f"数据流 {ds.id} 不属于设备 {device.code}，不能以该设备身份报送"))
+        if ds.device.key_revoked:
+            problems.append(Problem(i, "设备", f"设备 {ds.device.code} 的密钥已吊销，读数不予接收"))
+        if r.unit is not None and r.unit.strip() != ds.unit_symbol:
+            problems.append(Problem(i, "单位", f"单位“{r.unit}”与数据流的单位“{ds.unit_symbol}”不一致"))
+        try:
+            value = float(r.result)
+            ok = math.isfinite(value) and not isinstance(r.result, bool)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            problems.append(Problem(i, "读数", f"“{r.result}”不是有限数值"))
+        t = r.phenomenon_time
+        if not isinstance(t, dt.datetime) or t.tzinfo is None:
+            problems.append(Problem(i, "观测时间", "缺少时区（请用带时区的 ISO 8601 时间，如 2026-07-01T08:00:00+08:00）"))
+            continue
+        if t > now + FUTURE_SKEW:
+            problems.append(Problem(i, "观测时间", f"{t.isoformat()} 晚于当前时间（允许误差 {int(FUTURE_SKEW.total_seconds())} 秒）"))
+        elif t < now - max_age:
+            problems.append(Problem(i, "观测时间", f"{t.isoformat()} 早于可接收的最早时间（{max_age.days} 天以前）"))
+    return problems, streams
+
+
+def month_bounds(t: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The first day of ``t``'s month (UTC) and of the next month."""
+    t = t.astimezone(dt.timezone.utc)
+    first = dt.date(t.year, t.month, 1)
+    nxt = dt.date(t.year + (t.month == 12), t.month % 12 + 1, 1)
+    return first, nxt
+
+
+def partition_name(first: dt.date) -> str:
+    return f"{TABLE}_{first:%Y%m}"
+
+
+def ensure_partitions(times: Iterable[dt.datetime]) -> list[str]:
+    """PostgreSQL: create the month partitions ``times`` fall in that do not exist yet (each in its own
+    statement, outside the batch's transaction); rows already in the DEFAULT partition for such a month
+    are moved into it. Returns the partitions created. SQLite: nothing to do."""
+    if connection.vendor != "postgresql":
+        return []
+    months = {month_bounds(t) for t in times}
+    if not months:
+        return []
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s", [TABLE]
+        )
+        existing = {row[0] for row in cur.fetchall()}
+    created = []
+    for first, nxt in sorted(months):
+        name = partition_name(first)
+        if name in existing:
+            continue
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
+            cur.execute("SELECT to_regclass(%s)", [name])
+            if cur.fetchone()[0] is not None:
+                continue
+            lo, hi = f"{first.isoformat()} 00:00:00+00", f"{nxt.isoformat()} 00:00:00+00"
+            # rows of this month that reached the DEFAULT partition first move with the new partition
+            cur.execute(f"CREATE TEMP TABLE _moving ON COMMIT DROP AS SELECT * FROM {TABLE}_default "
+                        "WHERE phenomenon_time >= %s AND phenomenon_time < %s", [lo, hi])
+            cur.execute(f"DELETE FROM {TABLE}_default WHERE phenomenon_time >= %s AND phenomenon_time < %s", [lo, hi])
+            cur.execute(f"CREATE TABLE {name} PARTITION OF {TABLE} FOR VALUES FROM (%s) TO (%s)", [lo, hi])
+            cur.execute(f"INSERT INTO {TABLE} SELECT * FROM _moving")
+            cur.execute("DROP TABLE _moving")
+        created.append(name)
+    return created
+
+
+def _write_rows(rows: list[tuple], batch_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            raw = cur.cursor  # the psycopg cursor under Django's wrapper
+            with raw.copy(
+                f"COPY {TABLE} (datastream_id, phenomenon_time, result_time, result, batch_id) FROM STDIN"
+            ) as copy:
+                for ds_id, t, rt, v in rows:
+                    copy.write_row((ds_id, t, rt, v, batch_id))
+    else:
+        fmt = connection.ops.adapt_datetimefield_value
+        with connection.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO {TABLE} (datastream_id, phenomenon_time, result_time, result, batch_id) VALUES (%s, %s, %s, %s, %s)",
+                [(ds_id, fmt(t), fmt(rt) if rt else None, v, batch_id) for ds_id, t, rt, v in rows],
+            )
+
+
+def _upsert_latest(latest: dict[int, tuple[dt.datetime, float]]) -> None:
+    fmt = connection.ops.adapt_datetimefield_value
+    sql = (
+        "INSERT INTO lifeline_latestreading (datastream_id, time, value) VALUES (%s, %s, %s) "
+        "ON CONFLICT (datastream_id) DO UPDATE SET time = excluded.time, value = excluded.value "
+        "WHERE excluded.time >= lifeline_latestreading.time"
+    )
+    with connection.cursor() as cur:
+        cur.executemany(sql, [(ds_id, fmt(t), v) for ds_id, (t, v) in latest.items()])
+
+
+def ingest(readings: Iterable[Reading], *, source: str, device: Device | None = None, user: Any = None,
+           now: dt.datetime | None = None, max_age: dt.timedelta | None = None, note: str = "") -> IngestResult:
+    """Store a batch of readings or raise :class:`IngestError` (nothing stored). ``device``: the sender
+    authenticated with a device key (its readings must be its own datastreams)."""
+    from . import alarms
+
+    readings = list(readings)
+    now = now or timezone.now()
+    if not readings:
+        raise IngestError([Problem(0, "读数", "没有任何读数")])
+    problems, streams = _check(readings, device=device, now=now, max_age=max_age or MAX_AGE)
+    if problems:
+        raise IngestError(problems)
+    rows = [(r.datastream_id, r.phenomenon_time, r.result_time, float(r.result)) for r in readings]
+    ensure_partitions(r[1] for r in rows)
+    latest: dict[int, tuple[dt.datetime, float]] = {}
+    per_stream: dict[int, list[tuple[dt.datetime, float]]] = defaultdict(list)
+    for ds_id, t, _rt, v in rows:
+        per_stream[ds_id].append((t, v))
+        if ds_id not in latest or t >= latest[ds_id][0]:
+            latest[ds_id] = (t, v)
+    with transaction.atomic():
+        batch = IngestBatch.objects.create(source=source, device=device, user=user if getattr(user, "is_authenticated", False) else None,
+                                           count=len(rows), note=note[:300])
+        _write_rows(rows, batch.id)
+        _upsert_latest(latest)
+        events = alarms.process(per_stream, streams, now=now)
+    return IngestResult(batch.id, len(rows), len(per_stream), events)
+
+
+def latest_values(datastream_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+    """The latest reading of every datastream (or of those given): one row each, from the datastream table."""
+    from .models import LatestReading
+
+    qs = LatestReading.objects.all()
+    if datastream_ids is not None:
+        qs = qs.filter(datastream_id__in=list(datastream_ids))
+    return [{"datastream": i, "time": t, "value": v} for i, t, v in qs.values_list("datastream_id", "time", "value")]
+
+
+def series(datastream_id: int, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, float]]:
+    """The readings of one datastream in [start, end), in time order (an index range scan)."""
+    from .models import Observation
+
+    return list(
+        Observation.objects.filter(datastream_id=datastream_id, phenomenon_time__gte=start, phenomenon_time__lt=end)
+        .order_by("phenomenon_time").values_list("phenomenon_time", "result")
+    )
