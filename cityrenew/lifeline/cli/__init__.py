@@ -1,0 +1,1 @@
+"""Sub-commands of ``cityrenew lifeline``: one module each (see :mod:`cityrenew.core.subcommands`)."""

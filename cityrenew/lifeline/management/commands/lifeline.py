@@ -1,0 +1,9 @@
+"""``cityrenew lifeline …`` — lifeline monitoring's command line; each sub-command is a module of
+:mod:`cityrenew.lifeline.cli` (``alarms``, ``tick``, ``import``)."""
+
+from cityrenew.core.subcommands import SubcommandCommand
+
+
+class Command(SubcommandCommand):
+    help = "城市生命线：报警列表（alarms）、定时检查（tick）、历史读数导入（import）"
+    package = "cityrenew.lifeline.cli"
