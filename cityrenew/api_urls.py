@@ -1,7 +1,8 @@
 """The REST API: one router, each app registers its viewsets in ``<app>/api/urls.py``."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from cityrenew.core.api.tokens import LogoutApiView, TokenObtainView
+from cityrenew.lifeline.sta.views import SensorThingsView
 
 urlpatterns = [
     path("token/", TokenObtainView.as_view(), name="api-token"),
@@ -14,4 +15,6 @@ urlpatterns = [
     path("", include("cityrenew.map.api")),
     path("", include("cityrenew.policies.api.urls")),
     path("", include("cityrenew.policies.api.search")),
+    # OGC SensorThings API v1.1 (lifeline monitoring): resource paths such as Things(1)/Datastreams
+    re_path(r"^sta/v1\.1/(?P<path>.*)$", SensorThingsView.as_view(), name="sta"),
 ]

@@ -68,6 +68,7 @@ class IngestResult:  # 入库结果
     count: int
     datastreams: int
     events: list[Any] = field(default_factory=list)  # alarms.Change
+    ids: list[int] = field(default_factory=list)  # the new rows' ids, when asked for (small batches)
 
 
 def _check(readings: Sequence[Reading], *, device: Device | None, now: dt.datetime,
@@ -173,6 +174,30 @@ def _write_rows(rows: list[tuple], batch_id: int) -> None:
             )
 
 
+def _write_rows_returning(rows: list[tuple], batch_id: int) -> list[int]:
+    """Insert and return the new ids in row order: PostgreSQL one ``INSERT … SELECT unnest(…) RETURNING``,
+    SQLite one ``INSERT … RETURNING`` per row (in the batch's transaction)."""
+    fmt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(
+                f"INSERT INTO {TABLE} (datastream_id, phenomenon_time, result_time, result, batch_id) "
+                "SELECT d, t, rt, v, %s FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::float8[]) "
+                "WITH ORDINALITY AS u(d, t, rt, v, n) ORDER BY n RETURNING id",
+                [batch_id, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]],
+            )
+            return [row[0] for row in cur.fetchall()]
+        ids = []
+        for ds_id, t, rt, v in rows:
+            cur.execute(
+                f"INSERT INTO {TABLE} (datastream_id, phenomenon_time, result_time, result, batch_id) "
+                "VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                [ds_id, fmt(t), fmt(rt) if rt else None, v, batch_id],
+            )
+            ids.append(cur.fetchone()[0])
+        return ids
+
+
 def _upsert_latest(latest: dict[int, tuple[dt.datetime, float]]) -> None:
     fmt = connection.ops.adapt_datetimefield_value
     sql = (
@@ -185,7 +210,8 @@ def _upsert_latest(latest: dict[int, tuple[dt.datetime, float]]) -> None:
 
 
 def ingest(readings: Iterable[Reading], *, source: str, device: Device | None = None, user: Any = None,
-           now: dt.datetime | None = None, max_age: dt.timedelta | None = None, note: str = "") -> IngestResult:
+           now: dt.datetime | None = None, max_age: dt.timedelta | None = None, note: str = "",
+           return_ids: bool = False) -> IngestResult:
     """Store a batch of readings or raise :class:`IngestError` (nothing stored). ``device``: the sender
     authenticated with a device key (its readings must be its own datastreams)."""
     from . import alarms
@@ -208,10 +234,10 @@ def ingest(readings: Iterable[Reading], *, source: str, device: Device | None = 
     with transaction.atomic():
         batch = IngestBatch.objects.create(source=source, device=device, user=user if getattr(user, "is_authenticated", False) else None,
                                            count=len(rows), note=note[:300])
-        _write_rows(rows, batch.id)
+        ids = _write_rows_returning(rows, batch.id) if return_ids else _write_rows(rows, batch.id) or []
         _upsert_latest(latest)
         events = alarms.process(per_stream, streams, now=now)
-    return IngestResult(batch.id, len(rows), len(per_stream), events)
+    return IngestResult(batch.id, len(rows), len(per_stream), events, ids)
 
 
 def latest_values(datastream_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
