@@ -29,11 +29,16 @@ $(NPM_STAMP): package.json package-lock.json
 # GDAL/GEOS/PROJ libraries GeoDjango loads, and libsqlite3-dev, against which pip builds pysqlite3 (a
 # sqlite3 module that can load extensions, for Pythons built without). Installed only when missing.
 SPATIAL_DEBS = libsqlite3-mod-spatialite gdal-bin libsqlite3-dev
+# The MQTT broker lifeline devices publish readings to (docs/lifeline.md): the demo runs one, the tests start one.
+SERVICE_DEBS = mosquitto
 
 spatial:
 	@dpkg -s $(SPATIAL_DEBS) >/dev/null 2>&1 || { \
 	  echo "安装空间数据库组件（SpatiaLite、GDAL、GEOS、PROJ）…"; \
 	  $(APT_INSTALL) $(SPATIAL_DEBS) >/dev/null; }
+	@dpkg -s $(SERVICE_DEBS) >/dev/null 2>&1 || { \
+	  echo "安装 MQTT 消息服务器 mosquitto（城市生命线监测）…"; \
+	  $(APT_INSTALL) $(SERVICE_DEBS) >/dev/null; }
 
 # Debian packages: a CJK font (charts in reports, screenshots) and chromium for the Playwright page
 # tests (Playwright never downloads a browser here). Installed only when missing.
