@@ -51,6 +51,7 @@ NAV = [
     NavEntry("core:region_list", _("行政区划"), frozenset({ADMIN, READER})),
     NavEntry("jobs:list", _("后台任务"), frozenset({ADMIN, DISTRICT})),
     NavEntry("core:audit_list", _("审计日志"), frozenset({ADMIN, DISTRICT, READER})),
+    NavEntry("lifeline:dashboard", _("城市生命线"), frozenset({ADMIN, DISTRICT, DEPARTMENT, READER})),
     NavEntry("policies:list", _("政策库"), ALL),
 ]
 API_AUDIENCES = frozenset({ADMIN, DISTRICT, READER})

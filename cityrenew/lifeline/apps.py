@@ -7,4 +7,4 @@ class LifelineConfig(AppConfig):
     verbose_name = "城市生命线"
     default_auto_field = "django.db.models.BigAutoField"
     # modules that define rules citing policy documents (cite(..., rule=...)), listed on /policies/
-    policy_modules = ("rules",)
+    policy_modules = ("rules", "policy")

@@ -22,6 +22,7 @@ from django.db import models
 from django.urls import reverse
 
 from cityrenew.core.models import AuditedModel, Region
+from cityrenew.core.uploads import validate_photo
 
 from .choices import AlarmStatus, AssetKind, DeviceStatus, DisposalStep, Sector
 
@@ -46,6 +47,12 @@ class MonitoredAsset(AuditedModel):  # 监测对象
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def region_ids(self) -> list[int]:  # permission scope: its district (none: 市级管理员 only)
+        return [self.district_id] if self.district_id else []
+
+    def get_absolute_url(self) -> str:
+        return reverse("lifeline:monitoredasset_detail", args=[self.pk])
 
 
 class Device(AuditedModel):  # 物联智能感知设备（SensorThings: Thing）
@@ -79,6 +86,12 @@ class Device(AuditedModel):  # 物联智能感知设备（SensorThings: Thing）
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def region_ids(self) -> list[int]:  # permission scope: its district (none: 市级管理员 only)
+        return [self.district_id] if self.district_id else []
+
+    def get_absolute_url(self) -> str:
+        return reverse("lifeline:device_detail", args=[self.pk])
 
 
 class Location(AuditedModel):  # 位置（SensorThings: Location）
@@ -218,6 +231,12 @@ class AlarmRule(AuditedModel):  # 报警规则（数据）
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    def region_ids(self) -> list[int]:  # city-wide rules: 市级管理员
+        return []
+
+    def get_absolute_url(self) -> str:
+        return reverse("lifeline:alarmrule_detail", args=[self.pk])
+
 
 class RuleState(models.Model):  # 规则在数据流上的状态（重启后继续）
     rule = models.ForeignKey(AlarmRule, on_delete=models.CASCADE, related_name="+")
@@ -265,6 +284,9 @@ class Alarm(AuditedModel):  # 报警
     def get_absolute_url(self) -> str:
         return reverse("lifeline:alarm_detail", args=[self.pk])
 
+    def region_ids(self) -> list[int]:
+        return self.device.region_ids()
+
 
 class AlarmStep(AuditedModel):  # 报警处置记录（派单 → 处置 → 复核 → 关闭）
     alarm = models.ForeignKey(Alarm, verbose_name="报警", on_delete=models.CASCADE, related_name="steps")
@@ -272,7 +294,7 @@ class AlarmStep(AuditedModel):  # 报警处置记录（派单 → 处置 → 复
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.PROTECT, related_name="+")
     note = models.TextField("说明", blank=True)
     assignee = models.CharField("处置单位/人员", max_length=200, blank=True)
-    photo = models.FileField("现场照片", upload_to="lifeline/photos/", blank=True)
+    photo = models.FileField("现场照片", upload_to="lifeline/photos/", blank=True, validators=[validate_photo])
     at = models.DateTimeField("时间", auto_now_add=True)
 
     class Meta:

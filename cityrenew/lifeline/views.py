@@ -1,0 +1,334 @@
+"""Pages of lifeline monitoring (城市生命线), on the generic views (:mod:`cityrenew.core.generic`).
+
+* ``/lifeline/`` — the monitoring dashboard: devices and alarms by sector and district (ECharts), the
+  live alarm list (HTMX, refreshed every 10 s), the map link;
+* ``/lifeline/alarms/`` and ``/lifeline/alarms/<id>/`` — alarms, and one alarm with its chart, its
+  timeline (raised, level changes, escalations, acknowledgement, each disposal step) and the actions
+  (确认, 派单 → 处置 → 复核 → 关闭, each by a named user, audited);
+* ``/lifeline/devices/`` (the device registry, with key issue/revoke), ``/lifeline/assets/``,
+  ``/lifeline/rules/`` — generic list/detail/edit/delete;
+* ``/lifeline/datastreams/<id>/series.json`` — a week (``?hours=``) of one datastream, with the
+  thresholds of its rules, for the charts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import Count, Min, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views import View
+
+from cityrenew.core import permissions
+from cityrenew.core.choices import Role
+from cityrenew.core.generic import Column, ObjectDeleteView, ObjectEditView, ObjectListView, ObjectView, Table
+from cityrenew.core.views import forbidden
+
+from . import alarms as alarm_service
+from . import keys
+from .choices import AlarmStatus, DisposalStep, Sector
+from .filtersets import AlarmFilterSet, AlarmRuleFilterSet, AssetFilterSet, DeviceFilterSet
+from .forms import AlarmRuleForm, AssetForm, DeviceForm, StepForm
+from .models import Alarm, AlarmRule, Datastream, Device, MonitoredAsset
+from .rules import parse_rule
+from .storage import series
+
+ACTORS = (Role.CITY_ADMIN, Role.DISTRICT_EDITOR, Role.DEPT_EDITOR, Role.DEPT_REVIEWER)
+
+
+def may_act(user: Any, alarm: Alarm) -> bool:
+    """Acknowledge and dispose: 市级管理员, the district's editors, and department users (值班、处置单位)."""
+    if permissions.can_edit_regions(user, alarm.region_ids()):
+        return True
+    return any(permissions.has_role(user, r) for r in (Role.DEPT_EDITOR, Role.DEPT_REVIEWER))
+
+
+# --- devices ------------------------------------------------------------------------------------
+
+class DeviceTable(Table):
+    columns = [
+        Column("code", "设备编码", order_by="code", link=True),
+        Column("name", "名称", order_by="name", link=True),
+        Column("sector", "行业", order_by=("sector", "code")),
+        Column("device_type", "设备类型"),
+        Column("district", "所在区", order_by=("district__code", "code")),
+        Column("status", "运维状态", order_by=("status", "code")),
+        Column("install_date", "安装日期", order_by="install_date"),
+        Column("four_sync", "四同步", accessor=lambda d: "是" if all(
+            (d.sync_design, d.sync_construction, d.sync_acceptance, d.sync_handover)) else "否"),
+        Column("key", "设备密钥", accessor=lambda d: "已吊销" if d.key_revoked else ("已签发" if d.key_hash else "未签发")),
+    ]
+
+
+class DeviceBase:
+    queryset = Device.objects.select_related("district", "asset")
+    url_base = "lifeline:device"
+
+
+class DeviceListView(DeviceBase, ObjectListView):
+    filterset_class, table_class = DeviceFilterSet, DeviceTable
+
+
+class DeviceView(DeviceBase, ObjectView):
+    template_name = "lifeline/device.html"
+    detail_fields = ["code", "name", "description", "device_type", "asset", "sector", "district", "install_date",
+                     "sync_design", "sync_construction", "sync_acceptance", "sync_handover", "status"]
+
+    def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        device = kwargs["object"]
+        where = f"经度 {device.location.x:.6f}，纬度 {device.location.y:.6f}（WGS84）" if device.location else ""
+        fields = self.field_rows(device) + [("安装位置", where)]
+        streams = list(device.datastreams.select_related("sensor", "observed_property", "latest"))
+        return {"fields": fields, "streams": streams, "alarms": device.alarms.select_related("rule").order_by("-since")[:20],
+                "can_manage_key": self.can_edit(request, device), "new_key": request.session.pop("lifeline_new_key", None)}
+
+
+class DeviceEditView(DeviceBase, ObjectEditView):
+    form_class = DeviceForm
+
+
+class DeviceDeleteView(DeviceBase, ObjectDeleteView):
+    pass
+
+
+class DeviceKeyView(LoginRequiredMixin, View):
+    """POST: issue (shown once on the device page) or revoke the device's key."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        device = get_object_or_404(Device, pk=pk)
+        if not permissions.can_edit_regions(request.user, device.region_ids()):
+            return forbidden(request, f"无权管理设备 {device.code} 的密钥：超出您的授权区划范围。")
+        if request.POST.get("action") == "revoke":
+            keys.revoke_key(device)
+            messages.success(request, f"设备 {device.code} 的密钥已吊销，此后该设备的读数将被拒收。")
+        else:
+            request.session["lifeline_new_key"] = keys.issue_key(device)
+            messages.success(request, f"已为设备 {device.code} 签发新密钥（旧密钥即时失效），请立即抄录：密钥只显示这一次。")
+        return redirect(device.get_absolute_url())
+
+
+# --- assets -------------------------------------------------------------------------------------
+
+class AssetTable(Table):
+    columns = [
+        Column("code", "对象编码", order_by="code", link=True),
+        Column("name", "名称", order_by="name", link=True),
+        Column("kind", "类型", order_by=("kind", "code")),
+        Column("sector", "行业", order_by=("sector", "code")),
+        Column("district", "所在区"),
+        Column("equipment", "台账设施设备"),
+        Column("operator", "权属/运营单位"),
+    ]
+
+
+class AssetBase:
+    queryset = MonitoredAsset.objects.select_related("district", "equipment")
+    url_base = "lifeline:monitoredasset"
+
+
+class AssetListView(AssetBase, ObjectListView):
+    filterset_class, table_class = AssetFilterSet, AssetTable
+
+
+class AssetView(AssetBase, ObjectView):
+    pass
+
+
+class AssetEditView(AssetBase, ObjectEditView):
+    form_class = AssetForm
+
+
+class AssetDeleteView(AssetBase, ObjectDeleteView):
+    pass
+
+
+# --- rules --------------------------------------------------------------------------------------
+
+class RuleTable(Table):
+    columns = [
+        Column("code", "规则编号", order_by="code", link=True),
+        Column("name", "名称", order_by="name", link=True),
+        Column("observed_property", "观测属性"),
+        Column("sector", "行业"),
+        Column("unit_symbol", "单位"),
+        Column("levels", "等级与条件", accessor=lambda r: rule_text(r)),
+        Column("escalate_after_min", "未确认升级（分钟）", css="num"),
+        Column("basis", "依据"),
+        Column("enabled", "启用"),
+    ]
+
+
+def rule_text(rule: AlarmRule) -> str:
+    try:
+        parsed = parse_rule({"id": rule.code, "name": rule.name, **(rule.definition or {})})
+    except Exception as exc:  # a stored definition that no longer parses: say so, never hide it
+        return f"规则定义有误：{exc}"
+    join = {"all": "且", "any": "或"}
+    return "；".join(f"{lv.name}：" + join[lv.join].join(c.text(rule.unit_symbol) for c in lv.conditions) for lv in parsed.levels)
+
+
+class RuleBase:
+    queryset = AlarmRule.objects.select_related("observed_property")
+    url_base = "lifeline:alarmrule"
+
+
+class RuleListView(RuleBase, ObjectListView):
+    filterset_class, table_class = AlarmRuleFilterSet, RuleTable
+
+
+class RuleView(RuleBase, ObjectView):
+    def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        return {"fields": self.field_rows(kwargs["object"]) + [("等级与条件", rule_text(kwargs["object"]))]}
+
+
+class RuleEditView(RuleBase, ObjectEditView):
+    form_class = AlarmRuleForm
+
+
+class RuleDeleteView(RuleBase, ObjectDeleteView):
+    pass
+
+
+# --- alarms -------------------------------------------------------------------------------------
+
+class AlarmTable(Table):
+    columns = [
+        Column("level", "等级", order_by=("level_rank", "-since"), link=True),
+        Column("device", "设备", accessor=lambda a: f"{a.device.code} {a.device.name}", link=True),
+        Column("rule", "规则", accessor="rule.name"),
+        Column("value", "读数", accessor=lambda a: f"{a.value:g} {a.datastream.unit_symbol}" if a.value is not None else "", css="num"),
+        Column("since", "开始", order_by="since"),
+        Column("status", "状态", order_by=("status", "level_rank")),
+        Column("acknowledged_by", "确认人"),
+        Column("escalations", "升级次数", css="num"),
+    ]
+
+
+class AlarmBase:
+    queryset = Alarm.objects.select_related("device", "rule", "datastream", "acknowledged_by")
+    url_base = "lifeline:alarm"
+
+
+class AlarmListView(AlarmBase, ObjectListView):
+    filterset_class, table_class = AlarmFilterSet, AlarmTable
+
+    def can_add(self, request: HttpRequest) -> bool:  # alarms come from the rules, never from a form
+        return False
+
+
+class AlarmView(AlarmBase, ObjectView):
+    template_name = "lifeline/alarm.html"
+
+    def can_edit(self, request: HttpRequest, obj: Any) -> bool:
+        return False
+
+    def can_delete(self, request: HttpRequest, obj: Any) -> bool:
+        return False
+
+    def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        alarm = kwargs["object"]
+        steps = list(alarm.steps.select_related("user"))
+        timeline = [(alarm.since, "报警", f"{alarm.level}：{alarm.reason or alarm.rule.name}")]
+        if alarm.escalated_at:
+            timeline.append((alarm.escalated_at, "升级", f"未在 {alarm.rule.escalate_after_min} 分钟内确认，已升级 {alarm.escalations} 次"))
+        if alarm.acknowledged_at:
+            timeline.append((alarm.acknowledged_at, "确认", f"{alarm.acknowledged_by.get_full_name() or alarm.acknowledged_by}"))
+        if alarm.cleared_at:
+            timeline.append((alarm.cleared_at, "恢复", f"读数 {alarm.value:g} 恢复正常" if alarm.value is not None else "恢复正常"))
+        for s in steps:
+            who = s.user.get_full_name() or s.user.get_username() if s.user else "系统"
+            timeline.append((s.at, s.get_step_display(), f"{who}：{s.assignee or ''} {s.note}".strip()))
+        timeline.sort(key=lambda t: t[0])
+        return {"timeline": timeline, "steps": steps, "may_act": may_act(request.user, alarm),
+                "step_form": StepForm(), "closed": alarm.status == AlarmStatus.CLOSED}
+
+
+class AlarmActionView(LoginRequiredMixin, View):
+    """POST ``action=ack`` or a disposal step (``StepForm``)."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        alarm = get_object_or_404(Alarm.objects.select_related("device", "rule"), pk=pk)
+        if not may_act(request.user, alarm):
+            return forbidden(request, f"无权处理报警（设备 {alarm.device.code}）：超出您的授权范围。")
+        try:
+            if request.POST.get("action") == "ack":
+                alarm_service.acknowledge(alarm, request.user)
+                messages.success(request, "已确认报警")
+            else:
+                form = StepForm(request.POST, request.FILES)
+                if not form.is_valid():
+                    messages.error(request, "；".join(f"{form.fields[k].label}：{'、'.join(v)}" if k in form.fields else "、".join(v)
+                                                     for k, v in form.errors.items()))
+                    return redirect(alarm.get_absolute_url())
+                d = form.cleaned_data
+                alarm_service.add_step(alarm, d["step"], request.user, note=d["note"], assignee=d["assignee"],
+                                       photo=d.get("photo") or None, passed=d.get("passed", "1") != "0")
+                messages.success(request, f"已记录：{DisposalStep(d['step']).label}")
+        except alarm_service.AlarmError as exc:
+            messages.error(request, str(exc))
+        return redirect(alarm.get_absolute_url())
+
+
+# --- dashboard and data -------------------------------------------------------------------------
+
+def active_alarms():
+    return (Alarm.objects.filter(status=AlarmStatus.ACTIVE).select_related("device", "rule", "datastream", "acknowledged_by")
+            .order_by("level_rank", "-since"))
+
+
+class DashboardView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if request.headers.get("HX-Request") and request.GET.get("part") == "alarms":
+            return render(request, "lifeline/_alarm_rows.html", {"alarms": active_alarms()[:50], "now": timezone.now()})
+        devices = Device.objects.all()
+        by_sector = {s.value: {"label": s.label, "devices": 0, "alarms": 0} for s in Sector}
+        for row in devices.values("sector").annotate(n=Count("id")):
+            by_sector[row["sector"]]["devices"] = row["n"]
+        for row in Alarm.objects.filter(status=AlarmStatus.ACTIVE).values("device__sector").annotate(n=Count("id")):
+            by_sector[row["device__sector"]]["alarms"] = row["n"]
+        by_district = list(
+            Alarm.objects.filter(status=AlarmStatus.ACTIVE).values("device__district__name").annotate(n=Count("id")).order_by("-n")
+        )
+        levels = list(Alarm.objects.filter(status=AlarmStatus.ACTIVE).values("level", "level_rank")
+                      .annotate(n=Count("id")).order_by("level_rank"))
+        silent = Device.objects.annotate(last=Min("datastreams__latest__time")).filter(
+            Q(last__lt=timezone.now() - dt.timedelta(hours=1)) | Q(last__isnull=True)).count()
+        ctx = {
+            "device_count": devices.count(), "silent": silent,
+            "active_count": sum(x["n"] for x in levels), "levels": levels,
+            "unacknowledged": Alarm.objects.filter(status=AlarmStatus.ACTIVE, acknowledged_by__isnull=True).count(),
+            "sectors": [v for v in by_sector.values() if v["devices"] or v["alarms"]],
+            "districts": [{"name": r["device__district__name"] or "未定位", "n": r["n"]} for r in by_district],
+            "alarms": active_alarms()[:50], "now": timezone.now(),
+        }
+        return render(request, "lifeline/dashboard.html", ctx)
+
+
+class SeriesView(LoginRequiredMixin, View):
+    """``/lifeline/datastreams/<id>/series.json?hours=168``: readings and the thresholds of its rules."""
+
+    def get(self, request: HttpRequest, pk: int) -> JsonResponse:
+        ds = get_object_or_404(Datastream.objects.select_related("device"), pk=pk)
+        try:
+            hours = min(max(int(request.GET.get("hours", "168")), 1), 24 * 92)
+        except ValueError:
+            return JsonResponse({"error": "hours 须为整数（小时）"}, status=400)
+        end = timezone.now() + dt.timedelta(minutes=5)
+        points = series(ds.pk, end - dt.timedelta(hours=hours), end)
+        thresholds = []
+        for rule in AlarmRule.objects.filter(enabled=True, observed_property=ds.observed_property_id, unit_symbol=ds.unit_symbol):
+            if rule.sector and rule.sector != ds.device.sector:
+                continue
+            for lv in parse_rule({"id": rule.code, "name": rule.name, **rule.definition}).levels:
+                for c in lv.conditions:
+                    if c.kind == "threshold":
+                        thresholds.append({"level": lv.name, "value": c.value, "text": c.text(ds.unit_symbol), "rule": rule.name})
+        return JsonResponse({
+            "name": f"{ds.device.code} {ds.name}", "unit": ds.unit_symbol,
+            "points": [[t.isoformat(), v] for t, v in points], "thresholds": thresholds,
+        })
