@@ -49,8 +49,8 @@ class ReadScopeMixin:
 
     scope_field = "city"
 
-    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
-        return readable(request.user, super().get_queryset(request), self.scope_field)  # type: ignore[misc]
+    def filter_queryset(self, request: HttpRequest, qs: models.QuerySet) -> Any:  # lists only; pages ask can_view
+        return super().filter_queryset(request, readable(request.user, qs, self.scope_field))  # type: ignore[misc]
 
     def can_view(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_authenticated and (obj is None or can_read(request.user, obj))
