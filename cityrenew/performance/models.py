@@ -76,10 +76,10 @@ class TargetTable(AuditedModel):  # 绩效目标表
     def __str__(self) -> str:
         if self.title:
             return self.title
-        span = f"{self.year}—{self.year + OVERALL_YEARS - 1}年" if self.kind == TableKind.OVERALL else f"{self.year}年"
         who = self.project.name if self.project_id else (self.city.name if self.city_id else "")
-        label = "三年行动总体绩效目标表" if self.kind == TableKind.OVERALL else "年度绩效目标表"
-        return f"{who}{span}{label}"
+        if self.kind == TableKind.OVERALL:
+            return f"{who}{self.year}—{self.year + OVERALL_YEARS - 1}年三年行动总体绩效目标表"
+        return f"{who}{self.year}年度绩效目标表"
 
     def get_absolute_url(self) -> str:
         return reverse("performance:targettable_detail", args=[self.pk])

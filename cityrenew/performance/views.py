@@ -207,7 +207,7 @@ class RowEditMixin:
         return None
 
     def get_success_url(self, obj: Any) -> str:
-        return obj.target_table().get_absolute_url()
+        return obj.get_absolute_url()  # the table's page, at the row
 
     def get_list_url(self) -> str:
         return "/funding/performance/"
