@@ -200,3 +200,17 @@ def test_release_check_page(client, city_admin, zz):
     filed_table(zz)
     page = client.get(f"/funding/performance/release/?city={zz.pk}&year=2025").content.decode()
     assert 'data-testid="release-ok"' in page
+
+
+def test_files_served_only_to_readers(client, city_admin, make_user, regions, zz, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    table = filed_table(zz)
+    url = "/media/" + table.sealed_scan.name
+    login(client, city_admin)
+    r = client.get(url)
+    assert r.status_code == 200 and b"".join(r.streaming_content if r.streaming else [r.content]).startswith(b"%PDF")
+    kf = second_city(regions)
+    client.force_login(make_user("kfadmin", "city_admin", kf.code))
+    assert client.get(url).status_code == 403
+    client.force_login(make_user("shengting", "viewer", zz.parent.code))
+    assert client.get(url).status_code == 200

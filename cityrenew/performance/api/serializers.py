@@ -10,7 +10,7 @@ from cityrenew.core.fieldrules import FieldRulesSerializerMixin
 from ..models import Evaluation, Evidence, Indicator, Period, ResidentEvaluation, Result, TargetTable
 
 
-class EvidenceSerializer(serializers.ModelSerializer):
+class PerformanceEvidenceSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text="下载地址")
 
     class Meta:
@@ -21,9 +21,9 @@ class EvidenceSerializer(serializers.ModelSerializer):
         return "/media/" + obj.file.name
 
 
-class PeriodSerializer(serializers.ModelSerializer):
+class PerformancePeriodSerializer(serializers.ModelSerializer):
     achieved = serializers.BooleanField(read_only=True, allow_null=True, help_text="实际值是否达到目标（按指标方向）")
-    evidence = EvidenceSerializer(many=True, read_only=True)
+    evidence = PerformanceEvidenceSerializer(many=True, read_only=True)
 
     class Meta:
         model = Period
@@ -32,9 +32,9 @@ class PeriodSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class IndicatorSerializer(serializers.ModelSerializer):
+class PerformanceIndicatorSerializer(serializers.ModelSerializer):
     direction_display = ChoiceLabelField(source="direction")
-    periods = PeriodSerializer(many=True, read_only=True)
+    periods = PerformancePeriodSerializer(many=True, read_only=True)
 
     class Meta:
         model = Indicator
@@ -42,8 +42,8 @@ class IndicatorSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ResultSerializer(serializers.ModelSerializer):
-    indicators = IndicatorSerializer(many=True, read_only=True)
+class PerformanceResultSerializer(serializers.ModelSerializer):
+    indicators = PerformanceIndicatorSerializer(many=True, read_only=True)
 
     class Meta:
         model = Result
@@ -51,12 +51,12 @@ class ResultSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TargetTableSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
+class PerformanceTargetTableSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
     name = serializers.CharField(source="__str__", read_only=True)
     kind_display = ChoiceLabelField(source="kind")
     state_display = ChoiceLabelField(source="state")
     years = serializers.ListField(child=serializers.IntegerField(), read_only=True)
-    results = ResultSerializer(many=True, read_only=True)
+    results = PerformanceResultSerializer(many=True, read_only=True)
 
     class Meta:
         model = TargetTable
@@ -65,14 +65,14 @@ class TargetTableSerializer(FieldRulesSerializerMixin, serializers.ModelSerializ
         read_only_fields = ["id", "row_version", "state", "filed_at"]
 
 
-class ActualSerializer(serializers.Serializer):
+class PerformanceActualSerializer(serializers.Serializer):
     actual = serializers.DecimalField(max_digits=18, decimal_places=4, min_value=0,
                                       error_messages={"min_value": "实际值不能为负数"})
     actual_note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class EvaluationSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
-    files = EvidenceSerializer(many=True, read_only=True)
+class PerformanceEvaluationSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
+    files = PerformanceEvidenceSerializer(many=True, read_only=True)
 
     class Meta:
         model = Evaluation
@@ -80,10 +80,10 @@ class EvaluationSerializer(FieldRulesSerializerMixin, serializers.ModelSerialize
         read_only_fields = ["id", "row_version"]
 
 
-class ResidentEvaluationSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
+class PerformanceResidentEvaluationSerializer(FieldRulesSerializerMixin, serializers.ModelSerializer):
     satisfaction_rate = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True, allow_null=True,
                                                  help_text="（满意＋基本满意）÷ 参评居民 × 100（%）")
-    files = EvidenceSerializer(many=True, read_only=True)
+    files = PerformanceEvidenceSerializer(many=True, read_only=True)
 
     class Meta:
         model = ResidentEvaluation

@@ -11,7 +11,9 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
+from rest_framework import serializers
 from rest_framework.views import APIView
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 
 from cityrenew.core.concurrency import RowVersionViewSetMixin
 from cityrenew.core.permissions import can_edit_regions
@@ -22,8 +24,8 @@ from ..filtersets import EvaluationFilterSet, ResidentEvaluationFilterSet, Targe
 from ..models import Evaluation, Period, ResidentEvaluation, TargetTable
 from ..release import blockers_for
 from ..scope import readable
-from .serializers import (ActualSerializer, EvaluationSerializer, PeriodSerializer, ResidentEvaluationSerializer,
-                          TargetTableSerializer)
+from .serializers import (PerformanceActualSerializer, PerformanceEvaluationSerializer, PerformancePeriodSerializer, PerformanceResidentEvaluationSerializer,
+                          PerformanceTargetTableSerializer)
 
 
 def _as_api_error(exc: DjangoValidationError) -> ValidationError:
@@ -74,7 +76,7 @@ class TargetTableViewSet(ScopedViewSet):
 
     queryset = TargetTable.objects.select_related("city", "project").prefetch_related(
         "results__indicators__periods__evidence").order_by("city__code", "kind", "-year")
-    serializer_class = TargetTableSerializer
+    serializer_class = PerformanceTargetTableSerializer
     filterset_class = TargetTableFilterSet
 
 
@@ -82,31 +84,31 @@ class PeriodViewSet(RowVersionViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """指标年度值；``POST …/{id}/actual/`` 填报实际值（仅已盖章备案的目标表，市级管理员）。"""
 
     queryset = Period.objects.select_related("indicator__result__table").prefetch_related("evidence").order_by("pk")
-    serializer_class = PeriodSerializer
+    serializer_class = PerformancePeriodSerializer
 
     def get_queryset(self):
         tables = readable(self.request.user, TargetTable.objects.all(), "city")
         return super().get_queryset().filter(indicator__result__table__in=tables)
 
-    @action(detail=True, methods=["post"], serializer_class=ActualSerializer)
+    @action(detail=True, methods=["post"], serializer_class=PerformanceActualSerializer)
     def actual(self, request, pk=None):
         period = self.get_object()
         if not can_edit_regions(request.user, period.region_ids()):
             raise PermissionDenied(f"无权填报“{period}”的实际值：超出您的授权区划范围。")
-        data = ActualSerializer(data=request.data)
+        data = PerformanceActualSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             services.record_actual(period, data.validated_data["actual"], data.validated_data["actual_note"], request.user)
         except DjangoValidationError as exc:
             raise _as_api_error(exc) from exc
-        return Response(PeriodSerializer(period).data)
+        return Response(PerformancePeriodSerializer(period).data)
 
 
 class EvaluationViewSet(ScopedViewSet):
     """年度绩效评价（财办建〔2025〕11号 五、；每市每年一条；得分、等级照录评价方，0–100）。"""
 
     queryset = Evaluation.objects.select_related("city").prefetch_related("files").order_by("city__code", "-year")
-    serializer_class = EvaluationSerializer
+    serializer_class = PerformanceEvaluationSerializer
     filterset_class = EvaluationFilterSet
 
 
@@ -114,7 +116,7 @@ class ResidentEvaluationViewSet(ScopedViewSet):
     """城镇老旧小区改造效果共评（国办发〔2020〕23号 一、（二））：参评、满意、基本满意、不满意户数和居民意见。"""
 
     queryset = ResidentEvaluation.objects.select_related("region").prefetch_related("files").order_by("-held_on", "pk")
-    serializer_class = ResidentEvaluationSerializer
+    serializer_class = PerformanceResidentEvaluationSerializer
     filterset_class = ResidentEvaluationFilterSet
     scope_field = "region"
 
@@ -122,6 +124,12 @@ class ResidentEvaluationViewSet(ScopedViewSet):
 class ReleaseCheckView(APIView):
     """``GET /api/performance/release-check/?city=<id>&year=<year>``：该市该年度中央补助资金拨付前绩效记录尚缺什么。"""
 
+    @extend_schema(
+        parameters=[OpenApiParameter("city", int, required=True, description="城市（市级区划 id）"),
+                    OpenApiParameter("year", int, required=True, description="资金年度")],
+        responses=inline_serializer("PerformanceReleaseCheck", {
+            "city": serializers.CharField(), "year": serializers.IntegerField(),
+            "may_release": serializers.BooleanField(), "blockers": serializers.ListField(child=serializers.CharField())}))
     def get(self, request):
         city_id, year = request.query_params.get("city", ""), request.query_params.get("year", "")
         if not (city_id.isdigit() and year.isdigit()):
