@@ -14,6 +14,7 @@ class PerformanceConfig(AppConfig):
         from cityrenew.core.uploads import register_attachments
         from cityrenew.funding.hooks import register_release_check
 
+        from . import inbox  # noqa: F401  (registers the 我的待办 provider)
         from .release import central_subsidy_check
         from .scope import can_read_file
 

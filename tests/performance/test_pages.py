@@ -214,3 +214,16 @@ def test_files_served_only_to_readers(client, city_admin, make_user, regions, zz
     assert client.get(url).status_code == 403
     client.force_login(make_user("shengting", "viewer", zz.parent.code))
     assert client.get(url).status_code == 200
+
+
+def test_inbox_lists_tables_to_file_and_actuals_to_record(client, city_admin, zhongyuan_editor, zz):
+    from cityrenew.core.inbox import items_for
+    from cityrenew.performance import services
+
+    draft = make_table(zz, year=2030)
+    filed = filed_table(zz, year=2024)
+    todo = [i.title for i in items_for(city_admin)["to_fill"]]
+    assert f"编制并盖章备案：{draft}" in todo and f"填报实际值：{filed}" in todo
+    assert not [i for i in items_for(zhongyuan_editor)["to_fill"] if "绩效目标表" in i.title]
+    services.record_actual(Period.objects.get(indicator__result__table=filed), Decimal("1"), "", None)
+    assert f"填报实际值：{filed}" not in [i.title for i in items_for(city_admin)["to_fill"]]
