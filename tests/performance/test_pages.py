@@ -227,3 +227,19 @@ def test_inbox_lists_tables_to_file_and_actuals_to_record(client, city_admin, zh
     assert not [i for i in items_for(zhongyuan_editor)["to_fill"] if "绩效目标表" in i.title]
     services.record_actual(Period.objects.get(indicator__result__table=filed), Decimal("1"), "", None)
     assert f"填报实际值：{filed}" not in [i.title for i in items_for(city_admin)["to_fill"]]
+
+
+def test_history_readable_by_the_same_readers(make_user, regions, zz, city_admin):
+    from cityrenew.core.permissions import visible_history
+
+    table = filed_table(zz)
+    period = Period.objects.get(indicator__result__table=table)
+    from cityrenew.performance import services
+
+    services.record_actual(period, Decimal("3"), "", city_admin)
+    province = make_user("shengting", "viewer", zz.parent.code)
+    other = make_user("kfadmin", "city_admin", second_city(regions).code)
+    for obj in (table, period):
+        assert visible_history(province, obj).exists()
+        assert not visible_history(other, obj).exists()
+    assert visible_history(city_admin, period).filter(action="update").exists()
