@@ -131,7 +131,7 @@ class ResidentEvaluationForm(FieldRulesFormMixin, forms.ModelForm):
         self.fields["region"].queryset = _limit(regions.order_by("path"), user)
         self.fields["region"].error_messages["invalid_choice"] = "所选区域不在您的授权区划范围内"
         self.fields["community"].queryset = _limit(OldCommunity.objects.order_by("code"), user, "region")
-        self.fields["project"].queryset = RenewalProject.objects.order_by("code")
+        self.fields["project"].queryset = _limit(RenewalProject.objects.order_by("code"), user, "districts").distinct()
         self.apply_field_rules() if user is not None else None
 
     def clean(self) -> Any:

@@ -35,7 +35,7 @@ from .exports import table_workbook
 from .filtersets import EvaluationFilterSet, ResidentEvaluationFilterSet, TargetTableFilterSet
 from .forms import (ActualForm, EvaluationForm, EvidenceForm, FileTableForm, IndicatorForm, ResidentEvaluationForm,
                     ResultForm, TargetTableForm)
-from .models import Evaluation, Evidence, Indicator, Period, ResidentEvaluation, Result, TargetTable
+from .models import Evaluation, Indicator, Period, ResidentEvaluation, Result, TargetTable
 from .release import blockers_for
 from .scope import can_read, readable
 
