@@ -243,3 +243,15 @@ def test_history_readable_by_the_same_readers(make_user, regions, zz, city_admin
         assert visible_history(province, obj).exists()
         assert not visible_history(other, obj).exists()
     assert visible_history(city_admin, period).filter(action="update").exists()
+
+
+def test_evaluation_file_must_be_what_it_says(client, city_admin, zz):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    ev = Evaluation(city=zz, year=2025, evaluator="财政部", conclusion="完成")
+    ev.save()
+    login(client, city_admin)
+    bad = SimpleUploadedFile("评价报告.pdf", b"<html><script>x</script></html>")
+    r = client.post(ev.get_absolute_url(), {"file": bad, "description": "报告"})
+    assert r.status_code == 400 and "内容是HTML 网页" in r.content.decode()
+    assert not ev.files.exists()
