@@ -255,3 +255,18 @@ def test_evaluation_file_must_be_what_it_says(client, city_admin, zz):
     r = client.post(ev.get_absolute_url(), {"file": bad, "description": "报告"})
     assert r.status_code == 400 and "内容是HTML 网页" in r.content.decode()
     assert not ev.files.exists()
+
+
+def test_lists_render_and_export(client, viewer, zz):
+    table = filed_table(zz)
+    Evaluation(city=zz, year=2025, evaluator="财政部", score=Decimal("90"), conclusion="完成").save()
+    login(client, viewer)
+    for url, text in (("/funding/performance/", str(table)), ("/funding/performance/evaluations/", "2025年度绩效评价"),
+                      ("/funding/performance/residents/", "效果共评")):
+        r = client.get(url)
+        assert r.status_code == 200 and text in r.content.decode(), url
+    assert client.get(Evaluation.objects.get().get_absolute_url()).status_code == 200
+    r = client.get("/funding/performance/?export=xlsx")
+    ws = load_workbook(BytesIO(r.content)).active
+    assert [c.value for c in ws[1]][:3] == ["绩效目标表", "城市", "类型"]
+    assert ws.cell(2, 1).value == str(table) and ws.cell(2, 6).value == "已盖章备案"
