@@ -14,6 +14,7 @@ urlpatterns = [
     path("ledgers/tasks/", include("cityrenew.ledgertasks.urls")),
     path("ledgers/", include("cityrenew.ledgers.urls")),
     path("jobs/", include("cityrenew.jobs.urls")),
+    path("funding/performance/", include("cityrenew.performance.urls")),
     path("map/", include("cityrenew.map.urls")),
     path("policies/", include("cityrenew.policies.urls")),
     path("lifeline/", include("cityrenew.lifeline.urls")),
