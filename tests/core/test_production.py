@@ -6,6 +6,7 @@ here start fresh processes with the environment a city would set, or not set.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import signal
@@ -206,7 +207,7 @@ def served(tmp_path):
     migrate = subprocess.run([CLI, "migrate", "-v0"], env=env, capture_output=True, text=True, timeout=600)
     assert migrate.returncode == 0, migrate.stderr
     port = free_port()
-    proc = subprocess.Popen([CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "2"],
+    proc = subprocess.Popen([CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "2", "--no-lifeline"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -264,7 +265,7 @@ def test_serve_supervises_the_job_worker(tmp_path):
     migrate = subprocess.run([CLI, "migrate", "-v0"], env=env, capture_output=True, text=True, timeout=600)
     assert migrate.returncode == 0, migrate.stderr
     port = free_port()
-    proc = subprocess.Popen([CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2"],
+    proc = subprocess.Popen([CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2", "--no-lifeline"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for(f"http://127.0.0.1:{port}/login/", proc)
@@ -276,6 +277,49 @@ def test_serve_supervises_the_job_worker(tmp_path):
         assert proc.returncode != 0
         assert "后台任务进程已退出" in out
         assert not Path(f"/proc/{web}").exists() or "zombie" in Path(f"/proc/{web}/status").read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_serve_runs_the_lifeline_broker_bridge_and_clock(tmp_path):
+    """Lifeline monitoring in the demo: serve starts mosquitto on its port, the bridge, the clock's checks
+    and the simulator; a reading published to that broker is stored in the database serve uses."""
+    env = clean_env(tmp_path, CITYRENEW_DEMO="1", CITYRENEW_MQTT_PORT=str(free_port()))
+    migrate = subprocess.run([CLI, "migrate", "-v0"], env=env, capture_output=True, text=True, timeout=600)
+    assert migrate.returncode == 0, migrate.stderr
+    make = ("from cityrenew.lifeline.models import *; p = ObservedProperty.objects.create(name='液位'); "
+            "d = Device.objects.create(code='D1', name='液位计'); "
+            "print(Datastream.objects.create(name='液位', device=d, sensor=Sensor.objects.create(name='s'), "
+            "observed_property=p, unit_name='米', unit_symbol='m').pk)")
+    made = subprocess.run([CLI, "shell", "-c", make], env=env, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr
+    ds_id = int(made.stdout.strip().splitlines()[-1])  # shell first reports its automatic imports
+    port = free_port()
+    proc = subprocess.Popen([CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2", "--no-worker"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/login/", proc)
+        names = [Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode() for pid in children_of(proc.pid)]
+        assert any("mosquitto" in n for n in names) and any("lifeline mqtt" in n for n in names)
+        assert any("lifeline tick" in n for n in names) and any("lifeline simulate" in n for n in names)
+        from cityrenew.lifeline.mqtt import publish
+
+        now = dt.datetime.now(dt.timezone.utc).isoformat()
+        deadline = time.monotonic() + 30
+        stored = ""
+        while time.monotonic() < deadline and "1.25" not in stored:
+            publish("127.0.0.1", int(env["CITYRENEW_MQTT_PORT"]), ds_id, {"phenomenonTime": now, "result": 1.25})
+            time.sleep(1)
+            stored = subprocess.run(
+                [CLI, "shell", "-c", f"from cityrenew.lifeline.storage import latest_values; print(latest_values([{ds_id}]))"],
+                env=env, capture_output=True, text=True, timeout=120).stdout
+        assert "1.25" in stored
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, out
+        assert "MQTT 服务器：mosquitto" in out and "城市生命线：MQTT 服务器、MQTT 桥接、定时检查、模拟设备" in out
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -18,6 +18,12 @@ Two supervised child processes:
   loopback or a LAN costs far less than a request waiting behind a busy process.
 - the background job worker, ``cityrenew worker`` (the jobs app: recovers jobs of dead workers,
   then runs django-tasks-db's worker loop).
+- lifeline monitoring (unless ``--no-lifeline``): the MQTT broker (Debian's ``mosquitto`` on
+  127.0.0.1:``CITYRENEW_MQTT_PORT``, 1883 by default, loopback only — unless ``CITYRENEW_MQTT_HOST``
+  names a broker of the city's, or one already answers on that port), the bridge that stores the
+  readings published to it (``cityrenew lifeline mqtt``), the clock's checks every minute (no data,
+  escalation: ``cityrenew lifeline tick --loop 60``), and in the demo the simulated sensors
+  (``cityrenew lifeline simulate``).
 
 SIGINT/SIGTERM are forwarded once to both children (they run in their own process group, so a
 terminal's Ctrl-C is not delivered twice: a second signal makes the job worker abandon its task);
@@ -27,12 +33,27 @@ when either child dies the other is stopped and ``serve`` exits with an error.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+
+
+LABELS = {"web": "网页服务", "worker": "后台任务进程", "broker": "MQTT 服务器", "bridge": "MQTT 桥接",
+          "tick": "定时检查", "simulator": "模拟设备"}
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=0.3).close()
+        return True
+    except OSError:
+        return False
 
 
 def default_workers() -> int:
@@ -52,6 +73,7 @@ class Command(BaseCommand):
         parser.add_argument("--keep-alive", type=int, default=0,
                             help="HTTP 长连接保持秒数（默认 0：每个请求新建连接，请求在各进程间均衡分配）")
         parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
+        parser.add_argument("--no-lifeline", action="store_true", help="不启动城市生命线的 MQTT 服务器、桥接与定时检查")
 
     def handle(self, *args, **opts):
         if opts["workers"] < 1 or opts["threads"] < 1:
@@ -78,10 +100,49 @@ class Command(BaseCommand):
         if not opts["no_worker"]:
             children["worker"] = subprocess.Popen([sys.executable, "-m", "django", "worker"], env=env, process_group=0)
             self.stdout.write("后台任务进程：worker")
+        if not opts["no_lifeline"]:
+            children.update(self.lifeline(env))
         self.stdout.flush()
         return_code = self.supervise(children)
         if return_code:
             raise CommandError(f"子进程意外退出（退出码 {return_code}），服务已停止。", returncode=return_code)
+
+    def lifeline(self, env: dict[str, str]) -> dict[str, subprocess.Popen]:
+        """The monitoring processes (see the module docstring)."""
+        from django.conf import settings
+
+        django = [sys.executable, "-m", "django", "lifeline"]
+        out: dict[str, subprocess.Popen] = {}
+        host = os.environ.get("CITYRENEW_MQTT_HOST", "")
+        port = int(os.environ.get("CITYRENEW_MQTT_PORT", "1883"))
+        broker = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else "")
+        if not host:
+            host = "127.0.0.1"
+            if _answers(host, port):
+                self.stdout.write(f"MQTT 服务器：沿用 {host}:{port} 上已在运行的服务器")
+            elif broker:
+                conf = Path(settings.DATA_DIR) / "mosquitto.conf"
+                conf.parent.mkdir(parents=True, exist_ok=True)
+                conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+                out["broker"] = subprocess.Popen([broker, "-c", str(conf)], env=env, process_group=0,
+                                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for _ in range(50):
+                    if _answers(host, port):
+                        break
+                    time.sleep(0.1)
+                self.stdout.write(f"MQTT 服务器：mosquitto，{host}:{port}（仅本机）")
+            else:
+                host = ""
+                self.stdout.write("未安装 mosquitto：城市生命线不接收 MQTT 报送（SensorThings 接口仍可用；make demo 会安装它）")
+        if host:
+            out["bridge"] = subprocess.Popen([*django, "mqtt", "--host", host, "--port", str(port)], env=env, process_group=0)
+        out["tick"] = subprocess.Popen([*django, "tick", "--loop", "60"], env=env, process_group=0,
+                                       stdout=subprocess.DEVNULL)
+        if os.environ.get("CITYRENEW_DEMO") == "1":
+            sim = [*django, "simulate", "--interval", "30"] + (["--mqtt", f"{host}:{port}"] if host else [])
+            out["simulator"] = subprocess.Popen(sim, env=env, process_group=0)
+        self.stdout.write("城市生命线：" + "、".join(LABELS[k] for k in out))
+        return out
 
     def supervise(self, children: dict[str, subprocess.Popen]) -> int:
         stopping: list[int] = []
@@ -103,7 +164,7 @@ class Command(BaseCommand):
             code = children[dead].returncode
             unexpected = not stopping
             if unexpected:
-                name = "网页服务" if dead == "web" else "后台任务进程"
+                name = LABELS.get(dead, dead)
                 self.stderr.write(self.style.ERROR(f"{name}已退出（退出码 {code}），正在停止其余进程。"))
                 forward(signal.SIGTERM, None)
             for proc in children.values():
