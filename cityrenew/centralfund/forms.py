@@ -60,6 +60,11 @@ class ConditionForm(FieldRulesFormMixin, forms.ModelForm):
         fields = ["met", "note"]
         widgets = {"note": forms.Textarea(attrs={"rows": 2})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        met = self.instance.met
+        self.initial["met"] = "" if met is None else ("1" if met else "0")
+
 
 class FileForm(FieldRulesFormMixin, forms.ModelForm):
     size_gb = forms.DecimalField(label="登记大小（GB，按 10⁹ 字节）", required=False, min_value=0, max_digits=12, decimal_places=3,

@@ -133,3 +133,15 @@ def test_api(city_client, regions):
     resp = city_client.post(f"/api/centralfund/applications/{app.pk}/transition/", {"target": S.RECOMMENDED},
                             content_type="application/json")
     assert resp.status_code == 409 and "您无权" in resp.json()["detail"]
+
+
+def test_demo_is_idempotent(regions):
+    from cityrenew.centralfund import demo
+    from cityrenew.centralfund.workflow import gate_problems
+
+    demo.load()
+    demo.load()
+    app = Application.objects.get()
+    assert app.conditions.count() == 3 and app.flagships.count() == 2 and SelectionRound.objects.count() == 1
+    assert any("基础条件3" in p for p in gate_problems(app))
+    assert ProvinceCapRegion.objects.count() == 31
