@@ -10,7 +10,10 @@ class CentralFundConfig(AppConfig):
 
     def ready(self) -> None:
         from cityrenew.core.uploads import register_attachments
+        from cityrenew.funding.hooks import register_release_check
 
+        from .hooks import cap_release_check
         from .permissions import can_read_file
 
         register_attachments("centralfund/", can_read_file)
+        register_release_check(cap_release_check)

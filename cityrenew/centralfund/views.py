@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
+from cityrenew.core.choices import Role
 from cityrenew.core.generic.tables import Column, Table
 from cityrenew.core.generic.views import ObjectEditView, ObjectListView, ObjectView
 from cityrenew.core.views import forbidden
@@ -64,7 +65,7 @@ class IndexView(ObjectListView):
         return readable_applications(request.user)
 
     def can_add(self, request):
-        return bool(request.user.is_superuser) or any(ra.role == "city_admin" for ra in _roles(request.user))
+        return bool(request.user.is_superuser) or any(ra.role == Role.CITY_ADMIN for ra in _roles(request.user))
 
     def get_extra_context(self, request, **kwargs):
         return {"rounds": SelectionRound.objects.all(), "is_ministry": is_ministry(request.user),
@@ -123,7 +124,7 @@ class ApplicationEditView(ObjectEditView):
     list_url_name = "centralfund:index"
 
     def can_add(self, request):
-        return bool(request.user.is_superuser) or any(ra.role == "city_admin" for ra in _roles(request.user))
+        return bool(request.user.is_superuser) or any(ra.role == Role.CITY_ADMIN for ra in _roles(request.user))
 
     def can_edit(self, request, obj):
         return obj.state == ApplicationState.DRAFT and CITY in actors_of(obj, request.user)

@@ -258,3 +258,24 @@ def test_selection_tie_at_last_place_refused(regions, people):
     with pytest.raises(services.SelectionError, match="综合得分和书面评审得分均相同"):
         services.select(rnd, people["ministry"])
     assert not rnd.candidates.filter(status=CandidateStatus.SELECTED).exists()
+
+
+def test_central_subsidy_tranches_stay_within_the_cap(regions, people):
+    """A central-subsidy tranche that would take Zhengzhou (河南: 中部, 10 亿元 = 100 000 万元) over the cap
+    is blocked before the finance approval; exactly the cap passes; other channels are not counted."""
+    from cityrenew.funding.choices import TrancheState
+    from cityrenew.funding.hooks import release_blockers
+    from cityrenew.funding.models import Tranche
+    from cityrenew.projects.models import RenewalProject
+
+    p = RenewalProject.objects.create(code="K202501001", name="老城区供水管网更新", city=regions["郑州市"],
+                                      total_investment=Decimal("20"))
+    Tranche.objects.create(project=p, channel="central_finance", year=2025, amount=Decimal("90000"), state=TrancheState.APPROVED)
+    Tranche.objects.create(project=p, channel="special_bond", year=2025, amount=Decimal("50000"), state=TrancheState.PAID)
+    over = Tranche.objects.create(project=p, channel="central_finance", year=2026, amount=Decimal("10000.01"),
+                                  state=TrancheState.DISTRICT_APPROVED)
+    reasons = release_blockers(over)
+    assert any("超过中部地区每个城市补助总额上限 10 亿元（100000 万元" in r for r in reasons), reasons
+    over.amount = Decimal("10000")
+    over.save()
+    assert not any("补助总额上限" in r for r in release_blockers(over))
