@@ -12,6 +12,7 @@ class CentralFundConfig(AppConfig):
         from cityrenew.core.uploads import register_attachments
         from cityrenew.funding.hooks import register_release_check
 
+        from . import inbox  # noqa: F401  (registers the provider)
         from .hooks import cap_release_check
         from .permissions import can_read_file
 

@@ -145,3 +145,15 @@ def test_demo_is_idempotent(regions):
     assert app.conditions.count() == 3 and app.flagships.count() == 2 and SelectionRound.objects.count() == 1
     assert any("基础条件3" in p for p in gate_problems(app))
     assert ProvinceCapRegion.objects.count() == 31
+
+
+def test_inbox_lists_the_application(city_client, client, regions, make_user):
+    from cityrenew.core.inbox import items_for
+
+    app = _create(city_client)
+    from django.contrib.auth import get_user_model
+
+    city_user = get_user_model().objects.get(username="cityadmin")
+    assert [i.title for i in items_for(city_user)["to_fill"]] == [f"填写{app}"]
+    province = make_user("henan", "city_admin", "410000")
+    assert not any(i.url == app.get_absolute_url() for items in items_for(province).values() for i in items)
