@@ -31,7 +31,8 @@ class Cap:  # 某省城市的补助上限
         return rules.CAPS_YI[self.region]
 
     def as_dict(self) -> dict:
-        return {"province": self.province, "region": self.region_label, "cap_yi": str(self.cap_yi), "unit": "亿元",
+        cap = int(self.cap_yi) if self.cap_yi == self.cap_yi.to_integral_value() else str(self.cap_yi)
+        return {"province": self.province, "region": self.region_label, "cap_yi": cap, "unit": "亿元",
                 "region_basis": self.basis, "table": self.source, "rule": str(rules.CAP_SOURCE)}
 
 

@@ -51,6 +51,12 @@ def is_ministry(user: Any) -> bool:
     return bool(getattr(user, "is_superuser", False))
 
 
+def can_read_rounds(user: Any) -> bool:
+    """The selection rounds and their scores: the ministry and the 市级管理员 of provinces and cities
+    (the recommending and applying governments), not district or read-only users."""
+    return can_edit_caps(user)
+
+
 def can_edit_caps(user: Any) -> bool:
     """The province → region table: a 市级管理员 or a superuser (audited)."""
     if not getattr(user, "is_authenticated", False):

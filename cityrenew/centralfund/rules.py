@@ -204,9 +204,12 @@ class Shortlist:  # 现场答辩名单
     tied_at_cut: list[str]
 
     def as_dict(self) -> dict:
-        return {"places": self.places, "shortlist_size": self.size, "shortlist": [c.city for c in self.cities],
-                "scores": {c.city: float(c.score) for c in self.cities}, "tied_at_cut": self.tied_at_cut,
-                "rule": str(SHORTLIST_SOURCE)}
+        """The CLI's JSON: exactly places, shortlist_size, shortlist — plus ``tied_at_cut`` only when
+        cities tied with the last one came in (the list is then longer than the size)."""
+        out: dict = {"places": self.places, "shortlist_size": self.size, "shortlist": [c.city for c in self.cities]}
+        if self.tied_at_cut:
+            out["tied_at_cut"] = self.tied_at_cut
+        return out
 
 
 def shortlist(cities: list[ScoredCity], places: int) -> Shortlist:

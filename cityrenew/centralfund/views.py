@@ -38,7 +38,7 @@ from .forms import (
     ScoresUploadForm,
 )
 from .models import Application, Candidate, EligibilityCondition, ProvinceCapRegion, SelectionRound
-from .permissions import CITY, actors_of, can_edit_caps, can_read, is_ministry, readable_applications
+from .permissions import CITY, actors_of, can_edit_caps, can_read, can_read_rounds, is_ministry, readable_applications
 from .workflow import TRANSITIONS, TransitionError, gate_problems, moves_for, transition
 
 
@@ -68,7 +68,7 @@ class IndexView(ObjectListView):
         return bool(request.user.is_superuser) or any(ra.role == Role.CITY_ADMIN for ra in _roles(request.user))
 
     def get_extra_context(self, request, **kwargs):
-        return {"rounds": SelectionRound.objects.all(), "is_ministry": is_ministry(request.user),
+        return {"rounds": SelectionRound.objects.all() if can_read_rounds(request.user) else [], "is_ministry": is_ministry(request.user),
                 "cap_source": rules.CAP_SOURCE, "caps": rules.CAPS_YI, "region_labels": rules.REGION_LABELS}
 
 
@@ -263,6 +263,12 @@ class RoundView(ObjectView):
     template_name = "centralfund/round.html"
     url_base = "centralfund:round"
     list_url_name = "centralfund:index"
+
+    def can_view(self, request, obj=None):
+        return can_read_rounds(request.user)
+
+    def denial_message(self, action, obj=None):
+        return "遴选得分仅供财政部、住房城乡建设部和省、市级管理员查看"
 
     def can_edit(self, request, obj):
         return is_ministry(request.user) and obj.stage == RoundStage.WRITTEN

@@ -25,8 +25,8 @@ def test_cap_sichuan_and_shanghai(run):
     assert out.returncode == 0, out.stderr
     assert "西部地区" in out.stdout and "12 亿元" in out.stdout
     data = json.loads(run("funding", "cap", "--province", "上海市", "--format", "json").stdout)
-    assert data["region"] == "直辖市" and data["cap_yi"] == "12" and data["unit"] == "亿元"
-    assert json.loads(run("funding", "cap", "--province", "浙江省", "--format", "json").stdout)["cap_yi"] == "8"
+    assert data["region"] == "直辖市" and data["cap_yi"] == 12 and data["unit"] == "亿元"
+    assert json.loads(run("funding", "cap", "--province", "浙江省", "--format", "json").stdout)["cap_yi"] == 8
     bad = run("funding", "cap", "--province", "火星")
     assert bad.returncode == 2 and "不是省级行政区名称" in bad.stderr
 
@@ -35,6 +35,7 @@ def test_shortlist_20_places(run, scores_file):
     out = run("funding", "shortlist", str(scores_file), "--places", "20", "--format", "json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
+    assert set(data) == {"places", "shortlist", "shortlist_size"}
     assert data["places"] == 20 and data["shortlist_size"] == 24 and len(data["shortlist"]) == 24
     assert data["shortlist"][0] == "北京市" and "南宁市" not in data["shortlist"]
 

@@ -128,7 +128,7 @@ def test_api(city_client, regions):
     rows = data["results"] if isinstance(data, dict) else data
     assert [r["city_name"] for r in rows] == ["郑州市"]
     cap = city_client.get("/api/centralfund/cap/", {"province": "四川省"}).json()
-    assert cap["cap_yi"] == "12" and cap["region"] == "西部地区"
+    assert cap["cap_yi"] == 12 and cap["region"] == "西部地区"
     assert city_client.get("/api/centralfund/cap/", {"province": "x"}).status_code == 400
     resp = city_client.post(f"/api/centralfund/applications/{app.pk}/transition/", {"target": S.RECOMMENDED},
                             content_type="application/json")
@@ -157,3 +157,14 @@ def test_inbox_lists_the_application(city_client, client, regions, make_user):
     assert [i.title for i in items_for(city_user)["to_fill"]] == [f"填写{app}"]
     province = make_user("henan", "city_admin", "410000")
     assert not any(i.url == app.get_absolute_url() for items in items_for(province).values() for i in items)
+
+
+def test_rounds_hidden_from_district_and_viewers(client, regions, zhongyuan_editor, viewer, city_admin):
+    rnd = SelectionRound.objects.create(year=2025)
+    for user in (zhongyuan_editor, viewer):
+        client.force_login(user)
+        assert client.get(rnd.get_absolute_url()).status_code == 403
+        data = client.get("/api/centralfund/rounds/").json()
+        assert (data["results"] if isinstance(data, dict) else data) == []
+    client.force_login(city_admin)
+    assert client.get(rnd.get_absolute_url()).status_code == 200

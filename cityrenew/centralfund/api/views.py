@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from ..caps import UnknownProvince, region_of
 from ..models import ProvinceCapRegion, SelectionRound
-from ..permissions import readable_applications
+from ..permissions import can_read_rounds, readable_applications
 from ..workflow import TransitionError, transition
 from .serializers import ApplicationSerializer, CapRegionSerializer, RoundSerializer, TransitionSerializer
 
@@ -41,7 +41,10 @@ class RoundViewSet(viewsets.ReadOnlyModelViewSet):
     """遴选批次及参评城市得分（只读）。"""
 
     serializer_class = RoundSerializer
-    queryset = SelectionRound.objects.prefetch_related("candidates")
+
+    def get_queryset(self):
+        qs = SelectionRound.objects.prefetch_related("candidates")
+        return qs if can_read_rounds(self.request.user) else qs.none()
 
 
 class CapRegionViewSet(viewsets.ReadOnlyModelViewSet):
