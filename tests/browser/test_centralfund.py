@@ -106,3 +106,31 @@ def test_ministry_shortlists_20_places(page, live_server, regions, tmp_path, scr
     first = page.locator("[data-testid=candidate]").first.inner_text()
     assert re.match(r"1\s+北京市", first)
     page.screenshot(path=str(screenshot_dir / "centralfund-round.png"), full_page=True)
+
+
+def test_province_recommends_and_submission_checks_the_package(page, live_server, regions, make_user):
+    from cityrenew.centralfund.choices import Condition
+    from cityrenew.centralfund.models import Application, ApplicationFile, EligibilityCondition, FlagshipItem, MechanismItem
+
+    make_user("henan", "city_admin", "410000", first_name="河南省住建厅")
+    app = Application.objects.create(city=regions["郑州市"], year=2025, old_city_scope="老城区", authenticity_commitment=True)
+    for cond in Condition:
+        EligibilityCondition.objects.create(application=app, condition=cond.value, met=True)
+        ApplicationFile.objects.create(application=app, kind=f"condition_{cond.value}", name=f"条件{cond.value}",
+                                       medium="disc", size=10**9, classified_checked=True)
+    for kind, size in (("work_plan", 10**9), ("joint_document", 10**6), ("other", 4 * 10**9)):
+        ApplicationFile.objects.create(application=app, kind=kind, name=kind, medium="disc", size=size, classified_checked=True)
+    FlagshipItem.objects.create(application=app, category=1, name="供水管网更新")
+    MechanismItem.objects.create(application=app, category=2, name="专项债券配套")
+
+    login(page, live_server, "henan", "pass-henan")
+    page.goto(live_server.url + app.get_absolute_url())
+    page.click("[data-testid=move-recommended]")
+    assert page.inner_text("[data-testid=state]") == "省级已推荐"
+    page.click("[data-testid=move-submitted]")  # 3 + 1 + 0.001 + 4 GB > 8 GB
+    assert "超过 8GB（按 8×10⁹ 字节计）1,000,000 字节" in page.inner_text(".messages")
+    assert page.inner_text("[data-testid=state]") == "省级已推荐"
+    ApplicationFile.objects.filter(kind="other").update(size=4 * 10**9 - 10**6)  # now exactly 8 GB
+    page.click("[data-testid=move-submitted]")
+    assert page.inner_text("[data-testid=state]") == "已报送"
+    assert "省级已推荐\t已报送\t河南省住建厅" in page.inner_text("#workflow")
