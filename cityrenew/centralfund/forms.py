@@ -25,7 +25,8 @@ class ApplicationForm(FieldRulesFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         cities = Region.objects.filter(level=RegionLevel.CITY)
         if self.user is not None and not self.user.is_superuser:
-            paths = [ra.region.path for ra in roles_of(self.user) if ra.role == Role.CITY_ADMIN]
+            paths = [ra.region.path for ra in roles_of(self.user)  # the city's own 市级管理员, not the province's
+                     if ra.role == Role.CITY_ADMIN and ra.region.level != RegionLevel.PROVINCE]
             cities = cities.filter(pk__in=[c.pk for c in cities if any(c.path.startswith(p) for p in paths)])
         self.fields["city"].queryset = cities
         if self.instance.pk:
