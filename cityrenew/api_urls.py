@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("cityrenew.checkup.api.urls")),
     path("", include("cityrenew.ledgers.api.urls")),
     path("", include("cityrenew.jobs.api.urls")),
+    path("", include("cityrenew.centralfund.api.urls")),
     path("", include("cityrenew.map.api")),
     path("", include("cityrenew.policies.api.urls")),
     path("", include("cityrenew.policies.api.search")),

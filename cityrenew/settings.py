@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "cityrenew.plans",
     "cityrenew.funding",
     "cityrenew.performance",
+    "cityrenew.centralfund",
     "django_tasks",
     "django_tasks_db",
     "cityrenew.jobs",

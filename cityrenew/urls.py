@@ -13,6 +13,7 @@ urlpatterns = [
     path("checkup/", include("cityrenew.checkup.urls")),
     path("ledgers/tasks/", include("cityrenew.ledgertasks.urls")),
     path("ledgers/", include("cityrenew.ledgers.urls")),
+    path("funding/central/", include("cityrenew.centralfund.urls")),
     path("jobs/", include("cityrenew.jobs.urls")),
     path("funding/performance/", include("cityrenew.performance.urls")),
     path("map/", include("cityrenew.map.urls")),
