@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "cityrenew.ledgertasks",
     "cityrenew.plans",
     "cityrenew.funding",
+    "cityrenew.reports",
     "django_tasks",
     "django_tasks_db",
     "cityrenew.jobs",

@@ -52,6 +52,7 @@ NAV = [
     NavEntry("jobs:list", _("后台任务"), frozenset({ADMIN, DISTRICT})),
     NavEntry("core:audit_list", _("审计日志"), frozenset({ADMIN, DISTRICT, READER})),
     NavEntry("policies:list", _("政策库"), ALL),
+    NavEntry("reports:report_list", _("报送与统计"), frozenset({ADMIN, READER})),
 ]
 API_AUDIENCES = frozenset({ADMIN, DISTRICT, READER})
 
