@@ -1,0 +1,80 @@
+"""The state machine of a report: generated → submitted → returned (with comments) / accepted; new versions;
+who may do what (the city's 市级管理员 generates and submits, the province user reviews); audited."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from cityrenew.core import audit
+from cityrenew.core.models import AuditLog
+from cityrenew.reports import services
+from cityrenew.reports.models import ProgressReport
+
+pytestmark = pytest.mark.django_db
+
+
+def test_submit_return_new_version_accept(two_cities, luoyang_admin, province_user):
+    city = two_cities["luoyang"]
+    v1 = services.generate(luoyang_admin, city, 2025, progress="进展")
+    services.submit(luoyang_admin, v1)
+    assert v1.state == "submitted" and v1.submitted_by == luoyang_admin
+
+    # while under review, no new version
+    with pytest.raises(services.ReportError, match="已报送、正在审核"):
+        services.generate(luoyang_admin, city, 2025)
+    # a return needs comments; nothing changes without them
+    with pytest.raises(services.ReportError, match="必须填写「审核意见」"):
+        services.review(province_user, v1, accept=False, comment="  ")
+    v1.refresh_from_db()
+    assert v1.state == "submitted"
+
+    services.review(province_user, v1, accept=False, comment="请补充地下管网改造进度")
+    v1.refresh_from_db()
+    assert v1.state == "returned" and v1.review_comment == "请补充地下管网改造进度" and v1.reviewed_by == province_user
+    with pytest.raises(services.ReportError, match="不能报送"):
+        services.submit(luoyang_admin, v1)
+
+    v2 = services.generate(luoyang_admin, city, 2025, progress="补充了管网进度")
+    assert v2.version == 2
+    with pytest.raises(services.ReportError, match="不是最新版本"):
+        services.submit(luoyang_admin, v1)
+    # regenerating before submitting supersedes the unsent version
+    v3 = services.generate(luoyang_admin, city, 2025)
+    v2.refresh_from_db()
+    assert v3.version == 3 and v2.state == "superseded"
+    services.submit(luoyang_admin, v3)
+    with audit.actor(province_user, "web"):  # what the web middleware does for a request
+        services.review(province_user, v3, accept=True)
+    assert v3.state == "accepted"
+    with pytest.raises(services.ReportError, match="已被接收"):
+        services.generate(luoyang_admin, city, 2025)
+    # an on-demand report of the same year is its own series
+    assert services.generate(luoyang_admin, city, 2025, "on_demand").version == 1
+
+    entries = AuditLog.for_object(v3)
+    assert {e.action for e in entries} == {"create", "update"}
+    assert any(e.changes.get("state") == ["submitted", "accepted"] and e.user == province_user for e in entries)
+
+
+def test_who_may_do_what(two_cities, luoyang_admin, province_user, city_admin, viewer):
+    ly, zz = two_cities["luoyang"], two_cities["zhengzhou"]
+    # Zhengzhou's city admin may not generate Luoyang's report, nor review (no province role)
+    with pytest.raises(services.ReportError, match="无权生成洛阳市"):
+        services.generate(city_admin, ly, 2025)
+    # the province user reads but does not generate
+    with pytest.raises(services.ReportError, match="无权生成"):
+        services.generate(province_user, ly, 2025)
+    report = services.generate(luoyang_admin, ly, 2025)
+    with pytest.raises(services.ReportError, match="无权报送"):
+        services.submit(province_user, report)
+    services.submit(luoyang_admin, report)
+    for user in (city_admin, viewer, luoyang_admin):  # a city's own users never review their reports
+        with pytest.raises(services.ReportError, match="无权审核"):
+            services.review(user, report, accept=True)
+    assert ProgressReport.objects.get(pk=report.pk).state == "submitted"
+
+    assert [c.code for c in services.readable_cities(province_user)] == ["410100", "410300"]
+    assert [c.code for c in services.readable_cities(city_admin)] == ["410100"]
+    assert [c.code for c in services.readable_cities(luoyang_admin)] == ["410300"]
+    assert services.can_review(province_user, zz) and not services.can_review(AnonymousUser(), zz)
