@@ -8,3 +8,6 @@ class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     # modules that define rules citing policy documents (cite(..., rule=...)), listed on /policies/
     policy_modules = ("choices", "figures")
+
+    def ready(self) -> None:
+        from . import inbox  # noqa: F401  (registers the 我的待办 provider)

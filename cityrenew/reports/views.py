@@ -171,7 +171,8 @@ class CompareView(LoginRequiredMixin, View):
         figures = [collect(c, year) for c in chosen] if not error else []
         rows = [{"label": label, "values": [fn(f) for f in figures]} for label, fn in COMPARE_ROWS]
         chart = {"cities": [f["city"] for f in figures],
-                 "series": [{"name": r["label"], "data": [str(v) for v in r["values"]]} for r in rows if r["label"] in CHART_ROWS]}
+                 "series": [{"name": r["label"], "axis": 1 if "亿元" in r["label"] else 0, "data": [str(v) for v in r["values"]]}
+                            for r in rows if r["label"] in CHART_ROWS]}
         return render(request, "reports/compare.html", {
             "readable": readable, "chosen": chosen, "year": year, "rows": rows, "figures": figures, "chart": chart,
             "error": error, "national_source": NATIONAL_SOURCE})

@@ -78,3 +78,20 @@ def test_who_may_do_what(two_cities, luoyang_admin, province_user, city_admin, v
     assert [c.code for c in services.readable_cities(city_admin)] == ["410100"]
     assert [c.code for c in services.readable_cities(luoyang_admin)] == ["410300"]
     assert services.can_review(province_user, zz) and not services.can_review(AnonymousUser(), zz)
+
+
+def test_inbox_items(two_cities, luoyang_admin, province_user, city_admin):
+    from cityrenew.core.inbox import items_for
+
+    report = services.generate(luoyang_admin, two_cities["luoyang"], 2025)
+    assert not items_for(province_user)["to_review"]
+    services.submit(luoyang_admin, report)
+    assert [i.title for i in items_for(province_user)["to_review"]] == [str(report)]
+    assert [i.title for i in items_for(luoyang_admin)["submitted"]] == [str(report)]
+    assert not items_for(city_admin)["to_review"] and not items_for(city_admin)["submitted"]
+    services.review(province_user, report, accept=False, comment="请补充")
+    returned = items_for(luoyang_admin)["returned"]
+    assert [(i.title, i.reason) for i in returned] == [(str(report), "请补充")]
+    assert not items_for(province_user)["to_review"]
+    services.generate(luoyang_admin, two_cities["luoyang"], 2025)  # version 2 replaces the returned one in the inbox
+    assert not items_for(luoyang_admin)["returned"]

@@ -1,4 +1,4 @@
-/* 城市对比页：各城市项目总投资与资金计划、到位、支出的分组柱状图（ECharts）。数据来自 #compare-data（json_script）。 */
+/* 城市对比页：各城市资金计划、到位、支出（万元，左轴）与项目总投资（亿元，右轴）的分组柱状图（ECharts）。数据来自 #compare-data（json_script）。 */
 (function () {
   "use strict";
   function init() {
@@ -14,9 +14,10 @@
       legend: { top: 8 },
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: data.cities },
-      yAxis: { type: "value" },
+      // funding in 万元 on the left axis, project investment in 亿元 on the right: never one axis for both units
+      yAxis: [{ type: "value", name: "万元" }, { type: "value", name: "亿元", splitLine: { show: false } }],
       series: data.series.map(function (s) {
-        return { name: s.name, type: "bar", barMaxWidth: 36, data: s.data.map(Number) };
+        return { name: s.name, type: "bar", barMaxWidth: 36, yAxisIndex: s.axis, data: s.data.map(Number) };
       })
     });
     window.addEventListener("resize", function () { chart.resize(); });
