@@ -14,12 +14,14 @@ from django.utils import timezone
 from django.views import View
 from openpyxl import Workbook
 
+from cityrenew.core.audit import beijing_time
 from cityrenew.core.generic import Column, ObjectListView, ObjectView, Table
 from cityrenew.core.views import forbidden as core_forbidden
 from cityrenew.core.xlsx import XLSX_MIME, attachment_header, put, write_table, xlsx_response
 
 from . import documents, services
 from .choices import REPORT_SOURCE, REVIEW_SOURCE, ReportKind, ReportState
+from .filtersets import ProgressReportFilterSet
 from .figures import NATIONAL_SOURCE, NATIONAL_STATS, NO_RECORDS, collect, statistics
 from .models import ProgressReport
 
@@ -44,8 +46,8 @@ class ReportTable(Table):  # 进度报告清单
         Column("kind", "报告类型"),
         Column("version", "版本号", css="num"),
         Column("state", "状态", order_by="state"),
-        Column("generated_at", "生成时间", order_by="generated_at"),
-        Column("submitted_at", "报送时间"),
+        Column("generated_at", "生成时间", accessor=lambda r: beijing_time(r.generated_at), order_by="generated_at"),
+        Column("submitted_at", "报送时间", accessor=lambda r: beijing_time(r.submitted_at)),
     ]
 
 
@@ -67,6 +69,7 @@ class _ReportMixin:
 
 
 class ReportListView(_ReportMixin, ObjectListView):
+    filterset_class = ProgressReportFilterSet
     table_class = ReportTable
     template_name = "reports/report_list.html"
     table_id = "report-table"

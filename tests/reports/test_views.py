@@ -127,3 +127,18 @@ def test_statistics_page_states_missing_record_types(client, two_cities, provinc
     client.force_login(province_user)
     page = client.get("/reports/statistics/", {"start": 2025, "end": 2024}).content.decode()
     assert "晚于「截止年度」" in page and "暂无此类记录类型" in page
+
+
+def test_list_filter_and_export(client, two_cities, luoyang_admin, province_user):
+    ly = two_cities["luoyang"]
+    services.generate(luoyang_admin, ly, 2024)
+    services.generate(luoyang_admin, ly, 2025)
+    client.force_login(province_user)
+    page = client.get("/reports/", {"year": 2024}).content.decode()
+    assert "洛阳市2024年城市更新工作进展年度报告" in page and "洛阳市2025年" not in page
+    assert "生成进度报告" not in page  # the province reads, the city generates
+    resp = client.get("/reports/", {"year": 2025, "export": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(resp.content)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("标题", "城市", "年度") and [r[0] for r in rows[1:]] == ["洛阳市2025年城市更新工作进展年度报告"]
+    assert len(rows[1][6]) == 16  # 生成时间 in Beijing time, "YYYY-MM-DD HH:MM"
+    assert client.get("/api/reports/", {"year": 2024}).json()["count"] == 1

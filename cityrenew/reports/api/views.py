@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import services
+from ..filtersets import ProgressReportFilterSet
 from ..figures import NATIONAL_STATS, statistics
 from ..views import MAX_YEARS, visible_reports
 from .serializers import ProgressReportSerializer
@@ -16,7 +17,7 @@ class ProgressReportViewSet(viewsets.ReadOnlyModelViewSet):
     可按城市、年度、报告类型、状态筛选。"""
 
     serializer_class = ProgressReportSerializer
-    filterset_fields = ["city", "year", "kind", "state"]
+    filterset_class = ProgressReportFilterSet
 
     def get_queryset(self) -> QuerySet:
         return visible_reports(self.request.user)
