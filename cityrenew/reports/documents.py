@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from cityrenew.core.xlsx import put, write_table
 
 from .choices import REPORT_SOURCE
-from .figures import NATIONAL_STATS, NO_RECORDS, SOURCES
+from .figures import NATIONAL_SOURCE, NATIONAL_STATS, NO_RECORDS, SOURCES
 
 
 @dataclass
@@ -120,3 +120,19 @@ def document(report) -> bytes:
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+def statistics_workbook(rows: list[dict[str, Any]]) -> Workbook:
+    """The national statistics (rows of :func:`figures.statistics`) as a workbook: one row per year and city,
+    a 合计 row per year, then the source of each figure ("无此类记录" where no record type exists)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "城市更新统计"
+    headers = ["年度", "城市"] + [f"{s.label}（{s.unit}）" for s in NATIONAL_STATS]
+    body = [[r["year"], r["city"]] + [_cell(r[s.key]) if r[s.key] is not None else NO_RECORDS for s in NATIONAL_STATS]
+            for r in rows]
+    nxt = write_table(ws, headers, body, widths=[8, 12] + [22] * len(NATIONAL_STATS))
+    put(ws, nxt + 1, 1, f"统计口径：{NATIONAL_SOURCE}")
+    for i, s in enumerate(NATIONAL_STATS):
+        put(ws, nxt + 2 + i, 1, f"{s.label}：{s.source or '暂无此类记录类型，未统计（' + NO_RECORDS + '）'}")
+    return wb

@@ -12,12 +12,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
-from openpyxl import Workbook
 
 from cityrenew.core.audit import beijing_time
 from cityrenew.core.generic import Column, ObjectListView, ObjectView, Table
 from cityrenew.core.views import forbidden as core_forbidden
-from cityrenew.core.xlsx import XLSX_MIME, attachment_header, put, write_table, xlsx_response
+from cityrenew.core.xlsx import XLSX_MIME, attachment_header, xlsx_response
 
 from . import documents, services
 from .choices import REPORT_SOURCE, REVIEW_SOURCE, ReportKind, ReportState
@@ -203,14 +202,4 @@ class StatisticsView(LoginRequiredMixin, View):
             "national_source": NATIONAL_SOURCE, "no_records": NO_RECORDS})
 
     def export(self, rows: list[dict[str, Any]], start: int, end: int) -> HttpResponse:
-        wb = Workbook()
-        ws = wb.active
-        ws.title = "全国城市更新统计"
-        headers = ["年度", "城市"] + [f"{s.label}（{s.unit}）" for s in NATIONAL_STATS]
-        body = [[r["year"], r["city"]] + [documents._cell(r[s.key]) if r[s.key] is not None else NO_RECORDS for s in NATIONAL_STATS]
-                for r in rows]
-        nxt = write_table(ws, headers, body, widths=[8, 12] + [22] * len(NATIONAL_STATS))
-        put(ws, nxt + 1, 1, f"统计口径：{NATIONAL_SOURCE}")
-        for i, s in enumerate(NATIONAL_STATS):
-            put(ws, nxt + 2 + i, 1, f"{s.label}：{s.source or '暂无此类记录类型，未统计（' + NO_RECORDS + '）'}")
-        return xlsx_response(wb, f"城市更新统计_{start}-{end}.xlsx")
+        return xlsx_response(documents.statistics_workbook(rows), f"城市更新统计_{start}-{end}.xlsx")

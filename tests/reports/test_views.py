@@ -142,3 +142,27 @@ def test_list_filter_and_export(client, two_cities, luoyang_admin, province_user
     assert rows[0][:3] == ("标题", "城市", "年度") and [r[0] for r in rows[1:]] == ["洛阳市2025年城市更新工作进展年度报告"]
     assert len(rows[1][6]) == 16  # 生成时间 in Beijing time, "YYYY-MM-DD HH:MM"
     assert client.get("/api/reports/", {"year": 2024}).json()["count"] == 1
+
+
+def test_statistics_command(two_cities, tmp_path, capsys):
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    out = tmp_path / "统计.xlsx"
+    call_command("reports", "statistics", "--start", "2024", "--end", "2025", "--province", "河南省", "--format", "json",
+                 "--output", str(out))
+    data = json.loads(capsys.readouterr().out)
+    assert data["cities"] == ["郑州市", "洛阳市"] and len(data["rows"]) == 6
+    assert data["rows"] == statistics([two_cities["zhengzhou"], two_cities["luoyang"]], [2024, 2025])
+    ws = load_workbook(out).active
+    assert ws.cell(row=1, column=4).value == "加装电梯（部）" and ws.max_row >= 7
+    call_command("reports", "statistics", "--start", "2025", "--end", "2025", "--city", "洛阳市")
+    text = capsys.readouterr().out.splitlines()
+    assert text[1].split("\t") == ["2025", "洛阳市", "1", "2", "无此类记录", "无此类记录", "6.35"]
+    for args, message in [(("--start", "2025", "--end", "2024"), "晚于"), (("--start", "20x5", "--end", "2025"), "四位数字年份"),
+                          (("--start", "2025", "--end", "2025", "--province", "火星省"), "找不到省份“火星省”"),
+                          (("--start", "2025", "--end", "2025", "--province", "洛阳市"), "找不到省份")]:
+        with pytest.raises(CommandError, match=message) as exc:
+            call_command("reports", "statistics", *args)
+        assert exc.value.returncode == 2
