@@ -117,3 +117,16 @@ def test_statistics_rows_and_totals(two_cities):
     assert by[(2024, "洛阳市")]["elevators_added"] == "1" and by[(2024, "洛阳市")]["pipes_km"] == "3.5"
     assert by[(2025, "合计")]["pocket_parks"] is None
     assert national_row(ly, 2026)["pipes_km"] == "0"
+
+
+def test_statistics_agree_with_each_city_row(two_cities):
+    """The grouped statistics and the per-city figures of a report are two code paths: same numbers."""
+    cities = [two_cities["zhengzhou"], two_cities["luoyang"]]
+    Equipment.objects.create(code="T-LY-EL-9", name="电梯", region=Region.objects.get(code="410305"), category="住宅电梯",
+                             commissioned=date(2024, 7, 1))
+    rows = statistics(cities, [2023, 2024, 2025])
+    for r in rows:
+        if r["city"] != "合计":
+            city = next(c for c in cities if c.display_name == r["city"])
+            assert {k: v for k, v in r.items() if k not in ("year", "city")} == national_row(city, r["year"])
+    assert statistics(cities, []) == [] and statistics([], [2025]) == []
