@@ -77,6 +77,7 @@ def test_file_yearly_report_then_province_compares_and_exports(page, live_server
     page.goto(live_server.url + f"/reports/{second.pk}/")
     page.click('[data-testid="accept-report"]')
     page.get_by_text("已接收").first.wait_for()
+    page.screenshot(path=str(screenshot_dir / "reports-accepted.png"), full_page=True)
     assert ProgressReport.objects.get(pk=second.pk).state == "accepted"
 
     page.goto(live_server.url + "/reports/")
@@ -97,3 +98,25 @@ def test_file_yearly_report_then_province_compares_and_exports(page, live_server
     ws = load_workbook(io.BytesIO(open(dl.value.path(), "rb").read())).active
     rows = {(r[0], r[1]): r for r in ws.iter_rows(min_row=2, values_only=True) if isinstance(r[0], int)}
     assert rows[(2025, "洛阳市")][3] == 2 and rows[(2025, "洛阳市")][4] == "无此类记录"
+
+
+def test_compare_chart_runs_under_the_csp(browser, live_server, two_cities):
+    """The comparison page with the Content Security Policy enforced: the chart draws, nothing is blocked."""
+    from test_csp_browser import RECORD_VIOLATIONS, assert_no_violations
+
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})  # CSP enforced
+    ctx.add_init_script(RECORD_VIOLATIONS)
+    page = ctx.new_page()
+    page.set_default_timeout(20000)
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    try:
+        login(page, live_server, "shengting", "cityrenew-shengting")
+        page.goto(live_server.url + "/reports/compare/?year=2025")
+        page.wait_for_selector('#compare-chart[data-rendered="1"] canvas')
+        assert_no_violations(page)
+        page.goto(live_server.url + "/reports/statistics/?start=2024&end=2025")
+        page.wait_for_selector('[data-testid="statistics-table"] tr[data-city="洛阳市"]')
+        assert_no_violations(page)
+    finally:
+        ctx.close()
