@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from cityrenew.core.choices import Role
 from cityrenew.core.fieldrules import register, register_audit_scope
 
 from .models import ProgressReport
 from .services import readable_cities
 
-register(ProgressReport, create={}, update={},
-         reasons={f.name: "由报送流程写入（生成、报送、退回、接收）" for f in ProgressReport._meta.concrete_fields})
+TEXT_FIELDS = {"progress", "problems", "practices"}  # 工作进展、存在问题、经验做法: the city's own words
+register(ProgressReport, create={}, update={Role.CITY_ADMIN: TEXT_FIELDS},
+         reasons={f.name: "由报送流程写入（生成、报送、退回、接收）" for f in ProgressReport._meta.concrete_fields
+                  if f.name not in TEXT_FIELDS})
 
 
 def readable_reports(user: Any):

@@ -75,6 +75,16 @@ def parse_year(value: Any) -> int:
     return year
 
 
+TEXT_LIMIT = 20000  # characters per text field: a report's narrative, not an attachment
+
+
+def _check_texts(texts: dict[str, str]) -> None:
+    for name, value in texts.items():
+        if len(value or "") > TEXT_LIMIT:
+            label = ProgressReport._meta.get_field(name).verbose_name
+            raise ReportError(f"「{label}」超过 {TEXT_LIMIT} 字（实际 {len(value)} 字）")
+
+
 @transaction.atomic
 def generate(user: Any, city: Region, year: Any, kind: str = ReportKind.YEARLY, *, progress: str = "",
              problems: str = "", practices: str = "") -> ProgressReport:
@@ -83,6 +93,7 @@ def generate(user: Any, city: Region, year: Any, kind: str = ReportKind.YEARLY, 
         raise ReportError(f"「报告类型」“{kind}”不存在")
     if not can_generate(user, city):
         raise ReportError(f"无权生成{city.display_name}的进度报告：只有该市的市级管理员可以生成和报送。")
+    _check_texts({"progress": progress, "problems": problems, "practices": practices})
     if not has_data(city, year):
         raise ReportError(f"{city.display_name}{year}年没有可报送的数据（无该年度的资金计划、开工或完工项目、投用设施设备或城市体检），"
                           "不能生成报告。请先录入该年度的记录。")
@@ -97,8 +108,8 @@ def generate(user: Any, city: Region, year: Any, kind: str = ReportKind.YEARLY, 
         old.save()
     version = (versions.aggregate(v=Max("version"))["v"] or 0) + 1
     report = ProgressReport(city=city, year=year, kind=kind, version=version, figures=collect(city, year),
-                            title=f"{city.display_name}{year}年城市更新工作进展{label}", progress=progress,
-                            problems=problems, practices=practices, generated_by=user if user.is_authenticated else None)
+                            title=f"{city.display_name}{year}年城市更新工作进展{label}", progress=progress.strip(),
+                            problems=problems.strip(), practices=practices.strip(), generated_by=user if user.is_authenticated else None)
     report.save()
     return report
 
@@ -107,6 +118,28 @@ def _latest(report: ProgressReport) -> None:
     newest = ProgressReport.objects.filter(city=report.city, year=report.year, kind=report.kind).aggregate(v=Max("version"))["v"]
     if report.version != newest:
         raise ReportError(f"{report}不是最新版本（最新为第{newest}版）。")
+
+
+@transaction.atomic
+def update_text(user: Any, report: ProgressReport, **texts: str) -> ProgressReport:
+    """Change 工作进展 / 存在问题 / 经验做法 of a version not yet submitted (the figures stay as generated)."""
+    from django.core.exceptions import PermissionDenied
+
+    from cityrenew.core.fieldrules import check_fields
+
+    if not can_generate(user, report.city):
+        raise ReportError(f"无权修改{report}：只有{report.city.display_name}的市级管理员可以修改。")
+    if report.state not in SUBMITTABLE:
+        raise ReportError(f"{report}当前状态为“{report.get_state_display()}”，已报送的版本不能修改；如需修改请在退回后生成新版本。")
+    try:
+        check_fields(user, report, texts)
+    except PermissionDenied as exc:
+        raise ReportError(str(exc)) from None
+    _check_texts(texts)
+    for name, value in texts.items():
+        setattr(report, name, (value or "").strip())
+    report.save()
+    return report
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ urlpatterns = [
     path("compare/", views.CompareView.as_view(), name="compare"),
     path("statistics/", views.StatisticsView.as_view(), name="statistics"),
     path("<int:pk>/", views.ReportDetailView.as_view(), name="report_detail"),
+    path("<int:pk>/text/", views.TextView.as_view(), name="text"),
     path("<int:pk>/submit/", views.ActionView.as_view(action="submit"), name="submit"),
     path("<int:pk>/return/", views.ActionView.as_view(action="return"), name="return"),
     path("<int:pk>/accept/", views.ActionView.as_view(action="accept"), name="accept"),

@@ -85,7 +85,10 @@ class ReportDetailView(_ReportMixin, ObjectView):
     def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
         report: ProgressReport = kwargs["object"]
         versions = ProgressReport.objects.filter(city=report.city, year=report.year, kind=report.kind).order_by("-version")
+        newest = versions.first()
         return {"sections": documents.sections(report.figures), "versions": versions,
+                "can_regenerate": report.state == ReportState.RETURNED and newest.pk == report.pk
+                and services.can_generate(request.user, report.city),
                 "can_submit": report.state in (ReportState.GENERATED,) and services.can_generate(request.user, report.city),
                 "can_review": report.state == ReportState.SUBMITTED and services.can_review(request.user, report.city),
                 "report_source": REPORT_SOURCE, "review_source": REVIEW_SOURCE}
@@ -120,6 +123,19 @@ class ActionView(LoginRequiredMixin, View):
             else:
                 services.review(request.user, report, self.action == "accept", request.POST.get("comment", ""))
                 messages.success(request, f"{report}{'已接收' if self.action == 'accept' else '已退回'}。")
+        except services.ReportError as exc:
+            messages.error(request, str(exc))
+        return redirect(report.get_absolute_url())
+
+
+class TextView(LoginRequiredMixin, View):
+    """Save 工作进展 / 存在问题 / 经验做法 of a version not yet submitted."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        report = get_object_or_404(visible_reports(request.user), pk=pk)
+        try:
+            services.update_text(request.user, report, **{k: request.POST.get(k, "") for k in ("progress", "problems", "practices")})
+            messages.success(request, "已保存。")
         except services.ReportError as exc:
             messages.error(request, str(exc))
         return redirect(report.get_absolute_url())

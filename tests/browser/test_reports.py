@@ -60,13 +60,18 @@ def test_file_yearly_report_then_province_compares_and_exports(page, live_server
     # the city files version 2
     page.context.clear_cookies()
     login(page, live_server, "luoyang", "cityrenew-luoyang")
-    page.goto(live_server.url + "/reports/")
-    form = page.locator('[data-testid="generate-form"]')
-    form.locator("input[name=year]").fill("2025")
+    page.goto(live_server.url + f"/reports/{first.pk}/")  # the returned version offers a new one, texts carried over
+    form = page.locator('[data-testid="regenerate-form"]')
+    assert form.locator("textarea[name=progress]").input_value() == "涧西区工业遗产街区更新按计划推进。"
     form.locator("textarea[name=progress]").fill("补充：洛龙区地下管网更新改造已开工。")
-    page.click('[data-testid="generate"]')
+    page.click('[data-testid="regenerate"]')
     page.wait_for_url(re.compile(r".*/reports/\d+/$"))
     assert "第2版" in page.inner_text('[data-testid="object-title"]')
+    page.locator("details summary").click()  # 报送前 the texts may still be changed
+    page.fill('[data-testid="text-form"] textarea[name=problems]', "地下管网改造资金缺口较大。")
+    page.click('[data-testid="save-text"]')
+    page.get_by_text("已保存").wait_for()
+    assert ProgressReport.objects.get(version=2).problems == "地下管网改造资金缺口较大。"
     page.click('[data-testid="submit-report"]')
     page.get_by_text("已报送（待审核）").first.wait_for()
 

@@ -95,3 +95,21 @@ def test_inbox_items(two_cities, luoyang_admin, province_user, city_admin):
     assert not items_for(province_user)["to_review"]
     services.generate(luoyang_admin, two_cities["luoyang"], 2025)  # version 2 replaces the returned one in the inbox
     assert not items_for(luoyang_admin)["returned"]
+
+
+def test_texts_change_before_submission_only(two_cities, luoyang_admin, province_user):
+    report = services.generate(luoyang_admin, two_cities["luoyang"], 2025, progress="初稿")
+    with pytest.raises(services.ReportError, match="无权修改"):
+        services.update_text(province_user, report, progress="省里改的")
+    with pytest.raises(services.ReportError, match="「存在问题」超过 20000 字"):
+        services.update_text(luoyang_admin, report, progress="改", problems="问" * 20001)
+    report.refresh_from_db()
+    assert report.progress == "初稿"  # nothing half-written
+    services.update_text(luoyang_admin, report, progress=" 定稿 ", problems="资金缺口", practices="")
+    report.refresh_from_db()
+    assert (report.progress, report.problems) == ("定稿", "资金缺口")
+    services.submit(luoyang_admin, report)
+    with pytest.raises(services.ReportError, match="已报送的版本不能修改"):
+        services.update_text(luoyang_admin, report, progress="偷偷改")
+    with pytest.raises(services.ReportError, match="「工作进展」超过"):
+        services.generate(luoyang_admin, two_cities["luoyang"], 2024, progress="进" * 20001)
