@@ -1,5 +1,7 @@
 from django.db.models import QuerySet
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -26,6 +28,11 @@ class ProgressReportViewSet(viewsets.ReadOnlyModelViewSet):
 class StatisticsView(APIView):
     """全国城市更新统计（本人可查看的各城市，按年度）：?start=2021&end=2025。没有记录类型的统计项为 null。"""
 
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        parameters=[OpenApiParameter("start", int, description="起始年度（默认：今年往前 4 年）"),
+                    OpenApiParameter("end", int, description="截止年度（默认：今年）")],
+    )
     def get(self, request):
         cities = services.readable_cities(request.user)
         if not cities:
