@@ -108,8 +108,8 @@ def has_data(city: Region, year: int) -> bool:
 
 def collect(city: Region, year: int) -> dict[str, Any]:
     """Every figure of ``city``'s progress report for ``year``, JSON-ready (Decimals as text)."""
-    from cityrenew.checkup.models import CheckupRun, Evaluation
     from cityrenew.checkup.choices import Verdict
+    from cityrenew.checkup.models import CheckupRun, Evaluation
     from cityrenew.funding.models import FundingLine
     from cityrenew.ledgers.choices import LedgerStatus
     from cityrenew.ledgers.models import Equipment, OldCommunity

@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from cityrenew.core import inbox
 from cityrenew.core.choices import InboxGroup, Role

@@ -20,8 +20,8 @@ from cityrenew.core.xlsx import XLSX_MIME, attachment_header, xlsx_response
 
 from . import documents, services
 from .choices import REPORT_SOURCE, REVIEW_SOURCE, ReportKind, ReportState
-from .filtersets import ProgressReportFilterSet
 from .figures import NATIONAL_SOURCE, NATIONAL_STATS, NO_RECORDS, collect, statistics
+from .filtersets import ProgressReportFilterSet
 from .models import ProgressReport
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -154,6 +154,14 @@ class DownloadView(LoginRequiredMixin, View):
         return resp
 
 
+def _national(key: str):
+    """The national figure ``key`` of a city's figures; “无此类记录” where no record type exists."""
+    def get(f: dict[str, Any]) -> Any:
+        value = f["national"][key]
+        return NO_RECORDS if value is None else value
+    return get
+
+
 COMPARE_ROWS = [  # (label, function of the figures)
     ("项目总数（个，不含调出）", lambda f: f["projects"]["count"]),
     ("项目总投资（亿元）", lambda f: f["projects"]["investment"]),
@@ -163,8 +171,7 @@ COMPARE_ROWS = [  # (label, function of the figures)
     ("资金计划（万元）", lambda f: f["funding"]["totals"]["planned"]),
     ("资金到位（万元）", lambda f: f["funding"]["totals"]["received"]),
     ("资金支出（万元）", lambda f: f["funding"]["totals"]["spent"]),
-] + [(f"{s.label}（{s.unit}）", (lambda key: lambda f: f["national"][key] if f["national"][key] is not None else NO_RECORDS)(s.key))
-     for s in NATIONAL_STATS]
+] + [(f"{s.label}（{s.unit}）", _national(s.key)) for s in NATIONAL_STATS]
 CHART_ROWS = ["项目总投资（亿元）", "资金计划（万元）", "资金到位（万元）", "资金支出（万元）"]
 
 

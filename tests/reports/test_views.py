@@ -10,7 +10,6 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from cityrenew.core.models import Region
 from cityrenew.funding.models import FundingLine
 from cityrenew.projects.models import RenewalProject
 from cityrenew.reports import services

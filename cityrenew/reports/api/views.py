@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import services
-from ..filtersets import ProgressReportFilterSet
 from ..figures import NATIONAL_STATS, statistics
+from ..filtersets import ProgressReportFilterSet
 from ..views import MAX_YEARS, visible_reports
 from .serializers import ProgressReportSerializer
 
