@@ -4,7 +4,9 @@ compares 郑州市 and 洛阳市 side by side (table and ECharts chart) and expo
 
 from __future__ import annotations
 
+import io
 import re
+from pathlib import Path
 
 import pytest
 from conftest import login
@@ -99,7 +101,7 @@ def test_file_yearly_report_then_province_compares_and_exports(page, live_server
     assert page.locator('[data-testid="statistics-table"] tr[data-city="合计"]').count() == 2
     with page.expect_download() as dl:
         page.click('[data-testid="export-statistics"]')
-    ws = load_workbook(dl.value.path()).active
+    ws = load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes())).active  # the download has no .xlsx suffix
     rows = {(r[0], r[1]): r for r in ws.iter_rows(min_row=2, values_only=True) if isinstance(r[0], int)}
     assert rows[(2025, "洛阳市")][3] == 2 and rows[(2025, "洛阳市")][4] == "无此类记录"
 
