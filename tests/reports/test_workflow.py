@@ -4,6 +4,7 @@ who may do what (the city's 市级管理员 generates and submits, the province 
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 
 from cityrenew.core import audit
@@ -78,6 +79,12 @@ def test_who_may_do_what(two_cities, luoyang_admin, province_user, city_admin, v
     assert [c.code for c in services.readable_cities(city_admin)] == ["410100"]
     assert [c.code for c in services.readable_cities(luoyang_admin)] == ["410300"]
     assert services.can_review(province_user, zz) and not services.can_review(AnonymousUser(), zz)
+    # a superuser stands for the ministries: every city, may review, may not be refused a city
+    minister = get_user_model().objects.create_superuser("buwei", password="pass-buwei")
+    assert [c.code for c in services.readable_cities(minister)] == ["410100", "410300"]
+    with audit.actor(minister, "web"):
+        services.review(minister, report, accept=True)
+    assert ProgressReport.objects.get(pk=report.pk).state == "accepted"
 
 
 def test_inbox_items(two_cities, luoyang_admin, province_user, city_admin):
