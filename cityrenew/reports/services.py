@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -110,7 +110,11 @@ def generate(user: Any, city: Region, year: Any, kind: str = ReportKind.YEARLY, 
     report = ProgressReport(city=city, year=year, kind=kind, version=version, figures=collect(city, year),
                             title=f"{city.display_name}{year}年城市更新工作进展{label}", progress=progress.strip(),
                             problems=problems.strip(), practices=practices.strip(), generated_by=user if user.is_authenticated else None)
-    report.save()
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:  # another generation of the same version won the race (the unique constraint)
+        raise ReportError(f"{city.display_name}{year}年{label}第{version}版刚刚已由他人生成，请刷新后查看。") from None
     return report
 
 
