@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "cityrenew.funding",
     "cityrenew.performance",
     "cityrenew.centralfund",
+    "cityrenew.reports",
     "django_tasks",
     "django_tasks_db",
     "cityrenew.jobs",

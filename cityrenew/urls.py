@@ -19,6 +19,7 @@ urlpatterns = [
     path("map/", include("cityrenew.map.urls")),
     path("policies/", include("cityrenew.policies.urls")),
     path("lifeline/", include("cityrenew.lifeline.urls")),
+    path("reports/", include("cityrenew.reports.urls")),
     path("api/", include("cityrenew.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its initialiser as a script file (no inline script: works under a strict CSP).

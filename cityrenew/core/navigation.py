@@ -53,6 +53,7 @@ NAV = [
     NavEntry("core:audit_list", _("审计日志"), frozenset({ADMIN, DISTRICT, READER})),
     NavEntry("lifeline:dashboard", _("城市生命线"), frozenset({ADMIN, DISTRICT, DEPARTMENT, READER})),
     NavEntry("policies:list", _("政策库"), ALL),
+    NavEntry("reports:report_list", _("报送与统计"), frozenset({ADMIN, READER})),
 ]
 API_AUDIENCES = frozenset({ADMIN, DISTRICT, READER})
 

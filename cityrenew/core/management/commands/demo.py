@@ -21,7 +21,7 @@ from cityrenew.core import audit
 DEMO_MODULES = [
     "cityrenew.core.demo", "cityrenew.projects.demo", "cityrenew.checkup.demo", "cityrenew.map.demo", "cityrenew.policies.demo",
     "cityrenew.ledgers.demo", "cityrenew.ledgertasks.demo", "cityrenew.performance.demo", "cityrenew.centralfund.demo",
-    "cityrenew.lifeline.demo",
+    "cityrenew.reports.demo", "cityrenew.lifeline.demo",
 ]
 
 
@@ -48,8 +48,8 @@ class Command(BaseCommand):
                         continue
                     raise
                 result = mod.load(self.stdout)
-                if name == "cityrenew.core.demo":
-                    logins = result
+                if isinstance(result, list):  # the demo users an app created, printed below
+                    logins += result
         url = f"http://{opts['bind']}/"
         self.stdout.write(self.style.SUCCESS(f"\n演示环境已就绪：{url}"))
         self.stdout.write("演示账号（用户名 / 密码）：")

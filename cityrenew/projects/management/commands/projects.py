@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from cityrenew.core import audit
 from cityrenew.core.management import user_of
 from cityrenew.core.models import Region
-from cityrenew.core.regions import regions_not_loaded
+from cityrenew.core.regions import default_city, regions_not_loaded
 from cityrenew.core.xlsx import save_atomic
 from cityrenew.jobs.progress import progress_bar
 
@@ -58,12 +58,12 @@ class Command(BaseCommand):
         s = sub.add_parser("summary", help="输出项目库汇总（片区分组 → 区域）")
         s.add_argument("--format", choices=["json", "table"], default="json")
         s.add_argument("--as-of", default=None, help="某一调整批次（文号）之后的项目库状态")
-        s.add_argument("--city", default=None)
+        s.add_argument("--city", default=None, help="城市名称或区划代码（默认：第一个城市，与汇总表页面相同）")
         e = sub.add_parser("export", help="导出 Excel")
         e.add_argument("--out", required=True, help="输出 xlsx 文件")
         e.add_argument("--layout", choices=["library", "summary", "list"], default="library")
         e.add_argument("--as-of", default=None)
-        e.add_argument("--city", default=None)
+        e.add_argument("--city", default=None, help="城市名称或区划代码（默认：第一个城市，与汇总表页面相同）")
 
     def handle(self, *args, **opts):
         return getattr(self, "do_" + opts["action"].replace("-", "_"))(opts)
@@ -75,6 +75,14 @@ class Command(BaseCommand):
         city = Region.objects.filter(code=value).first() or Region.objects.filter(name=value, level="city").first()
         if city is None:
             raise CommandError(regions_not_loaded() or f"未知城市：{value}")
+        return city
+
+    def _library_city(self, opts):
+        """The city of a summary or export: --city, else the batch's (--as-of), else the first city as the
+        pages show it (a province installation holds several cities' libraries; one summary never mixes them)."""
+        city = self._city(opts.get("city"))
+        if city is None and not opts.get("as_of"):
+            city = default_city()
         return city
 
     def _batch(self, doc):
@@ -125,14 +133,14 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(report.summary_text()))
 
     def do_summary(self, opts):
-        s = compute_summary(city=self._city(opts.get("city")), as_of=self._batch(opts.get("as_of")))
+        s = compute_summary(city=self._library_city(opts), as_of=self._batch(opts.get("as_of")))
         if opts["format"] == "json":
             self.stdout.write(json.dumps(s, ensure_ascii=False, indent=2))
         else:
             self.stdout.write(summary_table(s))
 
     def do_export(self, opts):
-        city, as_of = self._city(opts.get("city")), self._batch(opts.get("as_of"))
+        city, as_of = self._library_city(opts), self._batch(opts.get("as_of"))
         layout = opts["layout"]
         with progress_bar("导出") as progress:
             if layout == "library":
