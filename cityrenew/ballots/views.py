@@ -15,7 +15,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views import View
 
@@ -50,6 +50,14 @@ def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
     resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
     resp["Cache-Control"] = "private, no-store"
     return resp
+
+
+def _plan_url(vote: Vote) -> str:
+    """The plan's page, when the plans app serves one."""
+    try:
+        return vote.plan.get_absolute_url()
+    except NoReverseMatch:
+        return ""
 
 
 class VoteTable(Table):
@@ -123,7 +131,7 @@ class VoteView(Base, ObjectView):
         vote: Vote = kwargs["object"]
         manage = can_manage(request.user, vote)
         ctx: dict[str, Any] = {
-            "manage": manage, "now": timezone.now(), "turnout": services.turnout(vote),
+            "manage": manage, "now": timezone.now(), "turnout": services.turnout(vote), "plan_url": _plan_url(vote),
             "units": vote.units.all()[:500], "unit_count": vote.units.count(),
             "codes_missing": vote.units.filter(code_hash="").count(),
             "public_url": request.build_absolute_uri(reverse("vote:detail", args=[vote.pk])),

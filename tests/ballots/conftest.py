@@ -61,3 +61,13 @@ def close_now(vote) -> None:
     """End the vote now (as time passing would): a direct update of closes_at, audited like any save."""
     vote.closes_at = timezone.now() - dt.timedelta(seconds=1)
     vote.save()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_attempt_counters():
+    """The public pages count failed code attempts per address in the cache: each test starts at zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

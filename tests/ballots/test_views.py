@@ -1,0 +1,138 @@
+"""The public voting pages and the staff pages through the test client (real DB, real files)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from docx import Document
+
+from cityrenew.ballots import services
+from cityrenew.ballots.models import Ballot, Vote
+from cityrenew.core.models import AuditLog
+
+from .conftest import close_now, write_register
+
+pytestmark = pytest.mark.django_db
+
+ROWS = [("1", "1", "101", "张三", "80", ""), ("1", "1", "102", "张三", "60", ""), ("1", "1", "103", "李四", "90", ""),
+        ("1", "1", "104", "", "70", "是")]
+
+
+@pytest.fixture
+def vote(make_vote, tmp_path):
+    v = make_vote()
+    services.import_register(v, write_register(tmp_path / "r.csv", ROWS))
+    return v
+
+
+def codes_for(vote):
+    return {u.room: c for u, c in services.issue_codes(vote)}
+
+
+def test_public_cast_receipt_change_and_refusals(client, vote):
+    codes = codes_for(vote)
+    url = f"/public/vote/{vote.pk}/"
+    page = client.get(url)
+    assert page.status_code == 200 and "提交表决" in page.content.decode()
+    assert "张三" not in page.content.decode()  # the register is not public
+    r = client.post(url, {"action": "cast", "code": codes["101"], "choice": "同意"})
+    body = r.content.decode()
+    assert r.status_code == 200 and "表决已提交" in body and "1栋1单元101" in body and "1栋1单元102" in body
+    receipt = body.split('data-testid="receipt-code">')[1].split("<")[0]
+    assert r["Cache-Control"].startswith("max-age=0") or "no-cache" in r["Cache-Control"]
+    # a second ballot with the used code: refused in Chinese, nothing changed
+    before = (Ballot.objects.count(), AuditLog.objects.count())
+    r = client.post(url, {"action": "cast", "code": codes["101"], "choice": "反对"})
+    assert r.status_code == 400 and "该表决码已使用，不能再次投票" in r.content.decode()
+    assert (Ballot.objects.count(), AuditLog.objects.count()) == before
+    r = client.post(url, {"action": "change", "receipt": receipt, "choice": "弃权"})
+    assert r.status_code == 200 and "表决意见已修改" in r.content.decode()
+    assert Ballot.objects.get(person="张三").choice == "弃权"
+    r = client.post(url, {"action": "cast", "code": "", "choice": "同意"})
+    assert r.status_code == 400 and "请填写表决码" in r.content.decode()
+
+
+def test_public_code_from_another_vote_and_after_close(client, vote, make_vote, tmp_path):
+    other = make_vote(title="另一项表决")
+    services.import_register(other, write_register(tmp_path / "o.csv", [("8", "1", "801", "王五", "80", "")]))
+    other_code = codes_for(other)["801"]
+    codes = codes_for(vote)
+    url = f"/public/vote/{vote.pk}/"
+    r = client.post(url, {"action": "cast", "code": other_code, "choice": "同意"})
+    assert r.status_code == 400 and "该表决码属于另一项表决（另一项表决）" in r.content.decode()
+    close_now(vote)
+    r = client.post(url, {"action": "cast", "code": codes["103"], "choice": "同意"})
+    assert r.status_code == 400 and "截止，不能再表决或修改" in r.content.decode()
+    assert Ballot.objects.count() == 0
+    page = client.get(url).content.decode()
+    assert 'data-testid="vote-outcome">未通过' in page and "提交表决" not in page
+
+
+def test_public_failed_attempts_are_limited(client, vote, settings):
+    from cityrenew.ballots import public
+
+    url = f"/public/vote/{vote.pk}/"
+    for _ in range(public.FAILED_LIMIT):
+        assert client.post(url, {"action": "cast", "code": "AAAA-BBBB-CCCC", "choice": "同意"}).status_code == 400
+    r = client.post(url, {"action": "cast", "code": "AAAA-BBBB-CCCC", "choice": "同意"})
+    assert r.status_code == 429 and "尝试次数过多" in r.content.decode()
+
+
+def test_staff_page_shows_turnout_not_choices_before_close(client, vote, entity_clerk):
+    codes = codes_for(vote)
+    services.cast(vote, codes["103"], "反对")
+    client.force_login(entity_clerk)
+    page = client.get(f"/plans/votes/{vote.pk}/").content.decode()
+    assert "已表决业主 1 / 3 人，专有部分 1 / 4 个" in page
+    assert 'data-testid="vote-result"' not in page and "<td>已使用</td>" in page
+    assert client.get(f"/plans/votes/{vote.pk}/ballots.csv").status_code == 403
+    assert "前结果不公开" in client.get(f"/plans/votes/{vote.pk}/certificate/").content.decode()
+    close_now(vote)
+    page = client.get(f"/plans/votes/{vote.pk}/").content.decode()
+    assert 'data-testid="vote-outcome">未通过' in page
+    doc = Document(io.BytesIO(client.get(f"/plans/votes/{vote.pk}/certificate/").content))
+    assert "表决结果：未通过" in "\n".join(p.text for p in doc.paragraphs)
+
+
+def test_staff_register_codes_paper_through_the_pages(client, make_vote, entity_clerk, tmp_path):
+    client.force_login(entity_clerk)
+    vote = make_vote()
+    csv_bytes = write_register(tmp_path / "r.csv", ROWS).read_bytes()
+    r = client.post(f"/plans/votes/{vote.pk}/register/", {"file": SimpleUploadedFile("r.csv", csv_bytes)}, follow=True)
+    assert "已导入业主名册：4 个专有部分" in r.content.decode()
+    r = client.post(f"/plans/votes/{vote.pk}/codes/")
+    assert r["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert vote.units.filter(code_hash="").count() == 0
+    unit = vote.units.get(room="103")
+    pdf = SimpleUploadedFile("scan.pdf", b"%PDF-1.4\n%%EOF\n")
+    r = client.post(f"/plans/votes/{vote.pk}/paper/", {"unit": unit.pk, "choice": "同意", "scan": pdf}, follow=True)
+    assert "已录入1栋1单元103（李四）的纸质表决票" in r.content.decode()
+    assert Ballot.objects.get(person="李四").source == "paper"
+
+
+def test_outsiders_cannot_organise_a_vote(client, vote, make_user, erqi_editor):
+    viewer = make_user("someone", "viewer", "410102")
+    for user in (viewer, erqi_editor):
+        client.force_login(user)
+        r = client.post(f"/plans/votes/{vote.pk}/codes/")
+        assert r.status_code == 403 and "无权操作业主表决" in r.content.decode()
+    assert vote.units.exclude(code_hash="").count() == 0
+    assert client.get(f"/plans/votes/{vote.pk}/").status_code == 403  # 二七区 editor: not this district
+
+
+def test_create_vote_through_the_form(client, plan, entity_clerk):
+    client.force_login(entity_clerk)
+    r = client.get("/plans/votes/new/")
+    assert r.status_code == 200 and plan.code in r.content.decode()
+    data = {"plan": plan.pk, "title": "加装电梯", "matter": "elevator", "building": "", "unit": "",
+            "opens_at": "2030-01-01T09:00", "closes_at": "2029-01-01T09:00", "row_version": ""}
+    r = client.post("/plans/votes/new/", data)
+    body = r.content.decode()
+    assert r.status_code == 400 and "截止时间须晚于开始时间" in body and "须填写电梯所在的楼栋和单元" in body
+    data.update(building="5", unit="2", closes_at="2030-01-15T18:00")
+    r = client.post("/plans/votes/new/", data)
+    assert r.status_code == 302
+    v = Vote.objects.get(title="加装电梯")
+    assert v.created_by == entity_clerk and v.building == "5"
