@@ -44,14 +44,18 @@ def _failed(request: HttpRequest) -> None:
 @never_cache
 def vote_index(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    votes = Vote.objects.select_related("plan", "plan__district").filter(
+    votes = Vote.objects.select_related("plan", "plan__district").defer("plan__district__boundary").filter(
         Q(closes_at__gt=now) | Q(closes_at__gte=now - timezone.timedelta(days=365))).order_by("-opens_at")
     return render(request, "public/vote/index.html", {"votes": votes, "now": now})
 
 
 @never_cache
 def vote_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    vote = get_object_or_404(Vote.objects.select_related("plan", "plan__district", "plan__entity"), pk=pk)
+    if request.method == "POST":  # casting needs the vote alone; the page's plan details only for a re-shown form
+        vote = get_object_or_404(Vote, pk=pk)
+    else:
+        vote = get_object_or_404(Vote.objects.select_related("plan", "plan__district", "plan__entity")
+                                 .defer("plan__district__boundary"), pk=pk)
     ctx = {"vote": vote, "form": PublicBallotForm(), "change_form": ChangeBallotForm(), "error": "",
            "elevator": vote.matter == Matter.ELEVATOR, "elevator_rule": ELEVATOR_RULE,
            "elevator_thresholds": ELEVATOR_THRESHOLDS}

@@ -275,7 +275,7 @@ def cast(vote: Vote, code: str, choice: str) -> tuple[Ballot, str, list[OwnerUni
     _check_choice(choice)
     if not normalise_code(code):
         raise VoteError("请输入表决码")
-    unit = OwnerUnit.objects.select_related("vote").filter(code_hash=hash_code(code)).first()
+    unit = OwnerUnit.objects.filter(code_hash=hash_code(code)).first()
     if unit is None:
         raise VoteError("表决码无效：请核对告知书上的表决码（不区分大小写，横线可省略）")
     if unit.vote_id != vote.pk:
@@ -288,7 +288,7 @@ def cast(vote: Vote, code: str, choice: str) -> tuple[Ballot, str, list[OwnerUni
         # consume the code: only one request can move it from unused to used
         if OwnerUnit.objects.filter(pk=unit.pk, code_used_at__isnull=True).update(code_used_at=now) != 1:
             raise VoteError("该表决码已使用，不能再次投票；如需修改表决意见，请使用投票后取得的回执码")
-        unit.refresh_from_db()
+        unit.code_used_at, unit.row_version = now, unit.row_version + 1  # as the update wrote them
         AuditLog.record(unit, "update", {"code_used_at": [None, now]}, note="表决码已使用（网上表决）")
         ballot, receipt = _record(vote, unit, unit.person, choice, Source.ONLINE)
     return ballot, receipt, units_of(vote, unit.person)
@@ -322,7 +322,7 @@ def cast_paper(vote: Vote, unit: OwnerUnit, choice: str, scan: Any, user: Any) -
     now = timezone.now()
     with transaction.atomic():
         if OwnerUnit.objects.filter(pk=unit.pk, code_used_at__isnull=True).update(code_used_at=now):
-            unit.refresh_from_db()
+            unit.code_used_at, unit.row_version = now, unit.row_version + 1  # as the update wrote them
             AuditLog.record(unit, "update", {"code_used_at": [None, now]}, note="表决码作废（已录入纸质表决票）")
         ballot, _ = _record(vote, unit, unit.person, choice, Source.PAPER, scan=scan, user=user)
     return ballot
