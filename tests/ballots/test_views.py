@@ -136,3 +136,14 @@ def test_create_vote_through_the_form(client, plan, entity_clerk):
     assert r.status_code == 302
     v = Vote.objects.get(title="加装电梯")
     assert v.created_by == entity_clerk and v.building == "5"
+
+
+def test_vote_history_readable_by_the_entity_not_by_another_district(client, vote, entity_clerk, erqi_editor):
+    from cityrenew.core.permissions import visible_history
+
+    vote.title = "小区改建（修订）"
+    vote.save()
+    assert visible_history(entity_clerk, vote).filter(action="update").count() == 1
+    assert visible_history(erqi_editor, vote).count() == 0
+    unit = vote.units.first()
+    assert visible_history(entity_clerk, unit).count() == 1 and visible_history(erqi_editor, unit).count() == 0
