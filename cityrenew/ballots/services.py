@@ -24,9 +24,11 @@ Every refusal is a :class:`VoteError` with a Chinese message, raised before anyt
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,7 +37,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -68,6 +70,29 @@ def _note(note: str) -> Iterator[None]:
 
 class VoteError(ValueError):
     """A refused vote action (Chinese message); nothing was changed."""
+
+
+LOCK_RETRIES = 3
+
+
+def _retry_when_locked(fn):
+    """Run a ballot write again when SQLite answers ``database is locked`` at once instead of waiting its
+    busy timeout (seen under many concurrent writers in WAL mode, e.g. while another connection checkpoints).
+    Safe: the failed transaction rolled back whole, and the write re-checks everything. Not inside an outer
+    transaction (that one is already broken) and never on PostgreSQL, where the error does not occur."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        for attempt in range(LOCK_RETRIES):
+            try:
+                return fn(*args, **kwargs)
+            except OperationalError as exc:
+                if "locked" not in str(exc) or attempt == LOCK_RETRIES - 1 or connection.in_atomic_block:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    return run
 
 
 # --- codes --------------------------------------------------------------------------------------------
@@ -268,6 +293,7 @@ def _record(vote: Vote, unit: OwnerUnit, person: str, choice: str, source: str, 
     raise AssertionError("unreachable")
 
 
+@_retry_when_locked
 def cast(vote: Vote, code: str, choice: str) -> tuple[Ballot, str, list[OwnerUnit]]:
     """Cast a ballot on the public site with a one-time code; returns the ballot, its receipt code and
     the units it covers. Refusals (:class:`VoteError`): bad choice, not open, unknown/used code, a code of
@@ -294,6 +320,7 @@ def cast(vote: Vote, code: str, choice: str) -> tuple[Ballot, str, list[OwnerUni
     return ballot, receipt, units_of(vote, unit.person)
 
 
+@_retry_when_locked
 def change(vote: Vote, receipt: str, choice: str) -> tuple[Ballot, str, list[OwnerUnit]]:
     """Change a ballot with its receipt code until close; returns the ballot and a new receipt code."""
     _check_choice(choice)
@@ -307,6 +334,7 @@ def change(vote: Vote, receipt: str, choice: str) -> tuple[Ballot, str, list[Own
     return ballot, new_receipt, units_of(vote, ballot.person)
 
 
+@_retry_when_locked
 def cast_paper(vote: Vote, unit: OwnerUnit, choice: str, scan: Any, user: Any) -> Ballot:
     """Enter a paper ballot (纸质表决票) for ``unit``'s owner with the scan of the signed ballot."""
     _check_choice(choice)
