@@ -147,3 +147,17 @@ def test_vote_history_readable_by_the_entity_not_by_another_district(client, vot
     assert visible_history(erqi_editor, vote).count() == 0
     unit = vote.units.first()
     assert visible_history(entity_clerk, unit).count() == 1 and visible_history(erqi_editor, unit).count() == 0
+
+
+def test_api_shows_turnout_before_close_and_the_result_after(client, vote, entity_clerk, erqi_editor):
+    codes = codes_for(vote)
+    services.cast(vote, codes["101"], "同意")
+    client.force_login(erqi_editor)
+    assert client.get("/api/votes/").json()["count"] == 0  # another district's editor
+    client.force_login(entity_clerk)
+    body = client.get(f"/api/votes/{vote.pk}/").json()
+    assert body["turnout"] == {"persons_total": 3, "persons_voted": 1, "units_total": 4, "units_voted": 2}
+    assert body["result"] is None and body["ballots_sha256"] == ""
+    close_now(vote)
+    body = client.get(f"/api/votes/{vote.pk}/").json()
+    assert body["result"]["owners_voted"] == 1 and body["result"]["passed"] is False and len(body["ballots_sha256"]) == 64
