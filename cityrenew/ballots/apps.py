@@ -13,6 +13,7 @@ class BallotsConfig(AppConfig):
         from cityrenew.plans.choices import PlanState
         from cityrenew.plans.workflow import register_guard
 
+        from . import inbox  # noqa: F401  (registers the 我的待办 provider)
         from .services import consent_guard
 
         register_guard(PlanState.CONSENTED, consent_guard)

@@ -161,3 +161,16 @@ def test_api_shows_turnout_before_close_and_the_result_after(client, vote, entit
     close_now(vote)
     body = client.get(f"/api/votes/{vote.pk}/").json()
     assert body["result"]["owners_voted"] == 1 and body["result"]["passed"] is False and len(body["ballots_sha256"]) == 64
+
+
+def test_inbox_of_the_entity(vote, entity_clerk, zhongyuan_editor):
+    from cityrenew.core.inbox import items_for
+
+    titles = [i.title for i in items_for(entity_clerk).get("to_fill", [])]
+    assert titles == [f"业主表决：{vote.title}"]  # codes to issue
+    codes_for(vote)
+    assert items_for(entity_clerk).get("to_fill", []) == []
+    close_now(vote)
+    [item] = items_for(entity_clerk)["to_fill"]
+    assert "请查看结果" in item.detail
+    assert items_for(zhongyuan_editor).get("to_fill", []) == []  # the district's editor is not the entity
