@@ -23,10 +23,18 @@ class VoteForm(FieldRulesFormMixin, forms.ModelForm):
         if user is not None and "plan" in self.fields:
             plans = ImplementationPlan.objects.select_related("district").order_by("code")
             self.fields["plan"].queryset = plans.filter(pk__in=[p.pk for p in plans if actors_of(p, user)])
+            if not self.is_bound and self.instance.pk is None and (initial := self.initial.get("plan")):
+                self.fields["plan"].initial = initial
         self.apply_field_rules()
 
     def clean(self):
         data = super().clean()
+        if self.instance.pk:  # the form shows minutes: an unchanged minute keeps the stored seconds
+            stored = Vote.objects.get(pk=self.instance.pk)
+            for f in ("opens_at", "closes_at"):
+                old = getattr(stored, f)
+                if data.get(f) and old and data[f] == old.replace(second=0, microsecond=0):
+                    data[f] = old
         opens, closes = data.get("opens_at"), data.get("closes_at")
         if opens and closes and closes <= opens:
             self.add_error("closes_at", "截止时间须晚于开始时间")
@@ -34,9 +42,19 @@ class VoteForm(FieldRulesFormMixin, forms.ModelForm):
             for f in ("building", "unit"):
                 if not data.get(f):
                     self.add_error(f, "加装电梯表决须填写电梯所在的楼栋和单元（同一单元的业主共同决定，河南附表A1序号2）")
+        if self.instance.pk and "closes_at" in self.changed_data and closes:
+            from django.utils import timezone
+
+            before = Vote.objects.get(pk=self.instance.pk)
+            if before.opens_at <= timezone.now() and closes < before.closes_at.replace(second=0, microsecond=0):
+                self.add_error("closes_at", "表决开始后不能提前截止（可以延长，延长记入变更记录）")
         if self.instance.pk and self.instance.units.exclude(code_hash="").exists():
+            stored = Vote.objects.get(pk=self.instance.pk)
             for f in ("matter", "building", "unit", "opens_at"):
-                if f in self.changed_data:
+                new, old = data.get(f), getattr(stored, f)
+                if f == "opens_at" and new and old:  # the form shows minutes: compare at that precision
+                    new, old = new.replace(second=0, microsecond=0), old.replace(second=0, microsecond=0)
+                if f in data and new != old:
                     self.add_error(f, "表决码已发放，不能再修改事项类型、表决范围和开始时间")
         return data
 

@@ -112,6 +112,10 @@ class VoteListView(Base, ObjectListView):
 class VoteEditView(Base, ObjectEditView):
     form_class = VoteForm
 
+    def get_form(self, request, obj, data=None, files=None):
+        initial = {"plan": request.GET.get("plan")} if obj.pk is None and request.GET.get("plan", "").isdigit() else {}
+        return self.form_class(data, files, instance=obj, user=request.user, initial=initial)
+
     def save(self, request, form, formsets):
         vote = form.save(commit=False)
         if vote.pk is None:

@@ -174,3 +174,38 @@ def test_inbox_of_the_entity(vote, entity_clerk, zhongyuan_editor):
     [item] = items_for(entity_clerk)["to_fill"]
     assert "请查看结果" in item.detail
     assert items_for(zhongyuan_editor).get("to_fill", []) == []  # the district's editor is not the entity
+
+
+def test_a_started_vote_may_be_extended_not_cut_short(client, vote, entity_clerk):
+    client.force_login(entity_clerk)
+    fmt = "%Y-%m-%dT%H:%M"
+    from django.utils import timezone
+
+    data = {"title": vote.title, "matter": vote.matter, "building": "", "unit": "", "description": "",
+            "opens_at": timezone.localtime(vote.opens_at).strftime(fmt), "row_version": vote.row_version}
+    earlier = timezone.localtime(vote.closes_at) - timezone.timedelta(minutes=30)
+    r = client.post(f"/plans/votes/{vote.pk}/edit/", {**data, "closes_at": earlier.strftime(fmt)})
+    assert r.status_code == 400 and "表决开始后不能提前截止" in r.content.decode()
+    later = timezone.localtime(vote.closes_at) + timezone.timedelta(days=2)
+    r = client.post(f"/plans/votes/{vote.pk}/edit/", {**data, "closes_at": later.strftime(fmt)})
+    assert r.status_code == 302
+    vote.refresh_from_db()
+    assert timezone.localtime(vote.closes_at).strftime(fmt) == later.strftime(fmt)
+    assert client.get(f"/plans/votes/new/?plan={vote.plan_id}").status_code == 200
+
+
+def test_after_codes_the_matter_and_electorate_are_fixed(client, vote, entity_clerk):
+    from django.utils import timezone
+
+    codes_for(vote)
+    client.force_login(entity_clerk)
+    fmt = "%Y-%m-%dT%H:%M"
+    data = {"title": "改名不影响表决", "matter": vote.matter, "building": "", "unit": "", "description": "",
+            "opens_at": timezone.localtime(vote.opens_at).strftime(fmt),
+            "closes_at": timezone.localtime(vote.closes_at).strftime(fmt), "row_version": vote.row_version}
+    r = client.post(f"/plans/votes/{vote.pk}/edit/", {**data, "matter": "ordinary"})
+    assert r.status_code == 400 and "表决码已发放，不能再修改事项类型" in r.content.decode()
+    r = client.post(f"/plans/votes/{vote.pk}/edit/", data)  # same minute, other fields: saved
+    assert r.status_code == 302
+    vote.refresh_from_db()
+    assert vote.title == "改名不影响表决" and vote.matter == "major"
