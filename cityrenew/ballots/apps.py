@@ -17,3 +17,18 @@ class BallotsConfig(AppConfig):
         from .services import consent_guard
 
         register_guard(PlanState.CONSENTED, consent_guard)
+
+        from cityrenew.core.uploads import register_attachments
+
+        register_attachments("ballots/scans/", scan_readable)
+
+
+def scan_readable(user, name: str):
+    """A paper ballot's scan shows the choice: readable after close, by users who may read the vote."""
+    from .models import Ballot
+    from .views import can_read
+
+    ballot = Ballot.objects.select_related("vote", "vote__plan").filter(scan=name).first()
+    if ballot is None:
+        return None
+    return bool(getattr(user, "is_authenticated", False)) and ballot.vote.is_closed() and can_read(user, ballot.vote)

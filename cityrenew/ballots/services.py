@@ -264,7 +264,7 @@ def _check_choice(choice: str) -> None:
 
 
 def units_of(vote: Vote, person: str) -> list[OwnerUnit]:
-    q = Q(developer_unsold=True) if person == consent.DEVELOPER else Q(owner=person, developer_unsold=False)
+    q = Q(developer_unsold=True) | Q(owner=person) if person == consent.DEVELOPER else Q(owner=person, developer_unsold=False)
     return list(vote.units.filter(q))
 
 

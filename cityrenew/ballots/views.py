@@ -145,6 +145,7 @@ class VoteView(Base, ObjectView):
         if vote.is_closed():
             try:
                 ctx["vote_result"] = services.finalize(vote).result
+                ctx["paper_ballots"] = vote.ballots.filter(source="paper").select_related("via_unit")
             except services.VoteError as exc:
                 ctx["tally_error"] = str(exc)
         elif manage:

@@ -209,3 +209,19 @@ def test_after_codes_the_matter_and_electorate_are_fixed(client, vote, entity_cl
     assert r.status_code == 302
     vote.refresh_from_db()
     assert vote.title == "改名不影响表决" and vote.matter == "major"
+
+
+def test_paper_scan_readable_only_after_close(client, vote, entity_clerk, erqi_editor, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    codes_for(vote)
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    ballot = services.cast_paper(vote, vote.units.get(room="103"), "反对", SimpleUploadedFile("scan.pdf", pdf), entity_clerk)
+    client.force_login(entity_clerk)
+    url = f"/media/{ballot.scan.name}"
+    assert client.get(url).status_code == 403  # the scan shows the choice: not before close
+    close_now(vote)
+    r = client.get(url)
+    assert r.status_code == 200 and b"".join(r.streaming_content) == pdf
+    assert url in client.get(f"/plans/votes/{vote.pk}/").content.decode()
+    client.force_login(erqi_editor)
+    assert client.get(url).status_code == 403
