@@ -3,14 +3,12 @@ certificate and the plans guard — against the real database."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 from docx import Document
 
 from cityrenew.ballots import services
