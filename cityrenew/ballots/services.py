@@ -283,8 +283,7 @@ def _record(vote: Vote, unit: OwnerUnit, person: str, choice: str, source: str, 
                 ballot.choice, ballot.source, ballot.via_unit = choice, source, unit
                 ballot.receipt_hash = hash_code(receipt)
                 ballot.entered_by = user
-                if scan is not None:
-                    ballot.scan = scan
+                ballot.scan = scan if scan is not None else ""  # the latest ballot counts; the audit keeps the old scan's name
                 ballot.save()
             return ballot, receipt
         except IntegrityError:  # another code of the same person won the race to create: replace it
