@@ -9,7 +9,6 @@ codes cannot be guessed by trying; the codes' entropy (~59 bits) is the real def
 from __future__ import annotations
 
 from django.core.cache import cache
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -22,6 +21,7 @@ from .models import Vote
 
 FAILED_LIMIT = 30
 FAILED_WINDOW = 600  # seconds
+PAST_DAYS = 365  # closed votes stay listed this long
 
 
 def _client(request: HttpRequest) -> str:
@@ -44,8 +44,8 @@ def _failed(request: HttpRequest) -> None:
 @never_cache
 def vote_index(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    votes = Vote.objects.select_related("plan", "plan__district").defer("plan__district__boundary").filter(
-        Q(closes_at__gt=now) | Q(closes_at__gte=now - timezone.timedelta(days=365))).order_by("-opens_at")
+    votes = (Vote.objects.select_related("plan", "plan__district").defer("plan__district__boundary")
+             .filter(closes_at__gte=now - timezone.timedelta(days=PAST_DAYS)).order_by("-opens_at"))
     return render(request, "public/vote/index.html", {"votes": votes, "now": now})
 
 

@@ -225,3 +225,10 @@ def test_paper_scan_readable_only_after_close(client, vote, entity_clerk, erqi_e
     assert url in client.get(f"/plans/votes/{vote.pk}/").content.decode()
     client.force_login(erqi_editor)
     assert client.get(url).status_code == 403
+
+
+def test_public_index_lists_current_and_recent_votes(client, vote, make_vote):
+    old = make_vote(title="两年前的表决", opens=-24 * 800, closes=-24 * 790)
+    page = client.get("/public/vote/").content.decode()
+    assert vote.title in page and old.title not in page
+    assert "表决中" in page
