@@ -232,3 +232,13 @@ def test_public_index_lists_current_and_recent_votes(client, vote, make_vote):
     page = client.get("/public/vote/").content.decode()
     assert vote.title in page and old.title not in page
     assert "表决中" in page
+
+
+def test_vote_list_scoped_and_exported(client, vote, entity_clerk, erqi_editor):
+    client.force_login(entity_clerk)
+    page = client.get("/plans/votes/").content.decode()
+    assert vote.title in page and "表决中" in page
+    r = client.get("/plans/votes/?export=xlsx")
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
+    client.force_login(erqi_editor)
+    assert vote.title not in client.get("/plans/votes/").content.decode()
