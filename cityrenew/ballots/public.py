@@ -65,7 +65,13 @@ def vote_detail(request: HttpRequest, pk: int) -> HttpResponse:
         form_cls = ChangeBallotForm if action == "change" else PublicBallotForm
         form = form_cls(request.POST)
         ctx["change_form" if action == "change" else "form"] = form
-        if _too_many(request):
+        if action == "verify" and not _too_many(request):
+            try:
+                ctx["verified"], ctx["verified_units"] = services.verify(vote, request.POST.get("receipt", ""))
+            except services.VoteError as exc:
+                _failed(request)
+                ctx["error"], status = str(exc), 400
+        elif _too_many(request):
             ctx["error"], status = "尝试次数过多，请10分钟后再试", 429
         elif not form.is_valid():
             ctx["error"], status = "请填写表决码（或回执码）并选择表决意见", 400

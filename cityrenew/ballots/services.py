@@ -333,6 +333,16 @@ def change(vote: Vote, receipt: str, choice: str) -> tuple[Ballot, str, list[Own
     return ballot, new_receipt, units_of(vote, ballot.person)
 
 
+def verify(vote: Vote, receipt: str) -> tuple[Ballot, list[OwnerUnit]]:
+    """After close, a voter checks with the last receipt that their ballot was counted as cast."""
+    if not vote.is_closed():
+        raise VoteError("表决截止后方可核对；截止前可凭回执码修改表决意见")
+    ballot = Ballot.objects.filter(vote=vote, receipt_hash=hash_code(receipt)).first() if normalise_code(receipt) else None
+    if ballot is None:
+        raise VoteError("回执码无效或已作废：只有最后一次表决（或修改）得到的回执码可用于核对")
+    return ballot, units_of(vote, ballot.person)
+
+
 @_retry_when_locked
 def cast_paper(vote: Vote, unit: OwnerUnit, choice: str, scan: Any, user: Any) -> Ballot:
     """Enter a paper ballot (纸质表决票) for ``unit``'s owner with the scan of the signed ballot."""

@@ -242,3 +242,19 @@ def test_vote_list_scoped_and_exported(client, vote, entity_clerk, erqi_editor):
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
     client.force_login(erqi_editor)
     assert vote.title not in client.get("/plans/votes/").content.decode()
+
+
+def test_after_close_a_voter_checks_the_ballot_with_the_last_receipt(client, vote):
+    codes = codes_for(vote)
+    _, first, _ = services.cast(vote, codes["101"], "同意")
+    _, last, _ = services.change(vote, first, "反对")
+    url = f"/public/vote/{vote.pk}/"
+    r = client.post(url, {"action": "verify", "receipt": last})
+    assert r.status_code == 400 and "表决截止后方可核对" in r.content.decode()
+    close_now(vote)
+    r = client.post(url, {"action": "verify", "receipt": first})
+    assert r.status_code == 400 and "回执码无效或已作废" in r.content.decode()
+    r = client.post(url, {"action": "verify", "receipt": last})
+    body = r.content.decode()
+    assert r.status_code == 200 and "您（张三）的表决意见“<strong>反对</strong>”已计入" in body
+    assert "1栋1单元101、1栋1单元102" in body
