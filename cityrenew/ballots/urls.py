@@ -9,7 +9,7 @@ from . import views
 app_name = "ballots"
 
 urlpatterns = object_urls("vote", list_view=views.VoteListView, detail_view=views.VoteView,
-                          edit_view=views.VoteEditView) + [
+                          edit_view=views.VoteEditView, delete_view=views.VoteDeleteView) + [
     path("<int:pk>/register/", views.RegisterImportView.as_view(), name="vote_register"),
     path("<int:pk>/codes/", views.IssueCodesView.as_view(), name="vote_codes"),
     path("<int:pk>/reissue/", views.ReissueCodeView.as_view(), name="vote_reissue"),

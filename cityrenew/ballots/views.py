@@ -21,7 +21,7 @@ from django.views import View
 
 from cityrenew.core import permissions
 from cityrenew.core.choices import Role
-from cityrenew.core.generic import Column, ObjectEditView, ObjectListView, ObjectView, Table
+from cityrenew.core.generic import Column, ObjectDeleteView, ObjectEditView, ObjectListView, ObjectView, Table
 from cityrenew.core.views import forbidden
 from cityrenew.plans.workflow import actors_of
 
@@ -86,11 +86,14 @@ class Base:
         return can_manage(request.user, obj) and not obj.is_closed()
 
     def can_delete(self, request: HttpRequest, obj: Vote) -> bool:
-        return False
+        # a vote whose codes are out cannot disappear: owners hold letters for it
+        return can_manage(request.user, obj) and not obj.units.exclude(code_hash="").exists()
 
     def denial_message(self, action: str, obj: Vote | None = None) -> str:
         if action == "edit" and obj is not None and obj.is_closed():
             return f"业主表决“{obj.title}”已截止，不能再修改"
+        if action == "delete" and obj is not None and can_manage(self.request.user, obj):
+            return f"业主表决“{obj.title}”已发放表决码，不能删除（业主手中已有告知书）"
         return f"无权{ {'view': '查看', 'add': '新建', 'edit': '修改'}.get(action, action)}业主表决：仅该实施方案的实施主体、所在区城市更新主管部门和市级管理员可以组织表决"
 
 
@@ -126,6 +129,13 @@ class VoteEditView(Base, ObjectEditView):
             vote.created_by = request.user
         vote.save()
         return vote
+
+
+class VoteDeleteView(Base, ObjectDeleteView):
+    def delete_object(self, request: HttpRequest, obj: Vote) -> None:
+        for unit in obj.units.all():  # each register row's removal audited too
+            unit.delete()
+        obj.delete()
 
 
 class VoteView(Base, ObjectView):

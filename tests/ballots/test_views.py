@@ -258,3 +258,17 @@ def test_after_close_a_voter_checks_the_ballot_with_the_last_receipt(client, vot
     body = r.content.decode()
     assert r.status_code == 200 and "您（张三）的表决意见“<strong>反对</strong>”已计入" in body
     assert "1栋1单元101、1栋1单元102" in body
+
+
+def test_a_vote_is_deleted_only_before_codes_are_issued(client, vote, entity_clerk):
+    from cityrenew.core.models import AuditLog
+
+    client.force_login(entity_clerk)
+    codes_for(vote)
+    r = client.post(f"/plans/votes/{vote.pk}/delete/", {"row_version": vote.row_version})
+    assert r.status_code == 403 and "已发放表决码，不能删除" in r.content.decode()
+    assert Vote.objects.filter(pk=vote.pk).exists()
+    vote.units.update(code_hash="")  # as if none were issued
+    r = client.post(f"/plans/votes/{vote.pk}/delete/", {"row_version": vote.row_version})
+    assert r.status_code == 302 and not Vote.objects.filter(pk=vote.pk).exists()
+    assert AuditLog.objects.filter(action="delete", object_repr__contains="小区改建").exists()
