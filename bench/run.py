@@ -24,6 +24,7 @@ BENCHES = [
     ("台账：百万设施设备行作为后台任务导入（预算 2 分钟）", HERE / "ledgers_bench.py"),
     ("台账判定入库：全市设施设备台账判定任务（判定、理由、批量写入）与任务清单", HERE / "ledger_tasks_bench.py"),
     ("一张图：百万建筑面入库、z14 矢量切片、10 万点落区（SpatiaLite 与 PostGIS）", HERE / "map_bench.py"),
+    ("业主表决：2,000 张表决票由并发客户端在网上投出（预算 1 分钟，0 丢失），对 cityrenew serve", HERE / "ballots_bench.py"),
     ("政策库检索：整库 200 余个问题的 p50/p95/max（SQLite FTS5 与 PostgreSQL，预算 p95 < 50 ms）", HERE / "policies_bench.py"),
 ]
 
@@ -31,7 +32,7 @@ BENCHES = [
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="小规模快速运行")
-    ap.add_argument("--only", choices=["projects", "engine", "load", "uploads", "map", "policies", "ledgers", "ledger_tasks"], help="只运行其中一项")
+    ap.add_argument("--only", choices=["projects", "engine", "load", "uploads", "map", "policies", "ledgers", "ledger_tasks", "ballots"], help="只运行其中一项")
     args = ap.parse_args(argv)
     failed = 0
     for title, script in BENCHES:

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "cityrenew.ledgers",
     "cityrenew.ledgertasks",
     "cityrenew.plans",
+    "cityrenew.ballots",
     "cityrenew.funding",
     "cityrenew.performance",
     "cityrenew.centralfund",

@@ -20,6 +20,8 @@ urlpatterns = [
     path("policies/", include("cityrenew.policies.urls")),
     path("lifeline/", include("cityrenew.lifeline.urls")),
     path("reports/", include("cityrenew.reports.urls")),
+    path("plans/votes/", include("cityrenew.ballots.urls")),
+    path("public/vote/", include("cityrenew.ballots.public_urls")),
     path("api/", include("cityrenew.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its initialiser as a script file (no inline script: works under a strict CSP).
