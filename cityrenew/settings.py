@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "cityrenew.ledgers",
     "cityrenew.ledgertasks",
     "cityrenew.plans",
+    "cityrenew.notices",
     "cityrenew.funding",
     "django_tasks",
     "django_tasks_db",
@@ -283,6 +284,11 @@ CITYRENEW_JOBS_PROGRESS_EVERY = float(os.environ.get("CITYRENEW_JOBS_PROGRESS_EV
 CITYRENEW_JOBS_STALE_AFTER = int(os.environ.get("CITYRENEW_JOBS_STALE_AFTER", 1800))  # s without heartbeat
 CITYRENEW_IMPORT_JOB_ROWS = int(os.environ.get("CITYRENEW_IMPORT_JOB_ROWS", 2000))  # larger page imports run as jobs
 CITYRENEW_EXPORT_JOB_ROWS = int(os.environ.get("CITYRENEW_EXPORT_JOB_ROWS", 5000))  # larger page exports run as jobs
+# Public notices (公示): comments and reports one client address may send per hour (spam limit, not policy),
+# and how long a rendered public notice page is kept (it is also re-rendered whenever its content changes).
+CITYRENEW_NOTICE_COMMENTS_PER_HOUR = int(os.environ.get("CITYRENEW_NOTICE_COMMENTS_PER_HOUR", "5"))
+CITYRENEW_NOTICE_REPORTS_PER_HOUR = int(os.environ.get("CITYRENEW_NOTICE_REPORTS_PER_HOUR", "10"))
+CITYRENEW_NOTICE_PAGE_CACHE_SECONDS = int(os.environ.get("CITYRENEW_NOTICE_PAGE_CACHE_SECONDS", "300"))
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
