@@ -140,6 +140,11 @@ def build_content(plan: Any, start: dt.date, days: int, end: dt.date, document: 
     return content
 
 
+def default_title(plan: Any) -> str:
+    """“…实施方案公示” (the plan's title, with 实施方案 added unless it already ends so)."""
+    return f"{plan.title}公示" if plan.title.endswith("实施方案") else f"{plan.title}实施方案公示"
+
+
 def publish(plan: Any, *, user: Any, days: Any = MIN_NOTICE_WORKDAYS, start_date: dt.date | None = None,
             title: str = "") -> Notice:
     """Publish ``plan`` (通过联合审查) on the public site: create the notice, move the plan to 公示中.
@@ -166,7 +171,7 @@ def publish(plan: Any, *, user: Any, days: Any = MIN_NOTICE_WORKDAYS, start_date
     content = build_content(plan, start, n, end, document)
     with acting(user), transaction.atomic():
         notice = Notice(
-            plan=plan, title=(title or f"{plan.title}实施方案公示").strip()[:300], start_date=start, days=n, end_date=end,
+            plan=plan, title=(title or default_title(plan)).strip()[:300], start_date=start, days=n, end_date=end,
             content=content, content_sha256=hashlib.sha256(canonical(content)).hexdigest(),
             published_at=timezone.now(), published_by=user,
         )

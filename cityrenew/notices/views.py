@@ -129,7 +129,7 @@ def _notice_for(request: HttpRequest, pk: int) -> Notice:
 class PublishForm(forms.Form):
     title = forms.CharField(label="公示标题", max_length=300, required=False,
                             help_text="留空则为“方案名称＋实施方案公示”")
-    start_date = forms.DateField(label="公示起始日", widget=forms.DateInput(attrs={"type": "date"}),
+    start_date = forms.DateField(label="公示起始日", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                  help_text="发布之日；公示期自次日起算（民法典第二百零一条）")
     days = forms.IntegerField(label="公示期（工作日）", min_value=1, initial=MIN_NOTICE_WORKDAYS,
                               help_text=f"不少于{MIN_NOTICE_WORKDAYS}个工作日")
