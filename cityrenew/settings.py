@@ -289,6 +289,13 @@ CITYRENEW_EXPORT_JOB_ROWS = int(os.environ.get("CITYRENEW_EXPORT_JOB_ROWS", 5000
 CITYRENEW_NOTICE_COMMENTS_PER_HOUR = int(os.environ.get("CITYRENEW_NOTICE_COMMENTS_PER_HOUR", "5"))
 CITYRENEW_NOTICE_REPORTS_PER_HOUR = int(os.environ.get("CITYRENEW_NOTICE_REPORTS_PER_HOUR", "10"))
 CITYRENEW_NOTICE_PAGE_CACHE_SECONDS = int(os.environ.get("CITYRENEW_NOTICE_PAGE_CACHE_SECONDS", "300"))
+# Caches: "default" is per process (rendered public pages); "shared" is seen by every process on this host
+# (the version of each public notice page, bumped on every change, so no process serves an old page).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(DATA_DIR / "cache"),
+               "TIMEOUT": None},
+}
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

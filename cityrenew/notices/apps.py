@@ -10,4 +10,4 @@ class NoticesConfig(AppConfig):
     policy_modules = ("rules",)
 
     def ready(self) -> None:
-        from . import inbox, jobs, services  # noqa: F401 - register the 我的待办 provider, the job kind, the plan guards
+        from . import inbox, jobs, services, signals  # noqa: F401 - 我的待办 provider, job kind, plan guards, page versions

@@ -1,9 +1,9 @@
 """The public site (公示公告, no login): the list of notices and one notice with its comments.
 
 The notice page is the one residents open from a WeChat link, many at once: its rendered HTML is kept
-in the cache under a key made of what it shows (the notice's version, the plan's update time, the
-comments' count and latest change, and today's date for the countdown), read with one query, so a
-change shows at once and an unchanged page costs one small query. The page holds nothing personal
+per process under the notice's page version (``pagecache``: a new version on every change of the
+notice or its comments, shared by all processes) and today's date (the countdown), so a change shows
+at once and an unchanged page touches no database. The page holds nothing personal
 (no CSRF token, no messages, no user), so every reader gets the same bytes; the comment and report
 forms post to their own URLs, which answer with a page of their own (never cached).
 
@@ -14,13 +14,12 @@ per-address rate limits (``CITYRENEW_NOTICE_COMMENTS_PER_HOUR``/``…_REPORTS_PE
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -32,7 +31,7 @@ from cityrenew.core.geo import to_geojson
 from cityrenew.core.models import Region
 from cityrenew.core.uploads import attachment_response
 
-from . import services
+from . import pagecache, services
 from .choices import CommentKind, NoticeStatus
 from .models import Comment, Notice
 from .rules import NOTICE_PERIOD
@@ -85,17 +84,6 @@ def notice_list(request: HttpRequest) -> HttpResponse:
 # --- one notice ---------------------------------------------------------------------------------
 
 
-def _stamp(pk: int) -> str | None:
-    """What the page shows, in one query; None when there is no such notice."""
-    row = (Notice.objects.filter(pk=pk)
-           .annotate(n=Count("comments"), t=Max("comments__updated_at"))
-           .values_list("row_version", "plan__updated_at", "n", "t").first())
-    if row is None:
-        return None
-    raw = f"{pk}|{row[0]}|{row[1]}|{row[2]}|{row[3]}|{services.today().isoformat()}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
-
-
 def _thread(notice: Notice) -> list[tuple[Comment, list[Comment]]]:
     tops = (notice.comments.filter(parent__isnull=True)
             .prefetch_related(Prefetch("replies", queryset=Comment.objects.order_by("created_at", "id")))
@@ -122,13 +110,16 @@ def notice_context(notice: Notice, **extra: Any) -> dict[str, Any]:
 
 @require_GET
 def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    stamp = _stamp(pk)
-    if stamp is None:
-        raise Http404("没有这项公示")
-    etag = f'"{stamp}"'
+    v = pagecache.version(pk)
+    if v is None:  # first view since the shared cache was emptied: only for a notice that exists
+        if not Notice.objects.filter(pk=pk).exists():
+            raise Http404("没有这项公示")
+        v = pagecache.ensure(pk)
+    day = services.today().isoformat()
+    etag = f'"{v}-{day}"'
     if request.headers.get("If-None-Match") == etag:
         return HttpResponseNotModified(headers={"ETag": etag})
-    key = f"notices:public:{pk}:{stamp}"
+    key = f"notices:page:{pk}:{v}:{day}"
     html = cache.get(key)
     if html is None:
         notice = get_object_or_404(Notice.objects.select_related("plan__district"), pk=pk)
@@ -136,7 +127,7 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         cache.set(key, html, settings.CITYRENEW_NOTICE_PAGE_CACHE_SECONDS)
     response = HttpResponse(html)
     response["ETag"] = etag
-    response["Cache-Control"] = "no-cache"  # browsers revalidate (a 304 costs one small query)
+    response["Cache-Control"] = "no-cache"  # browsers revalidate (a 304 reads one small file)
     return response
 
 

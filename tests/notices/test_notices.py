@@ -323,3 +323,31 @@ def test_staff_pages_publish_moderate_and_download_record(scene, client):
     r = client.post(f"/plans/notices/{notice.pk}/comments/{c.pk}/moderate/", {"action": "show"})
     c.refresh_from_db()
     assert r.status_code == 404 and c.hidden
+
+
+def test_demo_publishes_one_notice_and_is_idempotent(scene, django_user_model):
+    from cityrenew.notices import demo
+
+    django_user_model.objects.create_superuser("admin", password="x-demo-pass-1")
+    assert demo.load() == {"notices": 1, "comments": 3}  # the scene's approved plan
+    notice = Notice.objects.get()
+    assert notice.plan == scene["plan"] and notice.comments.filter(kind=CommentKind.REPLY).count() == 1
+    assert demo.load() == {}  # nothing left to publish: nothing changes
+    assert Notice.objects.count() == 1 and Comment.objects.count() == 4
+
+
+def test_public_api_has_no_contact_and_masks_hidden_comments(scene, client):
+    notice = publish(scene)
+    c = comment(notice)
+    services.moderate(c, user=scene["authority"], hide=True, reason="含有他人个人信息")
+    comment(notice, name="周敏", contact="zhou@example.com", body="支持改造。")
+    data = client.get("/api/notices/").json()
+    assert data["count"] == 1 and data["results"][0]["end_date"] == notice.end_date.isoformat()
+    assert data["results"][0]["workdays_left"] == 15 and data["results"][0]["status"] == "active"
+    raw = client.get(f"/api/notices/{notice.pk}/").content.decode()
+    detail = json.loads(raw)
+    assert [x["body"] for x in detail["comments"]] == ["该意见已被隐藏（含有他人个人信息）", "支持改造。"]
+    assert [x["name"] for x in detail["comments"]] == ["王**", "周**"]
+    for secret in ("13800138000", "zhou@example.com", "王建国", "周敏", "client_hash", "contact"):
+        assert secret not in raw
+    assert client.post("/api/notices/", {}).status_code == 405
