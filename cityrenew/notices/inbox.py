@@ -29,9 +29,9 @@ def notice_work(user: Any) -> Iterator[InboxItem]:
                             url=reverse("notices:notice_add", args=[plan.pk]),
                             detail="通过联合审查，待在城市更新信息系统公示（不少于15个工作日）", status=plan.get_state_display())
     notices = (Notice.objects.select_related("plan__district", "plan__entity")
-               .annotate(open_reports=Count("comments__reports", filter=Q(comments__reports__handled=False)),
+               .annotate(open_reports=Count("comments__reports", filter=Q(comments__reports__handled=False), distinct=True),
                          unanswered=Count("comments", filter=Q(comments__kind__in=[CommentKind.OPINION, CommentKind.OBJECTION],
-                                                               comments__replies__isnull=True)))
+                                                               comments__replies__isnull=True), distinct=True))
                .filter(Q(open_reports__gt=0) | Q(unanswered__gt=0)))
     for n in notices:
         actors = workflow.actors_of(n.plan, user)

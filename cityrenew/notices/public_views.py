@@ -1,7 +1,7 @@
 """The public site (公示公告, no login): the list of notices and one notice with its comments.
 
 The notice page is the one residents open from a WeChat link, many at once: its rendered HTML is kept
-per process under the notice's page version (``pagecache``: a new version on every change of the
+per process (and language) under the notice's page version (``pagecache``: a new version on every change of the
 notice or its comments, shared by all processes) and today's date (the countdown), so a change shows
 at once and an unchanged page touches no database. The page holds nothing personal
 (no CSRF token, no messages, no user), so every reader gets the same bytes; the comment and report
@@ -24,6 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModif
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -115,11 +116,11 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if not Notice.objects.filter(pk=pk).exists():
             raise Http404("没有这项公示")
         v = pagecache.ensure(pk)
-    day = services.today().isoformat()
-    etag = f'"{v}-{day}"'
+    day, lang = services.today().isoformat(), translation.get_language() or "zh-hans"
+    etag = f'"{v}-{day}-{lang}"'
     if request.headers.get("If-None-Match") == etag:
         return HttpResponseNotModified(headers={"ETag": etag})
-    key = f"notices:page:{pk}:{v}:{day}"
+    key = f"notices:page:{pk}:{v}:{day}:{lang}"
     html = cache.get(key)
     if html is None:
         notice = get_object_or_404(Notice.objects.select_related("plan__district"), pk=pk)

@@ -351,3 +351,29 @@ def test_public_api_has_no_contact_and_masks_hidden_comments(scene, client):
     for secret in ("13800138000", "zhou@example.com", "王建国", "周敏", "client_hash", "contact"):
         assert secret not in raw
     assert client.post("/api/notices/", {}).status_code == 405
+
+
+def test_inbox_items_for_authority_and_entity(scene):
+    from cityrenew.core.inbox import items_for
+
+    def titles(user, group):
+        return [i.title for i in items_for(user)[group]]
+
+    authority, entity = scene["authority"], scene["entity_user"]
+    assert titles(authority, "to_fill") == ["发布公示：SS-2026-001 建设路片区城市更新实施方案"]
+    assert titles(scene["other_district"], "to_fill") == []
+    notice = publish(scene)
+    assert titles(authority, "to_fill") == []
+    a, b = comment(notice), comment(notice, ip="10.0.0.2")
+    services.report(a, reason="广告", ip="10.0.0.3")
+    services.report(a, reason="重复", ip="10.0.0.4")
+    services.report(b, reason="无关", ip="10.0.0.5")
+    todo = items_for(entity)["to_fill"]
+    assert [(i.title, i.detail) for i in todo] == [(f"答复公示意见：{notice.title}", "2条意见尚未答复")]
+    review = items_for(authority)["to_review"]
+    assert [(i.title, i.detail) for i in review] == [(f"处理举报：{notice.title}", "3条举报待处理")]
+    services.reply(a, user=entity, body="已答复")
+    assert items_for(entity)["to_fill"][0].detail == "1条意见尚未答复"
+    services.moderate(a, user=authority, hide=True, reason="广告")
+    services.dismiss_reports(b, user=authority)
+    assert items_for(authority)["to_review"] == []
