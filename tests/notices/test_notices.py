@@ -377,3 +377,18 @@ def test_inbox_items_for_authority_and_entity(scene):
     services.moderate(a, user=authority, hide=True, reason="广告")
     services.dismiss_reports(b, user=authority)
     assert items_for(authority)["to_review"] == []
+
+
+def test_public_page_after_the_shared_cache_was_emptied(scene, client):
+    from django.core.cache import caches
+
+    notice = publish(scene)
+    comment(notice, body="第一条意见")
+    assert "第一条意见" in client.get(f"/public/notices/{notice.pk}/").content.decode()
+    caches["shared"].clear()  # e.g. the cache directory removed by an operator
+    Comment.objects.filter(notice=notice).update(body="改过的意见")  # a change no signal saw
+    r = client.get(f"/public/notices/{notice.pk}/")
+    assert r.status_code == 200 and "改过的意见" in r.content.decode()  # a new version: rendered again
+    caches["shared"].clear()
+    assert client.get("/public/notices/424242/").status_code == 404
+    assert caches["shared"].get("notices:version:424242") is None  # no version kept for a notice that does not exist
