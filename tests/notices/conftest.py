@@ -12,12 +12,10 @@ def scene(regions, zhongyuan_editor, erqi_editor, make_user):
     from django.contrib.gis.geos import Point
 
     from cityrenew.core.choices import OrganisationKind, Role
-    from cityrenew.core.models import Organisation, RoleAssignment
+    from cityrenew.core.models import Organisation, Region, RoleAssignment
     from cityrenew.plans.choices import PlanState
     from cityrenew.plans.models import ImplementationPlan
     from cityrenew.projects.models import RenewalProject
-
-    from cityrenew.core.models import Region
 
     zhongyuan = Region.objects.get(code="410102")  # 中原区
     entity = Organisation.objects.create(name="郑州中原城市更新有限公司", kind=OrganisationKind.ENTITY, region=zhongyuan)
