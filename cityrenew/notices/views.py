@@ -18,11 +18,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from django.contrib.contenttypes.models import ContentType
+
+from cityrenew.core.audit import display_entries
 from cityrenew.core.choices import Role
 from cityrenew.core.generic import ObjectListView, ObjectView
 from cityrenew.core.generic.tables import Column, Table
-from cityrenew.core.models import Region
-from cityrenew.core.permissions import region_ids_for
+from cityrenew.core.models import AuditLog, Region
+from cityrenew.core.permissions import region_ids_for, visible_audit
 from cityrenew.core.views import forbidden
 from cityrenew.jobs.runner import launch
 from cityrenew.jobs.views import launched
@@ -31,7 +34,7 @@ from cityrenew.plans.models import ImplementationPlan
 from cityrenew.workdays.calendar import CalendarError, add_workdays
 
 from . import services
-from .models import Notice
+from .models import Comment, Notice
 from .record import build_record, days_shown, record_filename
 from .rules import MIN_NOTICE_WORKDAYS, NOTICE_PERIOD
 
@@ -114,7 +117,12 @@ class NoticeView(ObjectView):
         comments = (notice.comments.select_related("parent", "moderated_by")
                     .annotate(open_reports=Count("reports", filter=Q(reports__handled=False)))
                     .prefetch_related("reports").order_by("created_at", "id"))
+        comment_type = ContentType.objects.get_for_model(Comment)
+        moderation = visible_audit(request.user, AuditLog.objects.filter(
+            content_type=comment_type, action="update",
+            object_id__in=[str(pk) for pk in notice.comments.values_list("pk", flat=True)])).order_by("-timestamp")[:100]
         return {
+            "moderation_history": display_entries(moderation),
             "notice": notice, "status": notice.status_on(today), "left": services.workdays_left(notice, today),
             "shown": days_shown(notice, today), "comments": comments, "basis": NOTICE_PERIOD,
             "may_moderate": services.can_moderate(request.user, notice),

@@ -315,6 +315,9 @@ def test_staff_pages_publish_moderate_and_download_record(scene, client):
     r = client.post(f"/plans/notices/{notice.pk}/comments/{c.pk}/moderate/", {"action": "hide", "reason": "重复提交"})
     c.refresh_from_db()
     assert r.status_code == 302 and c.hidden
+    page = client.get(f"/plans/notices/{notice.pk}/").content.decode()
+    history = page[page.index('data-testid="moderation-history"'):]
+    assert "中原区编辑" in history and "重复提交" in history and "已隐藏" in history
     r = client.get(f"/plans/notices/{notice.pk}/record.docx")
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "SS-2026-001" in client.get("/plans/notices/").content.decode()
