@@ -13,12 +13,11 @@ import django_filters
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-
-from django.contrib.contenttypes.models import ContentType
 
 from cityrenew.core.audit import display_entries
 from cityrenew.core.choices import Role
