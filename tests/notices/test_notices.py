@@ -395,3 +395,23 @@ def test_public_page_after_the_shared_cache_was_emptied(scene, client):
     caches["shared"].clear()
     assert client.get("/public/notices/424242/").status_code == 404
     assert caches["shared"].get("notices:version:424242") is None  # no version kept for a notice that does not exist
+
+
+def test_close_ended_job_launched_from_the_staff_list(scene, client):
+    from cityrenew.jobs.models import Job
+    from cityrenew.jobs.runner import run_pending
+
+    notice = publish(scene)
+    Notice.objects.filter(pk=notice.pk).update(start_date=services.today() - dt.timedelta(days=30),
+                                               end_date=services.today() - dt.timedelta(days=1))
+    client.force_login(scene["entity_user"])
+    assert client.post("/plans/notices/close-ended/").status_code == 403  # not an authority
+    client.force_login(scene["authority"])
+    r = client.post("/plans/notices/close-ended/")
+    job = Job.objects.get(kind="notices.close_ended")
+    assert r.status_code == 302 and r["Location"] == job.get_absolute_url()
+    assert run_pending() == 1
+    job.refresh_from_db()
+    assert job.status == "succeeded" and job.result_summary["text"] == "1项公示期满，已转入办理许可和备案：SS-2026-001"
+    scene["plan"].refresh_from_db()
+    assert scene["plan"].state == PlanState.PERMITS
