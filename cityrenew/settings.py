@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "cityrenew.ledgertasks",
     "cityrenew.plans",
     "cityrenew.ballots",
+    "cityrenew.notices",
     "cityrenew.funding",
     "cityrenew.performance",
     "cityrenew.centralfund",
@@ -288,6 +289,18 @@ CITYRENEW_JOBS_PROGRESS_EVERY = float(os.environ.get("CITYRENEW_JOBS_PROGRESS_EV
 CITYRENEW_JOBS_STALE_AFTER = int(os.environ.get("CITYRENEW_JOBS_STALE_AFTER", 1800))  # s without heartbeat
 CITYRENEW_IMPORT_JOB_ROWS = int(os.environ.get("CITYRENEW_IMPORT_JOB_ROWS", 2000))  # larger page imports run as jobs
 CITYRENEW_EXPORT_JOB_ROWS = int(os.environ.get("CITYRENEW_EXPORT_JOB_ROWS", 5000))  # larger page exports run as jobs
+# Public notices (公示): comments and reports one client address may send per hour (spam limit, not policy),
+# and how long a rendered public notice page is kept (it is also re-rendered whenever its content changes).
+CITYRENEW_NOTICE_COMMENTS_PER_HOUR = int(os.environ.get("CITYRENEW_NOTICE_COMMENTS_PER_HOUR", "5"))
+CITYRENEW_NOTICE_REPORTS_PER_HOUR = int(os.environ.get("CITYRENEW_NOTICE_REPORTS_PER_HOUR", "10"))
+CITYRENEW_NOTICE_PAGE_CACHE_SECONDS = int(os.environ.get("CITYRENEW_NOTICE_PAGE_CACHE_SECONDS", "300"))
+# Caches: "default" is per process (rendered public pages); "shared" is seen by every process on this host
+# (the version of each public notice page, bumped on every change, so no process serves an old page).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(DATA_DIR / "cache"),
+               "TIMEOUT": None},
+}
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

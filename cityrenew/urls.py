@@ -22,6 +22,8 @@ urlpatterns = [
     path("reports/", include("cityrenew.reports.urls")),
     path("plans/votes/", include("cityrenew.ballots.urls")),
     path("public/vote/", include("cityrenew.ballots.public_urls")),
+    path("plans/notices/", include("cityrenew.notices.urls")),
+    path("public/", include("cityrenew.notices.public_urls")),
     path("api/", include("cityrenew.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its initialiser as a script file (no inline script: works under a strict CSP).
