@@ -18,7 +18,13 @@ from django.db import transaction
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from cityrenew.core.tabular import RowError, RowErrorReport, cell_text, read_upload, write_failed
+from cityrenew.core.tabular import (
+    RowError,
+    RowErrorReport,
+    cell_text,
+    read_upload,
+    write_failed,
+)
 from cityrenew.core.xlsx import write_table
 from cityrenew.projects.choices import FundingSource
 from cityrenew.projects.models import RenewalProject

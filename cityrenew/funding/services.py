@@ -51,8 +51,9 @@ class FundingError(ValueError):  # 资金数据不符合规则（中文说明）
         super().__init__(message)
 
 
-def amount(value: Any, label: str = "金额") -> Decimal:
-    """``value`` as a non-negative Decimal 万元, or FundingError naming ``label``."""
+def amount(value: Any, label: str = "金额", field: str = "") -> Decimal:
+    """``value`` as a non-negative Decimal 万元, or FundingError naming ``label`` (``field``: the form field)."""
+    field = field or label
     if isinstance(value, Decimal):
         d = value
     else:
@@ -60,13 +61,13 @@ def amount(value: Any, label: str = "金额") -> Decimal:
         try:
             d = Decimal(text)
         except InvalidOperation:
-            raise FundingError(f"「{label}」“{value}”不是数字（单位：万元）", label) from None
+            raise FundingError(f"「{label}」“{value}”不是数字（单位：万元）", field) from None
     if not d.is_finite():
-        raise FundingError(f"「{label}」“{value}”不是有限数字", label)
+        raise FundingError(f"「{label}」“{value}”不是有限数字", field)
     if d < 0:
-        raise FundingError(f"「{label}」不能为负数（填写的是 {d} 万元）", label)
+        raise FundingError(f"「{label}」不能为负数（填写的是 {d} 万元）", field)
     if d.as_tuple().exponent < -6 or d.adjusted() >= 12:
-        raise FundingError(f"「{label}」{d} 超出范围：最多 12 位整数、6 位小数（万元）", label)
+        raise FundingError(f"「{label}」{d} 超出范围：最多 12 位整数、6 位小数（万元）", field)
     return d
 
 
@@ -241,7 +242,7 @@ def request_tranche(user: Any, project: RenewalProject, *, channel: str, year: i
         raise PermissionDenied(f"无权为项目 {project.code} 申请拨付：须为可编辑该项目的用户或其实施主体填报员。")
     if channel not in FundingSource.values:
         raise FundingError(f"「资金渠道」“{channel}”不是可选的渠道", "channel")
-    value = amount(amount_value, "申请金额")
+    value = amount(amount_value, "申请金额", "amount")
     if value == 0:
         raise FundingError("「申请金额」必须大于 0 万元", "amount")
     with transaction.atomic():

@@ -3,20 +3,25 @@ the double-funding list, the plan import. Lists and edit pages are the generic v
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from cityrenew.core.generic import Column, ObjectDeleteView, ObjectEditView, ObjectListView, Table
+from cityrenew.core.audit import display_entries
+from cityrenew.core.generic import (
+    Column,
+    ObjectDeleteView,
+    ObjectEditView,
+    ObjectListView,
+    Table,
+)
 from cityrenew.core.generic.views import BaseObjectView
 from cityrenew.core.permissions import visible_history
-from cityrenew.core.audit import display_entries
 from cityrenew.core.uploads import stash_upload, stashed_upload
 from cityrenew.core.xlsx import xlsx_response
 from cityrenew.projects.models import RenewalProject

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from rest_framework import serializers
 
@@ -95,7 +94,4 @@ class DoubleFundingSerializer(serializers.Serializer):
     name = serializers.CharField(source="project.name")
     channels = serializers.ListField(child=serializers.CharField())
     message = serializers.CharField()
-    citation = serializers.SerializerMethodField()
-
-    def get_citation(self, obj: Any) -> str:
-        return str(obj.citation)
+    citation = serializers.CharField()

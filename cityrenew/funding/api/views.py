@@ -16,7 +16,12 @@ from cityrenew.core.concurrency import RowVersionViewSetMixin
 from .. import permissions, services
 from ..filtersets import FundingLineFilterSet, TrancheFilterSet
 from ..models import FundingLine, Tranche
-from .serializers import DecisionSerializer, DoubleFundingSerializer, FundingLineSerializer, TrancheSerializer
+from .serializers import (
+    DecisionSerializer,
+    DoubleFundingSerializer,
+    FundingLineSerializer,
+    TrancheSerializer,
+)
 
 
 def _scoped(user, qs):
@@ -105,5 +110,5 @@ class DoubleFundingView(APIView):
     @extend_schema(responses=DoubleFundingSerializer(many=True))
     def get(self, request):
         flags = services.double_funded(permissions.readable_projects(request.user))
-        rows = [{"project": f.project, "channels": list(f.channels), "message": f.message, "citation": f.citation} for f in flags]
+        rows = [{"project": f.project, "channels": list(f.channels), "message": f.message, "citation": str(f.citation)} for f in flags]
         return Response(DoubleFundingSerializer(rows, many=True).data)
