@@ -132,6 +132,8 @@ def import_lines(user: Any, file: Any, *, dry_run: bool = True) -> ImportReport:
         return report
     projects = {p.code: p for p in RenewalProject.objects.filter(
         code__in={r[col["项目编号"]] for r in rows[1:] if len(r) > col["项目编号"]})}
+    existing = {(ln.project_id, ln.channel, ln.year): ln
+                for ln in FundingLine.objects.filter(project__in=list(projects.values()))}
     plannable: dict[str, bool] = {}
     seen: dict[tuple[str, str, int], int] = {}
     pending: list[tuple[FundingLine, dict[str, Any]]] = []
@@ -182,7 +184,7 @@ def import_lines(user: Any, file: Any, *, dry_run: bool = True) -> ImportReport:
             report.error(n, "项目编号", f"与第 {seen[key]} 行重复：同一项目、渠道、年度只能有一行")
             continue
         seen[key] = n
-        line = FundingLine.objects.filter(project=project, channel=channel, year=year).first()
+        line = existing.get((project.pk, channel, year))
         if line is None:
             report.created += 1
             line = FundingLine(project=project, channel=channel, year=year)

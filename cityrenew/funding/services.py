@@ -242,6 +242,9 @@ def request_tranche(user: Any, project: RenewalProject, *, channel: str, year: i
         raise PermissionDenied(f"无权为项目 {project.code} 申请拨付：须为可编辑该项目的用户或其实施主体填报员。")
     if channel not in FundingSource.values:
         raise FundingError(f"「资金渠道」“{channel}”不是可选的渠道", "channel")
+    from cityrenew.core.fieldrules import check_fields
+
+    check_fields(user, Tranche, ["project", "channel", "year", "amount", "purpose"])
     value = amount(amount_value, "申请金额", "amount")
     if value == 0:
         raise FundingError("「申请金额」必须大于 0 万元", "amount")
@@ -295,22 +298,3 @@ def decide(user: Any, tranche: Tranche, *, approve: bool, comment: str = "", fil
         tranche.save()
         _attach(tranche, files, user, review)
     return review
-
-
-def save_line(user: Any, line: FundingLine, values: dict[str, Any]) -> FundingLine:
-    """Create or update a plan line (checked amounts, permissions, field rules), audited."""
-    from cityrenew.core.fieldrules import check_fields
-
-    project = values.get("project", line.project if line.pk else None)
-    if project is None or not permissions.can_plan(user, project):
-        raise PermissionDenied(f"无权修改项目 {getattr(project, 'code', '')} 的资金计划：超出您的编辑范围。")
-    check_fields(user, line if line.pk else FundingLine, values)
-    for key in ("planned", "received", "spent"):
-        if key in values:
-            values[key] = amount(values[key], str(FundingLine._meta.get_field(key).verbose_name))
-    for key, value in values.items():
-        setattr(line, key, value)
-    with transaction.atomic():
-        line.full_clean()
-        line.save()
-    return line

@@ -140,3 +140,8 @@ def test_list_export_and_menu(client, plan, viewer):
     assert "资金" in page and "K202201005" in page and "4500" in page  # totals of the list
     r = c.get("/funding/?export=xlsx")
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_the_project_page_links_to_its_funding(client, project, viewer):
+    page = client_for(client, viewer).get(f"/projects/{project.code}/").content.decode()
+    assert f'href="/funding/projects/{project.code}/"' in page
