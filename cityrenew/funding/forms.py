@@ -64,7 +64,6 @@ class FundingLineForm(FieldRulesFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.project = project or (self.instance.project if self.instance.pk else None)
         for name in ("planned", "received", "spent"):
-            self.fields[name].validators = [v for v in self.fields[name].validators if not getattr(v, "limit_value", None) == 0]
             self.fields[name].widget.attrs.update({"step": "any", "inputmode": "decimal"})
         self.fields["year"].widget.attrs.update({"min": 2000, "max": 2100})
 

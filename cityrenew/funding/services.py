@@ -249,6 +249,7 @@ def request_tranche(user: Any, project: RenewalProject, *, channel: str, year: i
     if value == 0:
         raise FundingError("「申请金额」必须大于 0 万元", "amount")
     with transaction.atomic():
+        FundingLine.objects.select_for_update().filter(project=project, channel=channel, year=int(year)).first()
         check_within_plan(project, channel, int(year), value)
         t = Tranche(project=project, channel=channel, year=int(year), amount=value, purpose=purpose,
                     requested_by=user if user.is_authenticated else None)
@@ -272,7 +273,10 @@ def decide(user: Any, tranche: Tranche, *, approve: bool, comment: str = "", fil
     before finance approves, asks every registered release check (``hooks.release_blockers``).
     """
     with transaction.atomic():
-        tranche = Tranche.objects.select_for_update().select_related("project").get(pk=tranche.pk)
+        tranche = Tranche.objects.select_for_update(of=("self",)).select_related("project").get(pk=tranche.pk)
+        # two approvals of tranches of one plan line at once: the line's lock makes the second wait and see the first
+        FundingLine.objects.select_for_update().filter(project_id=tranche.project_id, channel=tranche.channel,
+                                                       year=tranche.year).first()
         stage = permissions.stage_of(tranche)
         if stage is None or not permissions.can_decide(user, tranche):
             raise PermissionDenied(permissions.decision_denial(tranche))
