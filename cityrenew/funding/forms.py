@@ -71,7 +71,15 @@ class FundingLineForm(FieldRulesFormMixin, forms.ModelForm):
         return _not_negative(str(self._meta.model._meta.get_field(name).verbose_name))(self.cleaned_data.get(name))
 
     def clean_planned(self) -> Decimal | None:
-        return self._clean_amount("planned")
+        from .services import FundingError, check_planned_covers_drawn
+
+        value = self._clean_amount("planned")
+        if value is not None and self.instance.pk:
+            try:
+                check_planned_covers_drawn(self.instance.project, self.instance.channel, self.instance.year, value)
+            except FundingError as exc:
+                raise ValidationError(exc.message) from None
+        return value
 
     def clean_received(self) -> Decimal | None:
         return self._clean_amount("received")

@@ -31,7 +31,7 @@ from cityrenew.projects.models import RenewalProject
 
 from . import permissions
 from .models import FundingLine
-from .services import FundingError, amount
+from .services import FundingError, amount, check_planned_covers_drawn
 
 HEADERS = ["项目编号", "资金渠道", "年度", "计划金额（万元）", "到位金额（万元）", "支出金额（万元）", "说明"]
 REQUIRED = HEADERS[:4]
@@ -185,6 +185,12 @@ def import_lines(user: Any, file: Any, *, dry_run: bool = True) -> ImportReport:
             continue
         seen[key] = n
         line = existing.get((project.pk, channel, year))
+        if line is not None and values["planned"] != line.planned:
+            try:
+                check_planned_covers_drawn(project, channel, year, values["planned"])
+            except FundingError as exc:
+                report.error(n, "计划金额（万元）", exc.message)
+                continue
         if line is None:
             report.created += 1
             line = FundingLine(project=project, channel=channel, year=year)

@@ -212,6 +212,14 @@ def check_within_plan(project: RenewalProject, channel: str, year: int, value: D
             f"已审核或已拨付 {fmt(planned - left)} 万元，剩余 {fmt(left)} 万元", "amount")
 
 
+def check_planned_covers_drawn(project: RenewalProject, channel: str, year: int, planned: Decimal) -> None:
+    """FundingError when ``planned`` would fall below what approved/paid tranches already drew from that line."""
+    drawn = (Tranche.objects.filter(project=project, channel=channel, year=year, state__in=COUNTED_STATES)
+             .aggregate(s=Sum("amount"))["s"] or ZERO)
+    if planned < drawn:
+        raise FundingError(f"计划金额 {fmt(planned)} 万元低于该渠道该年度已审核、已拨付的拨付申请合计 {fmt(drawn)} 万元", "planned")
+
+
 def fmt(d: Decimal) -> str:
     text = format(d, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text

@@ -143,3 +143,29 @@ def test_requesting_needs_a_role_on_the_project(plan, erqi_editor, viewer, entit
         with pytest.raises(PermissionDenied):
             request(user, plan, "1")
     assert request(entity_user, plan, "1").requested_by == entity_user
+
+
+def test_the_plan_cannot_fall_below_what_was_approved(client, plan, zhongyuan_editor, city_admin, finance_user):
+    from cityrenew.funding import importer
+    from cityrenew.funding.models import FundingLine
+    from tests.funding.test_import import xlsx
+
+    t = request(zhongyuan_editor, plan, "1000")
+    services.decide(city_admin, t, approve=True)
+    services.decide(finance_user, t, approve=True)
+    line = FundingLine.objects.get(channel="central_finance")
+    client.force_login(zhongyuan_editor)
+    data = {"planned": "999.99", "received": "0", "spent": "0", "row_version": line.row_version}
+    r = client.post(f"/funding/lines/{line.pk}/edit/", data)
+    assert r.status_code == 400
+    assert "计划金额 999.99 万元低于该渠道该年度已审核、已拨付的拨付申请合计 1000 万元" in r.content.decode()
+    report = importer.import_lines(zhongyuan_editor, xlsx([["K202201005", "中央财政城市更新补助资金", 2025, 999, 0, 0, ""]]),
+                                   dry_run=False)
+    assert [str(e) for e in report.errors] == [
+        "第 2 行「计划金额（万元）」：计划金额 999 万元低于该渠道该年度已审核、已拨付的拨付申请合计 1000 万元"]
+    line.refresh_from_db()
+    assert line.planned == Decimal("3000")
+    r = client.post(f"/funding/lines/{line.pk}/edit/", {**data, "planned": "1000"})
+    assert r.status_code == 302
+    line.refresh_from_db()
+    assert line.planned == Decimal("1000")

@@ -39,7 +39,16 @@ class FundingLineSerializer(FieldRulesSerializerMixin, serializers.ModelSerializ
         read_only_fields = ["row_version"]
 
     def validate_planned(self, v: Decimal) -> Decimal:
-        return _not_negative("计划金额（万元）", v)
+        from ..services import FundingError, check_planned_covers_drawn
+
+        v = _not_negative("计划金额（万元）", v)
+        line = self.instance
+        if line is not None and v is not None:
+            try:
+                check_planned_covers_drawn(line.project, line.channel, line.year, v)
+            except FundingError as exc:
+                raise serializers.ValidationError(exc.message) from None
+        return v
 
     def validate_received(self, v: Decimal) -> Decimal:
         return _not_negative("到位金额（万元）", v)
