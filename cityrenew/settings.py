@@ -273,6 +273,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "LedgerStatusEnum": "cityrenew.ledgers.choices.LedgerStatus",
     "PolicyStatusEnum": "cityrenew.policies.models.Status",
     "PolicyLevelEnum": "cityrenew.policies.models.Level",
+    "FundingSourceEnum": "cityrenew.projects.choices.FundingSource",
 }
 
 LOGGING = {

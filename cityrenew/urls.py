@@ -24,6 +24,7 @@ urlpatterns = [
     path("public/vote/", include("cityrenew.ballots.public_urls")),
     path("plans/notices/", include("cityrenew.notices.urls")),
     path("public/", include("cityrenew.notices.public_urls")),
+    path("funding/", include("cityrenew.funding.urls")),
     path("api/", include("cityrenew.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its initialiser as a script file (no inline script: works under a strict CSP).

@@ -12,11 +12,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.urls import reverse
 
 from cityrenew.core.models import AuditedModel
+from cityrenew.core.uploads import validate_attachment
 from cityrenew.projects.choices import FundingSource
 
-from .choices import TrancheState
+from .choices import ReviewDecision, ReviewStage, TrancheState
 
 AMOUNT = {"max_digits": 18, "decimal_places": 6, "validators": [MinValueValidator(Decimal("0"))]}
 
@@ -43,6 +45,12 @@ class FundingLine(AuditedModel):  # 资金计划（项目 × 渠道 × 年度）
     def __str__(self) -> str:
         return f"{self.project.code} {self.year} {self.get_channel_display()}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("funding:project", args=[self.project.code])
+
+    def region_ids(self) -> list[int]:
+        return list(self.project.districts.values_list("id", flat=True))
+
 
 class Tranche(AuditedModel):  # 资金拨付申请
     project = models.ForeignKey(
@@ -68,3 +76,63 @@ class Tranche(AuditedModel):  # 资金拨付申请
 
     def __str__(self) -> str:
         return f"{self.project.code} {self.year} {self.get_channel_display()} {self.amount}万元"
+
+    def get_absolute_url(self) -> str:
+        return reverse("funding:tranche_detail", args=[self.pk])
+
+    def region_ids(self) -> list[int]:
+        return list(self.project.districts.values_list("id", flat=True))
+
+
+class TrancheReview(AuditedModel):  # 拨付审核记录（只增不改）
+    """One decision on a tranche: the district's or finance's 同意/退回, or finance's 已拨付, with its comment."""
+
+    tranche = models.ForeignKey(Tranche, verbose_name="拨付申请", on_delete=models.CASCADE, related_name="reviews")
+    stage = models.CharField("审核环节", max_length=16, choices=ReviewStage.choices)
+    decision = models.CharField("审核意见", max_length=16, choices=ReviewDecision.choices)
+    comment = models.TextField("意见说明", blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审核人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField("审核时间", auto_now_add=True)
+
+    audit_exclude = ("at",)
+
+    class Meta:
+        verbose_name = "拨付审核记录"
+        verbose_name_plural = "拨付审核记录"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.tranche} {self.get_stage_display()} {self.get_decision_display()}"
+
+
+def attachment_upload_to(instance: "TrancheAttachment", filename: str) -> str:
+    return f"funding/attachments/{filename}"
+
+
+class TrancheAttachment(AuditedModel):  # 拨付申请附件（申请材料、审核意见书、拨付凭证）
+    tranche = models.ForeignKey(Tranche, verbose_name="拨付申请", on_delete=models.CASCADE, related_name="attachments")
+    review = models.ForeignKey(
+        TrancheReview, verbose_name="审核记录", null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField("文件", upload_to=attachment_upload_to, validators=[validate_attachment])
+    description = models.CharField("说明", max_length=300, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    audit_exclude = ("uploaded_at",)
+
+    class Meta:
+        verbose_name = "拨付申请附件"
+        verbose_name_plural = "拨付申请附件"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.description or self.file.name.rsplit("/", 1)[-1]
+
+    @property
+    def filename(self) -> str:
+        return self.file.name.rsplit("/", 1)[-1]

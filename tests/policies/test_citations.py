@@ -112,7 +112,11 @@ def test_cited_by_lists_rules_indicators_and_spatial_rules(library, national_set
     citations.clear_cache()
     status = citations.cited_by(_article("MOF-2025-11", "四、（二）"))
     assert {"项目状态（谋划、储备、入库）", "项目库汇总只计入库项目"} <= {e.rule for e in status}
-    assert all(e.kind == "规则" and e.where.startswith("cityrenew.projects") and e.area == "城市更新项目库" for e in status)
+    library_rules = [e for e in status if e.where.startswith("cityrenew.projects")]
+    assert len(library_rules) >= 2 and all(e.kind == "规则" and e.area == "城市更新项目库" for e in library_rules)
+    # 财办建〔2025〕11号 四、（二） also bars double central funding: the funding app's rule, under 资金
+    assert {(e.rule, e.area) for e in status if e.where.startswith("cityrenew.funding")} == {
+        ("中央财政城市更新补助资金不得与其他渠道中央资金交叉重复", "资金")}
     school = citations.cited_by(_article("MOHURD-CHECKUP-2025", "指标13"))
     by_kind = {e.kind: e for e in school}
     assert by_kind["空间规则"].rule.startswith("I13_PRIMARY_500")

@@ -20,7 +20,7 @@ from cityrenew.core import audit
 # Each app may have a ``demo`` module with ``load(stdout)``; they run in this order.
 DEMO_MODULES = [
     "cityrenew.core.demo", "cityrenew.projects.demo", "cityrenew.checkup.demo", "cityrenew.map.demo", "cityrenew.policies.demo",
-    "cityrenew.ledgers.demo", "cityrenew.ledgertasks.demo", "cityrenew.performance.demo", "cityrenew.centralfund.demo",
+    "cityrenew.ledgers.demo", "cityrenew.ledgertasks.demo", "cityrenew.funding.demo", "cityrenew.performance.demo", "cityrenew.centralfund.demo",
     "cityrenew.reports.demo", "cityrenew.plans.demo", "cityrenew.ballots.demo", "cityrenew.notices.demo", "cityrenew.lifeline.demo",
 ]
 
