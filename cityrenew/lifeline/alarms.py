@@ -20,12 +20,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import rules as engine
 from .choices import AlarmStatus, DisposalStep
-from .models import Alarm, AlarmRule, AlarmStep, Datastream, RuleState
+from .models import Alarm, AlarmRule, AlarmStep, RuleState
 
 
 class AlarmError(ValueError):
@@ -57,8 +57,9 @@ def parsed(rule: AlarmRule) -> engine.Rule:
     return _PARSED[key]
 
 
-def rules_for(streams: dict[int, Datastream]) -> dict[int, list[AlarmRule]]:
-    """The enabled rules that apply to each datastream (observed property, sector, unit)."""
+def rules_for(streams: dict[int, Any]) -> dict[int, list[AlarmRule]]:
+    """The enabled rules that apply to each datastream (observed property, sector, unit); ``streams``
+    holds :class:`~cityrenew.lifeline.storage.Stream` records."""
     props = {ds.observed_property_id for ds in streams.values()}
     found: dict[int, list[AlarmRule]] = defaultdict(list)
     rules = list(AlarmRule.objects.filter(enabled=True, observed_property_id__in=props))
@@ -66,7 +67,7 @@ def rules_for(streams: dict[int, Datastream]) -> dict[int, list[AlarmRule]]:
         for rule in rules:
             if rule.observed_property_id != ds.observed_property_id or rule.unit_symbol != ds.unit_symbol:
                 continue
-            if rule.sector and rule.sector != ds.device.sector:
+            if rule.sector and rule.sector != ds.sector:
                 continue
             found[ds.id].append(rule)
     return found
@@ -76,76 +77,87 @@ def _level_rank(rule: engine.Rule, name: str) -> int:
     return next((lv.rank for lv in rule.levels if lv.name == name), 99)
 
 
-def _apply(rule_row: AlarmRule, rule: engine.Rule, ds: Datastream, event: engine.Event,
+def _apply(rule_row: AlarmRule, rule: engine.Rule, ds: Any, event: engine.Event,
            active: dict[tuple[int, int], Alarm]) -> Change:
-    key = (rule_row.pk, ds.pk)
+    key = (rule_row.pk, ds.id)
     alarm = active.get(key)
     reason = "；".join(event.reasons)[:500]
     if event.kind == "raise" or alarm is None and event.kind in ("change", "update"):
         alarm = Alarm.objects.create(
-            rule=rule_row, datastream=ds, device_id=ds.device_id, level=event.level,
+            rule=rule_row, datastream_id=ds.id, device_id=ds.device_id, level=event.level,
             level_rank=_level_rank(rule, event.level), value=event.value, reason=reason,
             since=event.since or event.at, last_at=event.at,
         )
         active[key] = alarm
-        return Change("raise", alarm.pk, rule_row.code, ds.pk, event.level, event.value)
+        return Change("raise", alarm.pk, rule_row.code, ds.id, event.level, event.value)
     if alarm is None:  # a clear with no open alarm (state restored after a manual close): nothing to do
-        return Change("clear", 0, rule_row.code, ds.pk, "", event.value)
+        return Change("clear", 0, rule_row.code, ds.id, "", event.value)
     if event.kind == "clear":
         alarm.status, alarm.cleared_at, alarm.value, alarm.last_at = AlarmStatus.CLEARED, event.at, event.value, event.at
         alarm.save()
         active.pop(key, None)
-        return Change("clear", alarm.pk, rule_row.code, ds.pk, "", event.value)
+        return Change("clear", alarm.pk, rule_row.code, ds.id, "", event.value)
     if event.kind == "update":
         # a repeat of the same level: the reading, not an edit — the value and time move without an audit row
         Alarm.objects.filter(pk=alarm.pk).update(value=event.value, last_at=event.at)
         alarm.value, alarm.last_at, alarm.row_version = event.value, event.at, alarm.row_version + 1
-        return Change("update", alarm.pk, rule_row.code, ds.pk, event.level, event.value)
+        return Change("update", alarm.pk, rule_row.code, ds.id, event.level, event.value)
     alarm.level, alarm.level_rank = event.level, _level_rank(rule, event.level)
     alarm.value, alarm.last_at = event.value, event.at
     if reason:
         alarm.reason = reason
     alarm.save()
-    return Change("change", alarm.pk, rule_row.code, ds.pk, event.level, event.value)
+    return Change("change", alarm.pk, rule_row.code, ds.id, event.level, event.value)
 
 
-def _states(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], RuleState]:
-    ds_ids = {d for _, d in pairs}
-    rows = RuleState.objects.filter(datastream_id__in=ds_ids)
-    return {(r.rule_id, r.datastream_id): r for r in rows}
+def _states(ds_ids: list[int]) -> dict[tuple[int, int], dict]:
+    """Stored rule states of these datastreams, read raw (no model instances)."""
+    out = {}
+    for rule_id, ds_id, state in RuleState.objects.filter(datastream_id__in=ds_ids).values_list("rule_id", "datastream_id", "state"):
+        out[(rule_id, ds_id)] = json.loads(state) if isinstance(state, str) else state
+    return out
 
 
-def process(per_stream: dict[int, list[tuple[dt.datetime, float]]], streams: dict[int, Datastream], *,
+def _save_states(rows: list[tuple[int, int, dict]]) -> None:
+    """Upsert (rule, datastream) → state in one statement per row (executemany)."""
+    if not rows:
+        return
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    sql = (f"INSERT INTO lifeline_rulestate (rule_id, datastream_id, state, updated_at) VALUES (%s, %s, %s{cast}, %s) "
+           "ON CONFLICT (rule_id, datastream_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at")
+    with connection.cursor() as cur:
+        cur.executemany(sql, [(r, d, json.dumps(st, separators=(",", ":")), now) for r, d, st in rows])
+
+
+def process(per_stream: dict[int, list[tuple[dt.datetime, float]]], streams: dict[int, Any], *,
             now: dt.datetime | None = None) -> list[Change]:
-    """Apply the rules to a batch's readings (call inside the batch's transaction)."""
+    """Apply the rules to a batch's readings (call inside the batch's transaction); ``streams``:
+    :class:`~cityrenew.lifeline.storage.Stream` records of the batch's datastreams."""
     applicable = rules_for({i: streams[i] for i in per_stream})
     if not applicable:
         return []
-    pairs = [(r.pk, ds_id) for ds_id, rs in applicable.items() for r in rs]
-    states = _states(pairs)
+    states = _states(list(applicable))
     active = {(a.rule_id, a.datastream_id): a for a in
               Alarm.objects.filter(status=AlarmStatus.ACTIVE, datastream_id__in=list(applicable))}
+    engines = {r.pk: parsed(r) for rs in applicable.values() for r in rs}
     changes: list[Change] = []
-    new_states, dirty = [], []
+    save: list[tuple[int, int, dict]] = []
     for ds_id, rule_rows in applicable.items():
-        readings = sorted(per_stream[ds_id], key=lambda tv: tv[0])
+        readings = per_stream[ds_id]
+        if len(readings) > 1:
+            readings = sorted(readings, key=lambda tv: tv[0])
         for rule_row in rule_rows:
-            rule = parsed(rule_row)
-            row = states.get((rule_row.pk, ds_id))
-            state = engine.StreamState.from_dict(row.state if row else None)
+            rule = engines[rule_row.pk]
+            state = engine.StreamState.from_dict(states.get((rule_row.pk, ds_id)))
             for t, v in readings:
                 if state.last_time is not None and t.timestamp() < state.last_time:
                     continue  # a late reading: stored, not re-evaluated
                 event = engine.evaluate(rule, state, t, v)
                 if event is not None:
                     changes.append(_apply(rule_row, rule, streams[ds_id], event, active))
-            if row is None:
-                new_states.append(RuleState(rule=rule_row, datastream_id=ds_id, state=state.to_dict()))
-            else:
-                row.state = state.to_dict()
-                dirty.append(row)
-    RuleState.objects.bulk_create(new_states, batch_size=1000)
-    RuleState.objects.bulk_update(dirty, ["state"], batch_size=1000)
+            save.append((rule_row.pk, ds_id, state.to_dict()))
+    _save_states(save)
     return changes
 
 
@@ -154,19 +166,21 @@ def tick(now: dt.datetime | None = None) -> list[Change]:
     now = now or timezone.now()
     changes: list[Change] = []
     with transaction.atomic():
-        rows = list(RuleState.objects.select_related("rule", "datastream__device").filter(rule__enabled=True))
+        from .storage import streams_of
+
+        rows = list(RuleState.objects.select_related("rule").filter(rule__enabled=True))
         active = {(a.rule_id, a.datastream_id): a for a in Alarm.objects.filter(status=AlarmStatus.ACTIVE)}
-        dirty = []
+        streams = streams_of({row.datastream_id for row in rows})
+        save = []
         for row in rows:
             rule = parsed(row.rule)
             state = engine.StreamState.from_dict(row.state)
             event = engine.tick(rule, state, now)
             if event is None:
                 continue
-            changes.append(_apply(row.rule, rule, row.datastream, event, active))
-            row.state = state.to_dict()
-            dirty.append(row)
-        RuleState.objects.bulk_update(dirty, ["state"], batch_size=1000)
+            changes.append(_apply(row.rule, rule, streams[row.datastream_id], event, active))
+            save.append((row.rule_id, row.datastream_id, state.to_dict()))
+        _save_states(save)
     return changes
 
 
