@@ -46,6 +46,7 @@ NAV = [
     NavEntry("projects:project_list", _("项目库"), frozenset({ADMIN, DISTRICT, READER})),
     NavEntry("projects:summary", _("汇总表"), frozenset({ADMIN, DISTRICT, READER})),
     NavEntry("ledgers:index", _("台账"), frozenset({ADMIN, DISTRICT, READER})),
+    NavEntry("plans:plan_list", _("实施方案"), frozenset({ADMIN, DISTRICT, ENTITY, READER})),
     NavEntry("map:page", _("一张图"), frozenset({ADMIN, DISTRICT, FIELD, READER})),
     NavEntry("checkup:dashboard", _("城市体检"), ALL),
     NavEntry("core:region_list", _("行政区划"), frozenset({ADMIN, READER})),

@@ -21,6 +21,7 @@ from cityrenew.core import audit
 DEMO_MODULES = [
     "cityrenew.core.demo", "cityrenew.projects.demo", "cityrenew.checkup.demo", "cityrenew.map.demo", "cityrenew.policies.demo",
     "cityrenew.ledgers.demo", "cityrenew.ledgertasks.demo",
+    "cityrenew.plans.demo",
 ]
 
 
@@ -49,6 +50,8 @@ class Command(BaseCommand):
                 result = mod.load(self.stdout)
                 if name == "cityrenew.core.demo":
                     logins = result
+                elif isinstance(result, dict) and "login" in result:  # an app's own demo user (plans: shishi)
+                    logins.append(result["login"])
         url = f"http://{opts['bind']}/"
         self.stdout.write(self.style.SUCCESS(f"\n演示环境已就绪：{url}"))
         self.stdout.write("演示账号（用户名 / 密码）：")
