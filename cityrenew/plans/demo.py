@@ -73,8 +73,8 @@ def entity_user() -> tuple:
 def _authority():
     User = get_user_model()
     user = User.objects.filter(username="zhongyuan").first()
-    if user is None:  # loaded alone (tests): a district editor of 中原区
-        user = User.objects.create_user(username="zhongyuan-plans-demo", first_name="中原区编辑（演示）")
+    if user is None:  # loaded without core's demo users (tests): a district editor of 中原区, no password
+        user, _ = User.objects.get_or_create(username="zhongyuan-plans-demo", defaults={"first_name": "中原区编辑（演示）"})
         RoleAssignment.objects.get_or_create(user=user, role=Role.DISTRICT_EDITOR, region=Region.objects.get(code=DISTRICT))
     return user
 

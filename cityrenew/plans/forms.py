@@ -56,7 +56,8 @@ class PlanForm(FieldRulesFormMixin, forms.ModelForm):
         if plan.pk is None and mine and not is_authority_anywhere(user):
             entities = entities.filter(pk__in=mine)
             if len(mine) == 1:
-                self.initial.setdefault("entity", next(iter(mine)))
+                self.initial["entity"] = next(iter(mine))
+                self.fields["entity"].empty_label = None
         self.fields["entity"].queryset = entities
         if plan.pk is not None:
             authority = user is not None and is_authority(user, plan)
