@@ -18,6 +18,7 @@ urlpatterns = [
     path("policies/", include("cityrenew.policies.urls")),
     # apps nesting under plans/ (review, notices, votes) go above this line: <code>/ would match them
     path("plans/", include("cityrenew.plans.urls")),
+    path("public/plans/", include("cityrenew.plans.public_urls")),
     path("api/", include("cityrenew.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its initialiser as a script file (no inline script: works under a strict CSP).

@@ -297,3 +297,16 @@ def can_read_file(user: Any, name: str) -> bool | None:
         if row is not None:
             return can_view(user, row.plan)
     return None
+
+
+# --- what the public site may show (used by the notices app) -------------------------------------------------
+
+# From the notice on (第十一条) the plan's summary and latest text are public; never before.
+PUBLIC_STATES = frozenset({S.NOTICE, S.PERMITS, S.LAND, S.IMPLEMENTATION})
+
+
+def public_version(plan: ImplementationPlan) -> PlanVersion | None:
+    """The plan text the public may download: the latest version, once the plan is noticed; else None."""
+    if plan.state not in PUBLIC_STATES:
+        return None
+    return plan.latest_version

@@ -9,17 +9,19 @@ Every refused action answers with a Chinese message on the plan page and changes
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views import View
 
 from cityrenew.core.generic import Column, ObjectEditView, ObjectHistoryView, ObjectListView, ObjectView, Table
+from cityrenew.core.uploads import attachment_response
 from cityrenew.core.views import forbidden
 
 from . import services, workflow
@@ -253,3 +255,20 @@ class PermitView(PlanActionView):
             raise services.PlanError(_errors(form))
         permit = services.record_permit(plan, user=request.user, **form.cleaned_data)
         return f"已登记{permit}"
+
+
+class PublicPlanDocumentView(View):
+    """The latest text of a plan under public notice or after it (第十一条), for anyone; 404 before the
+    notice (a plan in review is not public). Served as a download or inline PDF by ``core.uploads``."""
+
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        plan = get_object_or_404(ImplementationPlan, code=code)
+        version = services.public_version(plan)
+        if version is None or not version.document:
+            raise Http404("该实施方案未公示或没有可公开的方案文本")
+        path = Path(version.document.path)
+        if not path.is_file():
+            raise Http404("方案文本文件不存在")
+        response = attachment_response(path, f"{plan.code}-第{version.number}版{path.suffix}")
+        response["Cache-Control"] = "public, max-age=300"
+        return response

@@ -229,3 +229,26 @@ def test_map_layer(client, plan, zhongyuan_editor, other_entity_user):
     assert f["properties"]["url"] == "/plans/FA-T-001/"
     # an entity sees only its own organisation's plans on the map too
     assert _client(client, other_entity_user).get("/map/layers/plans.geojson").json()["features"] == []
+
+
+def test_public_document_only_from_the_notice_on(client, plan, entity_user, zhongyuan_editor):
+    services.add_version(plan, upload("方案.docx", "公开的方案文本"), user=entity_user)
+    url = reverse("plans_public:document", args=[plan.code])
+    assert client.get(url).status_code == 404  # drafting: not public, even to anonymous visitors
+    plan.refresh_from_db()
+    for target in (S.CONSULTATION, S.CONSENTED):
+        workflow.transition(plan, target, user=entity_user)
+    services.add_material(plan, MaterialKind.APPLICATION, upload("a.docx"), user=entity_user)
+    services.add_material(plan, MaterialKind.LICENCE, upload("b.docx"), user=entity_user)
+    workflow.transition(plan, S.SUBMITTED, user=entity_user)
+    for target in (S.PRE_REVIEW, S.JOINT_REVIEW, S.APPROVED):
+        workflow.transition(plan, target, user=zhongyuan_editor)
+    assert client.get(url).status_code == 404  # approved, not yet noticed
+    workflow.transition(plan, S.NOTICE, user=zhongyuan_editor)
+    client.logout()
+    resp = client.get(url)
+    assert resp.status_code == 200 and resp["X-Content-Type-Options"] == "nosniff"
+    body = b"".join(resp.streaming_content)
+    from docx import Document
+
+    assert Document(io.BytesIO(body)).paragraphs[0].text == "公开的方案文本"
