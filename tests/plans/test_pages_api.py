@@ -252,3 +252,42 @@ def test_public_document_only_from_the_notice_on(client, plan, entity_user, zhon
     from docx import Document
 
     assert Document(io.BytesIO(body)).paragraphs[0].text == "公开的方案文本"
+
+
+def test_land_dates_and_reminders(client, plan, entity_user, zhongyuan_editor):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cityrenew.plans.choices import PermitKind
+
+    c = _client(client, entity_user)
+    early = c.patch("/api/plans/FA-T-001/", {"land_first_done": "2026-08-01"}, content_type="application/json")
+    assert early.status_code == 400 and "公示期满后填写" in str(early.json())
+    to_submitted(plan, entity_user)
+    for target in (S.PRE_REVIEW, S.JOINT_REVIEW, S.APPROVED, S.NOTICE, S.PERMITS):
+        workflow.transition(plan, target, user=zhongyuan_editor)
+    # the opinion two years minus 30 days ago: the first-phase deadline is within the reminder window
+    today = timezone.localdate()
+    plan.opinion_date = dt.date(today.year - 2, today.month, min(today.day, 28)) + dt.timedelta(days=30)
+    plan.save()
+    due = services.land_deadlines(plan)[0].due
+    reminders = [i for i in inbox.items_for(entity_user)[InboxGroup.TO_FILL] if "首期用地手续" in i.detail]
+    assert len(reminders) == 1 and reminders[0].deadline == due
+    services.record_permit(plan, user=entity_user, kind=PermitKind.LAND, name="国有建设用地划拨决定书", issued_on=today)
+    workflow.transition(plan, S.LAND, user=entity_user)
+    plan.refresh_from_db()
+    page = c.get(reverse("plans:plan_edit", args=[plan.code]))
+    assert page.status_code == 200
+    resp = c.post(reverse("plans:plan_edit", args=[plan.code]), {
+        "title": plan.title, "summary": plan.summary, "category": plan.category, "row_version": plan.row_version,
+        "land_first_done": plan.opinion_date.isoformat()})
+    assert resp.status_code == 302
+    plan.refresh_from_db()
+    assert plan.land_first_done == plan.opinion_date and plan.title == "测试实施方案"
+    assert not [i for i in inbox.items_for(entity_user)[InboxGroup.TO_FILL] if "首期用地手续" in i.detail]
+    # content is locked after the notice: a changed title is ignored (field disabled)
+    c.post(reverse("plans:plan_edit", args=[plan.code]), {"title": "改名", "summary": plan.summary, "category": plan.category,
+                                                          "row_version": plan.row_version})
+    plan.refresh_from_db()
+    assert plan.title == "测试实施方案"
