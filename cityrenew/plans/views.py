@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views import View
 
+from cityrenew.core.models import StaleObjectError
 from cityrenew.core.generic import Column, ObjectEditView, ObjectHistoryView, ObjectListView, ObjectView, Table
 from cityrenew.core.uploads import attachment_response
 from cityrenew.core.views import forbidden
@@ -151,6 +152,8 @@ class PlanActionView(LoginRequiredMixin, View):
             messages.error(request, str(exc))
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
+        except StaleObjectError:
+            messages.error(request, f"实施方案{plan.code}刚被他人修改（如已流转），本次操作没有执行；请查看最新状态后重试。")
         else:
             messages.success(request, done)
         return redirect(plan.get_absolute_url())

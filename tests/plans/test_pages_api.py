@@ -291,3 +291,17 @@ def test_land_dates_and_reminders(client, plan, entity_user, zhongyuan_editor):
                                                           "row_version": plan.row_version})
     plan.refresh_from_db()
     assert plan.title == "测试实施方案"
+
+
+def test_two_authorities_racing_one_wins(client, plan, entity_user, zhongyuan_editor, city_admin):
+    """Both load the submitted plan; the first accepts it, the second's stale copy is refused (409), nothing doubled."""
+    from cityrenew.plans.models import ImplementationPlan as P
+
+    to_submitted(plan, entity_user)
+    first, second = P.objects.get(pk=plan.pk), P.objects.get(pk=plan.pk)
+    workflow.transition(first, S.PRE_REVIEW, user=zhongyuan_editor)
+    from cityrenew.core.models import StaleObjectError
+
+    with pytest.raises(StaleObjectError):
+        workflow.transition(second, S.PRE_REVIEW, user=city_admin)
+    assert plan.transitions.filter(to_state=S.PRE_REVIEW).count() == 1

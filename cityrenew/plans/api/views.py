@@ -12,6 +12,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 
 from cityrenew.core.concurrency import RowVersionViewSetMixin
+from cityrenew.core.models import StaleObjectError
 
 from .. import services, workflow
 from ..choices import PlanState as S
@@ -80,6 +81,9 @@ class PlanViewSet(RowVersionViewSetMixin, viewsets.ModelViewSet):
                     workflow.transition(plan, target, user=request.user, note=note)
         except (workflow.TransitionError, services.PlanError) as exc:
             raise ValidationError({"detail": str(exc)})
+        except StaleObjectError:
+            return Response({"detail": f"实施方案{plan.code}刚被他人修改（如已流转），本次操作没有执行；请读取最新状态后重试。"},
+                            status=status.HTTP_409_CONFLICT)
         plan.refresh_from_db()
         return Response(PlanSerializer(self.get_queryset().get(pk=plan.pk), context={"request": request}).data,
                         status=status.HTTP_200_OK)
