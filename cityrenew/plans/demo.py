@@ -24,7 +24,7 @@ from .choices import MaterialKind, PermitKind, PlanCategory, PlanState as S
 from .models import ImplementationPlan
 
 ENTITY_NAME = "郑州市中原区城市更新发展有限公司（演示）"
-LOGIN = ("shishi", "cityrenew-shishi", "实施主体填报员（演示）")
+LOGIN = ("shishi", "cityrenew-shishi", "中原区城市更新发展有限公司（实施主体填报员）")
 DISTRICT = "410102"
 
 # code, title, category, target state, other rights
