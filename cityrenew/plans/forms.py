@@ -7,9 +7,10 @@ from typing import Any
 
 from django import forms
 
-from cityrenew.core.choices import OrganisationKind, RegionLevel
+from cityrenew.core.choices import OrganisationKind, RegionLevel, Role
 from cityrenew.core.fieldrules import FieldRulesFormMixin
 from cityrenew.core.models import Organisation, Region
+from cityrenew.core.permissions import region_ids_for
 from cityrenew.core.uploads import validate_attachment
 from cityrenew.projects.models import RenewalProject
 
@@ -55,6 +56,12 @@ class PlanForm(FieldRulesFormMixin, forms.ModelForm):
         plan = self.instance
         if plan.pk is None and mine and not is_authority_anywhere(user):
             entities = entities.filter(pk__in=mine)
+            scope = region_ids_for(user, [Role.ENTITY_EDITOR])
+            if scope is not None:  # an entity registers plans in the districts of its role only
+                self.fields["district"].queryset = self.fields["district"].queryset.filter(pk__in=scope)
+                self.fields["district"].error_messages["invalid_choice"] = "所选区超出您的授权区划范围"
+                self.fields["project"].error_messages["invalid_choice"] = "所选项目不在您的授权区划范围内"
+                self.fields["project"].queryset = RenewalProject.objects.filter(districts__in=scope).distinct().order_by("code")
             if len(mine) == 1:
                 self.initial["entity"] = next(iter(mine))
                 self.fields["entity"].empty_label = None

@@ -305,3 +305,29 @@ def test_two_authorities_racing_one_wins(client, plan, entity_user, zhongyuan_ed
     with pytest.raises(StaleObjectError):
         workflow.transition(second, S.PRE_REVIEW, user=city_admin)
     assert plan.transitions.filter(to_state=S.PRE_REVIEW).count() == 1
+
+
+def test_return_refused_in_wrong_state_writes_nothing(client, plan, entity_user, zhongyuan_editor):
+    from cityrenew.plans.models import RevisionItem, RevisionRequest
+
+    to_submitted(plan, entity_user)  # 已报送: not yet accepted, so no return with items
+    before = AuditLog.objects.count()
+    resp = _client(client, zhongyuan_editor).post(reverse("plans:plan_revision_request", args=[plan.code]),
+                                                  {"items": "补充A"}, follow=True)
+    assert "不能变更为“退回修改”" in resp.content.decode()
+    assert not RevisionRequest.objects.exists() and not RevisionItem.objects.exists()
+    assert AuditLog.objects.count() == before
+    plan.refresh_from_db()
+    assert plan.state == S.SUBMITTED
+
+
+def test_entity_create_form_offers_its_districts_only(client, project, entity_user):
+    from cityrenew.projects.models import RenewalProject
+    from cityrenew.core.models import Region
+
+    other = RenewalProject.objects.create(code="K202601099", name="二七区项目", city=Region.objects.get(code="410100"),
+                                          total_investment=1)
+    other.districts.set([Region.objects.get(code="410103")])
+    html = _client(client, entity_user).get(reverse("plans:plan_add")).content.decode()
+    assert "K202601001" in html and "K202601099" not in html
+    assert ">中原区<" in html and ">二七区<" not in html
