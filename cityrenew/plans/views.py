@@ -88,7 +88,7 @@ class PlanView(PlanBase, ObjectView):
         user = request.user
         transitions = list(plan.transitions.select_related("user"))
         timeline = [(t, workflow.TRANSITIONS.get((t.from_state, t.to_state))) for t in transitions]
-        moves = [m for m in workflow.moves_for(plan, user)
+        moves = [(m, workflow.refusal(plan, m.target, user=user)) for m in workflow.moves_for(plan, user)
                  if not (m.target == S.REVISION and m.source in (S.PRE_REVIEW, S.JOINT_REVIEW))]  # the revision form does these
         requests = list(plan.revision_requests.prefetch_related("items").order_by("-number"))
         authority = is_authority(user, plan)

@@ -89,6 +89,7 @@ def test_entity_submits_authority_returns_then_approves(page, live_server, setti
         form.locator("button[type=submit]").click()
         page.wait_for_load_state()
     assert checklist.locator(".badge.bad").count() == 0
+    assert page.locator("[data-testid=move-blocked]").count() == 0
     move(page, "consultation")
     move(page, "consented")
     move(page, "submitted")
@@ -109,8 +110,8 @@ def test_entity_submits_authority_returns_then_approves(page, live_server, setti
     page.goto(live_server.url + "/inbox/")
     assert "补充现状房屋权属调查表" in page.locator("main").inner_text()
     page.click("text=实施方案 FA-2026-101 棉纺路片区城市更新实施方案")
-    move(page, "submitted")  # refused: items not answered, no new version
-    assert "尚未答复" in page.locator(".messages").inner_text()
+    blocked = page.locator("[data-testid=move-submitted]")  # items not answered, no new version: disabled, with the reason
+    assert blocked.locator("button").is_disabled() and "第1、2项尚未答复" in blocked.locator("[data-testid=move-blocked]").inner_text()
     for answer in ("已补充权属调查表（附件3）", "已补充资金测算依据（第5章）"):
         item = page.locator("[data-testid=revisions] li form").first
         item.locator("input[name=response]").fill(answer)

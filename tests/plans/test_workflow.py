@@ -175,3 +175,18 @@ def test_land_deadlines_move_past_rest_days(plan):
     assert services.land_deadlines(plan)[0].due == dt.date(2026, 2, 28)
     plan.opinion_date = None
     assert services.land_deadlines(plan) == []
+
+
+def test_refusal_says_why_without_writing(plan, entity_user, zhongyuan_editor):
+    _to_consented(plan, entity_user)
+    before = (AuditLog.objects.count(), PlanTransition.objects.count(), plan.row_version)
+    assert "申报材料不全" in workflow.refusal(plan, S.SUBMITTED, user=entity_user)
+    assert "您无权" in workflow.refusal(plan, S.SUBMITTED, user=zhongyuan_editor)
+    assert "不能变更为" in workflow.refusal(plan, S.APPROVED, user=zhongyuan_editor)
+    assert "不能变更为" in workflow.refusal(plan, S.CONSULTATION, user=entity_user)  # already past it
+    assert (AuditLog.objects.count(), PlanTransition.objects.count(), plan.row_version) == before
+    for kind in (MaterialKind.APPLICATION, MaterialKind.LICENCE):
+        services.add_material(plan, kind, upload(f"{kind}.docx"), user=entity_user)
+    assert workflow.refusal(plan, S.SUBMITTED, user=entity_user).endswith("缺少：城市更新实施方案（第六条）")
+    plan2 = type(plan).objects.create(code="FA-T-002", title="x", project=plan.project, district=plan.district, entity=plan.entity)
+    assert workflow.refusal(plan2, S.CONSULTATION, user=entity_user) == ""
