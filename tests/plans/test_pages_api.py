@@ -189,6 +189,9 @@ def test_api_read_create_transition(client, plan, entity_user, zhongyuan_editor,
     bad = c.post("/api/plans/FA-T-001/transition/", {"target": "approved"}, content_type="application/json")
     assert bad.status_code == 400 and "不能变更为" in bad.json()["detail"]
     c.post("/api/plans/FA-T-001/transition/", {"target": "consented"}, content_type="application/json")
+    moves = {m["target"]: m for m in c.get("/api/plans/FA-T-001/").json()["moves"]}
+    assert set(moves) == {"submitted", "withdrawn"} and moves["withdrawn"]["blocked"] == ""
+    assert "申报材料不全" in moves["submitted"]["blocked"] and moves["submitted"]["citation"].endswith("第六条")
     refused = c.post("/api/plans/FA-T-001/transition/", {"target": "submitted"}, content_type="application/json")
     assert refused.status_code == 400 and "申报材料不全" in refused.json()["detail"]
     plan.refresh_from_db()

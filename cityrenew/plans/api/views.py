@@ -62,6 +62,18 @@ class PlanViewSet(RowVersionViewSetMixin, viewsets.ModelViewSet):
         with transaction.atomic():
             serializer.save()
 
+    def retrieve(self, request, *args, **kwargs):
+        """One plan, with ``moves``: the moves the user's role may make now, each with ``blocked`` (why
+        it would be refused now, "" when it would go through) and its citation."""
+        response = super().retrieve(request, *args, **kwargs)
+        plan = self.get_object()
+        response.data["moves"] = [
+            {"target": m.target, "label": m.label, "citation": str(m.citation),
+             "blocked": workflow.refusal(plan, m.target, user=request.user)}
+            for m in workflow.moves_for(plan, request.user)
+        ]
+        return response
+
     @extend_schema(request=TransitionRequestSerializer, responses=PlanSerializer)
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
