@@ -93,15 +93,15 @@ def _advance(plan: ImplementationPlan, target: str, entity, authority, stdout) -
     if target == S.DRAFTING:
         return
     for state, actor in PATH:
-        if state == S.APPROVED:
-            plan.opinion_date = OPINION_DATE
-            plan.save()
         try:
             workflow.transition(plan, state, user=entity if actor == "entity" else authority, note="演示数据")
         except workflow.TransitionError as exc:
             if stdout is not None:
                 stdout.write(f"实施方案演示：{plan.code} 停在“{plan.get_state_display()}”（{exc}）\n")
             return
+        if state == S.APPROVED and plan.opinion_date is None:  # the review app sets it when it is installed
+            plan.opinion_date = OPINION_DATE
+            plan.save()
         if state == target:
             break
         if target == S.REVISION and state == S.PRE_REVIEW:
