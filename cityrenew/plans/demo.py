@@ -20,7 +20,8 @@ from cityrenew.core.choices import OrganisationKind, Role
 from cityrenew.core.models import Organisation, Region, RoleAssignment
 
 from . import services, workflow
-from .choices import MaterialKind, PermitKind, PlanCategory, PlanState as S
+from .choices import MaterialKind, PermitKind, PlanCategory
+from .choices import PlanState as S
 from .models import ImplementationPlan
 
 ENTITY_NAME = "郑州市中原区城市更新发展有限公司（演示）"

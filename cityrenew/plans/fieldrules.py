@@ -13,7 +13,15 @@ from typing import Any
 from cityrenew.core.choices import Role
 from cityrenew.core.fieldrules import register, register_audit_scope
 
-from .models import ExpertReview, ImplementationPlan, PermitRecord, PlanMaterial, PlanVersion, RevisionItem, RevisionRequest
+from .models import (
+    ExpertReview,
+    ImplementationPlan,
+    PermitRecord,
+    PlanMaterial,
+    PlanVersion,
+    RevisionItem,
+    RevisionRequest,
+)
 from .permissions import entity_org_ids, readable_plans
 
 CONTENT = {"title", "coordinator", "category", "summary", "other_rights"}

@@ -5,10 +5,16 @@ from __future__ import annotations
 from django.db.models import F
 
 from cityrenew.map.features import RecordURL, choice_label
-from cityrenew.map.filters import choice_filter, choice_options, district_ids, district_options
+from cityrenew.map.filters import (
+    choice_filter,
+    choice_options,
+    district_ids,
+    district_options,
+)
 from cityrenew.map.registry import GEOJSON, Layer, register
 
-from .choices import PlanCategory, PlanState as S
+from .choices import PlanCategory
+from .choices import PlanState as S
 from .permissions import readable_plans
 from .workflow import MOVES
 

@@ -13,10 +13,16 @@ from django.db import models
 from django.urls import reverse
 
 from cityrenew.core.models import AuditedModel, Organisation, Region
-
 from cityrenew.core.uploads import validate_attachment
 
-from .choices import ExpertConclusion, MaterialKind, PermitKind, PermitMode, PlanCategory, PlanState
+from .choices import (
+    ExpertConclusion,
+    MaterialKind,
+    PermitKind,
+    PermitMode,
+    PlanCategory,
+    PlanState,
+)
 
 
 class ImplementationPlan(AuditedModel):  # 城市更新实施方案
@@ -68,7 +74,7 @@ class ImplementationPlan(AuditedModel):  # 城市更新实施方案
         return [self.district_id]
 
     @property
-    def latest_version(self) -> "PlanVersion | None":
+    def latest_version(self) -> PlanVersion | None:
         return self.versions.order_by("-number").first()
 
 

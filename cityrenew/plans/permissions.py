@@ -19,7 +19,12 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from cityrenew.core.choices import Role
-from cityrenew.core.permissions import can_edit_any, can_edit_regions, region_ids_for, roles_of
+from cityrenew.core.permissions import (
+    can_edit_any,
+    can_edit_regions,
+    region_ids_for,
+    roles_of,
+)
 
 from .choices import PlanState as S
 from .models import ImplementationPlan

@@ -20,7 +20,8 @@ from cityrenew.catalogue.policies import Citation, cite
 from cityrenew.workdays.calendar import CalendarError, add_years, next_workday
 
 from . import workflow
-from .choices import MaterialKind, PermitKind, PlanState as S
+from .choices import MaterialKind
+from .choices import PlanState as S
 from .models import (
     ExpertReview,
     ImplementationPlan,

@@ -20,17 +20,41 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views import View
 
+from cityrenew.core.generic import (
+    Column,
+    ObjectEditView,
+    ObjectHistoryView,
+    ObjectListView,
+    ObjectView,
+    Table,
+)
 from cityrenew.core.models import StaleObjectError
-from cityrenew.core.generic import Column, ObjectEditView, ObjectHistoryView, ObjectListView, ObjectView, Table
 from cityrenew.core.uploads import attachment_response
 from cityrenew.core.views import forbidden
 
 from . import services, workflow
 from .choices import PlanState as S
 from .filtersets import PlanFilterSet
-from .forms import ExpertReviewForm, MaterialForm, PermitForm, PlanForm, RevisionRequestForm, TransitionForm, VersionForm
+from .forms import (
+    ExpertReviewForm,
+    MaterialForm,
+    PermitForm,
+    PlanForm,
+    RevisionRequestForm,
+    TransitionForm,
+    VersionForm,
+)
 from .models import ImplementationPlan, RevisionItem
-from .permissions import can_add_material, can_create, can_edit, can_view, can_write_content, edit_denial, is_authority, readable_plans
+from .permissions import (
+    can_add_material,
+    can_create,
+    can_edit,
+    can_view,
+    can_write_content,
+    edit_denial,
+    is_authority,
+    readable_plans,
+)
 
 
 class PlanTable(Table):

@@ -26,12 +26,12 @@ def sign_in(page, live_server, username: str, password: str) -> None:
 
 @pytest.fixture
 def setting(regions, tmp_path, settings):
+    from django.contrib.auth import get_user_model
     from docx import Document
 
     from cityrenew.core.choices import OrganisationKind, Role
     from cityrenew.core.models import Organisation, Region, RoleAssignment
     from cityrenew.projects.models import RenewalProject
-    from django.contrib.auth import get_user_model
 
     settings.MEDIA_ROOT = tmp_path / "media"
     zy = Region.objects.get(code="410102")

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def test_demo_plans(regions, zhongyuan_editor):
     for i in range(6):
         p = RenewalProject.objects.create(code=f"K20260100{i + 1}", name=f"中原区演示项目{i + 1}", city=Region.objects.get(code="410100"),
-                                          total_investment=Decimal("1"))
+                                          total_investment=Decimal(1))
         p.districts.set([Region.objects.get(code="410102")])
     out = demo.load()
     assert out["plans"] == 6 and out["login"][0] == "shishi"

@@ -13,7 +13,8 @@ from cityrenew.core import inbox
 from cityrenew.core.choices import InboxGroup
 from cityrenew.core.models import AuditLog
 from cityrenew.plans import services, workflow
-from cityrenew.plans.choices import MaterialKind, PlanState as S
+from cityrenew.plans.choices import MaterialKind
+from cityrenew.plans.choices import PlanState as S
 from cityrenew.plans.models import ImplementationPlan
 
 from .conftest import to_submitted, upload
@@ -325,8 +326,8 @@ def test_return_refused_in_wrong_state_writes_nothing(client, plan, entity_user,
 
 
 def test_entity_create_form_offers_its_districts_only(client, project, entity_user):
-    from cityrenew.projects.models import RenewalProject
     from cityrenew.core.models import Region
+    from cityrenew.projects.models import RenewalProject
 
     other = RenewalProject.objects.create(code="K202601099", name="二七区项目", city=Region.objects.get(code="410100"),
                                           total_investment=1)

@@ -10,7 +10,8 @@ import pytest
 
 from cityrenew.core.models import AuditLog
 from cityrenew.plans import services, workflow
-from cityrenew.plans.choices import ExpertConclusion, MaterialKind, PermitKind, PlanState as S
+from cityrenew.plans.choices import ExpertConclusion, MaterialKind, PermitKind
+from cityrenew.plans.choices import PlanState as S
 from cityrenew.plans.models import PlanTransition
 from cityrenew.workdays.calendar import add_years, next_workday
 

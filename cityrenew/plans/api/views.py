@@ -18,7 +18,13 @@ from .. import services, workflow
 from ..choices import PlanState as S
 from ..filtersets import PlanFilterSet
 from ..models import ImplementationPlan
-from ..permissions import can_create, can_create_in, can_edit, edit_denial, readable_plans
+from ..permissions import (
+    can_create,
+    can_create_in,
+    can_edit,
+    edit_denial,
+    readable_plans,
+)
 from .serializers import PlanSerializer, TransitionRequestSerializer
 
 
