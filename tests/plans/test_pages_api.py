@@ -129,6 +129,8 @@ def test_field_rules_on_the_edit_page(client, plan, entity_user, zhongyuan_edito
     plan.refresh_from_db()
     assert plan.title == "新名称" and plan.code == "FA-T-001" and not plan.expert_review_required
     assert AuditLog.objects.filter(object_id=str(plan.pk), content_type__model="implementationplan", action="update").exists()
+    history = c.get(reverse("plans:plan_history", args=[plan.code]))
+    assert history.status_code == 200 and "新名称" in history.content.decode()
     to_submitted(plan, entity_user)
     refused = c.get(reverse("plans:plan_edit", args=[plan.code]))
     assert refused.status_code == 403 and "退回修改" in refused.content.decode()
