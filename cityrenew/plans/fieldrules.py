@@ -22,7 +22,7 @@ from .models import (
     RevisionItem,
     RevisionRequest,
 )
-from .permissions import entity_org_ids, readable_plans
+from .permissions import entity_only, entity_org_ids, readable_plans
 
 CONTENT = {"title", "coordinator", "category", "summary", "other_rights"}
 LAND = {"land_first_done", "land_all_done"}
@@ -79,11 +79,13 @@ register(
 
 def _plans_of(model, path: str):
     def readable(user: Any):
+        if not entity_only(user):
+            return None  # every signed-in user but an entity-only one reads every plan
         return model.objects.filter(**{f"{path}__in": readable_plans(user).values("pk")})
     return readable
 
 
-register_audit_scope(ImplementationPlan, lambda user: readable_plans(user))
+register_audit_scope(ImplementationPlan, lambda user: readable_plans(user) if entity_only(user) else None)
 for _model, _path in ((PlanVersion, "plan"), (PlanMaterial, "plan"), (RevisionRequest, "plan"),
                       (RevisionItem, "request__plan"), (ExpertReview, "plan"), (PermitRecord, "plan")):
     register_audit_scope(_model, _plans_of(_model, _path))

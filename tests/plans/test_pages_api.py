@@ -337,3 +337,13 @@ def test_entity_create_form_offers_its_districts_only(client, project, entity_us
     html = _client(client, entity_user).get(reverse("plans:plan_add")).content.decode()
     assert "K202601001" in html and "K202601099" not in html
     assert ">中原区<" in html and ">二七区<" not in html
+
+
+def test_audit_entries_of_plans_follow_who_reads_them(client, plan, entity_user, other_entity_user, viewer):
+    from cityrenew.core.permissions import visible_audit
+
+    services.add_version(plan, upload(), user=entity_user)
+    mine = visible_audit(entity_user).filter(content_type__app_label="plans")
+    assert mine.filter(content_type__model="planversion").count() == 1 and mine.filter(content_type__model="implementationplan").exists()
+    assert not visible_audit(other_entity_user).filter(content_type__app_label="plans").exists()
+    assert visible_audit(viewer).filter(content_type__app_label="plans").count() == mine.count()
