@@ -25,6 +25,9 @@ urlpatterns = [
     path("plans/notices/", include("cityrenew.notices.urls")),
     path("public/", include("cityrenew.notices.public_urls")),
     path("funding/", include("cityrenew.funding.urls")),
+    # apps nesting under plans/ (review, notices, votes) go above this line: <code>/ would match them
+    path("plans/", include("cityrenew.plans.urls")),
+    path("public/plans/", include("cityrenew.plans.public_urls")),
     path("api/", include("cityrenew.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its initialiser as a script file (no inline script: works under a strict CSP).

@@ -69,6 +69,8 @@ class HomeView(LoginRequiredMixin, TemplateView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if navigation.is_department_only(request.user):
             return redirect("core:inbox")  # a department clerk starts from its tasks
+        if navigation.audiences(request.user) == {navigation.ENTITY}:
+            return redirect("plans:plan_list")  # an implementing entity starts from its plans
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

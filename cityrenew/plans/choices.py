@@ -31,3 +31,33 @@ class PlanCategory(models.TextChoices):  # 需编制实施方案的项目类别�
     FUNCTION = "function", "改变用地功能、建筑规模、高度、土地用途或利用方式、适用过渡期政策、业态和经营方式发生较大变化的项目"
     PUBLIC = "public", "涉及重大公共利益调整、重大公共安全保障的项目"
     OTHER = "other", "区政府确定的其他项目"
+
+
+class MaterialKind(models.TextChoices):  # 申报材料（第六条）
+    APPLICATION = "application", "实施方案联合审查申请书"  # 第六条（一）
+    LICENCE = "licence", "统筹主体、实施主体合法有效证照"  # 第六条（二）
+    PLAN = "plan", "城市更新实施方案"  # 第六条（三）：以方案的最新版本为准
+    OTHER_RIGHTS = "other_rights", "他项权益人书面同意意见"  # 第六条（四）：涉及抵押登记他项权益的
+
+
+class ExpertConclusion(models.TextChoices):  # 专家评审结论（第九条）
+    PASS = "pass", "通过"
+    PASS_WITH_CHANGES = "pass_with_changes", "修改后通过"
+    FAIL = "fail", "不通过"
+
+
+class PermitKind(models.TextChoices):  # 行政许可或备案的类别（第十三条）
+    INVESTMENT = "investment", "投资"
+    LAND = "land", "土地"
+    PLANNING = "planning", "规划"
+    CONSTRUCTION = "construction", "建设"
+
+
+class PermitMode(models.TextChoices):
+    PERMIT = "permit", "行政许可"
+    FILING = "filing", "备案"
+
+
+class LandPhase(models.TextChoices):  # 土地手续（第十八条）
+    FIRST = "first", "首期用地手续"
+    ALL = "all", "全部用地手续"

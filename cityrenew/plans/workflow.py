@@ -108,22 +108,30 @@ def moves_for(plan: Any, user: Any) -> list[Move]:
     return [m for m in MOVES if m.source == plan.state and m.actors & mine]
 
 
+def refusal(plan: Any, target: str, *, user: Any = None, system: bool = False) -> str:
+    """Why ``plan`` may not move to ``target`` now (Chinese), or "" when it may: the same checks as
+    :func:`transition` (the move exists, the user is one of its actors, every guard passes), no write.
+    Pages use it to show a move's button disabled with the reason."""
+    move = TRANSITIONS.get((plan.state, target))
+    if move is None:
+        return f"实施方案{plan.code}当前状态为“{plan.get_state_display()}”，不能变更为“{S(target).label}”"
+    allowed = move.actors & ({SYSTEM} if system else actors_of(plan, user))
+    if not allowed:
+        return f"您无权对实施方案{plan.code}执行“{move.label}”（依据《{move.citation.doc.title}》{move.citation.where}）"
+    for guard in _GUARDS.get(target, []):
+        reason = guard(plan)
+        if reason:
+            return f"实施方案{plan.code}不能“{move.label}”：{reason}"
+    return ""
+
+
 def transition(plan: Any, target: str, *, user: Any = None, note: str = "", system: bool = False) -> Any:
     """Move ``plan`` to ``target`` or raise :class:`TransitionError`; returns the ``PlanTransition``."""
     from .models import PlanTransition
 
-    move = TRANSITIONS.get((plan.state, target))
-    if move is None:
-        raise TransitionError(
-            f"实施方案{plan.code}当前状态为“{plan.get_state_display()}”，不能变更为“{S(target).label}”"
-        )
-    allowed = move.actors & ({SYSTEM} if system else actors_of(plan, user))
-    if not allowed:
-        raise TransitionError(f"您无权对实施方案{plan.code}执行“{move.label}”（依据《{move.citation.doc.title}》{move.citation.where}）")
-    for guard in _GUARDS.get(target, []):
-        reason = guard(plan)
-        if reason:
-            raise TransitionError(f"实施方案{plan.code}不能“{move.label}”：{reason}")
+    reason = refusal(plan, target, user=user, system=system)
+    if reason:
+        raise TransitionError(reason)
     with transaction.atomic():
         source = plan.state
         plan.state = target

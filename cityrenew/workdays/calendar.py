@@ -15,7 +15,8 @@ How periods are counted (《中华人民共和国民法典》 第十章 期间�
       runs from the next day. So "15 working days from 2025-09-26" counts working days from 09-27 on,
       and the 15th of them is the last day (:func:`add_workdays`).
     * 第二百零二条: a period in years or months ends on the corresponding day of the last month, or that
-      month's last day when there is none (not used by this module; periods here are in days).
+      month's last day when there is none (:func:`add_years`, e.g. the land-procedure deadlines of
+      implementation plans).
     * 第二百零三条: when the last day of a period is a statutory rest day (法定休假日, read here as any
       non-working day: holidays and weekends that are not adjusted working days), the period ends on
       the day after the rest ends, i.e. the next working day (:func:`add_days`). A period ending on an
@@ -104,6 +105,28 @@ def add_days(start: dt.date, n: int) -> dt.date:
     day = start + dt.timedelta(days=n)
     if n == 0:
         return day
+    while not is_workday(day, _cache=cache):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def add_years(start: dt.date, years: int) -> dt.date:
+    """The last day of a period of ``years`` years starting on ``start`` (民法典第二百零二条): the
+    corresponding day of the last year, or the month's last day when there is none (a period of one
+    year from 29 February ends on 28 February). 第二百零三条 (a rest day moves the end) is the caller's
+    choice: :func:`next_workday`."""
+    if not isinstance(years, int) or years < 0:
+        raise CalendarError(f"期间年数必须是非负整数，收到“{years}”")
+    year = start.year + years
+    try:
+        return start.replace(year=year)
+    except ValueError:  # 29 February in a common year: the month's last day
+        return dt.date(year, 2, 28)
+
+
+def next_workday(day: dt.date) -> dt.date:
+    """``day`` when it is a working day, else the first working day after it (民法典第二百零三条)."""
+    cache: dict = {}
     while not is_workday(day, _cache=cache):
         day += dt.timedelta(days=1)
     return day

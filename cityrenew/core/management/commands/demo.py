@@ -50,6 +50,8 @@ class Command(BaseCommand):
                 result = mod.load(self.stdout)
                 if isinstance(result, list):  # the demo users an app created, printed below
                     logins += result
+                elif isinstance(result, dict) and "login" in result:  # an app's own demo user (plans: shishi)
+                    logins.append(result["login"])
         url = f"http://{opts['bind']}/"
         self.stdout.write(self.style.SUCCESS(f"\n演示环境已就绪：{url}"))
         self.stdout.write("演示账号（用户名 / 密码）：")
