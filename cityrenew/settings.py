@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "cityrenew.ledgers",
     "cityrenew.ledgertasks",
     "cityrenew.plans",
+    "cityrenew.review",
     "cityrenew.funding",
     "django_tasks",
     "django_tasks_db",
