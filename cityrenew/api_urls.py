@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("cityrenew.map.api")),
     path("", include("cityrenew.policies.api.urls")),
     path("", include("cityrenew.policies.api.search")),
+    path("", include("cityrenew.review.api.urls")),
 ]

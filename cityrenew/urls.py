@@ -16,6 +16,7 @@ urlpatterns = [
     path("jobs/", include("cityrenew.jobs.urls")),
     path("map/", include("cityrenew.map.urls")),
     path("policies/", include("cityrenew.policies.urls")),
+    path("plans/review/", include("cityrenew.review.urls")),  # before plans/: its <code>/ would catch review/
     path("api/", include("cityrenew.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its initialiser as a script file (no inline script: works under a strict CSP).

@@ -48,6 +48,7 @@ NAV = [
     NavEntry("ledgers:index", _("台账"), frozenset({ADMIN, DISTRICT, READER})),
     NavEntry("map:page", _("一张图"), frozenset({ADMIN, DISTRICT, FIELD, READER})),
     NavEntry("checkup:dashboard", _("城市体检"), ALL),
+    NavEntry("review:record_list", _("联合审查"), frozenset({ADMIN, DISTRICT, DEPARTMENT, READER})),
     NavEntry("core:region_list", _("行政区划"), frozenset({ADMIN, READER})),
     NavEntry("jobs:list", _("后台任务"), frozenset({ADMIN, DISTRICT})),
     NavEntry("core:audit_list", _("审计日志"), frozenset({ADMIN, DISTRICT, READER})),

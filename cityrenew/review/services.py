@@ -58,6 +58,10 @@ class ReviewError(Exception):
     """A refused review action (message in Chinese); nothing was changed."""
 
 
+class ReviewDenied(ReviewError):
+    """Refused because of who asks (not a department of the matrix, not the item's department, not the authority)."""
+
+
 # --- the matrix that applies ----------------------------------------------------------------------
 
 def city_of(region: Region) -> Region | None:
@@ -181,7 +185,7 @@ def add_items(rnd: ReviewRound, keys: Iterable[str], user: Any) -> list[ReviewRe
     if rnd.status != RoundStatus.OPEN:
         raise ReviewError(f"{rnd}已结束（{rnd.get_status_display()}），不能增加审查事项")
     if not is_authority(user, rnd.plan):
-        raise ReviewError(f"只有{rnd.plan.district.display_name}的城市更新主管部门可以增加审查事项")
+        raise ReviewDenied(f"只有{rnd.plan.district.display_name}的城市更新主管部门可以增加审查事项")
     available = {i.key: i for i in addable_items(rnd)}
     keys = list(dict.fromkeys(k for k in keys if k))
     unknown = [k for k in keys if k not in available]
@@ -213,14 +217,14 @@ def _check_reviewer(record: ReviewRecord, user: Any) -> None:
     rnd = record.round
     in_round = set(rnd.records.exclude(organisation=None).values_list("organisation_id", flat=True))
     if not mine:
-        raise ReviewError("只有联审部门的部门审核员或部门填报员可以出具审查意见")
+        raise ReviewDenied("只有联审部门的部门审核员或部门填报员可以出具审查意见")
     if not (mine & in_round):
         names = "、".join(Organisation.objects.filter(pk__in=mine).values_list("name", flat=True))
-        raise ReviewError(f"您所在的部门（{names}）不在{rnd}的审查矩阵中，不能出具审查意见"
+        raise ReviewDenied(f"您所在的部门（{names}）不在{rnd}的审查矩阵中，不能出具审查意见"
                           f"（依据《{REVIEW_CONTENT.doc.title}》第十二条按职责分工审查）")
     if record.organisation_id not in mine:
         who = record.organisation.name if record.organisation_id else f"{record.department_name}（本区尚未指定承担组织）"
-        raise ReviewError(f"审查事项“{record.item_title}”由{who}审查，您所在的部门不能对其出具意见")
+        raise ReviewDenied(f"审查事项“{record.item_title}”由{who}审查，您所在的部门不能对其出具意见")
 
 
 def give_opinion(record: ReviewRecord, user: Any, opinion: str, *, conditions: str = "", reasons: str = "",
@@ -248,7 +252,7 @@ def give_opinion(record: ReviewRecord, user: Any, opinion: str, *, conditions: s
     try:
         fieldrules.check_fields(user, record, data)
     except PermissionDenied as exc:
-        raise ReviewError(str(exc)) from exc
+        raise ReviewDenied(str(exc)) from exc
     with transaction.atomic():
         for name, value in data.items():
             setattr(record, name, value)
