@@ -21,6 +21,7 @@ from cityrenew.core import audit
 DEMO_MODULES = [
     "cityrenew.core.demo", "cityrenew.projects.demo", "cityrenew.checkup.demo", "cityrenew.map.demo", "cityrenew.policies.demo",
     "cityrenew.ledgers.demo", "cityrenew.ledgertasks.demo",
+    "cityrenew.review.demo",
 ]
 
 
