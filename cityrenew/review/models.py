@@ -160,7 +160,12 @@ class ReviewRecord(AuditedModel):  # 审查记录（一个部门 × 一个审查
 
 
 def attachment_upload_to(instance: "OpinionAttachment", filename: str) -> str:
-    return f"review/attachments/{filename}"
+    """A random folder per file: the original name is kept, names never collide or get guessed."""
+    import uuid
+
+    from cityrenew.core.uploads import safe_filename
+
+    return f"review/attachments/{uuid.uuid4().hex}/{safe_filename(filename)}"
 
 
 class OpinionAttachment(AuditedModel):  # 审查意见附件
