@@ -196,3 +196,7 @@ def test_matrix_api_lists_items_with_their_articles(client, review_scene):
     assert data["source"] == "packaged" and len(data["items"]) == 17
     fire = next(i for i in data["items"] if i["key"] == "fire_evaluation")
     assert fire["article"] == "第十二条" and fire["clause"] == "（四）" and fire["condition"] == "涉及消防专业技术评价的"
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    for p in ["/api/review/records/{id}/opinion/", "/api/review/rounds/{id}/opinion/", "/api/review/departments/",
+              "/api/review/matrix/"]:
+        assert p in schema["paths"], p

@@ -4,6 +4,7 @@ service and refusals as the pages), the districts' department mappings, the matr
 from __future__ import annotations
 
 from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -113,6 +114,7 @@ class ReviewDepartmentViewSet(RowVersionViewSetMixin, viewsets.ModelViewSet):
 class MatrixView(APIView):
     """现行联合审查矩阵（本市配置或平台内置），每个事项附依据条款。"""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         from cityrenew.ledgertasks.services import city_of
 
