@@ -17,8 +17,10 @@ class ReviewConfig(AppConfig):
         from cityrenew.plans.models import PlanTransition
         from cityrenew.plans.workflow import register_guard
 
-        from . import inbox  # noqa: F401  (registers the 我的待办 provider)
-        from . import services
+        from . import (
+            inbox,  # noqa: F401  (registers the 我的待办 provider)
+            services,
+        )
 
         post_save.connect(services.on_plan_transition, sender=PlanTransition, dispatch_uid="review.on_plan_transition")
         register_guard(PlanState.APPROVED, services.approval_guard)

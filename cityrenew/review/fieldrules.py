@@ -15,7 +15,13 @@ from __future__ import annotations
 from cityrenew.core.choices import Role
 from cityrenew.core.fieldrules import register, register_audit_scope
 
-from .models import OpinionAttachment, ReviewDepartment, ReviewRecord, ReviewRound, ReviewSettings
+from .models import (
+    OpinionAttachment,
+    ReviewDepartment,
+    ReviewRecord,
+    ReviewRound,
+    ReviewSettings,
+)
 
 FROM_MATRIX = "由审查矩阵生成，不能修改"
 BY_WORKFLOW = "随实施方案的联审流程自动变更"

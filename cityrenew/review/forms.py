@@ -46,8 +46,9 @@ class ReviewDepartmentForm(FieldRulesFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .services import matrix_for
         from cityrenew.core.permissions import editable_region_ids
+
+        from .services import matrix_for
 
         districts = Region.objects.filter(level="district")
         ids = editable_region_ids(self.user) if getattr(self, "user", None) is not None else None

@@ -3,7 +3,8 @@ open rounds (已提交), and for the district's authority the rounds whose opini
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from cityrenew.core import inbox
 from cityrenew.core.choices import InboxGroup

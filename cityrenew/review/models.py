@@ -159,7 +159,7 @@ class ReviewRecord(AuditedModel):  # 审查记录（一个部门 × 一个审查
         return [p for p in self.points.split("\n") if p]
 
 
-def attachment_upload_to(instance: "OpinionAttachment", filename: str) -> str:
+def attachment_upload_to(instance: OpinionAttachment, filename: str) -> str:
     """A random folder per file: the original name is kept, names never collide or get guessed."""
     import uuid
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -41,7 +42,13 @@ from cityrenew.plans.workflow import AUTHORITY, actors_of
 
 from .choices import Opinion, RoundStatus
 from .matrix import Item, Matrix, MatrixError, packaged_matrix, parse_matrix
-from .models import OpinionAttachment, ReviewDepartment, ReviewRecord, ReviewRound, ReviewSettings
+from .models import (
+    OpinionAttachment,
+    ReviewDepartment,
+    ReviewRecord,
+    ReviewRound,
+    ReviewSettings,
+)
 
 DOC = "BJ-2024-JOINT-REVIEW"
 OPINION_ISSUED = cite(DOC, "第十条", "审查通过的，由区城市更新主管部门会同有关行业主管部门出具意见",
@@ -251,6 +258,8 @@ def give_opinion(record: ReviewRecord, user: Any, opinion: str, *, conditions: s
             "reasons": reasons if opinion == Opinion.DISAGREE else ""}
     try:
         fieldrules.check_fields(user, record, data)
+        if files:
+            fieldrules.check_fields(user, OpinionAttachment, ["record", "file", "description"])
     except PermissionDenied as exc:
         raise ReviewDenied(str(exc)) from exc
     with transaction.atomic():

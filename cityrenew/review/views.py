@@ -4,17 +4,24 @@ department mappings. Every write goes through ``services`` (Chinese refusals, fi
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
 
+from cityrenew.core import fieldrules
 from cityrenew.core.audit import actor
-from cityrenew.core.generic import Column, ObjectDeleteView, ObjectEditView, ObjectListView, ObjectView, Table
+from cityrenew.core.generic import (
+    Column,
+    ObjectDeleteView,
+    ObjectEditView,
+    ObjectListView,
+    ObjectView,
+    Table,
+)
 from cityrenew.core.permissions import can_edit_regions, is_city_admin
 from cityrenew.core.uploads import attachment_response
 from cityrenew.core.views import forbidden
@@ -26,7 +33,7 @@ from .choices import RoundStatus
 from .filtersets import ReviewDepartmentFilterSet, ReviewRecordFilterSet
 from .forms import OpinionForm, ReviewDepartmentForm, ReviewSettingsForm
 from .matrix import packaged_matrix
-from .models import ReviewDepartment, ReviewRecord, ReviewRound, ReviewSettings
+from .models import ReviewDepartment, ReviewRecord, ReviewSettings
 
 DECISIONS = (PlanState.APPROVED, PlanState.REVISION, PlanState.NOT_APPROVED)
 
@@ -217,6 +224,11 @@ class SettingsView(LoginRequiredMixin, View):
         form = ReviewSettingsForm(request.POST, instance=conf)
         if not form.is_valid():
             return render(request, "review/settings.html", self._ctx(request, city, form), status=400)
+        try:
+            fieldrules.check_fields(request.user, conf if conf.pk else ReviewSettings,
+                                    form.changed_data + ([] if conf.pk else ["city"]))
+        except PermissionDenied as exc:
+            return forbidden(request, str(exc), back_url=reverse("review:settings"), back_label="返回联合审查配置")
         with actor(request.user, "web"):
             form.save()
         messages.success(request, f"已保存{city.display_name}的联合审查配置")

@@ -9,7 +9,6 @@ opinion (docx) downloads with both opinions and the article. Screenshots go to t
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
 import pytest

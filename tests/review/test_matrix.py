@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from cityrenew.review.matrix import PACKAGED_TEXT, MatrixError, packaged_matrix, parse_matrix
+from cityrenew.review.matrix import (
+    PACKAGED_TEXT,
+    MatrixError,
+    packaged_matrix,
+    parse_matrix,
+)
 
 SEEDS = Path(__file__).resolve().parents[2] / "cityrenew" / "policies" / "data" / "seeds"
 

@@ -70,6 +70,7 @@ def test_opinions_need_conditions_or_reasons_and_change_nothing_when_refused(rev
 def test_an_opinion_from_a_department_not_in_the_matrix_is_refused(review_scene, make_user, regions):
     from cityrenew.core.choices import OrganisationKind
     from cityrenew.core.models import Organisation
+
     from .conftest import make_department_user
 
     rnd = services.open_round(review_scene["plan"])

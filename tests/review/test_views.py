@@ -10,7 +10,7 @@ from cityrenew.core.models import AuditLog
 from cityrenew.plans.choices import PlanState
 from cityrenew.review import services
 from cityrenew.review.choices import Opinion, RoundStatus
-from cityrenew.review.models import ReviewDepartment, ReviewRecord, ReviewSettings
+from cityrenew.review.models import ReviewDepartment, ReviewSettings
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +56,7 @@ def test_opinion_form_refusals_and_success(client, review_scene):
 def test_opinion_from_a_department_outside_the_matrix_is_refused_on_the_page_and_the_api(client, review_scene, make_user):
     from cityrenew.core.choices import OrganisationKind
     from cityrenew.core.models import Organisation
+
     from .conftest import make_department_user
 
     org = Organisation.objects.create(name="中原区教育局", kind=OrganisationKind.DEPARTMENT, region=review_scene["district"])
@@ -143,8 +144,9 @@ def test_settings_page_validates_the_matrix_and_sets_due_dates(client, review_sc
     transition(plan, PlanState.SUBMITTED, user=review_scene["entity_user"])
     transition(plan, PlanState.PRE_REVIEW, user=review_scene["authority"])
     transition(plan, PlanState.JOINT_REVIEW, user=review_scene["authority"])
-    from cityrenew.workdays.calendar import add_workdays
     from django.utils import timezone
+
+    from cityrenew.workdays.calendar import add_workdays
 
     due = set(services.open_round(plan).records.values_list("due_date", flat=True))
     assert due == {add_workdays(timezone.localdate(), 5)}

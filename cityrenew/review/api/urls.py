@@ -1,7 +1,12 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from .views import MatrixView, ReviewDepartmentViewSet, ReviewRecordViewSet, ReviewRoundViewSet
+from .views import (
+    MatrixView,
+    ReviewDepartmentViewSet,
+    ReviewRecordViewSet,
+    ReviewRoundViewSet,
+)
 
 router = DefaultRouter()
 router.include_root_view = False

@@ -17,9 +17,18 @@ from cityrenew.core.concurrency import RowVersionViewSetMixin
 from cityrenew.core.permissions import can_edit_regions
 
 from .. import services
-from ..filtersets import ReviewDepartmentFilterSet, ReviewRecordFilterSet, ReviewRoundFilterSet
+from ..filtersets import (
+    ReviewDepartmentFilterSet,
+    ReviewRecordFilterSet,
+    ReviewRoundFilterSet,
+)
 from ..models import ReviewDepartment
-from .serializers import OpinionSerializer, ReviewDepartmentSerializer, ReviewRecordSerializer, ReviewRoundSerializer
+from .serializers import (
+    OpinionSerializer,
+    ReviewDepartmentSerializer,
+    ReviewRecordSerializer,
+    ReviewRoundSerializer,
+)
 
 
 def _refusal(exc: services.ReviewError) -> Response:
