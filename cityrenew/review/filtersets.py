@@ -16,6 +16,14 @@ from .models import ReviewDepartment, ReviewRecord, ReviewRound
 ANSWER_CHOICES = [("pending", "待出具"), ("answered", "已出具"), ("overdue", "已逾期")]
 
 
+def _department_choices() -> list[tuple[str, str]]:
+    """The packaged matrix's departments, then any other a city's matrix brought into a round."""
+    found = {d.key: d.name for d in packaged_matrix().departments}
+    for key, name in ReviewRecord.objects.values_list("department_key", "department_name").distinct():
+        found.setdefault(key, name)
+    return list(found.items())
+
+
 def _districts():
     return Region.objects.filter(level="district")
 
@@ -26,8 +34,7 @@ class ReviewRecordFilterSet(FilterSet):
     state = django_filters.ChoiceFilter(choices=ANSWER_CHOICES, method="by_state", label="办理情况")
     opinion = django_filters.ChoiceFilter(choices=Opinion.choices, label="审查意见")
     round_status = django_filters.ChoiceFilter(field_name="round__status", choices=RoundStatus.choices, label="轮次状态")
-    department_key = django_filters.ChoiceFilter(
-        choices=[(d.key, d.name) for d in packaged_matrix().departments], label="审查部门")
+    department_key = django_filters.ChoiceFilter(choices=lambda: _department_choices(), label="审查部门")
     district = django_filters.ModelChoiceFilter(field_name="round__plan__district", queryset=_districts(), label="所在区")
 
     class Meta:

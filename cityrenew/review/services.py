@@ -115,19 +115,27 @@ def reviewer_organisations(user: Any) -> set[int]:
     return {ra.organisation_id for ra in roles_of(user) if ra.role in REVIEWER_ROLES and ra.organisation_id}
 
 
+def entity_organisations(user: Any) -> set[int]:
+    """Implementing entities (实施主体) ``user`` fills in for: they read the review of their own plans."""
+    return {ra.organisation_id for ra in roles_of(user) if ra.role == Role.ENTITY_EDITOR and ra.organisation_id}
+
+
 def is_authority(user: Any, plan: Any) -> bool:
     return AUTHORITY in actors_of(plan, user)
 
 
 def visible_records(user: Any) -> QuerySet:
-    """Records ``user`` may read: a department user its organisations' records; others by region."""
+    """Records ``user`` may read: a department user its organisations' records, an entity those of its own
+    plans (it must know what to revise), the district and city users by region."""
     qs = ReviewRecord.objects.select_related("round__plan__district", "organisation")
     if not getattr(user, "is_authenticated", False):
         return qs.none()
     regions = region_ids_for(user, READER_ROLES)
     if regions is None:
         return qs
-    q = Q(organisation_id__in=reviewer_organisations(user)) | Q(round__plan__district_id__in=regions)
+    entities = entity_organisations(user)
+    q = (Q(organisation_id__in=reviewer_organisations(user)) | Q(round__plan__district_id__in=regions)
+         | Q(round__plan__entity_id__in=entities) | Q(round__plan__coordinator_id__in=entities))
     return qs.filter(q)
 
 
@@ -139,7 +147,9 @@ def visible_rounds(user: Any) -> QuerySet:
     if regions is None:
         return qs
     mine = ReviewRecord.objects.filter(organisation_id__in=reviewer_organisations(user)).values("round_id")
-    return qs.filter(Q(plan__district_id__in=regions) | Q(pk__in=mine))
+    entities = entity_organisations(user)
+    return qs.filter(Q(plan__district_id__in=regions) | Q(pk__in=mine) | Q(plan__entity_id__in=entities)
+                     | Q(plan__coordinator_id__in=entities))
 
 
 def can_read_file(user: Any, name: str) -> bool | None:

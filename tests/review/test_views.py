@@ -202,3 +202,25 @@ def test_matrix_api_lists_items_with_their_articles(client, review_scene):
     for p in ["/api/review/records/{id}/opinion/", "/api/review/rounds/{id}/opinion/", "/api/review/departments/",
               "/api/review/matrix/"]:
         assert p in schema["paths"], p
+
+
+def test_plan_review_tag_for_the_plans_page(rf, review_scene):
+    from django.template import Context, Template
+
+    request = rf.get("/")
+    request.user = review_scene["users"]["planning"]
+    html = Template("{% load review %}{% plan_review plan %}").render(Context({"plan": review_scene["plan"], "request": request}))
+    assert "第1轮" in html and "审查中" in html and "意见 0 / 9" in html
+    request.user = review_scene["entity_user"]  # the entity reads the review of its own plan
+    html = Template("{% load review %}{% plan_review plan %}").render(Context({"plan": review_scene["plan"], "request": request}))
+    assert "第1轮" in html
+    from cityrenew.core.choices import OrganisationKind
+    from cityrenew.core.models import Organisation, RoleAssignment
+
+    other = Organisation.objects.create(name="另一实施主体", kind=OrganisationKind.ENTITY, region=review_scene["district"])
+    stranger = type(review_scene["entity_user"]).objects.create_user("stranger", password="x-stranger-1")
+    RoleAssignment.objects.create(user=stranger, role="entity_editor", region=review_scene["district"], organisation=other)
+    request.user = stranger
+    html = Template("{% load review %}{% plan_review plan %}").render(Context({"plan": review_scene["plan"], "request": request}))
+    assert "尚未开展联合审查" in html
+    assert not services.visible_records(stranger).exists() and services.visible_records(review_scene["entity_user"]).count() == 9
