@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -29,6 +31,14 @@ def test_department_queue_lists_only_its_own_items(client, review_scene):
     assert "联合审查" in html  # the menu entry
     rec = services.open_round(review_scene["plan"]).records.get(item_key="planning_land")
     assert c.get(reverse("review:record_detail", args=[rec.pk])).status_code == 404
+    # the authority's export of the whole list (xlsx), filtered to the pending items
+    from openpyxl import load_workbook
+
+    a = _client(client, review_scene["authority"])
+    resp = a.get(reverse("review:record_list"), {"state": "pending", "export": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(resp.content)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("实施方案", "审查事项", "审查部门") and len(rows) == 10
+    assert any(r[1] == "规划、用地与产权" and r[5] == "待出具" and r[7] == "第十二条（三）" for r in rows[1:])
 
 
 def test_opinion_form_refusals_and_success(client, review_scene):
