@@ -205,3 +205,19 @@ def test_unmapped_departments_are_assigned_when_the_district_maps_them(review_sc
     rec.refresh_from_db()
     assert rec.organisation == new_org
     assert ReviewRecord.objects.filter(organisation=review_scene["orgs"]["market_regulation"]).count() == 0
+
+
+def test_inbox_items_for_departments_and_the_authority(review_scene):
+    from cityrenew.core.inbox import items_for
+
+    planning = review_scene["users"]["planning"]
+    rec = services.open_round(review_scene["plan"]).records.get(item_key="planning_land")
+    mine = [i for i in items_for(planning).get("to_review", []) if i.title.startswith("联合审查")]
+    assert [i.title for i in mine] == [f"联合审查 · SS-ZY-2026-001 绿东村片区城市更新实施方案 · 规划、用地与产权"]
+    assert mine[0].url == rec.get_absolute_url() and mine[0].deadline is None
+    assert not [i for i in items_for(review_scene["authority"]).get("to_review", []) if "意见已齐" in i.title]
+    _answer_all(review_scene, services.open_round(review_scene["plan"]))
+    assert [i.status for i in items_for(planning).get("submitted", []) if i.title.startswith("联合审查")] == ["同意"]
+    assert not [i for i in items_for(planning).get("to_review", []) if i.title.startswith("联合审查")]
+    ready = [i for i in items_for(review_scene["authority"]).get("to_review", []) if "意见已齐" in i.title]
+    assert len(ready) == 1 and "9项意见" in ready[0].detail
