@@ -215,6 +215,21 @@ def add_items(rnd: ReviewRound, keys: Iterable[str], user: Any) -> list[ReviewRe
         return [_record_for(rnd, available[k], rnd.plan.district, due) for k in keys]
 
 
+def remove_item(record: ReviewRecord, user: Any) -> None:
+    """The authority takes back a conditional item added by mistake, while no opinion is given; audited."""
+    rnd = record.round
+    if not is_authority(user, rnd.plan):
+        raise ReviewDenied(f"只有{rnd.plan.district.display_name}的城市更新主管部门可以移除审查事项")
+    if rnd.status != RoundStatus.OPEN:
+        raise ReviewError(f"{rnd}已结束（{rnd.get_status_display()}），不能移除审查事项")
+    if not record.condition:
+        raise ReviewError(f"“{record.item_title}”是每个实施方案都须审查的事项（第十二条{record.clause}），不能移除")
+    if record.opinion:
+        raise ReviewError(f"{record.department_name}已对“{record.item_title}”出具意见，不能移除")
+    with transaction.atomic():
+        record.delete()
+
+
 def assign_open_records(mapping: ReviewDepartment) -> int:
     """After a district maps a matrix department, its unanswered records in open rounds go to that organisation."""
     n = 0

@@ -160,6 +160,11 @@ class RoundView(LoginRequiredMixin, View):
                 if action == "add_items":
                     added = services.add_items(rnd, request.POST.getlist("items"), request.user)
                     messages.success(request, f"已增加审查事项：{'、'.join(r.item_title for r in added)}")
+                elif action == "remove_item":
+                    rid = request.POST.get("record", "")
+                    rec = get_object_or_404(rnd.records, pk=int(rid) if rid.isdigit() else 0)
+                    services.remove_item(rec, request.user)
+                    messages.success(request, f"已移除审查事项：{rec.item_title}")
                 elif action in DECISIONS:
                     move = TRANSITIONS[(PlanState.JOINT_REVIEW, action)]
                     transition(rnd.plan, action, user=request.user, note=request.POST.get("note", "").strip())

@@ -155,6 +155,20 @@ def test_conditional_items_only_by_the_authority(review_scene):
     [rec] = services.add_items(rnd, ["fire_evaluation"], review_scene["authority"])
     assert rec.department_name == "区消防救援机构" and rec.condition == "涉及消防专业技术评价的"
     assert rec.organisation == review_scene["orgs"]["fire_rescue"]
+    # taken back by the authority while unanswered; an unconditional item or an answered one stays
+    planning = rnd.records.get(item_key="planning_land")
+    with pytest.raises(ReviewError, match="是每个实施方案都须审查的事项（第十二条（三））"):
+        services.remove_item(planning, review_scene["authority"])
+    with pytest.raises(ReviewError, match="只有中原区的城市更新主管部门可以移除"):
+        services.remove_item(rec, review_scene["users"]["fire_rescue"])
+    give_opinion(rec, review_scene["users"]["fire_rescue"], Opinion.AGREE)
+    with pytest.raises(ReviewError, match="已对“消防专业技术评价”出具意见"):
+        services.remove_item(rec, review_scene["authority"])
+    [funds] = services.add_items(rnd, ["fiscal_funds"], review_scene["authority"])
+    funds_pk = funds.pk
+    services.remove_item(funds, review_scene["authority"])
+    assert not rnd.records.filter(item_key="fiscal_funds").exists()
+    assert AuditLog.objects.filter(object_id=str(funds_pk), object_repr__contains="财政资金", action="delete").count() == 1
 
 
 def test_due_dates_count_working_days_when_the_city_sets_a_period(review_scene):
@@ -213,7 +227,7 @@ def test_inbox_items_for_departments_and_the_authority(review_scene):
     planning = review_scene["users"]["planning"]
     rec = services.open_round(review_scene["plan"]).records.get(item_key="planning_land")
     mine = [i for i in items_for(planning).get("to_review", []) if i.title.startswith("联合审查")]
-    assert [i.title for i in mine] == [f"联合审查 · SS-ZY-2026-001 绿东村片区城市更新实施方案 · 规划、用地与产权"]
+    assert [i.title for i in mine] == ["联合审查 · SS-ZY-2026-001 绿东村片区城市更新实施方案 · 规划、用地与产权"]
     assert mine[0].url == rec.get_absolute_url() and mine[0].deadline is None
     assert not [i for i in items_for(review_scene["authority"]).get("to_review", []) if "意见已齐" in i.title]
     _answer_all(review_scene, services.open_round(review_scene["plan"]))

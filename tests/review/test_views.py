@@ -103,6 +103,14 @@ def test_round_page_decisions_by_the_authority(client, review_scene):
     rnd = services.open_round(plan)
     url = reverse("review:round_detail", args=[rnd.pk])
     authority = _client(client, review_scene["authority"])
+    resp = authority.post(url, {"action": "add_items", "items": ["fire_evaluation"]})
+    assert resp.status_code == 302 and rnd.records.filter(item_key="fire_evaluation").exists()
+    assert 'data-testid="remove-fire_evaluation"' in authority.get(url).content.decode()
+    rec = rnd.records.get(item_key="fire_evaluation")
+    assert authority.post(url, {"action": "remove_item", "record": rec.pk}).status_code == 302
+    assert not rnd.records.filter(item_key="fire_evaluation").exists()
+    resp = authority.post(url, {"action": "remove_item", "record": rnd.records.get(item_key="planning_land").pk})
+    assert resp.status_code == 400 and "不能移除" in resp.content.decode()
     resp = authority.post(url, {"action": "approved"})
     assert resp.status_code == 400 and "尚有9项审查意见未出具" in resp.content.decode()
     for rec in rnd.records.all():
