@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "cityrenew.plans",
     "cityrenew.ballots",
     "cityrenew.notices",
+    "cityrenew.review",
     "cityrenew.funding",
     "cityrenew.performance",
     "cityrenew.centralfund",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("plans/notices/", include("cityrenew.notices.urls")),
     path("public/", include("cityrenew.notices.public_urls")),
     path("funding/", include("cityrenew.funding.urls")),
+    path("plans/review/", include("cityrenew.review.urls")),  # before plans/: its <code>/ would catch review/
     # apps nesting under plans/ (review, notices, votes) go above this line: <code>/ would match them
     path("plans/", include("cityrenew.plans.urls")),
     path("public/plans/", include("cityrenew.plans.public_urls")),

@@ -46,6 +46,7 @@ NAV = [
     NavEntry("projects:project_list", _("项目库"), frozenset({ADMIN, DISTRICT, READER})),
     NavEntry("projects:summary", _("汇总表"), frozenset({ADMIN, DISTRICT, READER})),
     NavEntry("plans:plan_list", _("实施方案"), frozenset({ADMIN, DISTRICT, ENTITY, READER})),
+    NavEntry("review:record_list", _("联合审查"), frozenset({ADMIN, DISTRICT, DEPARTMENT, READER})),
     NavEntry("notices:notice_list", _("公示管理"), frozenset({ADMIN, DISTRICT, ENTITY, READER})),
     NavEntry("funding:fundingline_list", _("资金"), frozenset({ADMIN, DISTRICT, READER, ENTITY})),
     NavEntry("reports:report_list", _("报送与统计"), frozenset({ADMIN, READER})),

@@ -181,18 +181,18 @@ def test_navigation_fits_the_role(client, run, people, city_admin, zhongyuan_edi
     resp = client.get("/")
     assert resp.status_code == 302 and resp["Location"] == reverse("core:inbox")  # home → inbox
     nav = _nav(client.get(reverse("core:inbox")).content.decode())
-    assert nav == ["我的待办", "城市生命线", "城市体检", "政策库"]
+    assert nav == ["我的待办", "联合审查", "城市生命线", "城市体检", "政策库"]
 
     client.force_login(zhongyuan_editor)
     resp = client.get("/")
     assert resp.status_code == 200
     nav = _nav(resp.content.decode())
-    assert nav == ["工作台", "我的待办", "项目库", "汇总表", "实施方案", "公示管理", "资金", "台账", "城市生命线", "城市体检", "一张图",
+    assert nav == ["工作台", "我的待办", "项目库", "汇总表", "实施方案", "联合审查", "公示管理", "资金", "台账", "城市生命线", "城市体检", "一张图",
                    "中原区", "政策库", "后台任务", "审计日志", "API"]
 
     client.force_login(city_admin)
     nav = _nav(client.get("/").content.decode())
-    assert nav == ["工作台", "我的待办", "项目库", "汇总表", "实施方案", "公示管理", "资金", "报送与统计", "台账", "城市生命线", "城市体检",
+    assert nav == ["工作台", "我的待办", "项目库", "汇总表", "实施方案", "联合审查", "公示管理", "资金", "报送与统计", "台账", "城市生命线", "城市体检",
                    "一张图", "政策库", "行政区划", "后台任务", "审计日志", "API"]
 
     client.force_login(viewer)

@@ -21,7 +21,7 @@ from cityrenew.core import audit
 DEMO_MODULES = [
     "cityrenew.core.demo", "cityrenew.projects.demo", "cityrenew.checkup.demo", "cityrenew.map.demo", "cityrenew.policies.demo",
     "cityrenew.ledgers.demo", "cityrenew.ledgertasks.demo", "cityrenew.funding.demo", "cityrenew.performance.demo", "cityrenew.centralfund.demo",
-    "cityrenew.reports.demo", "cityrenew.plans.demo", "cityrenew.ballots.demo", "cityrenew.notices.demo", "cityrenew.lifeline.demo",
+    "cityrenew.reports.demo", "cityrenew.plans.demo", "cityrenew.review.demo", "cityrenew.ballots.demo", "cityrenew.notices.demo", "cityrenew.lifeline.demo",
 ]
 
 
