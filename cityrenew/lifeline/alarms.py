@@ -112,22 +112,51 @@ def _apply(rule_row: AlarmRule, rule: engine.Rule, ds: Any, event: engine.Event,
 
 def _states(ds_ids: list[int]) -> dict[tuple[int, int], dict]:
     """Stored rule states of these datastreams, read raw (no model instances)."""
-    out = {}
-    for rule_id, ds_id, state in RuleState.objects.filter(datastream_id__in=ds_ids).values_list("rule_id", "datastream_id", "state"):
-        out[(rule_id, ds_id)] = json.loads(state) if isinstance(state, str) else state
-    return out
+    from .storage import id_filter, pg_execute
+
+    where, params = id_filter("datastream_id", ds_ids)
+    if connection.vendor == "postgresql":
+        rows = pg_execute(f"SELECT rule_id, datastream_id, state::text FROM lifeline_rulestate WHERE {where}", params)
+    else:
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT rule_id, datastream_id, state FROM lifeline_rulestate WHERE {where}", params)
+            rows = cur.fetchall()
+    return {(r, d): json.loads(st) for r, d, st in rows}
 
 
 def _save_states(rows: list[tuple[int, int, dict]]) -> None:
-    """Upsert (rule, datastream) → state in one statement per row (executemany)."""
+    """Upsert (rule, datastream) → state: PostgreSQL one statement over arrays, SQLite one per row (executemany)."""
     if not rows:
         return
+    if connection.vendor == "postgresql":
+        from .storage import pg_execute
+
+        pg_execute(
+            "INSERT INTO lifeline_rulestate (rule_id, datastream_id, state, updated_at) "
+            "SELECT r, d, s::jsonb, now() FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS u(r, d, s) "
+            "ON CONFLICT (rule_id, datastream_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+            [[r for r, _, _ in rows], [d for _, d, _ in rows], [json.dumps(st, separators=(",", ":")) for _, _, st in rows]])
+        return
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    sql = (f"INSERT INTO lifeline_rulestate (rule_id, datastream_id, state, updated_at) VALUES (%s, %s, %s{cast}, %s) "
+    sql = ("INSERT INTO lifeline_rulestate (rule_id, datastream_id, state, updated_at) VALUES (%s, %s, %s, %s) "
            "ON CONFLICT (rule_id, datastream_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at")
     with connection.cursor() as cur:
         cur.executemany(sql, [(r, d, json.dumps(st, separators=(",", ":")), now) for r, d, st in rows])
+
+
+def _active(ds_ids: list[int]) -> dict[tuple[int, int], Alarm]:
+    """The active alarms of these datastreams (ids from one array query, then the rows)."""
+    from .storage import id_filter, pg_execute
+
+    where, params = id_filter("datastream_id", ds_ids)
+    sql = f"SELECT id FROM lifeline_alarm WHERE status = 'active' AND {where}"
+    if connection.vendor == "postgresql":
+        ids = [r[0] for r in pg_execute(sql, params)]
+    else:
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            ids = [r[0] for r in cur.fetchall()]
+    return {(a.rule_id, a.datastream_id): a for a in Alarm.objects.filter(pk__in=ids)} if ids else {}
 
 
 def process(per_stream: dict[int, list[tuple[dt.datetime, float]]], streams: dict[int, Any], *,
@@ -138,8 +167,7 @@ def process(per_stream: dict[int, list[tuple[dt.datetime, float]]], streams: dic
     if not applicable:
         return []
     states = _states(list(applicable))
-    active = {(a.rule_id, a.datastream_id): a for a in
-              Alarm.objects.filter(status=AlarmStatus.ACTIVE, datastream_id__in=list(applicable))}
+    active = _active(list(applicable))
     engines = {r.pk: parsed(r) for rs in applicable.values() for r in rs}
     changes: list[Change] = []
     save: list[tuple[int, int, dict]] = []

@@ -82,10 +82,40 @@ class Stream:  # what the batch path needs of a datastream (read in one query, n
     sector: str
 
 
+def pg_execute(sql: str, params: list) -> list[tuple]:
+    """Run ``sql`` on PostgreSQL with server-side binding (psycopg's ``Cursor``; Django's own cursor binds on
+    the client, quoting every element of an array parameter in Python), in the current transaction."""
+    import psycopg
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cur:
+        # %b: binary parameters, so arrays are sent without per-element text escaping
+        cur.execute(sql.replace("%s", "%b"), params)
+        return cur.fetchall() if cur.description else []
+
+
+def id_filter(column: str, ids: list[int]) -> tuple[str, list]:
+    """``column`` in ``ids`` as SQL: one array parameter on PostgreSQL (``= ANY(%s)``: the query text stays
+    small whatever the batch), placeholders on SQLite."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(ids)]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
 def streams_of(ids: Iterable[int]) -> dict[int, Stream]:
-    rows = Datastream.objects.filter(id__in=list(ids)).values_list(
-        "id", "device_id", "device__code", "device__key_revoked", "unit_symbol", "observed_property_id", "device__sector")
-    return {r[0]: Stream(*r) for r in rows}
+    ids = list(ids)
+    if not ids:
+        return {}
+    where, params = id_filter("s.id", ids)
+    sql = ("SELECT s.id, s.device_id, d.code, d.key_revoked, s.unit_symbol, s.observed_property_id, d.sector "
+           f"FROM lifeline_datastream s JOIN lifeline_device d ON d.id = s.device_id WHERE {where}")
+    if connection.vendor == "postgresql":
+        rows = pg_execute(sql, params)
+    else:
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+    return {r[0]: Stream(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6]) for r in rows}
 
 
 def _check(readings: Sequence[Reading], *, device: Device | None, now: dt.datetime,
@@ -216,6 +246,14 @@ def _write_rows_returning(rows: list[tuple], batch_id: int) -> list[int]:
 
 
 def _upsert_latest(latest: dict[int, tuple[dt.datetime, float]]) -> None:
+    if connection.vendor == "postgresql":  # one statement over arrays
+        pg_execute(
+            "INSERT INTO lifeline_latestreading (datastream_id, time, value) "
+            "SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::float8[]) "
+            "ON CONFLICT (datastream_id) DO UPDATE SET time = excluded.time, value = excluded.value "
+            "WHERE excluded.time >= lifeline_latestreading.time",
+            [list(latest), [t for t, _ in latest.values()], [v for _, v in latest.values()]])
+        return
     fmt = connection.ops.adapt_datetimefield_value
     sql = (
         "INSERT INTO lifeline_latestreading (datastream_id, time, value) VALUES (%s, %s, %s) "
