@@ -155,3 +155,4 @@ class FundingSettingsForm(forms.Form):
 
         self.fields["finance_organisations"].queryset = Organisation.objects.filter(
             kind=OrganisationKind.DEPARTMENT, region__path__startswith=city.path).order_by("name")
+        self.fields["finance_organisations"].label_from_instance = lambda o: o.name  # the full name: 郑州市财政局
