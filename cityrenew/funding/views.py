@@ -387,6 +387,21 @@ class FundingSettingsView(BaseObjectView):
         return city
 
     @staticmethod
+    def _cities(user: Any) -> list[Region]:
+        """The cities whose setting ``user`` may look at (a province's or the ministry's users: several)."""
+        from django.db.models import Q
+
+        from cityrenew.core.permissions import roles_of
+
+        qs = Region.objects.filter(level="city").order_by("code")
+        if user.is_superuser:
+            return list(qs)
+        q = Q(pk__in=[])
+        for ra in roles_of(user):
+            q |= Q(path__startswith=ra.region.path)
+        return list(qs.filter(q))
+
+    @staticmethod
     def _may_edit(user: Any, city: Region) -> bool:
         from cityrenew.core.choices import Role
         from cityrenew.core.permissions import region_ids_for
@@ -398,7 +413,7 @@ class FundingSettingsView(BaseObjectView):
         return render(request, "funding/settings.html", {
             "city": city, "form": form, "conf": conf, "can_edit": self._may_edit(request.user, city),
             "current": list(conf.finance_organisations.order_by("name")) if conf else [],
-            "missing": permissions.finance_not_set(city),
+            "missing": permissions.finance_not_set(city), "cities": self._cities(request.user),
             "history": display_entries(visible_history(request.user, conf)[:30]) if conf else []}, status=status)
 
     def get(self, request: HttpRequest) -> HttpResponse:

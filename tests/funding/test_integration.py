@@ -139,3 +139,20 @@ def test_province_viewer_reads_every_city(client, plan, performance_filed, file_
     assert client.post(f"/funding/projects/{plan.code}/tranches/new/", {"channel": "central_finance", "year": 2025,
                                                                         "amount": "1"}).status_code == 403
     assert not Tranche.objects.exists()
+
+
+def test_settings_page_for_a_province_user_lists_its_cities(client, regions):
+    """The province's 只读用户 sees each city's finance approvers (郑州市: none yet, said in Chinese), changes none."""
+    from django.contrib.auth import get_user_model
+
+    from cityrenew.reports import demo
+
+    demo.load(report=False)
+    ly = Region.objects.get(code="410300")
+    client.force_login(get_user_model().objects.get(username="shengting"))
+    page = client.get("/funding/settings/").content.decode()
+    assert "郑州市" in page and "洛阳市" in page and "尚未指定审核拨付申请的财政部门" in page
+    page = client.get(f"/funding/settings/?city={ly.pk}").content.decode()
+    assert "洛阳市尚未指定审核拨付申请的财政部门" in page and 'data-testid="settings-form"' not in page
+    assert client.post("/funding/settings/", {"city": ly.pk}).status_code == 403
+    assert not FundingSettings.objects.exists()
