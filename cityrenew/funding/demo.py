@@ -14,7 +14,7 @@ from cityrenew.projects.choices import FundingSource as F
 from cityrenew.projects.models import RenewalProject
 
 from .choices import TrancheState
-from .models import FundingLine, Tranche
+from .models import FundingLine, FundingSettings, Tranche
 
 FINANCE_ORG = ("郑州市财政局", "市财政局", OrganisationKind.DEPARTMENT, "410100")
 FINANCE_USER = ("caizheng", "cityrenew-caizheng", "市财政局审核员")
@@ -46,6 +46,9 @@ def load(stdout=None) -> None:
         user.set_password(password)
         user.save()
     RoleAssignment.objects.get_or_create(user=user, role=Role.DEPT_REVIEWER, region=city, organisation=org)
+    conf, _ = FundingSettings.objects.get_or_create(city=city)
+    if not conf.finance_organisations.exists():
+        conf.finance_organisations.add(org)  # the city's finance approver of tranches (市级管理员 may change it)
     projects = list(RenewalProject.objects.filter(districts=district).order_by("code")[: len(PLANS)])
     for project, rows in zip(projects, PLANS):
         for channel, year, planned, received, spent in rows:

@@ -12,13 +12,20 @@ from typing import Any
 from cityrenew.core.choices import Role
 from cityrenew.core.fieldrules import register, register_audit_scope
 
-from .models import FundingLine, Tranche, TrancheAttachment, TrancheReview
+from .models import FundingLine, FundingSettings, Tranche, TrancheAttachment, TrancheReview
 from .permissions import readable_projects
 
 LINE_NEW = {"project", "channel", "year", "planned", "received", "spent", "note"}
 LINE_EDIT = {"planned", "received", "spent", "note"}
 FIXED = "登记后不能修改：项目、渠道和年度确定一条资金计划（如需更正，请删除后重新填写）"
 BY_REVIEW = "只能通过区级审核、财政审核流程变更"
+
+register(
+    FundingSettings,
+    create={Role.CITY_ADMIN: {"city", "finance_organisations"}},
+    update={Role.CITY_ADMIN: {"finance_organisations"}},
+    reasons={"city": FIXED},
+)
 
 register(
     FundingLine,
@@ -57,6 +64,7 @@ def _attachments(user: Any):
     return None if projects is None else TrancheAttachment.objects.filter(tranche__project__in=projects)
 
 
+register_audit_scope(FundingSettings, lambda user: None)
 register_audit_scope(FundingLine, _lines)
 register_audit_scope(Tranche, _tranches)
 register_audit_scope(TrancheReview, _reviews)

@@ -139,3 +139,20 @@ class DecisionForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(label="资金计划文件（xlsx 或 CSV）",
                            error_messages={"required": "请选择要导入的文件", "empty": "上传的文件是空的"})
+
+
+class FundingSettingsForm(forms.Form):
+    """本市财政审核部门: the departments (行业部门) of the city whose 部门审核员 take the finance approval."""
+
+    finance_organisations = forms.ModelMultipleChoiceField(
+        label="财政审核部门", required=False, queryset=None, widget=forms.CheckboxSelectMultiple,
+        help_text="由所选部门的部门审核员进行拨付申请的财政审核和拨付登记；不选则本市拨付申请无法进行财政审核")
+
+    def __init__(self, *args: Any, city: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from cityrenew.core.choices import OrganisationKind
+        from cityrenew.core.models import Organisation
+
+        self.fields["finance_organisations"].queryset = Organisation.objects.filter(
+            kind=OrganisationKind.DEPARTMENT, region__path__startswith=city.path).order_by("name")
+        self.fields["finance_organisations"].label_from_instance = lambda o: o.name  # the full name: 郑州市财政局

@@ -136,3 +136,26 @@ class TrancheAttachment(AuditedModel):  # 拨付申请附件（申请材料、�
     @property
     def filename(self) -> str:
         return self.file.name.rsplit("/", 1)[-1]
+
+
+class FundingSettings(AuditedModel):  # 城市资金配置：审核拨付申请的财政部门
+    """Which organisations of a city take the finance approval (财政审核) and register payment of its tranches.
+
+    An explicit list, set by the city's 市级管理员 (audited, changes to the list included): a 部门审核员 of one of
+    these organisations, over the project's districts, is the finance approver. No organisation set: no finance
+    approval in that city until one is (the refusal says so)."""
+
+    city = models.OneToOneField("core.Region", verbose_name="城市", on_delete=models.PROTECT, related_name="+")
+    finance_organisations = models.ManyToManyField(
+        "core.Organisation", verbose_name="财政审核部门", blank=True, related_name="+",
+        help_text="由这些部门的部门审核员进行拨付申请的财政审核和拨付登记（如 郑州市财政局）")
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    audit_exclude = ("updated_at",)
+
+    class Meta:
+        verbose_name = "城市资金配置"
+        verbose_name_plural = "城市资金配置"
+
+    def __str__(self) -> str:
+        return f"{self.city.display_name}资金配置"

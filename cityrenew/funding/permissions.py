@@ -7,9 +7,10 @@
 * **request** a tranche (拨付申请) — the same, or the implementing entity's clerk;
 * **district approval** (区级审核) — a 区级编辑 whose regions hold all the project's districts, or a 市级管理员
   of the city;
-* **finance approval** (财政审核) and marking a tranche paid — a 部门审核员 of a finance bureau (an
-  organisation of kind 行业部门 whose name contains “财政”, e.g. 郑州市财政局) whose region holds the
-  project's districts.
+* **finance approval** (财政审核) and marking a tranche paid — a 部门审核员 of an organisation the
+  project's city names as its finance approver (:class:`~cityrenew.funding.models.FundingSettings`, set by
+  the 市级管理员 at ``/funding/settings/``, audited; the demo names 郑州市财政局) whose region holds the
+  project's districts. A city that names none has no finance approval until it does (Chinese refusal).
 
 Nobody approves a tranche they requested, and finance never approves what the same person approved for the
 district (两级审核由不同人员完成). Superusers pass every region check but not these two.
@@ -21,8 +22,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from cityrenew.core.choices import OrganisationKind, Role
-from cityrenew.core.models import Organisation, Region
+from cityrenew.core.choices import Role
+from cityrenew.core.models import Region
 from cityrenew.core.permissions import region_ids_for, roles_of
 from cityrenew.projects.fieldrules import readable_projects as library_readable
 from cityrenew.projects.models import RenewalProject
@@ -30,15 +31,30 @@ from cityrenew.projects.permissions import can_edit_project
 
 from .choices import ReviewStage, TrancheState
 
-FINANCE_ORG_MARK = "财政"  # a finance bureau's name: 郑州市财政局、中原区财政局
+NO_FINANCE_ORG = ("{city}尚未指定审核拨付申请的财政部门：请市级管理员在「资金 › 财政审核部门」中指定"
+                  "（如 {city}财政局），之后由该部门的部门审核员进行财政审核和拨付登记。")
 
 
-def is_finance_org(org: Organisation | None) -> bool:
-    return org is not None and org.kind == OrganisationKind.DEPARTMENT and FINANCE_ORG_MARK in org.name
+def finance_org_ids(city: Region | None = None) -> set[int]:
+    """The organisations named as finance approvers by ``city`` (None: by any city)."""
+    from .models import FundingSettings
+
+    qs = FundingSettings.objects.all() if city is None else FundingSettings.objects.filter(city=city)
+    return set(qs.values_list("finance_organisations", flat=True)) - {None}
 
 
-def _finance_paths(user: Any) -> list[str]:
-    return [ra.region.path for ra in roles_of(user) if ra.role == Role.DEPT_REVIEWER and is_finance_org(ra.organisation)]
+def finance_not_set(city: Region) -> str:
+    """The refusal when ``city`` names no finance approver ("" when it does)."""
+    return "" if finance_org_ids(city) else NO_FINANCE_ORG.format(city=city.display_name)
+
+
+def _finance_paths(user: Any, city: Region | None = None) -> list[str]:
+    """The regions where ``user`` is a finance approver (of ``city``, or of any city)."""
+    roles = [ra for ra in roles_of(user) if ra.role == Role.DEPT_REVIEWER and ra.organisation_id]
+    if not roles:
+        return []
+    orgs = finance_org_ids(city)
+    return [ra.region.path for ra in roles if ra.organisation_id in orgs]
 
 
 def _entity_ids(user: Any) -> set[int]:
@@ -125,9 +141,11 @@ def can_approve_finance(user: Any, tranche: Any) -> bool:
         return False
     if user.pk in _reviewer_ids(tranche, ReviewStage.DISTRICT):
         return False
+    if finance_not_set(tranche.project.city):
+        return False
     if user.is_superuser:
         return True
-    return _under(_finance_paths(user), _district_ids(tranche.project))
+    return _under(_finance_paths(user, tranche.project.city), _district_ids(tranche.project))
 
 
 def stage_of(tranche: Any) -> str | None:
@@ -155,7 +173,10 @@ def decision_denial(tranche: Any) -> str:
         return f"拨付申请“{tranche}”已{tranche.get_state_display()}，不能再审核。"
     if stage == ReviewStage.DISTRICT:
         return "无权进行区级审核：须由项目所在区的区级编辑或市级管理员审核，且申请人不能审核本人的申请。"
-    return "无权进行财政审核或登记拨付：须由项目所在地财政部门的部门审核员办理，且不能由申请人或区级审核人办理。"
+    missing = finance_not_set(tranche.project.city)
+    if missing:
+        return missing
+    return "无权进行财政审核或登记拨付：须由本市指定的财政审核部门的部门审核员办理，且不能由申请人或区级审核人办理。"
 
 
 def pending_for(user: Any, tranches: QuerySet) -> list[Any]:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("projects/<str:code>/tranches/new/", views.TrancheRequestView.as_view(), name="tranche_add"),
     path("tranches/", views.TrancheListView.as_view(), name="tranche_list"),
     path("tranches/<int:pk>/", views.TrancheView.as_view(), name="tranche_detail"),
+    path("settings/", views.FundingSettingsView.as_view(), name="settings"),
     path("double-funding/", views.double_funding_list, name="double_funding"),
     path("import/", views.import_view, name="import"),
     path("template.xlsx", views.template_download, name="template"),

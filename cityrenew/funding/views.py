@@ -7,8 +7,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -21,6 +22,7 @@ from cityrenew.core.generic import (
     Table,
 )
 from cityrenew.core.generic.views import BaseObjectView
+from cityrenew.core.models import Region
 from cityrenew.core.permissions import visible_history
 from cityrenew.core.uploads import stash_upload, stashed_upload
 from cityrenew.core.xlsx import xlsx_response
@@ -28,8 +30,8 @@ from cityrenew.projects.models import RenewalProject
 
 from . import importer, permissions, services
 from .filtersets import FundingLineFilterSet, TrancheFilterSet
-from .forms import DecisionForm, FundingLineForm, ImportForm, TrancheForm
-from .models import FundingLine, Tranche
+from .forms import DecisionForm, FundingLineForm, FundingSettingsForm, ImportForm, TrancheForm
+from .models import FundingLine, FundingSettings, Tranche
 
 
 def _readable(user: Any, qs: QuerySet, path: str = "project__in") -> QuerySet:
@@ -238,6 +240,8 @@ class TrancheView(BaseObjectView):
             "form": form or (DecisionForm() if can_decide else None), "error": error,
             "planned": planned, "left": left,
             "blockers": services.release_blockers(tranche) if tranche.state == "district_approved" else [],
+            "finance_missing": (permissions.finance_not_set(tranche.project.city)
+                                if tranche.state in ("district_approved", "approved") else ""),
             "history": display_entries(visible_history(request.user, tranche)[:50]),
             "release_source": services.RELEASE_SOURCE, "list_url": self.get_list_url(),
         }
@@ -364,3 +368,85 @@ def import_view(request: HttpRequest) -> HttpResponse:
                     report = importer.import_lines(request.user, fh, dry_run=True)
     status = 400 if report is not None and not report.ok else 200
     return render(request, "funding/import.html", {"form": form, "report": report, "token": token}, status=status)
+
+
+class FundingSettingsView(BaseObjectView):
+    """本市财政审核部门 (``/funding/settings/?city=``): which organisations take the finance approval of the city's
+    tranches. Everyone who reads funding sees it; the city's 市级管理员 (or a superuser) changes it, audited."""
+
+    queryset = FundingSettings.objects.all()
+    list_url_name = "funding:tranche_list"
+
+    def _city(self, request: HttpRequest) -> Region:
+        from cityrenew.ledgertasks.services import city_of
+
+        raw = request.GET.get("city") or request.POST.get("city")
+        city = Region.objects.filter(pk=raw, level="city").first() if str(raw or "").isdigit() else city_of(request.user)
+        if city is None:
+            raise Http404("尚未加载行政区划")
+        return city
+
+    @staticmethod
+    def _cities(user: Any) -> list[Region]:
+        """The cities whose setting ``user`` may look at (a province's or the ministry's users: several)."""
+        from django.db.models import Q
+
+        from cityrenew.core.permissions import roles_of
+
+        qs = Region.objects.filter(level="city").order_by("code")
+        if user.is_superuser:
+            return list(qs)
+        q = Q(pk__in=[])
+        for ra in roles_of(user):
+            q |= Q(path__startswith=ra.region.path)
+        return list(qs.filter(q))
+
+    @staticmethod
+    def _may_edit(user: Any, city: Region) -> bool:
+        from cityrenew.core.choices import Role
+        from cityrenew.core.permissions import region_ids_for
+
+        return user.is_superuser or city.pk in (region_ids_for(user, [Role.CITY_ADMIN]) or set())
+
+    def _page(self, request: HttpRequest, city: Region, form: FundingSettingsForm, status: int = 200) -> HttpResponse:
+        conf = FundingSettings.objects.filter(city=city).first()
+        return render(request, "funding/settings.html", {
+            "city": city, "form": form, "conf": conf, "can_edit": self._may_edit(request.user, city),
+            "current": list(conf.finance_organisations.order_by("name")) if conf else [],
+            "missing": permissions.finance_not_set(city), "cities": self._cities(request.user),
+            "history": display_entries(visible_history(request.user, conf)[:30]) if conf else []}, status=status)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('login')}?next={request.get_full_path()}")
+        city = self._city(request)
+        conf = FundingSettings.objects.filter(city=city).first()
+        initial = {"finance_organisations": list(conf.finance_organisations.all()) if conf else []}
+        return self._page(request, city, FundingSettingsForm(city=city, initial=initial))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        from cityrenew.core import fieldrules
+        from cityrenew.core.audit import actor
+
+        if not request.user.is_authenticated:
+            return redirect(reverse("login"))
+        city = self._city(request)
+        if not self._may_edit(request.user, city):
+            return self.forbidden(request, f"无权修改{city.display_name}的财政审核部门：只有本市的市级管理员可以修改。")
+        form = FundingSettingsForm(request.POST, city=city)
+        if not form.is_valid():
+            return self._page(request, city, form, status=400)
+        conf = FundingSettings.objects.filter(city=city).first()
+        try:
+            fieldrules.check_fields(request.user, conf or FundingSettings,
+                                    ["finance_organisations"] + ([] if conf else ["city"]))
+        except PermissionDenied as exc:
+            return self.forbidden(request, str(exc))
+        with actor(request.user, "web"), transaction.atomic():
+            if conf is None:
+                conf = FundingSettings.objects.create(city=city)
+            conf.finance_organisations.set(form.cleaned_data["finance_organisations"])
+            conf.save()
+        names = "、".join(o.name for o in form.cleaned_data["finance_organisations"]) or "（未指定）"
+        messages.success(request, f"已保存{city.display_name}的财政审核部门：{names}")
+        return redirect(f"{reverse('funding:settings')}?city={city.pk}")

@@ -19,4 +19,12 @@ class PerformanceConfig(AppConfig):
         from .scope import can_read_file
 
         register_release_check(central_subsidy_check)
+        from django.apps import apps
+
+        if apps.is_installed("cityrenew.centralfund"):  # filing the sealed targets (W1) needs the tables here
+            from cityrenew.centralfund.workflow import register_guard
+
+            from .release import targets_filed_guard
+
+            register_guard("targets_filed", targets_filed_guard)
         register_attachments("performance/", can_read_file)

@@ -16,7 +16,7 @@ from typing import Any
 
 from cityrenew.projects.choices import FundingSource
 
-from .choices import RELEASE_SOURCE, TableKind, TableState
+from .choices import RELEASE_SOURCE, TABLES_SOURCE, TableKind, TableState
 from .models import Period, TargetTable
 
 LIST_AT_MOST = 10  # name this many missing indicators, then “等 N 项”
@@ -58,3 +58,15 @@ def central_subsidy_check(tranche: Any) -> str:
         return ""
     reasons = blockers_for(tranche.project.city_id, tranche.year)
     return "；".join(reasons)
+
+
+def targets_filed_guard(application: Any) -> str:
+    """Guard of the central-fund move 绩效目标表已备案 (财办建〔2025〕11号 六、（四）): the city's 三年行动总体绩效目标表
+    starting in the application's year and its 年度绩效目标表 of that year must exist here and be filed."""
+    filed = TargetTable.objects.filter(city_id=application.city_id, project__isnull=True, state=TableState.FILED)
+    missing = [label for kind, label in ((TableKind.OVERALL, "三年行动总体绩效目标表"), (TableKind.ANNUAL, "年度绩效目标表"))
+               if not filed.filter(kind=kind, year=application.year).exists()]
+    if not missing:
+        return ""
+    return (f"{application.year} 年起的" + "、".join(missing) + "尚未在“绩效”中盖章备案"
+            f"（{TABLES_SOURCE}：{TABLES_SOURCE.note}）")

@@ -39,7 +39,18 @@ def finance_user(regions):
     org = Organisation.objects.create(name="郑州市财政局", short_name="市财政局", kind="department", region=city)
     user = get_user_model().objects.create_user(username="caizheng", password="pass-caizheng", first_name="财政审核员")
     RoleAssignment.objects.create(user=user, role="dept_reviewer", region=city, organisation=org)
+    from cityrenew.funding.models import FundingSettings
+
+    FundingSettings.objects.create(city=city).finance_organisations.add(org)  # the city's finance approver
     return user
+
+
+@pytest.fixture
+def performance_filed(regions):
+    """郑州市's 2025 annual performance targets, filed: the performance release check lets 2025 subsidy through."""
+    from tests.performance.support import filed_table
+
+    return filed_table(regions["郑州市"], kind="annual", year=2025)
 
 
 def new_page(browser):
@@ -61,7 +72,7 @@ def add_line(page, live_server, channel_label, year, planned, received="0", spen
 
 
 def test_fill_plan_request_tranche_two_approvals(browser, page, live_server, project, zhongyuan_editor, city_admin,
-                                                 finance_user, screenshot_dir):
+                                                 finance_user, performance_filed, screenshot_dir):
     login(page, live_server, "zyeditor", "pass-zyeditor")
     page.click("nav >> text=资金")
     page.wait_for_url(re.compile(r".*/funding/$"))

@@ -168,3 +168,27 @@ def test_rounds_hidden_from_district_and_viewers(client, regions, zhongyuan_edit
         assert (data["results"] if isinstance(data, dict) else data) == []
     client.force_login(city_admin)
     assert client.get(rnd.get_absolute_url()).status_code == 200
+
+
+def test_round_page_refuses_a_defence_score_out_of_range(client, regions):
+    """The defence score typed on the round page: outside 0–100 a Chinese message and nothing saved; 100 passes."""
+    from django.contrib.auth import get_user_model
+
+    from cityrenew.centralfund import services
+
+    mof = get_user_model().objects.create_superuser("mof", password="x")
+    client.force_login(mof)
+    rnd = SelectionRound.objects.create(year=2025, places=3)
+    services.import_written_scores(rnd, scores_csv(default_rows(5)).encode(), mof)
+    services.make_shortlist(rnd, mof)
+    cand = rnd.candidates.filter(status="shortlisted").order_by("rank").first()
+    url = reverse("centralfund:round_action", args=[rnd.pk, "defence"])
+    for bad in ("100.01", "-1", "abc"):
+        resp = client.post(url, {"candidate": cand.pk, "score": bad}, follow=True)
+        assert f"{cand.city}「现场答辩得分」" in resp.content.decode(), bad
+        cand.refresh_from_db()
+        assert cand.defence_score is None
+    resp = client.post(url, {"candidate": cand.pk, "score": "100"}, follow=True)
+    assert f"已录入{cand.city}的现场答辩得分" in resp.content.decode()
+    cand.refresh_from_db()
+    assert cand.defence_score == 100

@@ -214,11 +214,38 @@ def test_round_end_to_end_moves_the_application(regions, people):
     services.disqualify(other, "申报材料经查实不实", people["ministry"])
     app.refresh_from_db()
     assert app.state == S.CONFIRMED
+    # the performance app's guard: filing the sealed targets needs both tables filed under 绩效
+    with pytest.raises(TransitionError, match="三年行动总体绩效目标表、年度绩效目标表尚未在“绩效”中盖章备案"):
+        transition(app, S.TARGETS_FILED, user=people["city"])
+    _file_performance_table(app.city, "overall", 2025)
+    with pytest.raises(TransitionError, match="年起的年度绩效目标表尚未在“绩效”中盖章备案"):
+        transition(app, S.TARGETS_FILED, user=people["city"])
+    app.refresh_from_db()
+    assert app.state == S.CONFIRMED
+    _file_performance_table(app.city, "annual", 2025)
     transition(app, S.TARGETS_FILED, user=people["city"])
+    app.refresh_from_db()
+    assert app.state == S.TARGETS_FILED
     for c in rnd.candidates.filter(status=CandidateStatus.IN_PUBLICITY):
         services.confirm(c, people["ministry"])
     rnd.refresh_from_db()
     assert rnd.stage == RoundStage.CLOSED
+
+
+def _file_performance_table(city, kind: str, year: int):
+    """A filed city-level performance target table (one indicator, a target in each of its years)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cityrenew.performance import services as perf
+    from cityrenew.performance.models import Indicator, Result, TargetTable
+
+    table = TargetTable.objects.create(city=city, kind=kind, year=year)
+    ind = Indicator.objects.create(result=Result.objects.create(table=table, title="老旧片区宜居环境明显改善"),
+                                   name="改造老旧小区", unit="个", direction="increase")
+    perf.set_targets(ind, Decimal("0"), {y: Decimal("10") for y in table.years()})
+    pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    perf.file_table(table, None, SimpleUploadedFile("盖章.pdf", pdf, content_type="application/pdf"))
+    return table
 
 
 def test_round_refuses_two_cities_of_one_province_and_saves_nothing(regions, people):

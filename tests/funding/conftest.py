@@ -6,6 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+PDF = (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\n"
+       b"endobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+
 
 def _project(code: str, name: str, district_code: str, **extra):
     from cityrenew.core.models import Region
@@ -28,9 +31,38 @@ def erqi_project(regions):
     return _project("K202201010", "建中街小区改造", "410103")
 
 
+def file_annual_table(city, year: int):
+    """``city``'s annual performance target table of ``year`` (one indicator), filed with a stamped scan."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cityrenew.performance import services
+    from cityrenew.performance.models import Indicator, Result, TargetTable
+
+    table = TargetTable.objects.create(city=city, kind="annual", year=year)
+    result = Result.objects.create(table=table, title="老旧片区宜居环境建设取得明显成效")
+    ind = Indicator.objects.create(result=result, name="改造老旧小区", unit="个", direction="increase")
+    services.set_targets(ind, Decimal("0"), {year: Decimal("10")})
+    services.file_table(table, None, SimpleUploadedFile("盖章扫描件.pdf", PDF, content_type="application/pdf"))
+    return table
+
+
 @pytest.fixture
-def plan(project):
-    """中原区 project: 2025 central subsidy 3000 万元 planned, 2025 general budget 1500."""
+def file_annual():
+    return file_annual_table
+
+
+@pytest.fixture
+def performance_filed(regions):
+    """郑州市's 2025 annual performance table, filed: the performance release check of 2025 central subsidy passes."""
+    from cityrenew.core.models import Region
+
+    return file_annual_table(Region.objects.get(code="410100"), 2025)
+
+
+@pytest.fixture
+def plan(project, performance_filed):
+    """中原区 project: 2025 central subsidy 3000 万元 planned, 2025 general budget 1500 (郑州市's 2025 performance
+    table is filed, so only the plan limits a tranche's finance approval)."""
     from cityrenew.funding.models import FundingLine
 
     FundingLine.objects.create(project=project, channel="central_finance", year=2025, planned=Decimal("3000"),
@@ -50,6 +82,9 @@ def finance_user(regions):
     org = Organisation.objects.create(name="郑州市财政局", short_name="市财政局", kind="department", region=city)
     user = get_user_model().objects.create_user(username="caizheng", password="pass-caizheng", first_name="财政审核员")
     RoleAssignment.objects.create(user=user, role="dept_reviewer", region=city, organisation=org)
+    from cityrenew.funding.models import FundingSettings
+
+    FundingSettings.objects.create(city=city).finance_organisations.add(org)  # the city names its finance approver
     return user
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from cityrenew.core.models import AuditLog
 from cityrenew.funding import demo, services
-from cityrenew.funding.models import FundingLine, Tranche
+from cityrenew.funding.models import FundingLine, FundingSettings, Tranche
 
 pytestmark = pytest.mark.django_db
 
@@ -22,5 +22,7 @@ def test_demo_loads_once(project, erqi_project, regions):
     assert [f.project.code for f in services.double_funded()] == ["K202201007"]
     t = Tranche.objects.get()
     assert t.state == "requested" and t.project.code == "K202201005"
+    conf = FundingSettings.objects.get(city__code="410100")  # the city's finance approver, named explicitly
+    assert [o.name for o in conf.finance_organisations.all()] == ["郑州市财政局"]
     demo.load()
     assert (FundingLine.objects.count(), Tranche.objects.count(), AuditLog.objects.count()) == counts
