@@ -17,7 +17,7 @@ from cityrenew.plans.choices import MaterialKind
 from cityrenew.plans.choices import PlanState as S
 from cityrenew.plans.models import ImplementationPlan
 
-from .conftest import to_submitted, upload
+from .conftest import approve, pass_notice, to_submitted, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -247,10 +247,13 @@ def test_public_document_only_from_the_notice_on(client, plan, entity_user, zhon
     services.add_material(plan, MaterialKind.APPLICATION, upload("a.docx"), user=entity_user)
     services.add_material(plan, MaterialKind.LICENCE, upload("b.docx"), user=entity_user)
     workflow.transition(plan, S.SUBMITTED, user=entity_user)
-    for target in (S.PRE_REVIEW, S.JOINT_REVIEW, S.APPROVED):
+    for target in (S.PRE_REVIEW, S.JOINT_REVIEW):
         workflow.transition(plan, target, user=zhongyuan_editor)
+    approve(plan, zhongyuan_editor)
     assert client.get(url).status_code == 404  # approved, not yet noticed
-    workflow.transition(plan, S.NOTICE, user=zhongyuan_editor)
+    from cityrenew.notices.services import publish
+
+    publish(plan, user=zhongyuan_editor)
     client.logout()
     resp = client.get(url)
     assert resp.status_code == 200 and resp["X-Content-Type-Options"] == "nosniff"
@@ -260,21 +263,22 @@ def test_public_document_only_from_the_notice_on(client, plan, entity_user, zhon
     assert Document(io.BytesIO(body)).paragraphs[0].text == "公开的方案文本"
 
 
-def test_land_dates_and_reminders(client, plan, entity_user, zhongyuan_editor):
+def test_land_dates_and_reminders(client, plan, entity_user, zhongyuan_editor, settings):
     import datetime as dt
 
-    from django.utils import timezone
-
     from cityrenew.plans.choices import PermitKind
+    from cityrenew.workdays.clock import today as platform_today
 
     c = _client(client, entity_user)
     early = c.patch("/api/plans/FA-T-001/", {"land_first_done": "2026-08-01"}, content_type="application/json")
     assert early.status_code == 400 and "公示期满后填写" in str(early.json())
     to_submitted(plan, entity_user)
-    for target in (S.PRE_REVIEW, S.JOINT_REVIEW, S.APPROVED, S.NOTICE, S.PERMITS):
+    for target in (S.PRE_REVIEW, S.JOINT_REVIEW):
         workflow.transition(plan, target, user=zhongyuan_editor)
+    approve(plan, zhongyuan_editor)
+    pass_notice(plan, zhongyuan_editor, settings)
     # the opinion two years minus 30 days ago: the first-phase deadline is within the reminder window
-    today = timezone.localdate()
+    today = platform_today()
     plan.opinion_date = dt.date(today.year - 2, today.month, min(today.day, 28)) + dt.timedelta(days=30)
     plan.save()
     due = services.land_deadlines(plan)[0].due
