@@ -140,6 +140,7 @@ class PlanView(PlanBase, ObjectView):
                                if notices_app and plan.state == S.APPROVED and workflow.AUTHORITY in workflow.actors_of(plan, user)
                                else ""),
             "review_app": apps.is_installed("cityrenew.review"), "ballots_app": apps.is_installed("cityrenew.ballots"),
+            "can_add_vote": bool(workflow.actors_of(plan, user)),  # who organises a vote (ballots: the plan's actors)
         }
 
 

@@ -351,3 +351,26 @@ def test_audit_entries_of_plans_follow_who_reads_them(client, plan, entity_user,
     assert mine.filter(content_type__model="planversion").count() == 1 and mine.filter(content_type__model="implementationplan").exists()
     assert not visible_audit(other_entity_user).filter(content_type__app_label="plans").exists()
     assert visible_audit(viewer).filter(content_type__app_label="plans").count() == mine.count()
+
+
+def test_plan_page_shows_review_notices_and_votes_and_publishes_through_the_notice_page(client, plan, entity_user,
+                                                                                         zhongyuan_editor, viewer):
+    from cityrenew.notices.models import Notice
+
+    to_submitted(plan, entity_user)
+    for target in (S.PRE_REVIEW, S.JOINT_REVIEW):
+        workflow.transition(plan, target, user=zhongyuan_editor)
+    approve(plan, zhongyuan_editor)
+    url = reverse("plans:plan_detail", args=[plan.code])
+    client.force_login(zhongyuan_editor)
+    html = client.get(url).content.decode()
+    assert 'data-testid="plan-review"' in html and "第1轮" in html and 'data-testid="plan-notices"' in html
+    assert 'data-testid="plan-votes"' in html and "新建业主表决" in html
+    # 公示中 only through the notice page (period, frozen content): a link there, no bare move
+    assert f'href="/plans/notices/new/{plan.pk}/"' in html and 'data-testid="move-notice"' not in html
+    r = client.post(reverse("plans:plan_transition", args=[plan.code]), {"target": S.NOTICE})
+    plan.refresh_from_db()
+    assert plan.state == S.APPROVED and not Notice.objects.exists() and r.status_code in (302, 400)
+    client.force_login(viewer)  # a reader sees the parts, not the buttons
+    html = client.get(url).content.decode()
+    assert 'data-testid="plan-votes"' in html and "新建业主表决" not in html and "/plans/notices/new/" not in html
