@@ -6,7 +6,8 @@ One plan through the merged apps, every step on the pages a user has:
    the owners' consultation;
 2. it creates the owners' vote on the plan's page, imports the register, issues the codes (the letters are
    a real docx); the owners find the vote from the public index (/public/ → 业主表决) and vote with their
-   codes; a used code is refused; after close the certificate shows 通过 with the figures, and only then
+   codes; a used code is refused; after close the certificate shows 通过 with the figures, a voter checks
+   with the receipt that the ballot was counted as cast, and only then
    the entity may record the owners' consent (the ballots guard) and submit;
 3. the authority sends it to joint review; of the two departments one agrees, the other 不同意 — approval
    is refused, the authority returns the plan; the entity uploads version 2 and resubmits; both agree; approved;
@@ -231,9 +232,11 @@ def test_plan_from_submission_to_notice_with_review_vote_and_comment(browser, pa
 
     # the owners vote on the public site with the codes of their letters: 赵一 (two units, one person: his ballot
     # counts for both), 钱二 and 孙三 agree, 李四 is against
+    receipts = {}
     for unit, choice in (("5栋2单元101", "同意"), ("5栋2单元201", "同意"), ("5栋2单元202", "同意"), ("5栋2单元301", "反对")):
         ctx, pg = public_vote(browser, live_server, vote.title, codes[unit], choice)
         assert pg.inner_text("h1") == "表决已提交", pg.inner_text("main")
+        receipts[unit] = pg.inner_text("[data-testid=receipt-code]")
         ctx.close()
     ctx, pg = public_vote(browser, live_server, vote.title, codes["5栋2单元301"], "同意")  # the used code again
     assert "该表决码已使用，不能再次投票" in pg.inner_text("[data-testid=vote-error]")
@@ -260,6 +263,15 @@ def test_plan_from_submission_to_notice_with_review_vote_and_comment(browser, pa
     # 4 persons (赵一's two units are one person), 400 ㎡; all 4 took part (400 ㎡ ≥ 2/3); 同意 3 persons of 4
     # (3/4 exactly: passes) and 330 ㎡ of 400 (≥ 3/4) — a major matter (民法典第二百七十八条)
     assert figures == [["业主总计", "4", "400.00"], ["参与表决", "4", "400.00"], ["同意", "3", "330.00"]]
+    # on the public page: the aggregate result, no names; 李四 checks with his receipt that his 反对 was counted
+    pub = browser.new_context(locale="zh-CN").new_page()
+    pub.goto(live_server.url + f"/public/vote/{vote.pk}/")
+    assert pub.inner_text("[data-testid=vote-outcome]") == "通过" and "李四" not in pub.content()
+    pub.fill("[data-testid=verify-form] input[name=receipt]", receipts["5栋2单元301"])
+    pub.click("[data-testid=verify-form] button[type=submit]")
+    pub.wait_for_load_state()
+    assert "“反对”已计入" in pub.inner_text("[data-testid=verified]")
+    pub.context.close()
     open_plan(page, live_server)
     assert "已截止：通过" in page.inner_text("[data-testid=plan-votes]")
     move(page, "consented")
