@@ -199,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         "CITYRENEW_ALLOWED_HOSTS": "127.0.0.1,localhost", "CITYRENEW_HTTPS": "0",
         # the readers share one loopback address; the single comment posted must not meet the spam limit
         "CITYRENEW_NOTICE_COMMENTS_PER_HOUR": "1000",
+        # the 15 working days count from a day the calendar covers (chinese-calendar: up to 2026), whatever today is
+        "CITYRENEW_TODAY": "2026-09-25",
         "PYTHONPATH": str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
     })
     os.environ.update(env)

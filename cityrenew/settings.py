@@ -291,6 +291,9 @@ CITYRENEW_JOBS_PROGRESS_EVERY = float(os.environ.get("CITYRENEW_JOBS_PROGRESS_EV
 CITYRENEW_JOBS_STALE_AFTER = int(os.environ.get("CITYRENEW_JOBS_STALE_AFTER", 1800))  # s without heartbeat
 CITYRENEW_IMPORT_JOB_ROWS = int(os.environ.get("CITYRENEW_IMPORT_JOB_ROWS", 2000))  # larger page imports run as jobs
 CITYRENEW_EXPORT_JOB_ROWS = int(os.environ.get("CITYRENEW_EXPORT_JOB_ROWS", 5000))  # larger page exports run as jobs
+# The date working-day periods count from (notices, review due dates, land deadlines): unset = today in
+# Beijing time; an ISO date pins it (tests, training sites). See cityrenew/workdays/clock.py.
+CITYRENEW_TODAY = os.environ.get("CITYRENEW_TODAY") or None
 # Public notices (公示): comments and reports one client address may send per hour (spam limit, not policy),
 # and how long a rendered public notice page is kept (it is also re-rendered whenever its content changes).
 CITYRENEW_NOTICE_COMMENTS_PER_HOUR = int(os.environ.get("CITYRENEW_NOTICE_COMMENTS_PER_HOUR", "5"))

@@ -60,7 +60,7 @@ def load(stdout=None) -> dict[str, int]:
             notice = services.publish(plan, user=admin)
         except services.NoticeError as exc:  # e.g. the period reaches a year the calendar does not know yet
             if stdout is not None:
-                stdout.write(f"演示公示未发布：{exc}")
+                stdout.write(f"演示公示未发布：{exc}\n")
             return {}
         comments = [services.add_comment(notice, name=n, contact=c, kind=k, body=b, ip=f"192.0.2.{i}")
                     for i, (n, c, k, b) in enumerate(COMMENTS, start=1)]

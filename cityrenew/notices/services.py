@@ -27,6 +27,7 @@ from cityrenew.core import audit, fieldrules
 from cityrenew.core.geo import to_geojson
 from cityrenew.plans import workflow
 from cityrenew.plans.choices import PlanState
+from cityrenew.workdays import clock
 from cityrenew.workdays.calendar import CalendarError, add_workdays, workdays_between
 
 from .choices import CommentKind, CommentStatus, NoticeStatus
@@ -42,7 +43,8 @@ class NoticeError(Exception):
 
 
 def today() -> dt.date:
-    return timezone.localdate()
+    """Today for the notice periods: ``workdays.clock.today`` (``CITYRENEW_TODAY`` pins it)."""
+    return clock.today()
 
 
 @contextmanager

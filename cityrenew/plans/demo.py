@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
@@ -30,12 +31,12 @@ DISTRICT = "410102"
 
 # code, title, category, target state, other rights
 PLANS = [
-    ("FA-2026-001", "建设路街道老旧小区综合整治实施方案", PlanCategory.AREA, S.DRAFTING, False),
+    ("FA-2026-001", "建设路街道老旧小区综合整治实施方案", PlanCategory.AREA, S.CONSULTATION, False),
     ("FA-2026-002", "棉纺路片区城市更新实施方案", PlanCategory.AREA, S.SUBMITTED, True),
     ("FA-2026-003", "西流湖街区功能提升实施方案", PlanCategory.FUNCTION, S.REVISION, False),
     ("FA-2026-004", "中原西路沿线更新实施方案", PlanCategory.FUNCTION, S.JOINT_REVIEW, False),
     ("FA-2026-005", "桐柏路老旧街区更新实施方案", PlanCategory.AREA, S.APPROVED, False),
-    ("FA-2026-006", "秦岭路片区公共服务设施补短板实施方案", PlanCategory.PUBLIC, S.PERMITS, False),
+    ("FA-2026-006", "秦岭路片区公共服务设施补短板实施方案", PlanCategory.PUBLIC, S.APPROVED, False),
 ]
 # the way to each state: (target, actor) with actor "entity" or "authority"
 PATH = [(S.CONSULTATION, "entity"), (S.CONSENTED, "entity"), (S.SUBMITTED, "entity"), (S.PRE_REVIEW, "authority"),
@@ -94,6 +95,10 @@ def _advance(plan: ImplementationPlan, target: str, entity, authority, stdout) -
     if target == S.DRAFTING:
         return
     for state, actor in PATH:
+        if state == S.APPROVED and apps.is_installed("cityrenew.review"):  # its guard: every opinion in, none 不同意
+            from cityrenew.review.demo import agree_open_round
+
+            agree_open_round(plan)
         try:
             workflow.transition(plan, state, user=entity if actor == "entity" else authority, note="演示数据")
         except workflow.TransitionError as exc:

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Q
-from django.utils import timezone
 
 from cityrenew.core import inbox
 from cityrenew.core.choices import InboxGroup, Role
 from cityrenew.core.inbox import InboxItem
 from cityrenew.core.permissions import region_ids_for
+from cityrenew.workdays import clock
 
 from . import services
 from .choices import PlanState as S
@@ -54,7 +54,7 @@ def plan_items(user: Any) -> Iterator[InboxItem]:
             yield _item(InboxGroup.RETURNED, plan, "按修改补充事项修改方案、逐项答复后重新报送（第八条）", reason=reason)
         for plan in mine.filter(state__in=ENTITY_WAITING):
             yield _item(InboxGroup.SUBMITTED, plan, "审查、公示中")
-        today = timezone.localdate()
+        today = clock.today()
         for plan in mine.filter(state__in=[S.PERMITS, S.LAND, S.IMPLEMENTATION], opinion_date__isnull=False):
             for d in services.land_deadlines(plan):
                 if d.done is None and (d.due - today).days <= services.LAND_REMINDER_DAYS:

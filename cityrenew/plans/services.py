@@ -17,6 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from cityrenew.catalogue.policies import Citation, cite
+from cityrenew.workdays import clock
 from cityrenew.workdays.calendar import CalendarError, add_years, next_workday
 
 from . import workflow
@@ -201,11 +202,11 @@ class LandDeadline:  # 用地手续期限
 
     @property
     def days_left(self) -> int:
-        return (self.due - timezone.localdate()).days
+        return (self.due - clock.today()).days
 
     @property
     def overdue(self) -> bool:
-        return self.done is None and self.due < timezone.localdate() or (self.done is not None and self.done > self.due)
+        return self.done is None and self.due < clock.today() or (self.done is not None and self.done > self.due)
 
 
 def _deadline(opinion: dt.date, years: int) -> tuple[dt.date, str]:

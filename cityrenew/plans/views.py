@@ -12,12 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views import View
 
 from cityrenew.core.generic import (
@@ -112,8 +114,10 @@ class PlanView(PlanBase, ObjectView):
         user = request.user
         transitions = list(plan.transitions.select_related("user"))
         timeline = [(t, workflow.TRANSITIONS.get((t.from_state, t.to_state))) for t in transitions]
+        notices_app = apps.is_installed("cityrenew.notices")
         moves = [(m, workflow.refusal(plan, m.target, user=user)) for m in workflow.moves_for(plan, user)
-                 if not (m.target == S.REVISION and m.source in (S.PRE_REVIEW, S.JOINT_REVIEW))]  # the revision form does these
+                 if not (m.target == S.REVISION and m.source in (S.PRE_REVIEW, S.JOINT_REVIEW))  # the revision form does these
+                 and not (m.target == S.NOTICE and notices_app)]  # published on the notice page (period, content, hash)
         requests = list(plan.revision_requests.prefetch_related("items").order_by("-number"))
         authority = is_authority(user, plan)
         entity = workflow.ENTITY in workflow.actors_of(plan, user)
@@ -131,6 +135,12 @@ class PlanView(PlanBase, ObjectView):
             "can_record_permit": (authority or entity) and plan.state in (S.PERMITS, S.LAND, S.IMPLEMENTATION),
             "version_form": VersionForm(), "material_form": MaterialForm(), "revision_form": RevisionRequestForm(),
             "expert_form": ExpertReviewForm(), "permit_form": PermitForm(),
+            "notices": list(plan.notices.order_by("-pk")) if notices_app else None,
+            "notice_add_url": (reverse("notices:notice_add", args=[plan.pk])
+                               if notices_app and plan.state == S.APPROVED and workflow.AUTHORITY in workflow.actors_of(plan, user)
+                               else ""),
+            "review_app": apps.is_installed("cityrenew.review"), "ballots_app": apps.is_installed("cityrenew.ballots"),
+            "can_add_vote": bool(workflow.actors_of(plan, user)),  # who organises a vote (ballots: the plan's actors)
         }
 
 

@@ -4,6 +4,8 @@ plans demo has none). Idempotent: running it again changes nothing."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 
 from cityrenew.core import audit
@@ -57,6 +59,42 @@ def _own_plan(district: Region, admin):
     return plan
 
 
+def map_departments(district: Region) -> None:
+    """Map every department of the packaged matrix to an organisation of ``district`` (idempotent)."""
+    from . import services
+
+    for dept in packaged_matrix().departments:
+        if not ReviewDepartment.objects.filter(district=district, key=dept.key).exists():
+            mapping = ReviewDepartment.objects.create(district=district, key=dept.key,
+                                                      organisation=_organisation(district, dept.name))
+            services.assign_open_records(mapping)
+
+
+def _reviewer(record) -> Any:
+    """A reviewer of the record's organisation: a demo login where there is one, else a user without password."""
+    user = get_user_model().objects.filter(role_assignments__organisation=record.organisation,
+                                           role_assignments__role=Role.DEPT_REVIEWER).first()
+    if user is None:
+        user, created = get_user_model().objects.get_or_create(
+            username=f"review-{record.organisation.pk}", defaults={"first_name": f"{record.organisation.name}审查员（演示）"})
+        if created:
+            user.set_unusable_password()
+            user.save()
+        RoleAssignment.objects.get_or_create(user=user, role=Role.DEPT_REVIEWER, region=record.round.plan.district,
+                                             organisation=record.organisation)
+    return user
+
+
+def agree_open_round(plan) -> None:
+    """Every department of the plan's open round agrees: used by the plans demo for the plans it approves."""
+    from . import services
+
+    map_departments(plan.district)
+    rnd = services.open_round(plan) or services.start_round(plan)
+    for record in rnd.records.filter(opinion="").select_related("organisation", "round__plan"):
+        services.give_opinion(record, _reviewer(record), Opinion.AGREE)
+
+
 def load(stdout=None) -> dict[str, int]:
     from cityrenew.plans.choices import PlanState
     from cityrenew.plans.models import ImplementationPlan
@@ -69,11 +107,7 @@ def load(stdout=None) -> dict[str, int]:
     logins = []
     with audit.actor(None, "system", "演示数据"):
         for code in DISTRICTS:
-            district = Region.objects.get(code=code)
-            for dept in packaged_matrix().departments:
-                if not ReviewDepartment.objects.filter(district=district, key=dept.key).exists():
-                    ReviewDepartment.objects.create(district=district, key=dept.key,
-                                                    organisation=_organisation(district, dept.name))
+            map_departments(Region.objects.get(code=code))
         for username, password, full_name, role, code, key in DEMO_REVIEWERS:
             district = Region.objects.get(code=code)
             user, created = User.objects.get_or_create(username=username, defaults={"first_name": full_name})

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
-from django.utils import timezone
 
 from cityrenew.core.filtersets import FilterSet
 from cityrenew.core.models import Region
+from cityrenew.workdays import clock
 
 from .choices import Opinion, RoundStatus
 from .matrix import packaged_matrix
@@ -51,7 +51,7 @@ class ReviewRecordFilterSet(FilterSet):
         if value == "answered":
             return qs.exclude(opinion="")
         if value == "overdue":
-            return qs.filter(opinion="", round__status=RoundStatus.OPEN, due_date__lt=timezone.localdate())
+            return qs.filter(opinion="", round__status=RoundStatus.OPEN, due_date__lt=clock.today())
         return qs
 
 

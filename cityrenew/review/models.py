@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from cityrenew.core.models import AuditedModel, Organisation, Region
 from cityrenew.core.uploads import validate_attachment
+from cityrenew.workdays import clock
 
 from .choices import Opinion, RoundStatus
 
@@ -142,7 +143,7 @@ class ReviewRecord(AuditedModel):  # 审查记录（一个部门 × 一个审查
     @property
     def overdue(self) -> bool:  # 已逾期: no opinion after the last day of the period
         return (not self.opinion and self.due_date is not None and self.round.status == RoundStatus.OPEN
-                and self.due_date < timezone.localdate())
+                and self.due_date < clock.today())
 
     @property
     def citation(self):

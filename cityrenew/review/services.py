@@ -39,6 +39,7 @@ from cityrenew.core.permissions import region_ids_for, roles_of
 from cityrenew.core.uploads import validate_attachment
 from cityrenew.plans.choices import PlanState
 from cityrenew.plans.workflow import AUTHORITY, actors_of
+from cityrenew.workdays import clock
 
 from .choices import Opinion, RoundStatus
 from .matrix import Item, Matrix, MatrixError, packaged_matrix, parse_matrix
@@ -103,7 +104,7 @@ def due_date_for(district: Region, start: Any = None) -> Any:
     if conf is None or not conf.due_workdays:
         return None
     try:
-        return add_workdays(start or timezone.localdate(), conf.due_workdays)
+        return add_workdays(start or clock.today(), conf.due_workdays)
     except CalendarError:
         return None  # a year the calendar does not know: no due date rather than a guessed one
 
@@ -346,7 +347,7 @@ def on_plan_transition(sender: Any, instance: Any, created: bool, raw: bool = Fa
         return
     if instance.to_state == PlanState.APPROVED:
         _close(rnd, RoundStatus.APPROVED)
-        plan.opinion_date = timezone.localdate()
+        plan.opinion_date = clock.today()
         plan.save()
         write_opinion_document(rnd)
     elif instance.to_state == PlanState.REVISION:
@@ -374,7 +375,7 @@ def opinion_docx(rnd: ReviewRound) -> bytes:
     style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
     head = doc.add_heading(f"{plan.title}联合审查意见", level=1)
     head.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    issued = plan.opinion_date or timezone.localdate()
+    issued = plan.opinion_date or clock.today()
     doc.add_paragraph(f"方案编号：{plan.code}")
     doc.add_paragraph(f"所在区：{plan.district.display_name}    实施主体：{plan.entity}")
     doc.add_paragraph(f"审查轮次：第{rnd.number}轮（审查矩阵 {rnd.matrix_version}）    意见日期：{issued:%Y年%-m月%-d日}")

@@ -21,11 +21,14 @@ PHONE = "13912345678"
 OPINION = "建议施工期间保留小区北门通行，方便老人出入。"
 SPAM = "低价装修请加微信，电话 021-88886666"
 REASON = "广告信息，与本项目无关"
+# Friday 2026-09-25: 09-28..09-30 (3), National Day 10-01..10-07, 10-08, 10-09, 10-10 (adjusted Saturday) (6),
+# 10-12..10-16 (11), 10-19..10-22 (15): 15 working days end on 2026-10-22 (民法典第二百零一条: start day not counted)
+TODAY, END = "2026-09-25", "2026-10-22"
 ANSWER = "感谢意见：施工期间北门保持通行，另设临时无障碍坡道。"
 
 
 @pytest.fixture
-def scene(regions, zhongyuan_editor, make_user):
+def scene(regions, zhongyuan_editor, make_user, settings):
     from django.contrib.gis.geos import Point
 
     from cityrenew.core.choices import OrganisationKind, Role
@@ -34,6 +37,8 @@ def scene(regions, zhongyuan_editor, make_user):
     from cityrenew.plans.models import ImplementationPlan
     from cityrenew.projects.models import RenewalProject
 
+    # the periods count from a pinned day inside the calendar's coverage (chinese-calendar: up to 2026)
+    settings.CITYRENEW_TODAY = TODAY
     zhongyuan = Region.objects.get(code="410102")
     entity = Organisation.objects.create(name="郑州中原城市更新有限公司", kind=OrganisationKind.ENTITY, region=zhongyuan)
     project = RenewalProject.objects.create(code="K202601002", name="棉纺路社区综合整治", city=zhongyuan.parent,
@@ -64,11 +69,9 @@ def _logout(page) -> None:
 
 def test_publish_comment_report_reply_and_moderate(browser, page, live_server, scene, screenshot_dir):
     from cityrenew.notices.models import Comment, Notice
-    from cityrenew.notices.services import today
-    from cityrenew.workdays.calendar import add_workdays
 
     plan = scene["plan"]
-    end = add_workdays(today(), 15).isoformat()
+    end = END
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
 

@@ -12,6 +12,8 @@ from decimal import Decimal
 import pytest
 from django.contrib.gis.geos import Point
 
+from tests.plans.conftest import agree_all
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -129,6 +131,8 @@ def test_entity_submits_authority_returns_then_approves(page, live_server, setti
     page.goto(live_server.url + "/plans/FA-2026-101/")
     move(page, "pre_review")
     move(page, "joint_review")
+    agree_all(ImplementationPlan.objects.get(code="FA-2026-101"))  # the departments' opinions (review app; its own test)
+    page.reload()
     move(page, "approved")
     assert page.locator("[data-testid=plan-state]").inner_text() == "通过联合审查"
     timeline = page.locator("[data-testid=timeline]")

@@ -13,6 +13,8 @@ from decimal import Decimal
 
 import pytest
 
+from tests.review.conftest import prepare_submission, revise
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 MATRIX = '''version = "ZZ-2026-01"
@@ -47,7 +49,7 @@ REASONS = "未明确更新后商业空间的运营主体和管理责任"
 
 
 @pytest.fixture
-def scene(regions, zhongyuan_editor, city_admin, make_user):
+def scene(regions, zhongyuan_editor, city_admin, make_user, settings, tmp_path):
     from cityrenew.core.choices import OrganisationKind
     from cityrenew.core.models import Organisation, RoleAssignment
     from cityrenew.plans.choices import PlanState
@@ -56,6 +58,7 @@ def scene(regions, zhongyuan_editor, city_admin, make_user):
     from cityrenew.projects.models import RenewalProject
     from cityrenew.review.models import ReviewDepartment, ReviewSettings
 
+    settings.MEDIA_ROOT = tmp_path / "media"
     zy, city = regions["中原区"], regions["郑州市"]
     ReviewSettings.objects.create(city=city, matrix_toml=MATRIX)
     users = {}
@@ -71,6 +74,7 @@ def scene(regions, zhongyuan_editor, city_admin, make_user):
     project = RenewalProject.objects.create(code="K202601001", name="绿东村片区更新", city=city, total_investment=Decimal(3))
     plan = ImplementationPlan.objects.create(code="SS-ZY-2026-001", title="绿东村片区城市更新实施方案", project=project,
                                              district=zy, entity=entity)
+    prepare_submission(plan, entity_user)  # the materials of 第六条
     for target in (PlanState.CONSULTATION, PlanState.CONSENTED, PlanState.SUBMITTED):
         transition(plan, target, user=entity_user)  # the plans pages are another part's; the workflow is the same
     transition(plan, PlanState.PRE_REVIEW, user=zhongyuan_editor)
@@ -161,6 +165,7 @@ def test_two_departments_review_one_disagrees_returned_then_approved(page, live_
     assert plan.state == PlanState.REVISION and plan.opinion_date is None
 
     # --- resubmitted; a second round where both agree; approved with the combined opinion ---
+    revise(plan, scene["entity_user"])  # a new version after the return (第八条)
     transition(plan, PlanState.SUBMITTED, user=scene["entity_user"])
     transition(plan, PlanState.PRE_REVIEW, user=scene["authority"])
     transition(plan, PlanState.JOINT_REVIEW, user=scene["authority"])

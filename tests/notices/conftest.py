@@ -6,6 +6,17 @@ from decimal import Decimal
 
 import pytest
 
+# Every notice test counts its periods from a pinned day inside the calendar's coverage (chinese-calendar
+# knows the years up to 2026): counted from the real date, a 15-working-day period reaches a year the
+# calendar does not know late in a year, and the publication is then (rightly) refused.
+TODAY = "2026-09-25"  # a Friday before National Day 2026: 15 working days end on 2026-10-22
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(settings):
+    settings.CITYRENEW_TODAY = TODAY
+    return TODAY
+
 
 @pytest.fixture
 def scene(regions, zhongyuan_editor, erqi_editor, make_user):

@@ -92,6 +92,24 @@ def test_a_shorter_period_is_refused_in_chinese_and_nothing_changes(scene):
     assert not Notice.objects.exists() and not PlanTransition.objects.exists()
 
 
+def test_the_pinned_day_counts_the_period_across_national_day(scene, pinned_today):
+    notice = publish(scene)
+    assert notice.start_date == dt.date(2026, 9, 25) == services.today()
+    # 09-28..09-30 (3), 10-01..10-07 the holiday, 10-08, 10-09, 10-10 (adjusted Saturday) (6), then 10-12..10-22
+    assert notice.end_date == dt.date(2026, 10, 22)
+
+
+def test_a_period_reaching_an_unknown_year_is_refused_and_nothing_changes(scene, settings):
+    settings.CITYRENEW_TODAY = "2026-12-11"  # 15 working days reach 2027, which chinese-calendar does not know
+    with pytest.raises(services.NoticeError, match="2027年的节假日安排未知.*cityrenew calendar load-notice"):
+        publish(scene)
+    scene["plan"].refresh_from_db()
+    assert scene["plan"].state == PlanState.APPROVED
+    assert not Notice.objects.exists() and not PlanTransition.objects.exists()
+    settings.CITYRENEW_TODAY = "2026-12-10"  # the last start day whose 15 working days stay in 2026
+    assert publish(scene).end_date == dt.date(2026, 12, 31)
+
+
 def test_only_the_districts_authority_publishes(scene):
     for user in (scene["other_district"], scene["entity_user"]):
         with pytest.raises(services.NoticeError, match="无权发布"):

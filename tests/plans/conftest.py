@@ -31,6 +31,65 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+# Working-day periods (the notice, land deadlines) count from a pinned day inside the calendar's coverage
+# (chinese-calendar knows the years up to 2026); ``pass_notice`` moves it past the notice's end.
+TODAY = "2026-03-02"
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(settings):
+    settings.CITYRENEW_TODAY = TODAY
+    return TODAY
+
+
+def agree_all(plan):
+    """Every department of the plan's open joint-review round agrees (the review app's guard on 通过联合审查)."""
+    from cityrenew.core.choices import OrganisationKind, Role
+    from cityrenew.core.models import Organisation, RoleAssignment
+    from cityrenew.review import services as review
+    from cityrenew.review.choices import Opinion
+    from cityrenew.review.models import ReviewDepartment
+    from tests.conftest import _make_user
+
+    rnd = review.open_round(plan)
+    for record in rnd.records.all():
+        record.refresh_from_db()  # mapping a department assigns all its records
+        if record.organisation is None:
+            org = Organisation.objects.create(name=f"中原区{record.department_name}（{record.department_key}）",
+                                              kind=OrganisationKind.DEPARTMENT, region=plan.district)
+            review.assign_open_records(ReviewDepartment.objects.create(district=plan.district, key=record.department_key,
+                                                                       organisation=org))
+            record.refresh_from_db()
+        user = (RoleAssignment.objects.filter(organisation=record.organisation, role=Role.DEPT_REVIEWER).first() or
+                RoleAssignment.objects.create(user=_make_user(f"dept-{record.organisation.pk}", None, None),
+                                              role=Role.DEPT_REVIEWER, region=plan.district,
+                                              organisation=record.organisation)).user
+        review.give_opinion(record, user, Opinion.AGREE)
+
+
+def approve(plan, authority):
+    """联合审查中 → 通过联合审查, after every department's opinion."""
+    from cityrenew.plans import workflow
+    from cityrenew.plans.choices import PlanState as S
+
+    agree_all(plan)
+    workflow.transition(plan, S.APPROVED, user=authority)
+
+
+def pass_notice(plan, authority, settings):
+    """通过联合审查 → 公示中 (published for 15 working days by the notices app) → 办理许可和备案 after its end."""
+    import datetime as dt
+
+    from cityrenew.notices import services as notices
+    from cityrenew.plans import workflow
+    from cityrenew.plans.choices import PlanState as S
+
+    notice = notices.publish(plan, user=authority)
+    settings.CITYRENEW_TODAY = (notice.end_date + dt.timedelta(days=1)).isoformat()
+    workflow.transition(plan, S.PERMITS, user=authority)
+    return notice
+
+
 @pytest.fixture
 def project(regions):
     from cityrenew.core.models import Region

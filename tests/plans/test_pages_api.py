@@ -17,7 +17,7 @@ from cityrenew.plans.choices import MaterialKind
 from cityrenew.plans.choices import PlanState as S
 from cityrenew.plans.models import ImplementationPlan
 
-from .conftest import to_submitted, upload
+from .conftest import approve, pass_notice, to_submitted, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -247,10 +247,13 @@ def test_public_document_only_from_the_notice_on(client, plan, entity_user, zhon
     services.add_material(plan, MaterialKind.APPLICATION, upload("a.docx"), user=entity_user)
     services.add_material(plan, MaterialKind.LICENCE, upload("b.docx"), user=entity_user)
     workflow.transition(plan, S.SUBMITTED, user=entity_user)
-    for target in (S.PRE_REVIEW, S.JOINT_REVIEW, S.APPROVED):
+    for target in (S.PRE_REVIEW, S.JOINT_REVIEW):
         workflow.transition(plan, target, user=zhongyuan_editor)
+    approve(plan, zhongyuan_editor)
     assert client.get(url).status_code == 404  # approved, not yet noticed
-    workflow.transition(plan, S.NOTICE, user=zhongyuan_editor)
+    from cityrenew.notices.services import publish
+
+    publish(plan, user=zhongyuan_editor)
     client.logout()
     resp = client.get(url)
     assert resp.status_code == 200 and resp["X-Content-Type-Options"] == "nosniff"
@@ -260,21 +263,22 @@ def test_public_document_only_from_the_notice_on(client, plan, entity_user, zhon
     assert Document(io.BytesIO(body)).paragraphs[0].text == "公开的方案文本"
 
 
-def test_land_dates_and_reminders(client, plan, entity_user, zhongyuan_editor):
+def test_land_dates_and_reminders(client, plan, entity_user, zhongyuan_editor, settings):
     import datetime as dt
 
-    from django.utils import timezone
-
     from cityrenew.plans.choices import PermitKind
+    from cityrenew.workdays.clock import today as platform_today
 
     c = _client(client, entity_user)
     early = c.patch("/api/plans/FA-T-001/", {"land_first_done": "2026-08-01"}, content_type="application/json")
     assert early.status_code == 400 and "公示期满后填写" in str(early.json())
     to_submitted(plan, entity_user)
-    for target in (S.PRE_REVIEW, S.JOINT_REVIEW, S.APPROVED, S.NOTICE, S.PERMITS):
+    for target in (S.PRE_REVIEW, S.JOINT_REVIEW):
         workflow.transition(plan, target, user=zhongyuan_editor)
+    approve(plan, zhongyuan_editor)
+    pass_notice(plan, zhongyuan_editor, settings)
     # the opinion two years minus 30 days ago: the first-phase deadline is within the reminder window
-    today = timezone.localdate()
+    today = platform_today()
     plan.opinion_date = dt.date(today.year - 2, today.month, min(today.day, 28)) + dt.timedelta(days=30)
     plan.save()
     due = services.land_deadlines(plan)[0].due
@@ -347,3 +351,26 @@ def test_audit_entries_of_plans_follow_who_reads_them(client, plan, entity_user,
     assert mine.filter(content_type__model="planversion").count() == 1 and mine.filter(content_type__model="implementationplan").exists()
     assert not visible_audit(other_entity_user).filter(content_type__app_label="plans").exists()
     assert visible_audit(viewer).filter(content_type__app_label="plans").count() == mine.count()
+
+
+def test_plan_page_shows_review_notices_and_votes_and_publishes_through_the_notice_page(client, plan, entity_user,
+                                                                                         zhongyuan_editor, viewer):
+    from cityrenew.notices.models import Notice
+
+    to_submitted(plan, entity_user)
+    for target in (S.PRE_REVIEW, S.JOINT_REVIEW):
+        workflow.transition(plan, target, user=zhongyuan_editor)
+    approve(plan, zhongyuan_editor)
+    url = reverse("plans:plan_detail", args=[plan.code])
+    client.force_login(zhongyuan_editor)
+    html = client.get(url).content.decode()
+    assert 'data-testid="plan-review"' in html and "第1轮" in html and 'data-testid="plan-notices"' in html
+    assert 'data-testid="plan-votes"' in html and "新建业主表决" in html
+    # 公示中 only through the notice page (period, frozen content): a link there, no bare move
+    assert f'href="/plans/notices/new/{plan.pk}/"' in html and 'data-testid="move-notice"' not in html
+    r = client.post(reverse("plans:plan_transition", args=[plan.code]), {"target": S.NOTICE})
+    plan.refresh_from_db()
+    assert plan.state == S.APPROVED and not Notice.objects.exists() and r.status_code in (302, 400)
+    client.force_login(viewer)  # a reader sees the parts, not the buttons
+    html = client.get(url).content.decode()
+    assert 'data-testid="plan-votes"' in html and "新建业主表决" not in html and "/plans/notices/new/" not in html

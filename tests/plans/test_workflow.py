@@ -15,7 +15,7 @@ from cityrenew.plans.choices import PlanState as S
 from cityrenew.plans.models import PlanTransition
 from cityrenew.workdays.calendar import add_years, next_workday
 
-from .conftest import complete_materials, to_submitted, upload
+from .conftest import approve, complete_materials, pass_notice, to_submitted, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -128,14 +128,18 @@ def test_expert_review_guard(plan, entity_user, zhongyuan_editor):
     assert plan.state == S.JOINT_REVIEW
 
 
-def _to_permits(plan, entity_user, authority):
+def _to_permits(plan, entity_user, authority, settings):
     to_submitted(plan, entity_user)
-    for target in (S.PRE_REVIEW, S.JOINT_REVIEW, S.APPROVED, S.NOTICE, S.PERMITS):
+    for target in (S.PRE_REVIEW, S.JOINT_REVIEW):
         workflow.transition(plan, target, user=authority)
+    approve(plan, authority)
+    with pytest.raises(workflow.TransitionError, match="发布公示"):  # the notices app publishes, with its period
+        workflow.transition(plan, S.NOTICE, user=authority)
+    pass_notice(plan, authority, settings)
 
 
-def test_permits_and_land(plan, entity_user, zhongyuan_editor):
-    _to_permits(plan, entity_user, zhongyuan_editor)
+def test_permits_and_land(plan, entity_user, zhongyuan_editor, settings):
+    _to_permits(plan, entity_user, zhongyuan_editor, settings)
     with pytest.raises(workflow.TransitionError, match="尚未登记任何"):
         workflow.transition(plan, S.LAND, user=entity_user)
     services.record_permit(plan, user=entity_user, kind=PermitKind.PLANNING, name="建设工程规划许可证", issued_on=dt.date(2026, 5, 1))

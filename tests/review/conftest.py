@@ -16,6 +16,49 @@ def make_department_user(make_user, username: str, organisation, region, role: s
     return user
 
 
+# Due dates count working days from a pinned day inside the calendar's coverage (chinese-calendar knows the
+# years up to 2026; counted from the real date a period may reach a year it does not know).
+TODAY = "2026-06-01"
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(settings, tmp_path):
+    settings.CITYRENEW_TODAY = TODAY
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return TODAY
+
+
+def docx(name: str, text: str):
+    """A real Word document for the plan's materials and versions."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph(text)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return ContentFile(buf.getvalue(), name=name)
+
+
+def prepare_submission(plan, user) -> None:
+    """The materials of 第六条 the plans guard requires before 已报送: the plan text, the application, the licence."""
+    from cityrenew.plans import services
+    from cityrenew.plans.choices import MaterialKind
+
+    services.add_version(plan, docx("方案.docx", plan.title), user=user, change_note="初稿")
+    services.add_material(plan, MaterialKind.APPLICATION, docx("申请书.docx", "实施方案联合审查申请书"), user=user)
+    services.add_material(plan, MaterialKind.LICENCE, docx("证照.docx", "营业执照"), user=user)
+
+
+def revise(plan, user) -> None:
+    """After a return for revision the plans guard needs a new version before the plan is resubmitted (第八条)."""
+    from cityrenew.plans import services
+
+    services.add_version(plan, docx("方案修改稿.docx", plan.title), user=user, change_note="按联审意见修改")
+
+
 @pytest.fixture
 def review_scene(regions, zhongyuan_editor, make_user):
     """A plan in 中原区 in 联合审查中 (round 1 open), the matrix departments mapped for 中原区, one reviewer per
@@ -43,6 +86,7 @@ def review_scene(regions, zhongyuan_editor, make_user):
         users[dept.key] = make_department_user(make_user, dept.key, org, zy)
     plan = ImplementationPlan.objects.create(code="SS-ZY-2026-001", title="绿东村片区城市更新实施方案", project=project,
                                              district=zy, entity=entity, summary="绿东村片区综合整治")
+    prepare_submission(plan, entity_user)
     for target in (PlanState.CONSULTATION, PlanState.CONSENTED, PlanState.SUBMITTED):
         transition(plan, target, user=entity_user)
     transition(plan, PlanState.PRE_REVIEW, user=zhongyuan_editor)

@@ -9,7 +9,6 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 
 from cityrenew.core.models import AuditLog
 from cityrenew.plans.choices import PlanState
@@ -19,6 +18,7 @@ from cityrenew.review.choices import Opinion, RoundStatus
 from cityrenew.review.matrix import packaged_matrix
 from cityrenew.review.models import ReviewRecord, ReviewSettings
 from cityrenew.review.services import ReviewError, give_opinion
+from tests.review.conftest import revise
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +110,7 @@ def test_approval_guard_then_return_for_revision_and_a_new_round(review_scene):
     assert rnd.status == RoundStatus.RETURNED and rnd.closed_at is not None
     with pytest.raises(ReviewError, match="已结束"):
         give_opinion(rec, review_scene["users"]["market_regulation"], Opinion.AGREE)
+    revise(plan, review_scene["entity_user"])
     transition(plan, PlanState.SUBMITTED, user=review_scene["entity_user"])
     transition(plan, PlanState.PRE_REVIEW, user=authority)
     transition(plan, PlanState.JOINT_REVIEW, user=authority)
@@ -130,7 +131,7 @@ def test_approval_writes_the_combined_opinion_and_sets_the_opinion_date(review_s
     transition(plan, PlanState.APPROVED, user=review_scene["authority"])
     plan.refresh_from_db()
     rnd.refresh_from_db()
-    assert plan.opinion_date == timezone.localdate()
+    assert plan.opinion_date == dt.date(2026, 6, 1)
     assert rnd.status == RoundStatus.APPROVED and rnd.opinion_file.name.endswith(".docx")
     content = rnd.opinion_file.read()
     assert hashlib.sha256(content).hexdigest() == rnd.opinion_sha256
@@ -181,11 +182,11 @@ def test_due_dates_count_working_days_when_the_city_sets_a_period(review_scene):
     assert services.due_date_for(zy, dt.date(2025, 9, 26)) == dt.date(2025, 10, 10)
     assert add_workdays(dt.date(2025, 9, 26), 5) == dt.date(2025, 10, 10)
     rec = services.open_round(review_scene["plan"]).records.first()
-    rec.due_date = timezone.localdate() - dt.timedelta(days=1)
+    rec.due_date = dt.date(2026, 6, 1) - dt.timedelta(days=1)
     assert rec.overdue
-    rec.due_date = timezone.localdate()
+    rec.due_date = dt.date(2026, 6, 1)
     assert not rec.overdue  # the last day itself is not yet overdue
-    rec.due_date, rec.opinion = timezone.localdate() - dt.timedelta(days=1), Opinion.AGREE
+    rec.due_date, rec.opinion = dt.date(2026, 6, 1) - dt.timedelta(days=1), Opinion.AGREE
     assert not rec.overdue
 
 

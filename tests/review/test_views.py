@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -13,6 +14,7 @@ from cityrenew.plans.choices import PlanState
 from cityrenew.review import services
 from cityrenew.review.choices import Opinion, RoundStatus
 from cityrenew.review.models import ReviewDepartment, ReviewSettings
+from tests.review.conftest import revise
 
 pytestmark = pytest.mark.django_db
 
@@ -159,15 +161,14 @@ def test_settings_page_validates_the_matrix_and_sets_due_dates(client, review_sc
     from cityrenew.plans.workflow import transition
 
     transition(plan, PlanState.REVISION, user=review_scene["authority"])
+    revise(plan, review_scene["entity_user"])
     transition(plan, PlanState.SUBMITTED, user=review_scene["entity_user"])
     transition(plan, PlanState.PRE_REVIEW, user=review_scene["authority"])
     transition(plan, PlanState.JOINT_REVIEW, user=review_scene["authority"])
-    from django.utils import timezone
-
     from cityrenew.workdays.calendar import add_workdays
 
     due = set(services.open_round(plan).records.values_list("due_date", flat=True))
-    assert due == {add_workdays(timezone.localdate(), 5)}
+    assert due == {add_workdays(dt.date(2026, 6, 1), 5)}  # from the pinned day
 
 
 def test_city_matrix_replaces_the_packaged_one_for_new_rounds(client, review_scene, city_admin):
@@ -181,6 +182,7 @@ def test_city_matrix_replaces_the_packaged_one_for_new_rounds(client, review_sce
     from cityrenew.plans.workflow import transition
 
     transition(plan, PlanState.REVISION, user=review_scene["authority"])
+    revise(plan, review_scene["entity_user"])
     transition(plan, PlanState.SUBMITTED, user=review_scene["entity_user"])
     transition(plan, PlanState.PRE_REVIEW, user=review_scene["authority"])
     transition(plan, PlanState.JOINT_REVIEW, user=review_scene["authority"])
