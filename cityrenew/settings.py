@@ -275,6 +275,11 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "PolicyStatusEnum": "cityrenew.policies.models.Status",
     "PolicyLevelEnum": "cityrenew.policies.models.Level",
     "FundingSourceEnum": "cityrenew.projects.choices.FundingSource",
+    "PlanStateEnum": "cityrenew.plans.choices.PlanState",
+    "TrancheStateEnum": "cityrenew.funding.choices.TrancheState",
+    "ReportStateEnum": "cityrenew.reports.choices.ReportState",
+    "ApplicationStateEnum": "cityrenew.centralfund.choices.ApplicationState",
+    "TargetTableStateEnum": "cityrenew.performance.choices.TableState",
 }
 
 LOGGING = {
@@ -303,7 +308,7 @@ CITYRENEW_NOTICE_PAGE_CACHE_SECONDS = int(os.environ.get("CITYRENEW_NOTICE_PAGE_
 # (the version of each public notice page, bumped on every change, so no process serves an old page).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "shared": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(DATA_DIR / "cache"),
+    "shared": {"BACKEND": "cityrenew.core.cache.LazyFileBasedCache", "LOCATION": str(DATA_DIR / "cache"),
                "TIMEOUT": None},
 }
 

@@ -51,7 +51,8 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 # Rows that ``migrate`` itself writes into a new database; a restore replaces them with the backup's
 # (their primary keys are referenced, e.g. AuditLog.content_type), every other table must be empty.
-MIGRATE_SEEDED = ("auth.permission", "contenttypes.contenttype")
+# tables a fresh database already has rows in after `migrate` (replaced by the backup's rows on restore)
+MIGRATE_SEEDED = ("auth.permission", "contenttypes.contenttype", "centralfund.provincecapregion")
 SKIPPED_DIRS = ("static",)  # collectstatic output, rebuilt from the code
 CHUNK = 2000  # rows read per query while dumping
 INSERT_BATCH = 1000  # rows kept in memory while loading (inserted in as few statements as the database allows)
@@ -86,10 +87,12 @@ class RestoreResult:
 
 
 def backup_models() -> list[type[models.Model]]:
-    """Every table the platform keeps, in a stable order (app registry order, then model name)."""
+    """Every table the platform keeps, in a stable order (app registry order, then model name): the managed
+    models and the unmanaged ones whose table a migration creates (``backup = True`` on the model, e.g. the
+    lifeline readings, partitioned on PostgreSQL)."""
     return [
         m for m in apps.get_models(include_auto_created=True)
-        if m._meta.managed and not m._meta.proxy and not m._meta.swapped
+        if (m._meta.managed or getattr(m, "backup", False)) and not m._meta.proxy and not m._meta.swapped
     ]
 
 

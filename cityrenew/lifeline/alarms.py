@@ -141,7 +141,8 @@ def _save_states(rows: list[tuple[int, int, dict]]) -> None:
     sql = ("INSERT INTO lifeline_rulestate (rule_id, datastream_id, state, updated_at) VALUES (%s, %s, %s, %s) "
            "ON CONFLICT (rule_id, datastream_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at")
     with connection.cursor() as cur:
-        cur.executemany(sql, [(r, d, json.dumps(st, separators=(",", ":")), now) for r, d, st in rows])
+        # the text Django's JSONField writes (default separators), so a backup restores byte for byte
+        cur.executemany(sql, [(r, d, json.dumps(st), now) for r, d, st in rows])
 
 
 def _active(ds_ids: list[int]) -> dict[tuple[int, int], Alarm]:

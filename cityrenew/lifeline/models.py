@@ -188,6 +188,8 @@ class Observation(models.Model):  # 观测读数（SensorThings: Observation）�
     result = models.FloatField("读数")
     batch_id = models.BigIntegerField("导入批次", null=True, blank=True)
 
+    backup = True  # its table is created by migration 0002: cityrenew backup includes it (core/backup.py)
+
     class Meta:
         managed = False
         db_table = "lifeline_observation"

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib.gis.geos import GEOSGeometry, Point, Polygon
 from django.contrib.gis.measure import D
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
@@ -63,13 +64,18 @@ def bbox_filter(qs: QuerySet, field: str, bbox: tuple[float, float, float, float
     """``qs`` narrowed to rows whose ``field`` bounding box meets ``bbox`` (lon/lat), through the index.
 
     PostGIS answers ``&&`` (``__bboverlaps``) from the GiST index. SpatiaLite does not consult its R*Tree
-    for a plain predicate, so the rows are taken from its ``SpatialIndex`` virtual table instead.
+    for a plain predicate, so the rows are taken from its ``SpatialIndex`` virtual table instead — for a
+    column of the model itself; an annotated geometry (a plan drawn at its project's location) is filtered
+    by the plain predicate.
     """
     w, s, e, n = bbox
     qs = qs.filter(**{f"{field}__isnull": False})  # SpatiaLite's Mbr… functions answer -1 (true) for NULL
     table = qs.model._meta.db_table
-    column = qs.model._meta.get_field(field).column
-    if connection.vendor == "sqlite" and spatialite_index(table, column):
+    try:
+        column = qs.model._meta.get_field(field).column
+    except FieldDoesNotExist:
+        column = None
+    if connection.vendor == "sqlite" and column and spatialite_index(table, column):
         sql = ("SELECT ROWID FROM SpatialIndex WHERE f_table_name = %s AND f_geometry_column = %s "
                "AND search_frame = BuildMbr(%s, %s, %s, %s, 4326)")
         return qs.filter(pk__in=RawSQL(sql, (table, column, w, s, e, n)))

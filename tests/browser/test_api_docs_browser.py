@@ -31,7 +31,16 @@ def test_api_docs_render_with_the_network_blocked(page, live_server, city_admin,
     login(page, live_server, "cityadmin", "pass-cityadmin")
     page.goto(live_server.url + "/api/docs/")
     # the operations of the project library are listed, with their paths
-    page.locator(".swagger-ui .opblock-tag", has_text="projects").first.wait_for()
+    page.locator(".swagger-ui .opblock-tag").first.wait_for()
+    # Swagger UI renders a long list of operations virtually (only what is on screen is in the page):
+    # scroll down until the project library's operations come into view
+    tag = page.locator(".swagger-ui .opblock-tag", has_text="projects").first
+    for _ in range(300):
+        if tag.count() and tag.is_visible():
+            break
+        page.mouse.wheel(0, 2000)
+        page.wait_for_timeout(30)
+    tag.wait_for()
     page.locator(".opblock-summary-path", has_text="/api/projects/").first.wait_for()
     assert page.locator(".opblock").count() > 10
     assert "CityRenew" in page.inner_text(".swagger-ui .info .title")

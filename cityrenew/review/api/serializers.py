@@ -10,7 +10,7 @@ from ..choices import Opinion
 from ..models import OpinionAttachment, ReviewDepartment, ReviewRecord, ReviewRound
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class ReviewAttachmentSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -28,7 +28,7 @@ class ReviewRecordSerializer(serializers.ModelSerializer):
     opinion_display = serializers.CharField(source="get_opinion_display", read_only=True)
     basis = serializers.SerializerMethodField()
     overdue = serializers.BooleanField(read_only=True)
-    attachments = AttachmentSerializer(many=True, read_only=True)
+    attachments = ReviewAttachmentSerializer(many=True, read_only=True)
 
     class Meta:
         model = ReviewRecord
