@@ -27,13 +27,14 @@ BENCHES = [
     ("业主表决：2,000 张表决票由并发客户端在网上投出（预算 1 分钟，0 丢失），对 cityrenew serve", HERE / "ballots_bench.py"),
     ("政策库检索：整库 200 余个问题的 p50/p95/max（SQLite FTS5 与 PostgreSQL，预算 p95 < 50 ms）", HERE / "policies_bench.py"),
     ("公示页面：500 位读者并发阅读同一公示（预算 p95 < 300 ms），中途新增意见后无旧页面", HERE / "notices_bench.py"),
+    ("城市生命线：1 万台设备批量入库速率、MQTT 读数到报警的时延、大量历史读数下各数据流最新值（SQLite 与 PostgreSQL）", HERE / "lifeline_bench.py"),
 ]
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="小规模快速运行")
-    ap.add_argument("--only", choices=["projects", "engine", "load", "uploads", "map", "policies", "ledgers", "ledger_tasks", "ballots", "notices"], help="只运行其中一项")
+    ap.add_argument("--only", choices=["projects", "engine", "load", "uploads", "map", "policies", "ledgers", "ledger_tasks", "ballots", "notices", "lifeline"], help="只运行其中一项")
     args = ap.parse_args(argv)
     failed = 0
     for title, script in BENCHES:
