@@ -112,15 +112,11 @@ def _apply(rule_row: AlarmRule, rule: engine.Rule, ds: Any, event: engine.Event,
 
 def _states(ds_ids: list[int]) -> dict[tuple[int, int], dict]:
     """Stored rule states of these datastreams, read raw (no model instances)."""
-    from .storage import id_filter, pg_execute
+    from .storage import fetch, id_filter
 
     where, params = id_filter("datastream_id", ds_ids)
-    if connection.vendor == "postgresql":
-        rows = pg_execute(f"SELECT rule_id, datastream_id, state::text FROM lifeline_rulestate WHERE {where}", params)
-    else:
-        with connection.cursor() as cur:
-            cur.execute(f"SELECT rule_id, datastream_id, state FROM lifeline_rulestate WHERE {where}", params)
-            rows = cur.fetchall()
+    state = "state::text" if connection.vendor == "postgresql" else "state"  # the JSON text on both databases
+    rows = fetch(f"SELECT rule_id, datastream_id, {state} FROM lifeline_rulestate WHERE {where}", params)
     return {(r, d): json.loads(st) for r, d, st in rows}
 
 
@@ -147,16 +143,10 @@ def _save_states(rows: list[tuple[int, int, dict]]) -> None:
 
 def _active(ds_ids: list[int]) -> dict[tuple[int, int], Alarm]:
     """The active alarms of these datastreams (ids from one array query, then the rows)."""
-    from .storage import id_filter, pg_execute
+    from .storage import fetch, id_filter
 
     where, params = id_filter("datastream_id", ds_ids)
-    sql = f"SELECT id FROM lifeline_alarm WHERE status = 'active' AND {where}"
-    if connection.vendor == "postgresql":
-        ids = [r[0] for r in pg_execute(sql, params)]
-    else:
-        with connection.cursor() as cur:
-            cur.execute(sql, params)
-            ids = [r[0] for r in cur.fetchall()]
+    ids = [r[0] for r in fetch(f"SELECT id FROM lifeline_alarm WHERE status = 'active' AND {where}", params)]
     return {(a.rule_id, a.datastream_id): a for a in Alarm.objects.filter(pk__in=ids)} if ids else {}
 
 

@@ -39,12 +39,13 @@ def revoke_key(device: Device) -> None:
     device.save()
 
 
-def check_key(code: str, key: str) -> Device | None:
-    """The device whose code and key these are (revoked or not), or None."""
-    device = Device.objects.filter(code=code).exclude(key_hash="").first()
-    if device is None or not hmac.compare_digest(device.key_hash, _digest(key)):
-        return None
-    return device
+def keyed_device(code: str) -> Device | None:
+    """The device with this code that has been issued a key (revoked or not), or None."""
+    return Device.objects.filter(code=code).exclude(key_hash="").first()
+
+
+def key_matches(device: Device, key: str) -> bool:
+    return hmac.compare_digest(device.key_hash, _digest(key))
 
 
 class DeviceKeyAuthentication(authentication.BaseAuthentication):
@@ -60,10 +61,10 @@ class DeviceKeyAuthentication(authentication.BaseAuthentication):
             code, _, key = base64.b64decode(header[1]).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return None
-        if not Device.objects.filter(code=code).exclude(key_hash="").exists():
-            return None  # not a device: maybe a user
-        device = check_key(code, key)
+        device = keyed_device(code)  # one query per request: the device, or a user's Basic login
         if device is None:
+            return None
+        if not key_matches(device, key):
             raise exceptions.AuthenticationFailed("设备编码或设备密钥不正确")
         if device.key_revoked:
             raise exceptions.AuthenticationFailed(f"设备 {device.code} 的密钥已吊销，读数不予接收")

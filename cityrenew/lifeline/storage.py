@@ -94,6 +94,15 @@ def pg_execute(sql: str, params: list) -> list[tuple]:
         return cur.fetchall() if cur.description else []
 
 
+def fetch(sql: str, params: list) -> list[tuple]:
+    """The rows of ``sql`` (``%s`` placeholders): :func:`pg_execute` on PostgreSQL, Django's cursor on SQLite."""
+    if connection.vendor == "postgresql":
+        return pg_execute(sql, params)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
 def id_filter(column: str, ids: list[int]) -> tuple[str, list]:
     """``column`` in ``ids`` as SQL: one array parameter on PostgreSQL (``= ANY(%s)``: the query text stays
     small whatever the batch), placeholders on SQLite."""
@@ -109,13 +118,7 @@ def streams_of(ids: Iterable[int]) -> dict[int, Stream]:
     where, params = id_filter("s.id", ids)
     sql = ("SELECT s.id, s.device_id, d.code, d.key_revoked, s.unit_symbol, s.observed_property_id, d.sector "
            f"FROM lifeline_datastream s JOIN lifeline_device d ON d.id = s.device_id WHERE {where}")
-    if connection.vendor == "postgresql":
-        rows = pg_execute(sql, params)
-    else:
-        with connection.cursor() as cur:
-            cur.execute(sql, params)
-            rows = cur.fetchall()
-    return {r[0]: Stream(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6]) for r in rows}
+    return {r[0]: Stream(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6]) for r in fetch(sql, params)}
 
 
 def _check(readings: Sequence[Reading], *, device: Device | None, now: dt.datetime,
