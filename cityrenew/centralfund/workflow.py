@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 
 from cityrenew.catalogue.policies import Citation, cite
+from cityrenew.core.checks import Check, CheckRegistry
 
 from . import rules
 from .choices import ApplicationState as S
@@ -78,16 +79,13 @@ for _src in (S.RECOMMENDED, S.SUBMITTED, S.IN_WRITTEN_REVIEW, S.SHORTLISTED, S.D
 
 TRANSITIONS: dict[tuple[str, str], Move] = {(m.source, m.target): m for m in MOVES}
 
-Guard = Callable[[Any], str]
-_GUARDS: dict[str, list[Guard]] = {}
+Guard = Check
+_GUARDS = CheckRegistry()
 
 
 def register_guard(target: str, guard: Guard) -> Guard:
     """Register ``guard(application) -> reason or ""`` for moves into ``target`` (from an app's ``ready()``)."""
-    _GUARDS.setdefault(target, [])
-    if guard not in _GUARDS[target]:
-        _GUARDS[target].append(guard)
-    return guard
+    return _GUARDS.register(target, guard)
 
 
 def gate_problems(app: Any) -> list[str]:
@@ -175,7 +173,7 @@ def transition(app: Any, target: str, *, user: Any = None, note: str = "") -> An
     if move.needs_note and not note.strip():
         raise TransitionError(f"“{move.label}”须填写原因")
     problems = list(CHECKS.get(target, lambda a: [])(app))
-    problems += [r for r in (g(app) for g in _GUARDS.get(target, [])) if r]
+    problems += list(_GUARDS.reasons(target, app))
     if problems:
         raise TransitionError(f"{app}不能“{move.label}”：" + "；".join(problems))
     with transaction.atomic():

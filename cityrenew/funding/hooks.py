@@ -7,20 +7,24 @@ the performance app: no actual values recorded for the year's indicators), or ""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-ReleaseCheck = Callable[[Any], str]  # fn(tranche) -> reason or ""
-_CHECKS: list[ReleaseCheck] = []
+from cityrenew.core.checks import Check, CheckRegistry
+
+ReleaseCheck = Check  # fn(tranche) -> reason or ""
+_CHECKS = CheckRegistry()
+RELEASE = "release"
 
 
 def register_release_check(fn: ReleaseCheck) -> ReleaseCheck:
     """Register ``fn`` (call from an app's ``ready()``)."""
-    if fn not in _CHECKS:
-        _CHECKS.append(fn)
-    return fn
+    return _CHECKS.register(RELEASE, fn)
+
+
+def unregister_release_check(fn: ReleaseCheck) -> None:
+    _CHECKS.unregister(RELEASE, fn)
 
 
 def release_blockers(tranche: Any) -> list[str]:
     """The reasons ``tranche`` may not be released yet (empty: it may)."""
-    return [r for r in (fn(tranche) for fn in _CHECKS) if r]
+    return list(_CHECKS.reasons(RELEASE, tranche))

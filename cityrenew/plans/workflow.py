@@ -16,13 +16,13 @@ Actors:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 
 from cityrenew.catalogue.policies import Citation, cite
+from cityrenew.core.checks import Check, CheckRegistry
 from cityrenew.core.choices import Role
 from cityrenew.core.permissions import can_edit_regions, is_city_admin, roles_of
 
@@ -75,16 +75,13 @@ for _state in (S.DRAFTING, S.CONSULTATION, S.CONSENTED, S.SUBMITTED, S.REVISION)
 TRANSITIONS: dict[tuple[str, str], Move] = {(m.source, m.target): m for m in MOVES}
 
 # Guards other apps register for a target state: fn(plan) -> Chinese reason it may not move, or "".
-Guard = Callable[[Any], str]
-_GUARDS: dict[str, list[Guard]] = {}
+Guard = Check
+_GUARDS = CheckRegistry()
 
 
 def register_guard(target: str, guard: Guard) -> Guard:
     """Register ``guard`` for moves into ``target`` (call from an app's ``ready()``)."""
-    _GUARDS.setdefault(target, [])
-    if guard not in _GUARDS[target]:
-        _GUARDS[target].append(guard)
-    return guard
+    return _GUARDS.register(target, guard)
 
 
 def actors_of(plan: Any, user: Any) -> set[str]:
@@ -118,11 +115,8 @@ def refusal(plan: Any, target: str, *, user: Any = None, system: bool = False) -
     allowed = move.actors & ({SYSTEM} if system else actors_of(plan, user))
     if not allowed:
         return f"您无权对实施方案{plan.code}执行“{move.label}”（依据《{move.citation.doc.title}》{move.citation.where}）"
-    for guard in _GUARDS.get(target, []):
-        reason = guard(plan)
-        if reason:
-            return f"实施方案{plan.code}不能“{move.label}”：{reason}"
-    return ""
+    reason = next(_GUARDS.reasons(target, plan), "")
+    return f"实施方案{plan.code}不能“{move.label}”：{reason}" if reason else ""
 
 
 def transition(plan: Any, target: str, *, user: Any = None, note: str = "", system: bool = False) -> Any:

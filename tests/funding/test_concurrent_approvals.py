@@ -55,7 +55,7 @@ def test_only_one_of_two_simultaneous_approvals_passes(plan, zhongyuan_editor, c
         for th in threads:
             th.join(60)
     finally:
-        hooks._CHECKS.remove(slow_check)
+        hooks.unregister_release_check(slow_check)
     assert sorted(o == "ok" for o in outcomes) == [False, True], outcomes
     assert next(o for o in outcomes if o != "ok").endswith("剩余 1000 万元")
     assert sorted(Tranche.objects.values_list("state", flat=True)) == ["approved", "district_approved"]

@@ -122,7 +122,7 @@ def test_release_checks_block_the_finance_approval(plan, zhongyuan_editor, city_
         services.decide(city_admin, other, approve=True)
         services.decide(finance_user, other, approve=True)  # the check does not concern this channel
     finally:
-        hooks._CHECKS.remove(needs_targets)
+        hooks.unregister_release_check(needs_targets)
 
 
 def test_every_step_is_audited_with_its_user(plan, zhongyuan_editor, city_admin):
