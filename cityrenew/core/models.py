@@ -49,9 +49,27 @@ class AuditLog(models.Model):  # 审计日志
         changes: dict[str, Any] | None = None,
         note: str = "",
     ) -> "AuditLog":
+        entry = cls.entry(obj, action, changes, note)
+        entry.save(force_insert=True)
+        return entry
+
+    @classmethod
+    def entry(
+        cls,
+        obj: models.Model,
+        action: str,
+        changes: dict[str, Any] | None = None,
+        note: str = "",
+        *,
+        object_repr: str | None = None,
+        object_version: int | None = None,
+    ) -> "AuditLog":
+        """The unsaved log row :meth:`record` writes — for writers that store many rows at once
+        (``AuditLog.objects.bulk_create``); ``object_repr``/``object_version`` when the caller knows them
+        without a query (``str(obj)`` may follow foreign keys)."""
         ctx = audit.current()
         user = ctx.user if getattr(ctx.user, "is_authenticated", False) else None
-        return cls.objects.create(
+        return cls(
             user=user,
             user_name=(user.get_username() if user else ""),
             source=ctx.source,
@@ -59,10 +77,10 @@ class AuditLog(models.Model):  # 审计日志
             action=action,
             content_type=ContentType.objects.get_for_model(obj.__class__),
             object_id=str(obj.pk),
-            object_repr=str(obj)[:300],
+            object_repr=(str(obj) if object_repr is None else object_repr)[:300],
             changes=audit.to_jsonable(changes or {}),
             note=(note or ctx.note)[:300],
-            object_version=getattr(obj, "row_version", None),
+            object_version=getattr(obj, "row_version", None) if object_version is None else object_version,
         )
 
     @classmethod

@@ -3,13 +3,17 @@ disposal (派单 → 处置 → 复核 → 关闭).
 
 :func:`process` runs inside the ingestion's transaction: for each datastream of the batch it takes the
 enabled rules that apply (same observed property, the rule's sector if it names one, the same unit — a
-rule in another unit does not apply and :func:`rules_for` says so), feeds the readings in time order
-to :mod:`cityrenew.lifeline.rules` with the state stored in ``RuleState`` (readings older than the last
-one a rule has seen are stored but not re-evaluated), and applies each event: ``raise`` creates the one
+rule in another unit does not apply and :func:`rules_for` says so) and feeds the readings in time order
+to :mod:`cityrenew.lifeline.rules`. A rule's state on a stream is its ``RuleState`` row plus the last
+reading, which the datastream's latest reading holds; only states that hold more than that (a duration
+running, an active level, a rate window) are stored, so a stream at rest writes no state (readings older
+than the last one are stored but not re-evaluated). Each event is applied: ``raise`` creates the one
 active alarm of (rule, datastream) — a database constraint makes a second impossible — ``change`` and
-``update`` update it (a level change audited; a repeat only moves the value and time), ``clear`` marks it 已恢复 (it stays open until its disposal is closed). Every alarm
-change is audited (the alarm is an AuditedModel). The clock is a parameter everywhere (``now``), so
-escalation and no-data rules are tested at their boundaries.
+``update`` update it (a level change audited; a repeat only moves the value and time), ``clear`` marks it
+已恢复 (it stays open until its disposal is closed). The alarm writes of a batch and their audit rows are
+stored together at its end, a few statements whatever the count (:class:`_Writes`). Every alarm change is
+audited (the alarm is an AuditedModel). The clock is a parameter everywhere (``now``), so escalation and
+no-data rules are tested at their boundaries.
 """
 
 from __future__ import annotations
@@ -21,11 +25,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from . import rules as engine
 from .choices import AlarmStatus, DisposalStep
-from .models import Alarm, AlarmRule, AlarmStep, RuleState
+from cityrenew.core.choices import AuditAction
+from cityrenew.core.models import AuditLog
+
+from .models import Alarm, AlarmRule, AlarmStep
 
 
 class AlarmError(ValueError):
@@ -77,68 +85,154 @@ def _level_rank(rule: engine.Rule, name: str) -> int:
     return next((lv.rank for lv in rule.levels if lv.name == name), 99)
 
 
+class _Writes:
+    """The alarm writes of one batch (or clock tick), kept in memory while the rules run and stored at the
+    end in a few statements (:meth:`flush`): new alarms in one insert, changed ones in one update, their
+    audit rows in one insert. The rows and the log are what one ``save()`` per event would have written:
+    a raise logs 新增 with the alarm's fields, a level change or a clear logs 修改 with the fields it
+    changed (old → new), a repeat of the same level only moves the value and time (no log row)."""
+
+    def __init__(self) -> None:
+        self.new: list[Alarm] = []
+        self.dirty: dict[int, Alarm] = {}  # existing alarms changed, by pk
+        self.bumps: dict[int, int] = {}  # versions each existing alarm moves on by
+        self.fields: set[str] = set()
+        self.log: list[tuple[Alarm, str, dict[str, Any], str, int]] = []  # alarm, action, changes, repr, version
+        self.events: list[tuple[str, Alarm | None, str, int, str, float | None]] = []
+
+    def touch(self, alarm: Alarm, fields: dict[str, Any], *, audited: bool, repr_: str) -> None:
+        diff = {f: [getattr(alarm, f), v] for f, v in fields.items() if getattr(alarm, f) != v}
+        for f, v in fields.items():
+            setattr(alarm, f, v)
+        if alarm.pk is not None:
+            self.dirty[alarm.pk] = alarm
+            self.fields.update(fields)
+            self.bumps[alarm.pk] = self.bumps.get(alarm.pk, 0) + 1
+        elif audited and diff:
+            alarm.row_version += 1
+        if audited and diff:
+            version = alarm.row_version + self.bumps.get(alarm.pk, 0) if alarm.pk is not None else alarm.row_version
+            self.log.append((alarm, AuditAction.UPDATE, diff, repr_, version))
+
+    def flush(self) -> list[Change]:
+        if self.new:
+            Alarm.objects.bulk_create(self.new)
+        if self.dirty:
+            alarms = list(self.dirty.values())
+            loaded = {a.pk: a.row_version for a in alarms}
+            for a in alarms:  # each changed row moves on by one version per save it stands for
+                a.row_version = F("row_version") + self.bumps[a.pk]
+            Alarm.objects.bulk_update(alarms, [*sorted(self.fields), "row_version"])
+            for a in alarms:
+                a.row_version = loaded[a.pk] + self.bumps[a.pk]
+        if self.log:
+            AuditLog.objects.bulk_create([
+                AuditLog.entry(a, action, changes, object_repr=r, object_version=v) for a, action, changes, r, v in self.log])
+        return [Change(kind, a.pk if a is not None else 0, code, ds, level, value)
+                for kind, a, code, ds, level, value in self.events]
+
+
 def _apply(rule_row: AlarmRule, rule: engine.Rule, ds: Any, event: engine.Event,
-           active: dict[tuple[int, int], Alarm]) -> Change:
+           active: dict[tuple[int, int], Alarm], writes: _Writes) -> None:
     key = (rule_row.pk, ds.id)
     alarm = active.get(key)
     reason = "；".join(event.reasons)[:500]
+    repr_ = f"{ds.device_code} {rule_row.name} {event.level or (alarm.level if alarm else '')}"
     if event.kind == "raise" or alarm is None and event.kind in ("change", "update"):
-        alarm = Alarm.objects.create(
+        alarm = Alarm(
             rule=rule_row, datastream_id=ds.id, device_id=ds.device_id, level=event.level,
             level_rank=_level_rank(rule, event.level), value=event.value, reason=reason,
             since=event.since or event.at, last_at=event.at,
         )
+        snap = {k: [None, v] for k, v in alarm.audit_snapshot().items() if v not in (None, "")}
+        writes.new.append(alarm)
+        writes.log.append((alarm, AuditAction.CREATE, snap, repr_, alarm.row_version))
         active[key] = alarm
-        return Change("raise", alarm.pk, rule_row.code, ds.id, event.level, event.value)
+        writes.events.append(("raise", alarm, rule_row.code, ds.id, event.level, event.value))
+        return
     if alarm is None:  # a clear with no open alarm (state restored after a manual close): nothing to do
-        return Change("clear", 0, rule_row.code, ds.id, "", event.value)
+        writes.events.append(("clear", None, rule_row.code, ds.id, "", event.value))
+        return
     if event.kind == "clear":
-        alarm.status, alarm.cleared_at, alarm.value, alarm.last_at = AlarmStatus.CLEARED, event.at, event.value, event.at
-        alarm.save()
+        writes.touch(alarm, {"status": AlarmStatus.CLEARED, "cleared_at": event.at, "value": event.value,
+                             "last_at": event.at}, audited=True, repr_=repr_)
         active.pop(key, None)
-        return Change("clear", alarm.pk, rule_row.code, ds.id, "", event.value)
+        writes.events.append(("clear", alarm, rule_row.code, ds.id, "", event.value))
+        return
     if event.kind == "update":
         # a repeat of the same level: the reading, not an edit — the value and time move without an audit row
-        Alarm.objects.filter(pk=alarm.pk).update(value=event.value, last_at=event.at)
-        alarm.value, alarm.last_at, alarm.row_version = event.value, event.at, alarm.row_version + 1
-        return Change("update", alarm.pk, rule_row.code, ds.id, event.level, event.value)
-    alarm.level, alarm.level_rank = event.level, _level_rank(rule, event.level)
-    alarm.value, alarm.last_at = event.value, event.at
+        writes.touch(alarm, {"value": event.value, "last_at": event.at}, audited=False, repr_=repr_)
+        writes.events.append(("update", alarm, rule_row.code, ds.id, event.level, event.value))
+        return
+    fields = {"level": event.level, "level_rank": _level_rank(rule, event.level), "value": event.value, "last_at": event.at}
     if reason:
-        alarm.reason = reason
-    alarm.save()
-    return Change("change", alarm.pk, rule_row.code, ds.id, event.level, event.value)
+        fields["reason"] = reason
+    writes.touch(alarm, fields, audited=True, repr_=repr_)
+    writes.events.append(("change", alarm, rule_row.code, ds.id, event.level, event.value))
 
 
-def _states(ds_ids: list[int]) -> dict[tuple[int, int], dict]:
-    """Stored rule states of these datastreams, read raw (no model instances)."""
+def _trivial(state: engine.StreamState) -> bool:
+    """A state that holds nothing but the last reading — which the datastream's latest reading holds: such
+    a state is not stored (a stream at rest writes no state row), and a stored row that becomes trivial is
+    deleted."""
+    return not (state.pending or state.active or state.window)
+
+
+def _states(pairs: list[tuple[int, int]], ds_ids: list[int]) -> tuple[dict[tuple[int, int], engine.StreamState], set]:
+    """The rule states of these (rule, datastream) pairs: the stored row where there is one, the last
+    reading from the datastreams' latest readings (read before the batch updates them) for every pair;
+    and the pairs that have a stored row."""
     from .storage import fetch, id_filter
 
     where, params = id_filter("datastream_id", ds_ids)
     state = "state::text" if connection.vendor == "postgresql" else "state"  # the JSON text on both databases
-    rows = fetch(f"SELECT rule_id, datastream_id, {state} FROM lifeline_rulestate WHERE {where}", params)
-    return {(r, d): json.loads(st) for r, d, st in rows}
+    stored = {(r, d): json.loads(st) for r, d, st in
+              fetch(f"SELECT rule_id, datastream_id, {state} FROM lifeline_rulestate WHERE {where}", params)}
+    if connection.vendor == "postgresql":  # seconds since the epoch, exact to the microsecond as t.timestamp() is
+        last = {d: (float(t), v) for d, t, v in fetch(
+            f"SELECT datastream_id, extract(epoch FROM time), value FROM lifeline_latestreading WHERE {where}", params)}
+    else:  # SQLite: UTC without a zone (a datetime through Django's converters, text otherwise)
+        last = {d: ((dt.datetime.fromisoformat(t) if isinstance(t, str) else t).replace(tzinfo=dt.timezone.utc).timestamp(), v)
+                for d, t, v in fetch(f"SELECT datastream_id, time, value FROM lifeline_latestreading WHERE {where}", params)}
+    out = {}
+    for rule_id, ds_id in pairs:
+        st = engine.StreamState.from_dict(stored.get((rule_id, ds_id)))
+        if ds_id in last:
+            ts, v = last[ds_id]
+            if st.last_time is None or ts >= st.last_time:
+                st.last_time, st.last_value = ts, v
+        out[(rule_id, ds_id)] = st
+    return out, set(stored)
 
 
-def _save_states(rows: list[tuple[int, int, dict]]) -> None:
-    """Upsert (rule, datastream) → state: PostgreSQL one statement over arrays, SQLite one per row (executemany)."""
-    if not rows:
-        return
+def _save_states(states: dict[tuple[int, int], engine.StreamState], stored: set) -> None:
+    """Store the states that hold more than the last reading (upsert); delete the stored rows that no longer
+    do. PostgreSQL: one statement each over arrays; SQLite: executemany."""
+    save = [(r, d, st.to_dict()) for (r, d), st in states.items() if not _trivial(st)]
+    drop = [(r, d) for (r, d), st in states.items() if _trivial(st) and (r, d) in stored]
     if connection.vendor == "postgresql":
         from .storage import pg_execute
 
-        pg_execute(
-            "INSERT INTO lifeline_rulestate (rule_id, datastream_id, state, updated_at) "
-            "SELECT r, d, s::jsonb, now() FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS u(r, d, s) "
-            "ON CONFLICT (rule_id, datastream_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            [[r for r, _, _ in rows], [d for _, d, _ in rows], [json.dumps(st, separators=(",", ":")) for _, _, st in rows]])
+        if save:
+            pg_execute(
+                "INSERT INTO lifeline_rulestate (rule_id, datastream_id, state, updated_at) "
+                "SELECT r, d, s::jsonb, now() FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS u(r, d, s) "
+                "ON CONFLICT (rule_id, datastream_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                [[r for r, _, _ in save], [d for _, d, _ in save], [json.dumps(st, separators=(",", ":")) for _, _, st in save]])
+        if drop:
+            pg_execute("DELETE FROM lifeline_rulestate s USING unnest(%s::bigint[], %s::bigint[]) AS u(r, d) "
+                       "WHERE s.rule_id = u.r AND s.datastream_id = u.d", [[r for r, _ in drop], [d for _, d in drop]])
         return
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    sql = ("INSERT INTO lifeline_rulestate (rule_id, datastream_id, state, updated_at) VALUES (%s, %s, %s, %s) "
-           "ON CONFLICT (rule_id, datastream_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at")
     with connection.cursor() as cur:
-        # the text Django's JSONField writes (default separators), so a backup restores byte for byte
-        cur.executemany(sql, [(r, d, json.dumps(st), now) for r, d, st in rows])
+        if save:
+            # the text Django's JSONField writes (default separators), so a backup restores byte for byte
+            cur.executemany(
+                "INSERT INTO lifeline_rulestate (rule_id, datastream_id, state, updated_at) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (rule_id, datastream_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                [(r, d, json.dumps(st), now) for r, d, st in save])
+        if drop:
+            cur.executemany("DELETE FROM lifeline_rulestate WHERE rule_id = %s AND datastream_id = %s", drop)
 
 
 def _active(ds_ids: list[int]) -> dict[tuple[int, int], Alarm]:
@@ -152,54 +246,71 @@ def _active(ds_ids: list[int]) -> dict[tuple[int, int], Alarm]:
 
 def process(per_stream: dict[int, list[tuple[dt.datetime, float]]], streams: dict[int, Any], *,
             now: dt.datetime | None = None) -> list[Change]:
-    """Apply the rules to a batch's readings (call inside the batch's transaction); ``streams``:
+    """Apply the rules to a batch's readings (call inside the batch's transaction, before the batch's
+    latest readings are stored: a state's last reading comes from them); ``streams``:
     :class:`~cityrenew.lifeline.storage.Stream` records of the batch's datastreams."""
     applicable = rules_for({i: streams[i] for i in per_stream})
     if not applicable:
         return []
-    states = _states(list(applicable))
-    active = _active(list(applicable))
-    engines = {r.pk: parsed(r) for rs in applicable.values() for r in rs}
-    changes: list[Change] = []
-    save: list[tuple[int, int, dict]] = []
+    ds_ids = list(applicable)
+    states, stored = _states([(r.pk, d) for d, rs in applicable.items() for r in rs], ds_ids)
+    active = _active(ds_ids)
+    engines = {r.pk: parsed(r) for r in {r.pk: r for rs in applicable.values() for r in rs}.values()}
+    writes = _Writes()
     for ds_id, rule_rows in applicable.items():
         readings = per_stream[ds_id]
         if len(readings) > 1:
             readings = sorted(readings, key=lambda tv: tv[0])
         for rule_row in rule_rows:
             rule = engines[rule_row.pk]
-            state = engine.StreamState.from_dict(states.get((rule_row.pk, ds_id)))
+            state = states[(rule_row.pk, ds_id)]
             for t, v in readings:
                 if state.last_time is not None and t.timestamp() < state.last_time:
                     continue  # a late reading: stored, not re-evaluated
                 event = engine.evaluate(rule, state, t, v)
                 if event is not None:
-                    changes.append(_apply(rule_row, rule, streams[ds_id], event, active))
-            save.append((rule_row.pk, ds_id, state.to_dict()))
-    _save_states(save)
+                    _apply(rule_row, rule, streams[ds_id], event, active, writes)
+    changes = writes.flush()
+    _save_states(states, stored)
     return changes
 
 
-def tick(now: dt.datetime | None = None) -> list[Change]:
-    """The clock without readings: no-data conditions (and durations) of every stream with such a rule."""
-    now = now or timezone.now()
-    changes: list[Change] = []
-    with transaction.atomic():
-        from .storage import streams_of
+def _nodata(rule: engine.Rule) -> bool:
+    return any(c.kind == "nodata" for lv in rule.levels for c in lv.conditions)
 
-        rows = list(RuleState.objects.select_related("rule").filter(rule__enabled=True))
-        active = {(a.rule_id, a.datastream_id): a for a in Alarm.objects.filter(status=AlarmStatus.ACTIVE)}
-        streams = streams_of({row.datastream_id for row in rows})
-        save = []
-        for row in rows:
-            rule = parsed(row.rule)
-            state = engine.StreamState.from_dict(row.state)
-            event = engine.tick(rule, state, now)
-            if event is None:
-                continue
-            changes.append(_apply(row.rule, rule, streams[row.datastream_id], event, active))
-            save.append((row.rule_id, row.datastream_id, state.to_dict()))
-        _save_states(save)
+
+def tick(now: dt.datetime | None = None) -> list[Change]:
+    """The clock without readings: the no-data conditions of every stream a rule with one applies to (and
+    has a reading: a stream that never reported has no last reading to count from)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        from .storage import fetch, streams_of
+
+        rules = [r for r in AlarmRule.objects.filter(enabled=True) if _nodata(parsed(r))]
+        if not rules:
+            return []
+        ids = [row[0] for row in fetch(
+            "SELECT l.datastream_id FROM lifeline_latestreading l JOIN lifeline_datastream s ON s.id = l.datastream_id "
+            "WHERE s.observed_property_id IN (" + ", ".join(str(int(r.observed_property_id)) for r in rules) + ")", [])]
+        streams = streams_of(ids)
+        applicable = {d: [r for r in rs if r in rules] for d, rs in rules_for(streams).items()}
+        applicable = {d: rs for d, rs in applicable.items() if rs}
+        if not applicable:
+            return []
+        ds_ids = list(applicable)
+        states, stored = _states([(r.pk, d) for d, rs in applicable.items() for r in rs], ds_ids)
+        active = _active(ds_ids)
+        writes = _Writes()
+        ticked = {}
+        for ds_id, rule_rows in applicable.items():
+            for rule_row in rule_rows:
+                state = states[(rule_row.pk, ds_id)]
+                event = engine.tick(parsed(rule_row), state, now)
+                if event is not None:
+                    _apply(rule_row, parsed(rule_row), streams[ds_id], event, active, writes)
+                    ticked[(rule_row.pk, ds_id)] = state
+        changes = writes.flush()
+        _save_states(ticked, stored)
     return changes
 
 

