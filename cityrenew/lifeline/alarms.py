@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,11 +27,11 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import rules as engine
-from .choices import AlarmStatus, DisposalStep
 from cityrenew.core.choices import AuditAction
 from cityrenew.core.models import AuditLog
 
+from . import rules as engine
+from .choices import AlarmStatus, DisposalStep
 from .models import Alarm, AlarmRule, AlarmStep
 
 
@@ -69,15 +68,16 @@ def rules_for(streams: dict[int, Any]) -> dict[int, list[AlarmRule]]:
     """The enabled rules that apply to each datastream (observed property, sector, unit); ``streams``
     holds :class:`~cityrenew.lifeline.storage.Stream` records."""
     props = {ds.observed_property_id for ds in streams.values()}
-    found: dict[int, list[AlarmRule]] = defaultdict(list)
     rules = list(AlarmRule.objects.filter(enabled=True, observed_property_id__in=props))
+    by_kind: dict[tuple[int, str, str], list[AlarmRule]] = {}  # the rules of each (property, unit, sector), once
+    found: dict[int, list[AlarmRule]] = {}
     for ds in streams.values():
-        for rule in rules:
-            if rule.observed_property_id != ds.observed_property_id or rule.unit_symbol != ds.unit_symbol:
-                continue
-            if rule.sector and rule.sector != ds.sector:
-                continue
-            found[ds.id].append(rule)
+        kind = (ds.observed_property_id, ds.unit_symbol, ds.sector)
+        if kind not in by_kind:
+            by_kind[kind] = [r for r in rules if r.observed_property_id == kind[0] and r.unit_symbol == kind[1]
+                             and (not r.sector or r.sector == kind[2])]
+        if by_kind[kind]:
+            found[ds.id] = by_kind[kind]
     return found
 
 

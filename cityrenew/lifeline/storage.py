@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import Datastream, Device, IngestBatch
+from .models import Device, IngestBatch
 
 TABLE = "lifeline_observation"
 # accepted clock skew of a sender (a reading "from the future" beyond it is refused) and the oldest
@@ -172,13 +172,38 @@ def partition_name(first: dt.date) -> str:
     return f"{TABLE}_{first:%Y%m}"
 
 
+_KNOWN_PARTITIONS: set[str] = set()  # committed month partitions this process has seen (only grows: see below)
+
+
+def _months(times: Iterable[dt.datetime]) -> list[tuple[dt.date, dt.date]]:
+    """Every month from the earliest to the latest of ``times`` (UTC): two comparisons per reading instead of
+    a month computation per reading; a batch spanning months creates the ones between too (at most the
+    accepted age, 400 days by default)."""
+    times = list(times)
+    if not times:
+        return []
+    (first, _), (last, _) = month_bounds(min(times)), month_bounds(max(times))
+    out = []
+    while first <= last:
+        nxt = dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        out.append((first, nxt))
+        first = nxt
+    return out
+
+
 def ensure_partitions(times: Iterable[dt.datetime]) -> list[str]:
     """PostgreSQL: create the month partitions ``times`` fall in that do not exist yet (each in its own
     statement, outside the batch's transaction); rows already in the DEFAULT partition for such a month
-    are moved into it. Returns the partitions created. SQLite: nothing to do."""
+    are moved into it. Returns the partitions created. SQLite: nothing to do.
+
+    Partitions known to exist are remembered per process once the transaction that saw them commits
+    (``on_commit``: a partition created in a transaction that rolls back is not remembered), so the
+    catalogue is asked only when a batch reaches a month not seen before. Retention drops whole old
+    partitions; a batch for a dropped month is older than the accepted age, or the retention job forgets
+    the name (:func:`forget_partitions`)."""
     if connection.vendor != "postgresql":
         return []
-    months = {month_bounds(t) for t in times}
+    months = [m for m in _months(times) if partition_name(m[0]) not in _KNOWN_PARTITIONS]
     if not months:
         return []
     with connection.cursor() as cur:
@@ -187,8 +212,10 @@ def ensure_partitions(times: Iterable[dt.datetime]) -> list[str]:
             "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s", [TABLE]
         )
         existing = {row[0] for row in cur.fetchall()}
+    seen = {partition_name(first) for first, _ in months}
+    transaction.on_commit(lambda: _KNOWN_PARTITIONS.update(seen))
     created = []
-    for first, nxt in sorted(months):
+    for first, nxt in months:
         name = partition_name(first)
         if name in existing:
             continue
@@ -207,6 +234,14 @@ def ensure_partitions(times: Iterable[dt.datetime]) -> list[str]:
             cur.execute("DROP TABLE _moving")
         created.append(name)
     return created
+
+
+def forget_partitions(names: Iterable[str] | None = None) -> None:
+    """Forget remembered partitions (all, or those named): call after dropping or detaching one."""
+    if names is None:
+        _KNOWN_PARTITIONS.clear()
+    else:
+        _KNOWN_PARTITIONS.difference_update(names)
 
 
 def _write_rows(rows: list[tuple], batch_id: int) -> None:
