@@ -111,11 +111,9 @@ class DeviceImportForm(forms.Form):  # 感知设备导入
     dry_run = forms.BooleanField(label="试导入（只校验，不写入）", required=False, initial=True)
 
     def clean_file(self):
-        from cityrenew.core.uploads import form_upload_error
+        from cityrenew.core.uploads import form_upload_error, table_content_error
 
         f = self.cleaned_data["file"]
-        if not (f.name or "").lower().endswith((".csv", ".xlsx")):
-            raise forms.ValidationError(f"不支持的文件类型“{f.name}”：只接受 Excel（.xlsx）或 CSV 文件")
-        if error := form_upload_error(f, "table"):
+        if error := form_upload_error(f, "table") or table_content_error(f):  # size, zip directory, content = suffix
             raise forms.ValidationError(error)
         return f

@@ -183,11 +183,14 @@ def test_the_page_dry_run_then_confirm_and_readers_refused(client, registry, vie
     with open(bad, "rb") as fh:
         r = client.post(import_url, {"file": fh})
     assert r.status_code == 400 and "第 2 行「所在区」：“二七区”超出您的授权区划范围" in r.content.decode()
-    r = client.post(import_url, {"file": io.BytesIO(b"<html>x</html>")})
-    assert r.status_code == 400 and Device.objects.count() == 1
-    evil = io.BytesIO(b"<script>")
-    evil.name = "devices.html"
-    assert "只接受 Excel（.xlsx）或 CSV 文件" in client.post(import_url, {"file": evil}).content.decode()
+    for name, content, refusal in [("devices.html", b"<p>x</p>", "不支持的文件类型“devices.html”：只接受 Excel（.xlsx）或 CSV 文件"),
+                                   ("devices.csv", b"<html><script>x</script></html>", "扩展名是 .csv，但内容是HTML 网页"),
+                                   ("devices.xlsx", "设备编码,名称\n".encode(), "扩展名是 .xlsx，但内容是文本/CSV 文件")]:
+        upload = io.BytesIO(content)
+        upload.name = name
+        r = client.post(import_url, {"file": upload})
+        assert r.status_code == 400 and refusal in r.content.decode(), name
+    assert Device.objects.count() == 1
 
 
 def test_template_has_chinese_headers_and_drop_downs(client, registry, viewer):
