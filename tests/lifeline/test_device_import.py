@@ -128,6 +128,12 @@ def test_every_bad_row_is_named_and_nothing_is_saved(registry, city_admin, tmp_p
     assert report.error_count == len(messages) == len(expected)
     assert "未导入任何数据" in report.headline()
     assert not Device.objects.exists() and not Datastream.objects.exists() and ObservedProperty.objects.count() == 1
+    no_sector = import_devices(xlsx(tmp_path / "cols.xlsx", [["D-1", "名称"]], headers=["设备编码", "名称"]), user=city_admin)
+    assert [str(e) for e in no_sector.errors] == ["第 1 行「表头」：缺少必需的列：行业（第一行应为表头，实际为“设备编码、名称”）；请使用导入模板"]
+    empty = tmp_path / "empty.csv"
+    empty.write_text(",".join(HEADERS) + "\n", encoding="utf-8")
+    assert [str(e) for e in import_devices(empty, user=city_admin).errors] == [
+        "第 2 行「文件」：文件中没有数据行（第 1 行为表头，从第 2 行起每台设备一行）"]
 
 
 def test_a_registered_code_is_updated_its_streams_kept(registry, city_admin, tmp_path):
@@ -193,8 +199,8 @@ def test_the_page_dry_run_then_confirm_and_readers_refused(client, registry, vie
     assert Device.objects.count() == 1
 
 
-def test_template_has_chinese_headers_and_drop_downs(client, registry, viewer):
-    client.force_login(viewer)
+def test_template_and_export_round_trip_through_the_import(client, registry, city_admin, tmp_path):
+    client.force_login(city_admin)
     r = client.get(reverse("lifeline:device_template"))
     wb = load_workbook(io.BytesIO(r.content))
     ws, options = wb["感知设备"], wb["选项"]
@@ -208,15 +214,12 @@ def test_template_has_chinese_headers_and_drop_downs(client, registry, viewer):
     assert [c.value for c in options["ABCDEFGHIJKLMNOPQ"[col["行业"]]] if c.value][:2] == ["燃气", "供水"]
     assert [c.value for c in options["ABCDEFGHIJKLMNOPQ"[col["同步验收"]]] if c.value] == ["是", "否"]
 
-
-def test_export_round_trips_through_the_import(client, registry, city_admin, tmp_path):
     formula = "=HYPERLINK(\"http://evil\",\"点我\")"
     first = import_devices(xlsx(tmp_path / "a.xlsx", [
         row(监测内容="燃气管网压力（MPa）；阀门井甲烷浓度（%LEL）", 监测对象编码="GA-001"),
         row("MH-2", formula, "二七区", "井盖倾角（°）", 行业="窨井盖", 经度="", 纬度="", 安装日期=""),
     ]), user=city_admin)
     assert first.ok and first.created == 2, first.errors
-    client.force_login(city_admin)
     r = client.get(reverse("lifeline:device_list") + "?export=xlsx")
     exported = tmp_path / "export.xlsx"
     exported.write_bytes(r.content)
