@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from cityrenew.core import audit
 from cityrenew.core.choices import AuditSource, RegionLevel
-from cityrenew.core.fieldrules import refusal_message, writable_fields
+from cityrenew.core.fieldrules import is_city_level, refusal_message, writable_fields
 from cityrenew.core.models import Region
 from cityrenew.core.permissions import editable_region_ids
 from cityrenew.core.regions import default_city
@@ -388,24 +388,30 @@ def _same(device: Device, name: str, value: Any) -> bool:
     return getattr(device, name) == value
 
 
-def _check_permission(row: _Row, user: Any, allowed: set[int] | None, report: DeviceImportReport) -> None:
+def _check_permission(row: _Row, user: Any, allowed: set[int] | None, city_level: bool, report: DeviceImportReport) -> None:
+    """The region scope (the row's district and, for an update, the registered one) and the field rules."""
     if user is None:
         return
     if row.device is not None and allowed is not None:
-        if not row.device.district_id or row.device.district_id not in allowed:
-            where = f"登记在{row.device.district.display_name}" if row.device.district_id else "未登记所在区（仅市级管理员可改）"
-            report.error(row.no, LABELS["code"], f"设备“{row.code}”{where}，超出您的授权区划范围，不能修改")
+        if row.device.district_id is None and not city_level:
+            report.error(row.no, LABELS["code"], f"设备“{row.code}”未登记所在区，只有市级管理员可以修改")
+            return
+        if row.device.district_id is not None and row.device.district_id not in allowed:
+            report.error(row.no, LABELS["code"],
+                         f"设备“{row.code}”登记在{row.device.district.display_name}，超出您的授权区划范围，不能修改")
             return
     district = row.values.get("district")
     if district is not None and allowed is not None and district.pk not in allowed:
         report.error(row.no, LABELS["district"], f"“{district.display_name}”超出您的授权区划范围，不能导入该区的设备")
         return
     fields = set(row.changes) if row.device is not None else set(row.values) | {"code"}
-    denied = fields - writable_fields(user, Device, row.device)
-    if denied:
-        report.error(row.no, "权限", refusal_message(user, Device, sorted(denied), row.device).rstrip("。"))
+    for name in sorted(fields - writable_fields(user, Device, row.device)):  # 「运维状态」您的角色（…）不能修改。
+        label = LABELS.get("lon" if name == "location" else name, name)
+        why = refusal_message(user, Device, [name], row.device).rstrip("。")
+        report.error(row.no, label, re.sub(r"^「[^」]*」", "", why))
     if row.new_streams and not {"device", "observed_property", "unit_symbol"} <= writable_fields(user, Datastream):
-        report.error(row.no, LABELS["streams"], refusal_message(user, Datastream, ["device"]).rstrip("。"))
+        why = refusal_message(user, Datastream, ["device"]).rstrip("。")
+        report.error(row.no, LABELS["streams"], "不能新增数据流：" + re.sub(r"^「[^」]*」", "", why))
 
 
 def import_devices(file: Any, *, user: Any = None, dry_run: bool = False, name: str = "",
@@ -437,6 +443,7 @@ def import_devices(file: Any, *, user: Any = None, dry_run: bool = False, name: 
     props = [p for _, c in records for p, _u in parse_streams(c.get("streams", ""))[0]]
     look = _Lookups([c.get("code", "") for _, c in records], [c.get("asset", "") for _, c in records], props)
     allowed = editable_region_ids(user) if user is not None else None
+    city_level = is_city_level(user) if user is not None else True
     today = timezone.localdate()
     seen: dict[str, int] = {}
     file_units: dict[str, tuple[str, int]] = {}
@@ -451,7 +458,7 @@ def import_devices(file: Any, *, user: Any = None, dry_run: bool = False, name: 
         _check_units(row, look, report, file_units)
         if row.device is not None:
             row.changes = {k2: v for k2, v in row.values.items() if not _same(row.device, k2, v)}
-        _check_permission(row, user, allowed, report)
+        _check_permission(row, user, allowed, city_level, report)
         rows.append(row)
         if k % 1000 == 0:
             progress(k, report.rows, f"已校验 {k} 行")

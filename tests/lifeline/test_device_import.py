@@ -168,6 +168,30 @@ def test_a_district_editor_imports_only_its_own_district(registry, zhongyuan_edi
     assert report.ok and Device.objects.get(code="ZY-1").district.code == "410102"
 
 
+@pytest.fixture
+def status_for_city_admins_only():
+    """A city's stricter field rule: only 市级管理员 change a device's 运维状态 (restored afterwards)."""
+    from cityrenew.core.choices import Role
+    from cityrenew.core.fieldrules import register, rules_for
+
+    old = rules_for(Device)
+    update = {role: set(fields) - ({"status"} if role == Role.DISTRICT_EDITOR else set()) for role, fields in old.update.items()}
+    register(Device, create=old.create, update=update, reasons=old.reasons, labels=old.labels, value_rules=old.value_rules,
+             allowed_values=old.allowed_values, create_defaults=old.create_defaults)
+    yield
+    register(Device, create=old.create, update=old.update, reasons=old.reasons, labels=old.labels,
+             value_rules=old.value_rules, allowed_values=old.allowed_values, create_defaults=old.create_defaults)
+
+
+def test_field_rules_apply_to_imported_changes(registry, zhongyuan_editor, status_for_city_admins_only, tmp_path):
+    Device.objects.create(code="ZY-1", name="中原区设备", sector=Sector.GAS, district=Region.objects.get(code="410102"))
+    report = import_devices(xlsx(tmp_path / "s.xlsx", [row("ZY-1", "中原区设备", 运维状态="故障")]), user=zhongyuan_editor)
+    assert "第 2 行「运维状态」：您的角色（区级编辑）不能修改" in [str(e) for e in report.errors]
+    assert Device.objects.get(code="ZY-1").status == DeviceStatus.NORMAL and not Datastream.objects.exists()
+    report = import_devices(xlsx(tmp_path / "ok.xlsx", [row("ZY-1", "中原区设备", 运维状态="正常")]), user=zhongyuan_editor)
+    assert report.ok and report.updated == 1 and Device.objects.get(code="ZY-1").location is not None
+
+
 def test_the_page_dry_run_then_confirm_and_readers_refused(client, registry, viewer, zhongyuan_editor, tmp_path):
     list_url, import_url = reverse("lifeline:device_list"), reverse("lifeline:device_import")
     client.force_login(viewer)
