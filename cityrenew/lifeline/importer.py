@@ -97,7 +97,6 @@ COLUMNS: list[Column] = [
 LABELS = {c.name: c.header for c in COLUMNS}
 DEVICE_FIELDS = ("name", "device_type", "sector", "district", "asset", "location", "install_date", *SYNC_FIELDS, "status",
                  "description")
-CHINA_LON, CHINA_LAT = (72.004, 137.8347), (0.8293, 55.8271)  # the usual bounding box; the outline decides
 
 
 def normalise_header(text: Any) -> str:
@@ -149,7 +148,7 @@ class _Row:
     no: int
     code: str
     values: dict[str, Any]  # Device field → value, only the columns the file has
-    streams: list[tuple[str, str]] | None  # (observed property, unit symbol); None: column absent or empty
+    streams: list[tuple[str, str]] | None  # (observed property, unit symbol); None: the cell is absent or empty
     sensor: str
     device: Device | None = None  # the registered device of this code
     changes: dict[str, Any] = field(default_factory=dict)
