@@ -7,11 +7,14 @@ reason, in Chinese.
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import hashlib
 import io
 import os
 import re
 import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from . import uploads
@@ -153,3 +156,121 @@ def xlsx_row_count(data: bytes, *, stop_after: int) -> int:
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
         return 0
     return max(most, 0)
+
+
+def estimate_rows(path: Path) -> int | None:
+    """Data rows in an import file, cheaply (the header line not counted): lines of a CSV, the declared
+    dimension of an xlsx sheet (None when the sheet does not declare it). Pages send files above
+    ``CITYRENEW_IMPORT_JOB_ROWS`` to a background job."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        with open(path, "rb") as fh:
+            data = iter(lambda: fh.read(1 << 20), b"")
+            lines, last = 0, b""
+            for chunk in data:
+                lines += chunk.count(b"\n")
+                last = chunk
+            return max(0, lines + (1 if last and not last.endswith(b"\n") else 0) - 1)
+    try:
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True)
+        try:
+            rows = wb.worksheets[0].max_row
+            return None if rows is None else max(0, rows - 1)
+        finally:
+            wb.close()
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError):
+        return 0  # unreadable: the import itself reports why, quickly
+
+
+# --- reading a table file row by row -------------------------------------------------------------
+
+
+class TableFileError(ValueError):
+    """The file as a whole cannot be read (missing, over the limits, encoding, damaged, empty): one
+    :class:`RowError` (``row`` 0 unless a line is known)."""
+
+    def __init__(self, field_label: str, message: str, row: int = 0) -> None:
+        super().__init__(message)
+        self.error = RowError(row, field_label, message)
+
+
+@dataclass
+class TableRows:  # 读入的表格
+    name: str  # the file's name as the user knows it
+    sha256: str
+    header: list[str]  # the first row's cells as text
+    header_row: int  # its row number in the file
+    rows: list[tuple[int, list[str]]]  # (row number in the file, cells as text); blank rows left out
+
+
+def decode_csv(data: bytes) -> str:
+    """A CSV's text: UTF-8 (with or without BOM), else GB18030/GBK; else :class:`TableFileError`."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            line = data[: exc.start].count(b"\n") + 1
+            raise TableFileError("文件编码", f"第 {line} 行附近有既不是 UTF-8 也不是 GBK 的字节；请将 CSV 另存为 UTF-8 编码后重新导入",
+                                 row=line) from None
+    if "\x00" in text:
+        raise TableFileError("文件编码", "文件含有空字符，疑似 UTF-16 等不支持的编码；请将 CSV 另存为 UTF-8 或 GBK 编码后重新导入")
+    return text
+
+
+def xlsx_cell_text(v: Any) -> str:
+    """An Excel cell as text: dates as ``2026-07-01``, booleans 是/否, a typed 12.0 as "12"."""
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time() else v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return cell_text(v)
+
+
+def read_rows(file: Any, name: str = "") -> TableRows:
+    """An uploaded table (path, file object or bytes; CSV in UTF-8/GBK or xlsx, first sheet) as text rows,
+    after the shared limits (:func:`read_upload`). Raises :class:`TableFileError` in Chinese."""
+    if isinstance(file, (str, os.PathLike)):
+        if not Path(file).is_file():
+            raise TableFileError("文件", f"文件不存在：{file}")
+        name = name or Path(file).name
+    else:
+        name = name or getattr(file, "name", "") or ""
+    try:
+        data = read_upload(file)
+    except uploads.UploadLimitError as exc:
+        raise TableFileError("文件", exc.message) from None
+    if not data.strip():
+        raise TableFileError("文件", "文件为空")
+    numbered: list[tuple[int, list[str]]] = []
+    if data[:4] == b"PK\x03\x04":
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # noqa: BLE001 — openpyxl raises many kinds of errors on damaged files
+            raise TableFileError("文件", f"Excel 文件已损坏或不完整，无法读取（{type(exc).__name__}）；请重新保存后再导入") from None
+        try:
+            for no, values in enumerate(wb.worksheets[0].iter_rows(values_only=True), start=1):
+                numbered.append((no, [xlsx_cell_text(v) for v in values]))
+        finally:
+            wb.close()
+    else:
+        reader = csv.reader(io.StringIO(decode_csv(data), newline=""))
+        start = 1
+        try:
+            for values in reader:
+                numbered.append((start, [cell_text(v) for v in values]))
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise TableFileError("文件", f"CSV 格式错误（第 {reader.line_num} 行）：{exc}", row=reader.line_num) from None
+    numbered = [(no, cells) for no, cells in numbered if any(cells)]
+    if not numbered:
+        raise TableFileError("文件", "文件为空")
+    (header_row, header), body = numbered[0], numbered[1:]
+    return TableRows(name=name, sha256=hashlib.sha256(data).hexdigest(), header=header, header_row=header_row, rows=body)

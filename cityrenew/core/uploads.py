@@ -372,6 +372,23 @@ def geodata_content_error(upload: Any, suffixes: Iterable[str] = LAYER_FILE_SUFF
     return ""
 
 
+TABLE_TYPES = {".xlsx": "xlsx", ".csv": "text"}  # suffix → what :func:`sniff` must find
+
+
+def table_content_error(upload: Any) -> str:
+    """"" when an uploaded table's content agrees with its extension (``.xlsx`` an Excel workbook package,
+    ``.csv`` plain UTF-8/GBK text), else the Chinese refusal — a ``.csv`` that is really a web page or a
+    program is refused before any parser sees it."""
+    name = PurePosixPath(getattr(upload, "name", "") or "").name
+    suffix = PurePosixPath(name.lower()).suffix
+    if suffix not in TABLE_TYPES:
+        return f"不支持的文件类型“{name}”：只接受 Excel（.xlsx）或 CSV 文件"
+    found = sniff(upload)
+    if found != TABLE_TYPES[suffix]:
+        return f"文件“{name}”的扩展名是 {suffix}，但内容是{CONTENT_LABELS.get(found, found)}；请上传内容与扩展名一致的 Excel 或 CSV 文件"
+    return ""
+
+
 # --- serving attachments --------------------------------------------------------------------------
 
 # Every user file: no content sniffing, no scripts, no plugins, no network; images and PDF may show.

@@ -98,6 +98,24 @@ def write_table(
     return r
 
 
+def dropdown(ws: Worksheet, options: Worksheet, column: int, values: Sequence[str], *, header: str,
+             rows: int = 5000, first_row: int = 2) -> None:
+    """An import template's drop-down list (Excel data validation) on ``column`` of ``ws`` for ``rows``
+    rows: the ``values`` are written to the same column of the (hidden) ``options`` sheet and the list
+    refers to them, so lists longer than Excel's 255-character inline limit work and WPS shows them too.
+    A value typed outside the list is refused with a Chinese message naming the column."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    letter = get_column_letter(column)
+    for i, v in enumerate(values, start=1):
+        put(options, i, column, v)
+    dv = DataValidation(type="list", formula1=f"='{options.title}'!${letter}$1:${letter}${max(len(values), 1)}",
+                        allow_blank=True, showErrorMessage=True, errorTitle="输入有误",
+                        error=f"「{header}」请从下拉列表中选择")
+    dv.add(f"{letter}{first_row}:{letter}{first_row + rows - 1}")
+    ws.add_data_validation(dv)
+
+
 # --- XlsxWriter: large exports ------------------------------------------------------------------
 
 BASE_FORMAT = {"font_name": "宋体", "valign": "vcenter"}

@@ -216,7 +216,7 @@ class LedgerImportView(LoginRequiredMixin, View):
 
     @staticmethod
     def as_job(path: Path) -> bool:
-        from cityrenew.projects.jobs import estimate_rows
+        from cityrenew.core.tabular import estimate_rows
 
         rows = estimate_rows(path)
         return rows is None or rows > settings.CITYRENEW_IMPORT_JOB_ROWS

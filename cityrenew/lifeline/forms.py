@@ -104,3 +104,16 @@ class StepForm(forms.Form):
     note = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     passed = forms.ChoiceField(label="复核结论", choices=[("1", "通过"), ("0", "未通过，退回处置")], required=False, initial="1")
     photo = forms.FileField(label="现场照片", required=False, validators=[validate_photo])
+
+
+class DeviceImportForm(forms.Form):  # 感知设备导入
+    file = forms.FileField(label="设备文件（Excel 或 CSV）", help_text="请使用本页提供的导入模板；全部行校验通过才写入")
+    dry_run = forms.BooleanField(label="试导入（只校验，不写入）", required=False, initial=True)
+
+    def clean_file(self):
+        from cityrenew.core.uploads import form_upload_error, table_content_error
+
+        f = self.cleaned_data["file"]
+        if error := form_upload_error(f, "table") or table_content_error(f):  # size, zip directory, content = suffix
+            raise forms.ValidationError(error)
+        return f

@@ -9,6 +9,8 @@ app_name = "lifeline"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("datastreams/<int:pk>/series.json", views.SeriesView.as_view(), name="series"),
+    path("devices/import/", views.DeviceImportView.as_view(), name="device_import"),
+    path("devices/template.xlsx", views.DeviceTemplateView.as_view(), name="device_template"),
     path("devices/<int:pk>/key/", views.DeviceKeyView.as_view(), name="device_key"),
     path("alarms/<int:pk>/act/", views.AlarmActionView.as_view(), name="alarm_act"),
     path("devices/", include(object_urls("device", list_view=views.DeviceListView, detail_view=views.DeviceView,

@@ -5,7 +5,9 @@
 * ``/lifeline/alarms/`` and ``/lifeline/alarms/<id>/`` — alarms, and one alarm with its chart, its
   timeline (raised, level changes, escalations, acknowledgement, each disposal step) and the actions
   (确认, 派单 → 处置 → 复核 → 关闭, each by a named user, audited);
-* ``/lifeline/devices/`` (the device registry, with key issue/revoke), ``/lifeline/assets/``,
+* ``/lifeline/devices/`` (the device registry, with key issue/revoke; ``?export=xlsx`` in the import template's
+  columns), ``/lifeline/devices/import/`` (试导入 → 导入, large files as the ``lifeline.import_devices`` job) and
+  ``/lifeline/devices/template.xlsx``, ``/lifeline/assets/``,
   ``/lifeline/rules/`` — generic list/detail/edit/delete;
 * ``/lifeline/datastreams/<id>/series.json`` — a week (``?hours=``) of one datastream, with the
   thresholds of its rules, for the charts.
@@ -14,26 +16,36 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Count, Min, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
 from cityrenew.core import permissions
 from cityrenew.core.choices import Role
 from cityrenew.core.generic import Column, ObjectDeleteView, ObjectEditView, ObjectListView, ObjectView, Table
+from cityrenew.core.tabular import estimate_rows
+from cityrenew.core.uploads import stash_upload, stashed_upload
 from cityrenew.core.views import forbidden
+from cityrenew.core.xlsx import xlsx_response
+from cityrenew.jobs.runner import launch
+from cityrenew.jobs.views import launched
 
 from . import alarms as alarm_service
-from . import keys
+from . import exports, keys
 from .choices import AlarmStatus, DisposalStep, Sector
 from .filtersets import AlarmFilterSet, AlarmRuleFilterSet, AssetFilterSet, DeviceFilterSet
-from .forms import AlarmRuleForm, AssetForm, DeviceForm, StepForm
+from .forms import AlarmRuleForm, AssetForm, DeviceForm, DeviceImportForm, StepForm
+from .importer import import_devices
+from .jobs import IMPORT_SUFFIXES, UPLOAD_KIND
 from .models import Alarm, AlarmRule, Datastream, Device, MonitoredAsset
 from .rules import parse_rule
 from .storage import series
@@ -73,6 +85,13 @@ class DeviceBase:
 class DeviceListView(DeviceBase, ObjectListView):
     filterset_class, table_class = DeviceFilterSet, DeviceTable
 
+    def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        return {"import_url": reverse("lifeline:device_import"), "template_url": reverse("lifeline:device_template")}
+
+    def export(self, request: HttpRequest, qs, table) -> HttpResponse:
+        """The filtered registry in the import template's columns (re-importable), formula-like text neutralised."""
+        return xlsx_response(exports.registry_workbook(qs), exports.EXPORT_FILENAME)
+
 
 class DeviceView(DeviceBase, ObjectView):
     template_name = "lifeline/device.html"
@@ -110,6 +129,62 @@ class DeviceKeyView(LoginRequiredMixin, View):
             request.session["lifeline_new_key"] = keys.issue_key(device)
             messages.success(request, f"已为设备 {device.code} 签发新密钥（旧密钥即时失效），请立即抄录：密钥只显示这一次。")
         return redirect(device.get_absolute_url())
+
+
+class DeviceTemplateView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return xlsx_response(exports.template_workbook(), exports.TEMPLATE_FILENAME)
+
+
+class DeviceImportView(LoginRequiredMixin, View):
+    """感知设备导入: upload → 试导入 with the row-by-row report → 确认导入 of the same kept file (or 导入 at once).
+    Files above ``CITYRENEW_IMPORT_JOB_ROWS`` rows go to the ``lifeline.import_devices`` background job."""
+
+    template_name = "lifeline/device_import.html"
+
+    def _denied(self, request: HttpRequest) -> HttpResponse | None:
+        if permissions.can_edit_any(request.user):
+            return None
+        return forbidden(request, "无权导入感知设备：只读用户不能新建或修改设备。", back_url=reverse("lifeline:device_list"),
+                         back_label="返回感知设备")
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        return {"template_url": reverse("lifeline:device_template"), "list_url": reverse("lifeline:device_list"), **extra}
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if (denied := self._denied(request)) is not None:
+            return denied
+        return render(request, self.template_name, self.context(form=DeviceImportForm()))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if (denied := self._denied(request)) is not None:
+            return denied
+        if request.POST.get("confirm"):
+            token = request.POST.get("token", "")
+            path = stashed_upload(UPLOAD_KIND, token, IMPORT_SUFFIXES)
+            filename, dry_run = request.POST.get("filename", "")[:200] or token, False
+        else:
+            form = DeviceImportForm(request.POST, request.FILES)
+            if not form.is_valid():
+                return render(request, self.template_name, self.context(form=form), status=400)
+            upload = form.cleaned_data["file"]
+            token, path = stash_upload(upload, UPLOAD_KIND)
+            filename, dry_run = upload.name, form.cleaned_data["dry_run"]
+        if path is None:
+            messages.error(request, "导入文件已失效，请重新上传")
+            return redirect("lifeline:device_import")
+        rows = estimate_rows(path)
+        if rows is None or rows > settings.CITYRENEW_IMPORT_JOB_ROWS:
+            job = launch("lifeline.import_devices", owner=request.user, source="import", token=token, filename=filename,
+                         dry_run=dry_run, title=("试导入" if dry_run else "导入") + f"感知设备：{filename}"[:180])
+            return launched(request, job)
+        report = import_devices(path, user=request.user, dry_run=dry_run, name=filename)
+        if report.ok and not dry_run:
+            Path(path).unlink(missing_ok=True)
+            messages.success(request, report.headline())
+        return render(request, self.template_name, self.context(
+            form=DeviceImportForm(), report=report, token=token, filename=filename, committed=report.ok and not dry_run,
+        ), status=200 if report.ok else 400)
 
 
 # --- assets -------------------------------------------------------------------------------------

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import zipfile
-from pathlib import Path
 from typing import Any
 
 from django.http import QueryDict
 from django.urls import reverse
 
+from cityrenew.core.tabular import estimate_rows  # noqa: F401 — the project page asks project_jobs.estimate_rows
 from cityrenew.core.uploads import stashed_upload
 from cityrenew.jobs.models import Job, JobError
 from cityrenew.jobs.registry import register
@@ -22,30 +21,6 @@ from .models import AdjustmentBatch, RenewalProject
 UPLOAD_KIND = "project-imports"
 IMPORT_SUFFIXES = (".csv", ".xlsx")
 MAX_LISTED_ERRORS = 500
-
-
-def estimate_rows(path: Path) -> int | None:
-    """Data rows in an import file, cheaply (the header line not counted): lines of a CSV, the declared
-    dimension of an xlsx sheet (None when the sheet does not declare it)."""
-    if path.suffix.lower() != ".xlsx":
-        with open(path, "rb") as fh:
-            data = iter(lambda: fh.read(1 << 20), b"")
-            lines, last = 0, b""
-            for chunk in data:
-                lines += chunk.count(b"\n")
-                last = chunk
-            return max(0, lines + (1 if last and not last.endswith(b"\n") else 0) - 1)
-    try:
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True)
-        try:
-            rows = wb.worksheets[0].max_row
-            return None if rows is None else max(0, rows - 1)
-        finally:
-            wb.close()
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError):
-        return 0  # unreadable: the import itself reports why, quickly
 
 
 @register("projects.import", title="导入项目", atomic=False)
