@@ -8,6 +8,7 @@ app_name = "lifeline"
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
+    path("statistics/", views.StatisticsView.as_view(), name="statistics"),
     path("datastreams/<int:pk>/series.json", views.SeriesView.as_view(), name="series"),
     path("devices/<int:pk>/key/", views.DeviceKeyView.as_view(), name="device_key"),
     path("alarms/<int:pk>/act/", views.AlarmActionView.as_view(), name="alarm_act"),
