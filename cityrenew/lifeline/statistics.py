@@ -136,20 +136,12 @@ class Seconds(Func):
 
     output_field = FloatField()
     arity = 2
+    template = "EXTRACT(EPOCH FROM (%(expressions)s))::float8"  # PostgreSQL: the interval's seconds
+    arg_joiner = " - "
 
-    def as_sql(self, compiler, conn, **extra):  # PostgreSQL
-        return self.as_sql_template(compiler, conn, "EXTRACT(EPOCH FROM (%(expressions)s))::float8", " - ")
-
-    def as_sqlite(self, compiler, conn, **extra):
-        return self.as_sql_template(compiler, conn, "((julianday(%(expressions)s)) * 86400.0)", ") - julianday(")
-
-    def as_sql_template(self, compiler, conn, template, joiner):
-        parts, params = [], []
-        for e in self.source_expressions:
-            sql, p = compiler.compile(e)
-            parts.append(sql)
-            params.extend(p)
-        return template % {"expressions": joiner.join(parts)}, params
+    def as_sqlite(self, compiler, connection, **extra):  # julianday: days as a real number
+        return super().as_sql(compiler, connection, template="((julianday(%(expressions)s)) * 86400.0)",
+                              arg_joiner=") - julianday(", **extra)
 
 
 def _closed_at() -> Subquery:
