@@ -49,13 +49,13 @@
     var chart = echarts.init(el);
     chart.on("finished", function () { el.dataset.rendered = "1"; });
     var series = data.levels.map(function (lv, i) {
-      return { name: lv.name, type: "bar", stack: "alarms", data: lv[dim], itemStyle: { color: colours[i % colours.length] } };
+      return { name: lv.name, type: "bar", stack: "alarms", barMaxWidth: 48, data: lv[dim], itemStyle: { color: colours[i % colours.length] } };
     });
     series.push({ name: "设备", type: "line", yAxisIndex: 1, data: data.devices[dim], itemStyle: { color: "#1f5fa8" } });
     chart.setOption({
       animation: false, tooltip: { trigger: "axis" },
-      legend: { data: data.levels.map(function (lv) { return lv.name; }).concat(["设备"]) },
-      grid: { left: 50, right: 50, bottom: 40, top: 50 },
+      legend: { top: 0, data: data.levels.map(function (lv) { return lv.name; }).concat(["设备"]) },
+      grid: { left: 50, right: 50, bottom: 30, top: 60 },
       xAxis: { type: "category", data: data[dim === "sector" ? "sectors" : "districts"] },
       yAxis: [{ type: "value", name: "报警", minInterval: 1 }, { type: "value", name: "设备", minInterval: 1 }],
       series: series
