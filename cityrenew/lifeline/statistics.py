@@ -20,8 +20,8 @@ What each figure counts (口径, :data:`DEFINITIONS` — shown on the page and i
   mean and median over the alarms that have one (the median of an even count is the mean of the two
   middle values), in seconds.
 
-A user sees the districts its roles cover (:func:`scope_for`): a 区级编辑 its district, a city or
-province role everything under it; devices, assets and alarms with no district are counted only for
+A user sees the districts its roles cover (:func:`scope_for`; 市级管理员, 区级编辑, 只读用户 and department users): a
+区级编辑 its district, a city or province role everything under it; devices, assets and alarms with no district are counted only for
 users with a role on a city or a province (and superusers).
 """
 
@@ -122,12 +122,16 @@ class Scope:  # 统计范围
 ALL = Scope(None, True)
 
 
+# the roles whose users the lifeline pages are for (the navigation's 城市生命线 audiences)
+READ_ROLES = (Role.CITY_ADMIN, Role.DISTRICT_EDITOR, Role.VIEWER, Role.DEPT_EDITOR, Role.DEPT_REVIEWER)
+
+
 def scope_for(user: Any) -> Scope:
-    """The districts ``user`` reads (any role: its region and everything under it)."""
-    ids = region_ids_for(user, list(Role.values))
+    """The districts ``user`` reads: under the regions of its :data:`READ_ROLES` roles."""
+    ids = region_ids_for(user, READ_ROLES)
     if ids is None:
         return ALL
-    wide = any(ra.region.level in (RegionLevel.CITY, RegionLevel.PROVINCE) for ra in roles_of(user))
+    wide = any(ra.role in READ_ROLES and ra.region.level in (RegionLevel.CITY, RegionLevel.PROVINCE) for ra in roles_of(user))
     return Scope(ids, wide)
 
 

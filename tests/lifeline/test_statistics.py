@@ -176,8 +176,10 @@ def test_scope_district_city_province(city, zhongyuan_editor, city_admin, make_u
     hubei = make_user("hubei", "viewer", "420000")
     data = st.compute(per, st.scope_for(hubei), now=NOW)
     assert [r["label"] for r in data["by_district"]] == ["江岸区", "未定位"] and data["total"]["devices"] == 2
-    nobody = make_user("nobody", None, None)
-    assert st.scope_for(nobody).empty
+    assert st.scope_for(make_user("nobody", None, None)).empty
+    assert st.scope_for(make_user("entity", "entity_editor", "410102")).empty  # 实施主体: not a lifeline reader
+    dept = st.scope_for(make_user("duty", "dept_editor", "410100"))  # a city department (值班、处置单位)
+    assert dept.unlocated and city["zy"].pk in dept.district_ids and city["jiangan"].pk not in dept.district_ids
 
 
 def test_page_export_api_and_command(client, city, zhongyuan_editor, city_admin, make_user):
