@@ -157,7 +157,7 @@ def _median(qs: QuerySet, group: str | None, value: Any) -> dict[Any, float]:
     """The median of ``value`` per ``group`` over ``qs`` (rows where it is null left out): the inner query is
     the ORM's (columns named ``g`` and ``v``), the median the window ``ROW_NUMBER`` of each group's sorted
     values — the mean of the middle one or two — on both databases."""
-    inner = qs.annotate(_v=value).filter(_v__isnull=False).values(g=F(group) if group else Value(0), v=F("_v"))
+    inner = qs.annotate(_v=value).filter(_v__isnull=False).order_by().values(g=F(group) if group else Value(0), v=F("_v"))
     sql, params = inner.query.sql_with_params()
     query = ("SELECT g, AVG(v) FROM (SELECT t.g AS g, t.v AS v, ROW_NUMBER() OVER (PARTITION BY t.g ORDER BY t.v) AS rn, "
              f"COUNT(*) OVER (PARTITION BY t.g) AS n FROM ({sql}) AS t) AS w "
