@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("cityrenew.funding.api.urls")),
     path("", include("cityrenew.plans.api.urls")),
     path("", include("cityrenew.review.api.urls")),
+    path("", include("cityrenew.lifeline.api.urls")),
     # OGC SensorThings API v1.1 (lifeline monitoring): resource paths such as Things(1)/Datastreams
     re_path(r"^sta/v1\.1/(?P<path>.*)$", SensorThingsView.as_view(), name="sta"),
 ]

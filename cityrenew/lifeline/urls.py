@@ -8,6 +8,7 @@ app_name = "lifeline"
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
+    path("statistics/", views.StatisticsView.as_view(), name="statistics"),
     path("datastreams/<int:pk>/series.json", views.SeriesView.as_view(), name="series"),
     path("devices/import/", views.DeviceImportView.as_view(), name="device_import"),
     path("devices/template.xlsx", views.DeviceTemplateView.as_view(), name="device_template"),

@@ -9,6 +9,8 @@
   columns), ``/lifeline/devices/import/`` (试导入 → 导入, large files as the ``lifeline.import_devices`` job) and
   ``/lifeline/devices/template.xlsx``, ``/lifeline/assets/``,
   ``/lifeline/rules/`` — generic list/detail/edit/delete;
+* ``/lifeline/statistics/`` — devices, assets and alarms by sector and by district for a period, within the
+  user's districts (:mod:`cityrenew.lifeline.statistics`), a chart, a table and ``?export=xlsx``;
 * ``/lifeline/datastreams/<id>/series.json`` — a week (``?hours=``) of one datastream, with the
   thresholds of its rules, for the charts.
 """
@@ -35,12 +37,13 @@ from cityrenew.core.generic import Column, ObjectDeleteView, ObjectEditView, Obj
 from cityrenew.core.tabular import estimate_rows
 from cityrenew.core.uploads import stash_upload, stashed_upload
 from cityrenew.core.views import forbidden
-from cityrenew.core.xlsx import xlsx_response
+from cityrenew.core.xlsx import write_table, xlsx_response
 from cityrenew.jobs.runner import launch
 from cityrenew.jobs.views import launched
 
 from . import alarms as alarm_service
 from . import exports, keys
+from . import statistics as stats
 from .choices import AlarmStatus, DisposalStep, Sector
 from .filtersets import AlarmFilterSet, AlarmRuleFilterSet, AssetFilterSet, DeviceFilterSet
 from .forms import AlarmRuleForm, AssetForm, DeviceForm, DeviceImportForm, StepForm
@@ -407,3 +410,54 @@ class SeriesView(LoginRequiredMixin, View):
             "name": f"{ds.device.code} {ds.name}", "unit": ds.unit_symbol,
             "points": [[t.isoformat(), v] for t, v in points], "thresholds": thresholds,
         })
+
+
+class StatisticsView(LoginRequiredMixin, View):
+    """``/lifeline/statistics/?start=2026-11-01&end=2026-11-30``: by sector and by district, the user's districts
+    only; ``&export=xlsx`` the same figures as a workbook (按行业、按区、统计口径)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        scope = stats.scope_for(request.user)
+        if scope.empty:
+            return forbidden(request, "您没有任何区划的查看权限，无法查看城市生命线统计。")
+        try:
+            per = stats.period(request.GET.get("start"), request.GET.get("end"))
+        except stats.StatisticsError as exc:
+            per, error = stats.period(), str(exc)
+        else:
+            error = ""
+        data = stats.compute(per, scope)
+        if request.GET.get("export") == "xlsx" and not error:
+            return xlsx_response(statistics_workbook(data), f"城市生命线统计_{per.start}_{per.end}.xlsx")
+        columns = [(key, label, key in stats.TIME_KEYS) for key, label in stats.COLUMNS]
+        tables = [(title, dim, [(r, [stats.cell(r, k) for k, _ in stats.COLUMNS]) for r in rows + [data["total"]]])
+                  for title, dim, rows in (("按行业", "sector", data["by_sector"]), ("按区", "district", data["by_district"]))]
+        chart = {"sectors": [r["label"] for r in data["by_sector"]], "districts": [r["label"] for r in data["by_district"]],
+                 "levels": [{"name": label, "sector": [r[f"level_{rank}"] for r in data["by_sector"]],
+                             "district": [r[f"level_{rank}"] for r in data["by_district"]]}
+                            for rank, label in stats.LEVELS.items()]
+                 + [{"name": "其他等级", "sector": [r["level_other"] for r in data["by_sector"]],
+                     "district": [r["level_other"] for r in data["by_district"]]}],
+                 "devices": {"sector": [r["devices"] for r in data["by_sector"]], "district": [r["devices"] for r in data["by_district"]]}}
+        return render(request, "lifeline/statistics.html", {
+            "data": data, "period": per, "columns": columns, "tables": tables, "chart": chart, "error": error,
+            "export_query": f"start={per.start}&end={per.end}&export=xlsx",
+        }, status=400 if error else 200)
+
+
+def statistics_workbook(data: dict[str, Any]):
+    """The statistics as a workbook: 按行业, 按区 (a row per sector / district, then 合计), 统计口径."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    headers = ["行业"] + [label for _, label in stats.COLUMNS]
+    for i, (title, first, rows) in enumerate((("按行业", "行业", data["by_sector"]), ("按区", "区", data["by_district"]))):
+        ws = wb.active if i == 0 else wb.create_sheet()
+        ws.title = title
+        write_table(ws, [first] + headers[1:], ([r["label"]] + [stats.cell(r, k) for k, _ in stats.COLUMNS]
+                                                for r in rows + [data["total"]]), widths=[14] + [10] * len(stats.COLUMNS))
+    ws = wb.create_sheet("统计口径")
+    p = data["period"]
+    write_table(ws, ["项目", "口径"], [("统计期", f"{p['start']} 至 {p['end']}（{p['days']} 天）")]
+                + [(d["term"], d["meaning"]) for d in data["definitions"]], widths=[22, 100])
+    return wb

@@ -1,4 +1,4 @@
-/* 城市生命线：各行业设备与报警柱状图；数据流曲线（ECharts），阈值画为水平线。无内联脚本（CSP）。 */
+/* 城市生命线：各行业设备与报警柱状图；数据流曲线（ECharts），阈值画为水平线；统计页按行业、按区的分等级报警堆叠柱状图。无内联脚本（CSP）。 */
 (function () {
   "use strict";
   function sectorChart() {
@@ -41,9 +41,31 @@
       window.addEventListener("resize", function () { chart.resize(); });
     });
   }
+  function statsChart(el) {
+    var src = document.getElementById("lifeline-stats-data");
+    if (!src) return;
+    var data = JSON.parse(src.textContent), dim = el.dataset.dimension;
+    var colours = ["#c92a2a", "#e8590c", "#f0b400", "#1c7ed6", "#868e96"];
+    var chart = echarts.init(el);
+    chart.on("finished", function () { el.dataset.rendered = "1"; });
+    var series = data.levels.map(function (lv, i) {
+      return { name: lv.name, type: "bar", stack: "alarms", barMaxWidth: 48, data: lv[dim], itemStyle: { color: colours[i % colours.length] } };
+    });
+    series.push({ name: "设备", type: "line", yAxisIndex: 1, data: data.devices[dim], itemStyle: { color: "#1f5fa8" } });
+    chart.setOption({
+      animation: false, tooltip: { trigger: "axis" },
+      legend: { top: 0, data: data.levels.map(function (lv) { return lv.name; }).concat(["设备"]) },
+      grid: { left: 50, right: 50, bottom: 30, top: 60 },
+      xAxis: { type: "category", data: data[dim === "sector" ? "sectors" : "districts"] },
+      yAxis: [{ type: "value", name: "报警", minInterval: 1 }, { type: "value", name: "设备", minInterval: 1 }],
+      series: series
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
   function init() {
     if (typeof echarts === "undefined") return;
     sectorChart();
+    document.querySelectorAll(".lifeline-stats-chart").forEach(statsChart);
     document.querySelectorAll(".lifeline-series").forEach(seriesChart);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
