@@ -7,6 +7,9 @@ through :func:`cityrenew.lifeline.storage.ingest` in batches (at most ``batch_ma
 ``flush_s`` seconds), so many devices cost one transaction per batch, not one per reading. A message that
 cannot be read (malformed JSON, unknown datastream, wrong unit, a time in the future …) is refused on its
 own — logged in Chinese with the topic — and the rest of the batch is stored; nothing of a refused message is.
+The broker decides who may publish where (:mod:`cityrenew.lifeline.broker`: a device only to its own
+datastreams); the batch path still checks each message (a device whose key is revoked is refused even
+before the broker has reloaded its files).
 """
 
 from __future__ import annotations
