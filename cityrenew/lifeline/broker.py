@@ -23,6 +23,7 @@ longer allow. Topics carry ``CITYRENEW_MQTT_PREFIX`` when one is set.
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import json
 import logging
@@ -141,10 +142,14 @@ def files(where: Path | None = None) -> tuple[str, str]:
 
 
 def write_files(where: Path | None = None) -> None:
+    """Read the database and replace both files, one process at a time (an flock): a writer that read the
+    database before another's commit cannot replace the files after that one."""
     where = where or directory()
-    passwd, acl = files(where)
-    _write(where / "passwd", passwd)
-    _write(where / "acl", acl)
+    with open(where / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        passwd, acl = files(where)
+        _write(where / "passwd", passwd)
+        _write(where / "acl", acl)
 
 
 def broker_pid(where: Path | None = None) -> int | None:
