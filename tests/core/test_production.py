@@ -321,6 +321,16 @@ def test_serve_runs_the_lifeline_broker_bridge_and_clock(tmp_path):
                 [CLI, "shell", "-c", f"from cityrenew.lifeline.storage import latest_values; print(latest_values([{ds_id}]))"],
                 env=env, capture_output=True, text=True, timeout=120).stdout
         assert "1.25" in stored
+        # a key re-issued by another process (as the web page does) reaches the running broker (SIGHUP)
+        reissue = ("from cityrenew.lifeline.keys import issue_key; from cityrenew.lifeline.models import Device; "
+                   "print(issue_key(Device.objects.get(code='D1')))")
+        new_key = subprocess.run([CLI, "shell", "-c", reissue], env=env, capture_output=True, text=True,
+                                 timeout=120).stdout.strip().splitlines()[-1]
+        publish("127.0.0.1", int(env["CITYRENEW_MQTT_PORT"]), ds_id, {"phenomenonTime": now, "result": 1.5},
+                username="D1", password=new_key)
+        with pytest.raises(ConnectionError, match="拒绝了 D1 的登录"):
+            publish("127.0.0.1", int(env["CITYRENEW_MQTT_PORT"]), ds_id, {"phenomenonTime": now, "result": 1.5},
+                    username="D1", password=key)
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)
         assert proc.returncode == 0, out

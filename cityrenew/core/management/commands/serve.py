@@ -136,10 +136,11 @@ class Command(BaseCommand):
                 try:
                     out["broker"] = mqtt_broker.start(port, users, env=env, process_group=0,
                                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                except RuntimeError as exc:
-                    raise CommandError(str(exc)) from None
-                self.stdout.write(f"MQTT 服务器：mosquitto，{host}:{port}（仅本机；设备以设备编码和设备密钥登录，"
-                                  f"只能向本设备的数据流报送；配置在 {mqtt_broker.directory()}）")
+                    self.stdout.write(f"MQTT 服务器：mosquitto，{host}:{port}（仅本机；设备以设备编码和设备密钥登录，"
+                                      f"只能向本设备的数据流报送；配置在 {mqtt_broker.directory()}）")
+                except RuntimeError as exc:  # the web and job processes already run: go on without MQTT, as without mosquitto
+                    host = ""
+                    self.stderr.write(f"{exc}：城市生命线不接收 MQTT 报送（SensorThings 接口仍可用）")
             else:
                 host = ""
                 self.stdout.write("未安装 mosquitto：城市生命线不接收 MQTT 报送（SensorThings 接口仍可用；make demo 会安装它）")
