@@ -121,7 +121,9 @@ def files(where: Path | None = None) -> tuple[str, str]:
     acl = ["# CityRenew 自动生成（cityrenew/lifeline/broker.py），设备、密钥或数据流变化时整体重写，请勿手工修改", ""]
     for name, s in services.items():
         acl.append(f"user {name}")
-        acl += [f"topic {line.split(' ', 1)[0]} {top}{line.split(' ', 1)[1]}" for line in s.get("topics", [])]
+        for line in s.get("topics", []):
+            access, topic = line.split(" ", 1)
+            acl.append(f"topic {access} {top}{topic}")
         if s.get("simulated"):
             acl += [f"topic write {top}v1.1/Datastreams({ds.pk})/Observations" for ds in simulated_streams()
                     if not ds.device.key_revoked]
