@@ -11,7 +11,8 @@ Each database (a child process, a fresh database):
    every stream; rounds of one reading per device (10,000 readings a batch, as the bridge collects
    them), for ``--rounds`` rounds; readings/s over the whole run (checks, COPY/executemany, latest
    values, rule evaluation and alarms included). Budget: 20,000/s on PostgreSQL, 5,000/s on SQLite.
-2. **Alarm latency**: a real broker (Debian's mosquitto on a free loopback port) and the bridge
+2. **Alarm latency**: a real broker (Debian's mosquitto on a free loopback port, configured as ``serve``
+   does it: logins and topic rights, ``lifeline/broker.py``) and the bridge
    (``lifeline.mqtt.Bridge``, flush every 0.2 s) in this process; 20 readings over the threshold
    published one at a time; the time from publishing to the alarm row being in the database (polled
    from another connection). Budget: 2 s.
@@ -28,7 +29,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -94,22 +95,19 @@ def ingestion(ids: list[int], rounds: int) -> dict:
 def alarm_latency(ids: list[int], trials: int = 20) -> dict:
     from django.db import connection
 
+    from cityrenew.lifeline import broker as mqtt_broker
     from cityrenew.lifeline.mqtt import Bridge, publish
 
-    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    if not os.path.exists(exe):
+    if not mqtt_broker.executable():
         return {"skipped": "未安装 mosquitto"}
     port = free_port()
     work = Path(tempfile.mkdtemp(prefix="cityrenew-mqtt-bench-"))
-    (work / "m.conf").write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    broker = subprocess.Popen([exe, "-c", str(work / "m.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(50):
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    bridge = Bridge("127.0.0.1", port, flush_s=0.2, client_id="bench-bridge")
+    # the configuration serve writes (no anonymous login, password and ACL files); the sender is a gateway
+    # login that may write every datastream's topic
+    reader = mqtt_broker.ServiceUser(mqtt_broker.BRIDGE_USER, secrets.token_urlsafe(16), topics=("read v1.1/#",))
+    sender = mqtt_broker.ServiceUser("bench-gateway", secrets.token_urlsafe(16), topics=("write v1.1/#",))
+    broker = mqtt_broker.start(port, [reader, sender], where=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bridge = Bridge("127.0.0.1", port, username=reader.name, password=reader.password, flush_s=0.2, client_id="bench-bridge")
     stop = threading.Event()
 
     def serve():
@@ -124,7 +122,8 @@ def alarm_latency(ids: list[int], trials: int = 20) -> dict:
         for k in range(trials):
             ds = ids[-1 - k]  # streams with no alarm yet
             sent = time.perf_counter()
-            publish("127.0.0.1", port, ds, {"phenomenonTime": dt.datetime.now(dt.timezone.utc).isoformat(), "result": 0.95})
+            publish("127.0.0.1", port, ds, {"phenomenonTime": dt.datetime.now(dt.timezone.utc).isoformat(), "result": 0.95},
+                    username=sender.name, password=sender.password)
             while time.perf_counter() - sent < 10:
                 with connection.cursor() as cur:
                     cur.execute("SELECT count(*) FROM lifeline_alarm WHERE datastream_id = %s AND status = 'active'", [ds])

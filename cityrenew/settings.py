@@ -292,6 +292,10 @@ LOGGING = {
 # Background jobs (后台任务): django-tasks with its database backend; `cityrenew worker` runs them.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # seconds between a running job's progress writes (the job page polls every second)
+# Lifeline MQTT: the files of the broker `serve` runs (password, ACL, pid; lifeline/broker.py) and the topic
+# prefix on a broker shared with other systems
+CITYRENEW_MQTT_DIR = Path(os.environ.get("CITYRENEW_MQTT_DIR", DATA_DIR / "mosquitto"))
+CITYRENEW_MQTT_PREFIX = os.environ.get("CITYRENEW_MQTT_PREFIX", "")
 CITYRENEW_JOBS_PROGRESS_EVERY = float(os.environ.get("CITYRENEW_JOBS_PROGRESS_EVERY", "0.5"))
 CITYRENEW_JOBS_STALE_AFTER = int(os.environ.get("CITYRENEW_JOBS_STALE_AFTER", 1800))  # s without heartbeat
 CITYRENEW_IMPORT_JOB_ROWS = int(os.environ.get("CITYRENEW_IMPORT_JOB_ROWS", 2000))  # larger page imports run as jobs

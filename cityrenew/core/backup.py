@@ -53,7 +53,7 @@ MANIFEST = "manifest.json"
 # (their primary keys are referenced, e.g. AuditLog.content_type), every other table must be empty.
 # tables a fresh database already has rows in after `migrate` (replaced by the backup's rows on restore)
 MIGRATE_SEEDED = ("auth.permission", "contenttypes.contenttype", "centralfund.provincecapregion")
-SKIPPED_DIRS = ("static",)  # collectstatic output, rebuilt from the code
+SKIPPED_DIRS = ("static", "mosquitto")  # collectstatic output, rebuilt from the code; the MQTT broker's files, rewritten by serve
 CHUNK = 2000  # rows read per query while dumping
 INSERT_BATCH = 1000  # rows kept in memory while loading (inserted in as few statements as the database allows)
 

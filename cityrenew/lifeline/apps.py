@@ -8,3 +8,8 @@ class LifelineConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     # modules that define rules citing policy documents (cite(..., rule=...)), listed on /policies/
     policy_modules = ("rules", "policy")
+
+    def ready(self) -> None:
+        from . import broker
+
+        broker.connect_signals()  # device, key and datastream changes rewrite the MQTT broker's logins and rights

@@ -14,7 +14,7 @@ from cityrenew.core.fieldrules import register, register_audit_scope
 from .models import Alarm, AlarmRule, AlarmStep, Datastream, Device, Location, MonitoredAsset, ObservedProperty, Sensor
 
 EDITORS = (Role.CITY_ADMIN, Role.DISTRICT_EDITOR)
-NOT_EDITABLE = {"id", "row_version", "key_hash", "key_revoked"}
+NOT_EDITABLE = {"id", "row_version", "key_hash", "key_revoked", "mqtt_hash"}
 
 
 def _fields(model) -> set[str]:
@@ -30,7 +30,7 @@ for _model in (MonitoredAsset, Device, Location, Sensor, ObservedProperty, Datas
         create={role: _all for role in EDITORS},
         update={role: _update for role in EDITORS},
         reasons={"code": "登记后不能修改：编码是设备、对象或规则的标识，网关和历史记录按它对应",
-                 "key_hash": "只能通过“签发密钥”生成", "key_revoked": "只能通过“吊销密钥”设置"},
+                 "key_hash": "只能通过“签发密钥”生成", "mqtt_hash": "只能通过“签发密钥”生成", "key_revoked": "只能通过“吊销密钥”设置"},
     )
     register_audit_scope(_model, lambda user: None)
 

@@ -3,8 +3,9 @@
 A key is 32 random bytes (URL-safe text) shown once when issued; only its SHA-256 is stored (a random
 key needs no slow password hash, and a check must keep up with thousands of readings a second). A
 device authenticates with HTTP Basic (user name = the device code, password = the key) or, on MQTT, the
-same pair as the broker login. Re-issuing replaces the key; revoking refuses every later reading of the
-device with a clear error. Both are audited (the hash itself is not written to the audit log).
+same pair as the broker login (the broker keeps its own PBKDF2 entry of the key, made here:
+:mod:`cityrenew.lifeline.broker`). Re-issuing replaces the key; revoking refuses every later reading of the
+device with a clear error and its broker login. Both are audited (the hashes are not written to the audit log).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import secrets
 from django.contrib.auth.models import AnonymousUser
 from rest_framework import authentication, exceptions
 
+from .broker import password_entry
 from .models import Device
 
 
@@ -26,9 +28,10 @@ def _digest(key: str) -> str:
 
 
 def issue_key(device: Device) -> str:
-    """A new key for ``device`` (returned once; the old one stops working)."""
+    """A new key for ``device`` (returned once; the old one stops working, on the broker too)."""
     key = secrets.token_urlsafe(32)
     device.key_hash = _digest(key)
+    device.mqtt_hash = password_entry(key)
     device.key_revoked = False
     device.save()
     return key

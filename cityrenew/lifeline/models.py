@@ -76,8 +76,10 @@ class Device(AuditedModel):  # 物联智能感知设备（SensorThings: Thing）
     properties = models.JSONField("扩展属性", default=dict, blank=True)  # SensorThings Thing.properties
     key_hash = models.CharField("设备密钥摘要", max_length=128, blank=True, editable=False)
     key_revoked = models.BooleanField("密钥已吊销", default=False)
+    # the key's mosquitto password entry ($7$ PBKDF2-SHA512, lifeline/broker.py), made when it is issued
+    mqtt_hash = models.CharField("MQTT 口令摘要", max_length=200, blank=True, editable=False)
 
-    audit_exclude = ("key_hash",)
+    audit_exclude = ("key_hash", "mqtt_hash")
 
     class Meta:
         verbose_name = "感知设备"

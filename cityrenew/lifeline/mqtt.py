@@ -7,6 +7,9 @@ through :func:`cityrenew.lifeline.storage.ingest` in batches (at most ``batch_ma
 ``flush_s`` seconds), so many devices cost one transaction per batch, not one per reading. A message that
 cannot be read (malformed JSON, unknown datastream, wrong unit, a time in the future …) is refused on its
 own — logged in Chinese with the topic — and the rest of the batch is stored; nothing of a refused message is.
+The broker decides who may publish where (:mod:`cityrenew.lifeline.broker`: a device only to its own
+datastreams); the batch path still checks each message (a device whose key is revoked is refused even
+before the broker has reloaded its files).
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ class Bridge:
         self.queue: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.stats = Stats()
         self.connected = threading.Event()
+        self.refused = ""  # the broker's reason when it refused the login (e.g. Not authorized)
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
         if username:
             self.client.username_pw_set(username, password)
@@ -79,6 +83,8 @@ class Bridge:
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             log.error("无法连接 MQTT 服务器 %s:%s：%s", self.host, self.port, reason_code)
+            self.refused = str(reason_code)
+            self.connected.set()
             return
         for topic in TOPICS:  # ready once the broker has acknowledged every subscription (SUBACK)
             _, mid = client.subscribe(self.prefix + topic, qos=1)
@@ -95,8 +101,10 @@ class Bridge:
     def start(self, timeout: float = 10.0) -> None:
         self.client.connect(self.host, self.port, keepalive=30)
         self.client.loop_start()
-        if not self.connected.wait(timeout):
+        if not self.connected.wait(timeout) or self.refused:
             self.client.loop_stop()
+            if self.refused:
+                raise ConnectionError(f"MQTT 服务器 {self.host}:{self.port} 拒绝了桥接账号的登录（{self.refused}）")
             raise ConnectionError(f"无法连接 MQTT 服务器 {self.host}:{self.port}（{timeout:g} 秒内未连上）")
 
     def stop(self) -> None:
@@ -157,12 +165,27 @@ class Bridge:
 
 
 def publish(host: str, port: int, datastream_id: int, observation: dict[str, Any], *, qos: int = 1,
-            prefix: str = "") -> None:
-    """Publish one observation (the simulator and tests use it; devices use their own clients)."""
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+            prefix: str = "", username: str | None = None, password: str | None = None, client_id: str = "") -> None:
+    """Publish one observation as ``username`` (a device code and its key; the simulator and tests use it,
+    devices use their own clients). ConnectionError (Chinese) when the broker refuses the login."""
+    done = threading.Event()
+    answer: list[Any] = []
+
+    def on_connect(client, userdata, flags, reason_code, properties) -> None:
+        answer.append(reason_code)
+        done.set()
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+    if username:
+        client.username_pw_set(username, password)
+    client.on_connect = on_connect
     client.connect(host, port)
     client.loop_start()
-    info = client.publish(f"{prefix}v1.1/Datastreams({datastream_id})/Observations", json.dumps(observation), qos=qos)
-    info.wait_for_publish(5)
-    client.disconnect()
-    client.loop_stop()
+    try:
+        if not done.wait(5) or answer[0].is_failure:
+            raise ConnectionError(f"MQTT 服务器 {host}:{port} 拒绝了 {username or '匿名'} 的登录（{answer[0] if answer else '未应答'}）")
+        info = client.publish(f"{prefix}v1.1/Datastreams({datastream_id})/Observations", json.dumps(observation), qos=qos)
+        info.wait_for_publish(5)
+        client.disconnect()
+    finally:
+        client.loop_stop()

@@ -285,17 +285,19 @@ def test_serve_supervises_the_job_worker(tmp_path):
 
 def test_serve_runs_the_lifeline_broker_bridge_and_clock(tmp_path):
     """Lifeline monitoring in the demo: serve starts mosquitto on its port, the bridge, the clock's checks
-    and the simulator; a reading published to that broker is stored in the database serve uses."""
+    and the simulator; a reading a device publishes to that broker with its key is stored in the database
+    serve uses; the broker refuses anonymous logins."""
     env = clean_env(tmp_path, CITYRENEW_DEMO="1", CITYRENEW_MQTT_PORT=str(free_port()))
     migrate = subprocess.run([CLI, "migrate", "-v0"], env=env, capture_output=True, text=True, timeout=600)
     assert migrate.returncode == 0, migrate.stderr
-    make = ("from cityrenew.lifeline.models import *; p = ObservedProperty.objects.create(name='液位'); "
-            "d = Device.objects.create(code='D1', name='液位计'); "
+    make = ("from cityrenew.lifeline.models import *; from cityrenew.lifeline.keys import issue_key; "
+            "p = ObservedProperty.objects.create(name='液位'); d = Device.objects.create(code='D1', name='液位计'); "
             "print(Datastream.objects.create(name='液位', device=d, sensor=Sensor.objects.create(name='s'), "
-            "observed_property=p, unit_name='米', unit_symbol='m').pk)")
+            "observed_property=p, unit_name='米', unit_symbol='m').pk, issue_key(d))")
     made = subprocess.run([CLI, "shell", "-c", make], env=env, capture_output=True, text=True, timeout=300)
     assert made.returncode == 0, made.stderr
-    ds_id = int(made.stdout.strip().splitlines()[-1])  # shell first reports its automatic imports
+    ds_id, key = made.stdout.strip().splitlines()[-1].split()  # shell first reports its automatic imports
+    ds_id = int(ds_id)
     port = free_port()
     proc = subprocess.Popen([CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2", "--no-worker"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -309,13 +311,26 @@ def test_serve_runs_the_lifeline_broker_bridge_and_clock(tmp_path):
         now = dt.datetime.now(dt.timezone.utc).isoformat()
         deadline = time.monotonic() + 30
         stored = ""
-        while time.monotonic() < deadline and "1.25" not in stored:
+        with pytest.raises(ConnectionError, match="拒绝了 匿名 的登录"):
             publish("127.0.0.1", int(env["CITYRENEW_MQTT_PORT"]), ds_id, {"phenomenonTime": now, "result": 1.25})
+        while time.monotonic() < deadline and "1.25" not in stored:
+            publish("127.0.0.1", int(env["CITYRENEW_MQTT_PORT"]), ds_id, {"phenomenonTime": now, "result": 1.25},
+                    username="D1", password=key)
             time.sleep(1)
             stored = subprocess.run(
                 [CLI, "shell", "-c", f"from cityrenew.lifeline.storage import latest_values; print(latest_values([{ds_id}]))"],
                 env=env, capture_output=True, text=True, timeout=120).stdout
         assert "1.25" in stored
+        # a key re-issued by another process (as the web page does) reaches the running broker (SIGHUP)
+        reissue = ("from cityrenew.lifeline.keys import issue_key; from cityrenew.lifeline.models import Device; "
+                   "print(issue_key(Device.objects.get(code='D1')))")
+        new_key = subprocess.run([CLI, "shell", "-c", reissue], env=env, capture_output=True, text=True,
+                                 timeout=120).stdout.strip().splitlines()[-1]
+        publish("127.0.0.1", int(env["CITYRENEW_MQTT_PORT"]), ds_id, {"phenomenonTime": now, "result": 1.5},
+                username="D1", password=new_key)
+        with pytest.raises(ConnectionError, match="拒绝了 D1 的登录"):
+            publish("127.0.0.1", int(env["CITYRENEW_MQTT_PORT"]), ds_id, {"phenomenonTime": now, "result": 1.5},
+                    username="D1", password=key)
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)
         assert proc.returncode == 0, out

@@ -1,60 +1,19 @@
-"""Readings published to a real MQTT broker (Debian's mosquitto, started here on loopback) are stored by
-the bridge and raise alarms; bad messages are refused one by one, the others stored."""
+"""Readings published to a real MQTT broker (Debian's mosquitto on loopback, with the generated logins:
+tests/lifeline/conftest.py) are stored by the bridge and raise alarms; bad messages are refused one by one,
+the others stored."""
 
 import datetime as dt
 import json
-import os
-import shutil
-import socket
-import subprocess
 import time
-import uuid
 
-import paho.mqtt.client as mqtt
 import pytest
 
+from cityrenew.lifeline.keys import issue_key
 from cityrenew.lifeline.models import Alarm, AlarmRule, Datastream, Device, ObservedProperty, Sensor
 from cityrenew.lifeline.mqtt import Bridge, publish
 from cityrenew.lifeline.storage import latest_values
 
 pytestmark = pytest.mark.django_db
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def prefix():
-    """A topic prefix of this test's own: test workers may share one broker (CI starts one)."""
-    return f"test-{uuid.uuid4().hex[:8]}/"
-
-
-@pytest.fixture
-def broker(tmp_path):
-    """The broker CI started (CITYRENEW_TEST_MQTT_PORT, .ci/mosquitto.sh), or one of this test's own."""
-    if os.environ.get("CITYRENEW_TEST_MQTT_PORT"):
-        yield int(os.environ["CITYRENEW_TEST_MQTT_PORT"])
-        return
-    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    port = free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        proc.kill()
-        raise RuntimeError(f"mosquitto 未能启动：{proc.stderr.read().decode()}")
-    yield port
-    proc.terminate()
-    proc.wait(5)
 
 
 @pytest.fixture
@@ -70,18 +29,33 @@ def stream():
     return ds
 
 
+@pytest.fixture
+def device_key(stream, broker, django_capture_on_commit_callbacks):
+    """The key of the stream's device; issuing it rewrote the broker's files and signalled it (on commit)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        key = issue_key(stream.device)
+    assert broker.answer_becomes("GAS-W-12", key, ok=True).is_failure is False
+    return key
+
+
+def bridge_for(broker, prefix, flush_s=0.1) -> Bridge:
+    return Bridge("127.0.0.1", broker.port, username=broker.bridge.name, password=broker.bridge.password,
+                  flush_s=flush_s, prefix=prefix, client_id=prefix)
+
+
 def drain_until(bridge: Bridge, n: int, seconds: float = 10) -> None:
     deadline = time.monotonic() + seconds
     while bridge.stats.received < n and time.monotonic() < deadline:
         bridge.drain(wait_s=0.5)
 
 
-def test_a_published_observation_is_stored_and_raises_an_alarm(broker, prefix, stream):
-    bridge = Bridge("127.0.0.1", broker, flush_s=0.1, prefix=prefix, client_id=prefix)
+def test_a_published_observation_is_stored_and_raises_an_alarm(broker, prefix, stream, device_key):
+    bridge = bridge_for(broker, prefix)
     bridge.start()
     try:
         now = dt.datetime.now(dt.timezone.utc)
-        publish("127.0.0.1", broker, stream.pk, {"phenomenonTime": now.isoformat(), "result": 25}, prefix=prefix)
+        publish("127.0.0.1", broker.port, stream.pk, {"phenomenonTime": now.isoformat(), "result": 25}, prefix=prefix,
+                username="GAS-W-12", password=device_key, client_id=f"{prefix}GAS-W-12")
         drain_until(bridge, 1)
     finally:
         bridge.stop()
@@ -92,12 +66,12 @@ def test_a_published_observation_is_stored_and_raises_an_alarm(broker, prefix, s
 
 
 def test_bad_messages_are_refused_one_by_one_and_the_rest_stored(broker, prefix, stream):
-    bridge = Bridge("127.0.0.1", broker, flush_s=0.3, prefix=prefix, client_id=prefix)
+    """Sent by a login that may write every topic (a device may only write its own datastreams' topics)."""
+    bridge = bridge_for(broker, prefix, flush_s=0.3)
     bridge.start()
     now = dt.datetime.now(dt.timezone.utc)
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-    client.connect("127.0.0.1", broker)
-    client.loop_start()
+    client, reason = broker.login(broker.gateway.name, broker.gateway.password)
+    assert not reason.is_failure
     try:
         msgs = [
             (f"v1.1/Datastreams({stream.pk})/Observations", json.dumps({"phenomenonTime": now.isoformat(), "result": 3})),

@@ -49,11 +49,19 @@ def test_device_page_shows_latest_value_and_issues_a_key_once(client, zhongyuan_
     assert "0.1 MPa" in page and "签发密钥" in page
     r = client.post(reverse("lifeline:device_key", args=[device.pk]), {"action": "issue"}, follow=True)
     key = r.context["new_key"]
-    assert key and key in r.content.decode()
+    assert key and key in r.content.decode() and "登录 MQTT 服务器" in r.content.decode()
     assert key not in client.get(device.get_absolute_url()).content.decode()  # shown once
     device.refresh_from_db()
     assert device.key_hash.startswith("sha256$") and key not in device.key_hash
-    assert AuditLog.objects.filter(object_id=str(device.pk), changes__has_key="key_hash").count() == 0
+    assert device.mqtt_hash.startswith("$7$101$") and key not in device.mqtt_hash  # the broker's entry of the key
+    for field in ("key_hash", "mqtt_hash"):
+        assert AuditLog.objects.filter(object_id=str(device.pk), changes__has_key=field).count() == 0
+    assert device.mqtt_hash not in client.get(device.get_absolute_url()).content.decode()
+    thing = client.get(f"/api/sta/v1.1/Things({device.pk})")
+    assert thing.status_code == 200 and device.mqtt_hash not in thing.content.decode()
+    assert "仅可用于 HTTP 报送" not in client.get(device.get_absolute_url()).content.decode()
+    Device.objects.filter(pk=device.pk).update(mqtt_hash="")  # a key issued before MQTT logins existed
+    assert "仅可用于 HTTP 报送" in client.get(device.get_absolute_url()).content.decode()
     client.force_login(erqi_editor)  # another district
     assert client.post(reverse("lifeline:device_key", args=[device.pk]), {"action": "revoke"}).status_code == 403
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
 import signal
 import threading
@@ -22,6 +23,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--interval", type=int, default=60, help="报送间隔（秒）")
     parser.add_argument("--mqtt", default="", help="经 MQTT 服务器报送，如 127.0.0.1:1883（不填则直接入库）")
     parser.add_argument("--prefix", default="", help="MQTT 主题前缀")
+    parser.add_argument("--username", default=os.environ.get("CITYRENEW_MQTT_USER", ""),
+                        help="MQTT 登录账号（口令取自环境变量 CITYRENEW_MQTT_PASSWORD；cityrenew serve 为模拟设备生成）")
     parser.add_argument("--once", action="store_true", help="只报送一轮")
     parser.add_argument("--seed", type=int, default=None, help="随机数种子")
 
@@ -51,6 +54,10 @@ def run(command, opts) -> None:
     if opts["mqtt"]:
         host, _, port = opts["mqtt"].partition(":")
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{opts['prefix']}cityrenew-simulator")
+        if opts["username"]:
+            client.username_pw_set(opts["username"], os.environ.get("CITYRENEW_MQTT_PASSWORD") or None)
+        client.on_connect = lambda c, u, f, reason, p: reason.is_failure and command.stderr.write(
+            f"MQTT 服务器 {opts['mqtt']} 拒绝了模拟设备的登录（{reason}）")
         try:
             client.connect(host, int(port or 1883))
         except OSError as exc:

@@ -20,7 +20,9 @@ Two supervised child processes:
   then runs django-tasks-db's worker loop).
 - lifeline monitoring (unless ``--no-lifeline``): the MQTT broker (Debian's ``mosquitto`` on
   127.0.0.1:``CITYRENEW_MQTT_PORT``, 1883 by default, loopback only — unless ``CITYRENEW_MQTT_HOST``
-  names a broker of the city's, or one already answers on that port), the bridge that stores the
+  names a broker of the city's, or one already answers on that port; no anonymous login: each device
+  with its code and key, the bridge and the demo's simulator with passwords generated at this start,
+  ``lifeline/broker.py``), the bridge that stores the
   readings published to it (``cityrenew lifeline mqtt``), the clock's checks every minute (no data,
   escalation: ``cityrenew lifeline tick --loop 60``), and in the demo the simulated sensors
   (``cityrenew lifeline simulate``).
@@ -33,13 +35,12 @@ when either child dies the other is stopped and ``serve`` exits with an error.
 from __future__ import annotations
 
 import os
-import shutil
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -109,38 +110,48 @@ class Command(BaseCommand):
 
     def lifeline(self, env: dict[str, str]) -> dict[str, subprocess.Popen]:
         """The monitoring processes (see the module docstring)."""
-        from django.conf import settings
+        from cityrenew.lifeline import broker as mqtt_broker
 
         django = [sys.executable, "-m", "django", "lifeline"]
         out: dict[str, subprocess.Popen] = {}
         host = os.environ.get("CITYRENEW_MQTT_HOST", "")
         port = int(os.environ.get("CITYRENEW_MQTT_PORT", "1883"))
-        broker = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else "")
+        demo = os.environ.get("CITYRENEW_DEMO") == "1"
+        # the bridge's and the simulator's logins: given (a city's own broker) or generated at each start
+        bridge_env = {k: os.environ[k] for k in ("CITYRENEW_MQTT_USER", "CITYRENEW_MQTT_PASSWORD") if k in os.environ}
+        sim_env: dict[str, str] = {}
         if not host:
             host = "127.0.0.1"
             if _answers(host, port):
-                self.stdout.write(f"MQTT 服务器：沿用 {host}:{port} 上已在运行的服务器")
-            elif broker:
-                conf = Path(settings.DATA_DIR) / "mosquitto.conf"
-                conf.parent.mkdir(parents=True, exist_ok=True)
-                conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-                out["broker"] = subprocess.Popen([broker, "-c", str(conf)], env=env, process_group=0,
-                                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                for _ in range(50):
-                    if _answers(host, port):
-                        break
-                    time.sleep(0.1)
-                self.stdout.write(f"MQTT 服务器：mosquitto，{host}:{port}（仅本机）")
+                self.stdout.write(f"MQTT 服务器：沿用 {host}:{port} 上已在运行的服务器（桥接账号取自 CITYRENEW_MQTT_USER/CITYRENEW_MQTT_PASSWORD）")
+            elif mqtt_broker.executable():
+                users = [mqtt_broker.ServiceUser(os.environ.get("CITYRENEW_MQTT_USER") or mqtt_broker.BRIDGE_USER,
+                                                 os.environ.get("CITYRENEW_MQTT_PASSWORD") or secrets.token_urlsafe(24),
+                                                 topics=("read v1.1/#",))]
+                if demo:
+                    users.append(mqtt_broker.ServiceUser(mqtt_broker.SIMULATOR_USER, secrets.token_urlsafe(24), simulated=True))
+                bridge_env = {"CITYRENEW_MQTT_USER": users[0].name, "CITYRENEW_MQTT_PASSWORD": users[0].password}
+                if demo:
+                    sim_env = {"CITYRENEW_MQTT_USER": users[1].name, "CITYRENEW_MQTT_PASSWORD": users[1].password}
+                try:
+                    out["broker"] = mqtt_broker.start(port, users, env=env, process_group=0,
+                                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    self.stdout.write(f"MQTT 服务器：mosquitto，{host}:{port}（仅本机；设备以设备编码和设备密钥登录，"
+                                      f"只能向本设备的数据流报送；配置在 {mqtt_broker.directory()}）")
+                except RuntimeError as exc:  # the web and job processes already run: go on without MQTT, as without mosquitto
+                    host = ""
+                    self.stderr.write(f"{exc}：城市生命线不接收 MQTT 报送（SensorThings 接口仍可用）")
             else:
                 host = ""
                 self.stdout.write("未安装 mosquitto：城市生命线不接收 MQTT 报送（SensorThings 接口仍可用；make demo 会安装它）")
         if host:
-            out["bridge"] = subprocess.Popen([*django, "mqtt", "--host", host, "--port", str(port)], env=env, process_group=0)
+            out["bridge"] = subprocess.Popen([*django, "mqtt", "--host", host, "--port", str(port)],
+                                             env={**env, **bridge_env}, process_group=0)
         out["tick"] = subprocess.Popen([*django, "tick", "--loop", "60"], env=env, process_group=0,
                                        stdout=subprocess.DEVNULL)
-        if os.environ.get("CITYRENEW_DEMO") == "1":
+        if demo:
             sim = [*django, "simulate", "--interval", "30"] + (["--mqtt", f"{host}:{port}"] if host else [])
-            out["simulator"] = subprocess.Popen(sim, env=env, process_group=0)
+            out["simulator"] = subprocess.Popen(sim, env={**env, **sim_env}, process_group=0)
         self.stdout.write("城市生命线：" + "、".join(LABELS[k] for k in out))
         return out
 
