@@ -178,11 +178,16 @@ def test_retention_removes_only_rolled_up_readings_and_takes_in_late_ones(stream
 def test_hourly_aggregates_go_only_after_their_days_are_rolled_up(streams, regions):
     a, _ = streams
     RetentionSettings.objects.create(city=rollup.city(), raw_days=30, hourly_days=90)
-    put(a, (t(10, 3, month=1), 1.0), (t(10, 5, month=1), 3.0), now=t(1, 0, month=2))
-    rollup.rollup(now=t(1, 0, month=2))
+    put(a, (t(10, 3, month=1), 1.0), (t(10, 5, month=1), 3.0), now=t(2, 0, month=2))
+    rollup.rollup(now=t(1, 0, month=2))  # days rolled up until 2 月 1 日 (北京时间) 00:00 = 1-31 16:00 UTC
     assert len(hourly(a)) == 2
     result = rollup.purge(now=t(15, 0, month=5))  # 1 月 10 日 is older than 90 days
-    assert result.hourly_rows == 2 and not hourly(a) and raw_count() == 0
+    assert result.hourly_cut == t(31, 16, month=1) and result.hourly_rows == (2 if connection.vendor == "sqlite" else 0)
+    rollup.rollup(now=t(2, 0, month=2))  # now the whole of January is in days
+    result = rollup.purge(now=t(15, 0, month=5))
+    assert result.hourly_cut == t(1, 16, month=2) and not hourly(a) and raw_count() == 0
+    if connection.vendor == "postgresql":
+        assert result.hourly_rows == 2 and result.dropped == ["lifeline_hourly_202601"]
     assert daily(a)[0][1:5] == (2, 1.0, 3.0, 4.0)  # the day survives
 
 
