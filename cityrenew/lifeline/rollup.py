@@ -357,7 +357,11 @@ def _audit(level: str, changes: dict, note: str) -> None:
 
     from .models import RollupMark
 
-    AuditLog.record(RollupMark.objects.get(level=level), AuditAction.DELETE, changes, note=note)
+    from cityrenew.core import audit
+
+    job = audit.current().note  # 后台任务 #N … when run as a job
+    AuditLog.record(RollupMark.objects.get(level=level), AuditAction.DELETE, changes,
+                    note=f"{note}（{job}）" if job else note)
 
 
 def _drop_partition(table: str, name: str) -> None:

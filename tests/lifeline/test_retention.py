@@ -4,6 +4,7 @@ boundaries, a second run changes nothing, an interrupted run resumes, retention 
 up (a whole month partition on PostgreSQL) and takes in late readings first — on the real database."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.core.management import call_command
@@ -142,6 +143,21 @@ def test_an_interrupted_run_resumes_where_it_stopped(streams):
                          rows[0][0], rows[-1][0]) for d, rows in sorted(by_day.items()) if d + dt.timedelta(days=1) <= t(2, 16)]
 
 
+def test_imported_history_older_than_the_watermark_is_rolled_up_again(streams, tmp_path):
+    a, _ = streams
+    now = dt.datetime.now(UTC)
+    put(a, (rollup.floor_hour(now) - dt.timedelta(hours=5), 1.0), now=now)
+    rollup.rollup(now=now)
+    old = rollup.floor_hour(now) - dt.timedelta(days=3)
+    f = tmp_path / "history.csv"
+    f.write_text(f"数据流编号,观测时间,读数\n{a.id},{old.isoformat()},2\n{a.id},{(old + dt.timedelta(minutes=59)).isoformat()},4\n",
+                 encoding="utf-8")
+    call_command("lifeline", "import", str(f), stdout=io.StringIO())
+    assert rollup.mark("hour") == old
+    rollup.rollup(now=now)
+    assert hourly(a)[0][:5] == (old, 2, 2.0, 4.0, 6.0) and rollup.mark("hour") == rollup.floor_hour(now)
+
+
 def test_retention_removes_only_rolled_up_readings_and_takes_in_late_ones(streams, regions):
     a, _ = streams
     city = rollup.city()
@@ -195,8 +211,8 @@ def test_the_tick_launches_each_job_once_and_the_jobs_run(streams, regions):
     a, _ = streams
     now = dt.datetime.now(UTC)
     put(a, (floor := rollup.floor_hour(now) - dt.timedelta(hours=3), 1.0), (floor + dt.timedelta(minutes=30), 2.0), now=now)
-    call_command("lifeline", "tick")
-    call_command("lifeline", "tick")  # the same minute: nothing new
+    call_command("lifeline", "tick", stdout=io.StringIO())
+    call_command("lifeline", "tick", stdout=io.StringIO())  # the same minute: nothing new
     assert sorted(Job.objects.values_list("kind", flat=True)) == [jobs.RETENTION, jobs.ROLLUP]
     assert run_pending() == 2
     assert set(Job.objects.values_list("status", flat=True)) == {JobStatus.SUCCEEDED}
