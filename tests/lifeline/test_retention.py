@@ -37,7 +37,7 @@ NOW = dt.datetime(2026, 7, 3, 0, 0, tzinfo=UTC)  # 北京时间 7 月 3 日 08:0
 
 def t(day: int, hour: int, minute: int = 0, second: float = 0, month: int = 7) -> dt.datetime:
     whole = int(second)
-    return dt.datetime(2026, month, day, hour, minute, whole, int(round((second - whole) * 1e6)), tzinfo=UTC)
+    return dt.datetime(2026, month, day, hour, minute, whole, round((second - whole) * 1e6), tzinfo=UTC)
 
 
 @pytest.fixture
