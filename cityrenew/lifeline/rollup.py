@@ -144,10 +144,12 @@ def set_mark(level: str, until: dt.datetime) -> None:
 def reopen(since: dt.datetime) -> None:
     """Roll up again from ``since`` (e.g. after importing history older than the watermarks); never below
     what retention already removed."""
-    for level, floor in (("hour", floor_hour(since)), ("day", floor_day(since))):
+    raw_purged, hours_purged = mark("raw_purge"), mark("hour_purge")
+    for level, floor, lowest in (("hour", floor_hour(since), raw_purged),
+                                 ("day", floor_day(since), ceil_day(hours_purged) if hours_purged else None)):
         current = mark(level)
         if current is not None and floor < current:
-            set_mark(level, max(floor, mark("raw_purge" if level == "hour" else "hour_purge") or floor))
+            set_mark(level, max(floor, lowest) if lowest else floor)
 
 
 def earliest_raw() -> dt.datetime | None:

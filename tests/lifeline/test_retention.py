@@ -158,8 +158,9 @@ def test_imported_history_older_than_the_watermark_is_rolled_up_again(streams, t
     assert hourly(a)[0][:5] == (old, 2, 2.0, 4.0, 6.0) and rollup.mark("hour") == rollup.floor_hour(now)
 
 
-def test_retention_removes_only_rolled_up_readings_and_takes_in_late_ones(streams, regions):
+def test_retention_removes_only_rolled_up_readings_and_takes_in_late_ones(streams, regions, monkeypatch):
     a, _ = streams
+    monkeypatch.setattr(rollup, "PURGE_CHUNK_ROWS", 2)  # several bounded chunks where rows are deleted
     city = rollup.city()
     RetentionSettings.objects.create(city=city, raw_days=30, hourly_days=120)
     now = t(20, 0, month=8)
@@ -267,3 +268,21 @@ def test_retention_settings_page_city_admin_only_and_audited(client, city_admin,
     assert client.post(reverse("lifeline:retentionsettings_edit", args=[conf.pk]),
                        {"raw_days": 400, "hourly_days": 1095, "row_version": conf.row_version}).status_code == 403
     assert "30 天" in client.get(reverse("lifeline:retention")).content.decode()
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_rows_in_the_default_partition_are_deleted_in_chunks(streams, regions, monkeypatch):
+    a, _ = streams
+    monkeypatch.setattr(rollup, "PURGE_CHUNK_ROWS", 2)
+    RetentionSettings.objects.create(city=rollup.city(), raw_days=30, hourly_days=120)
+    with connection.cursor() as cur:  # e.g. restored from a backup: a month without its partition
+        cur.execute("INSERT INTO lifeline_observation (datastream_id, phenomenon_time, result) "
+                    "SELECT %s, t, 1.0 FROM generate_series(%s::timestamptz, %s::timestamptz, interval '1 hour') t",
+                    [a.id, t(1, 0, month=3), t(1, 4, month=3)])
+    rollup.rollup(now=t(1, 0, month=4))
+    result = rollup.purge(now=t(1, 0, month=5))  # 30 days: before 4 月 1 日
+    assert result.raw_rows == 5 and result.dropped == [] and raw_count() == 0
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass('lifeline_observation_202603')")
+        assert cur.fetchone() == (None,)  # they were in the DEFAULT partition
+    assert [row[1] for row in hourly(a)] == [1] * 5 and daily(a)[0][1] == 5
