@@ -374,6 +374,10 @@ class RollupMark(models.Model):  # 聚合与清理进度（水位线）
 
 
 class RetentionSettings(AuditedModel):  # 读数保留期限（城市配置）
+    """The city's retention periods, applied by :func:`cityrenew.lifeline.rollup.purge`. The defaults are the
+    platform's (no policy document sets a period): raw readings as long as the batch path accepts late ones
+    (``CITYRENEW_LIFELINE_MAX_AGE_DAYS``, 400 days), hourly aggregates three years; daily aggregates forever."""
+
     city = models.OneToOneField(Region, verbose_name="城市", on_delete=models.PROTECT, related_name="+")
     raw_days = models.PositiveIntegerField(
         "原始读数保留（天）", default=400, validators=[MinValueValidator(30, "原始读数至少保留 30 天")],

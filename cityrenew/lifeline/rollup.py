@@ -48,8 +48,6 @@ LATE = {"hour": dt.timedelta(hours=2), "day": dt.timedelta(days=1)}  # re-rolled
 PURGE_CHUNK_ROWS = 20_000  # rows per DELETE where rows are deleted (SQLite, a DEFAULT partition)
 RAW_SPAN = dt.timedelta(days=7)  # the chart reads raw readings up to this span, hourly aggregates beyond…
 HOURLY_SPAN = dt.timedelta(days=90)  # … and daily aggregates beyond this one
-DEFAULT_RAW_DAYS = 400
-DEFAULT_HOURLY_DAYS = 1095
 AGG_COLUMNS = "n, min_value, max_value, sum_value, first_time, last_time"
 
 Progress = Callable[[int, int, str], None]
@@ -337,8 +335,8 @@ def retention_periods() -> tuple[int, int]:
     """(raw_days, hourly_days) of the city, or the defaults (400 and 1095 days)."""
     from .models import RetentionSettings
 
-    conf = RetentionSettings.objects.filter(city=city()).first()
-    return (conf.raw_days, conf.hourly_days) if conf else (DEFAULT_RAW_DAYS, DEFAULT_HOURLY_DAYS)
+    conf = RetentionSettings.objects.filter(city=city()).first() or RetentionSettings()  # the model's defaults
+    return conf.raw_days, conf.hourly_days
 
 
 @dataclass

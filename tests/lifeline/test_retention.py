@@ -255,6 +255,9 @@ def test_retention_settings_page_city_admin_only_and_audited(client, city_admin,
     assert "400 天（默认）" in page and "1095 天（默认）" in page and 'data-testid="edit-button"' not in page
     assert client.post(reverse("lifeline:retentionsettings_add"), {"raw_days": 60, "hourly_days": 365}).status_code == 403
     client.force_login(city_admin)
+    assert reverse("lifeline:retentionsettings_add") in client.get(reverse("lifeline:retention")).content.decode()
+    form = client.get(reverse("lifeline:retentionsettings_add")).content.decode()
+    assert "原始读数保留（天）" in form and "小时聚合保留（天）" in form
     r = client.post(reverse("lifeline:retentionsettings_add"), {"raw_days": 200, "hourly_days": 100})
     assert r.status_code == 400 and "不得短于原始读数的保留期限" in r.content.decode()
     r = client.post(reverse("lifeline:retentionsettings_add"), {"raw_days": 29, "hourly_days": 365})
@@ -267,7 +270,14 @@ def test_retention_settings_page_city_admin_only_and_audited(client, city_admin,
     client.force_login(zhongyuan_editor)
     assert client.post(reverse("lifeline:retentionsettings_edit", args=[conf.pk]),
                        {"raw_days": 400, "hourly_days": 1095, "row_version": conf.row_version}).status_code == 403
-    assert "30 天" in client.get(reverse("lifeline:retention")).content.decode()
+    page = client.get(reverse("lifeline:retention")).content.decode()
+    assert "30 天" in page and "365 天" in page and "（默认）" not in page
+    client.force_login(city_admin)
+    r = client.post(reverse("lifeline:retentionsettings_edit", args=[conf.pk]),
+                    {"raw_days": 60, "hourly_days": 365, "row_version": conf.row_version})
+    assert r.status_code == 302 and rollup.retention_periods() == (60, 365)
+    assert AuditLog.objects.filter(object_id=str(conf.pk), content_type__model="retentionsettings",
+                                   action="update", changes__raw_days=[30, 60]).exists()
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
