@@ -11,7 +11,19 @@ from __future__ import annotations
 from cityrenew.core.choices import Role
 from cityrenew.core.fieldrules import register, register_audit_scope
 
-from .models import Alarm, AlarmRule, AlarmStep, Datastream, Device, Location, MonitoredAsset, ObservedProperty, Sensor
+from .models import (
+    Alarm,
+    AlarmRule,
+    AlarmStep,
+    Datastream,
+    Device,
+    Location,
+    MonitoredAsset,
+    ObservedProperty,
+    RetentionSettings,
+    RollupMark,
+    Sensor,
+)
 
 EDITORS = (Role.CITY_ADMIN, Role.DISTRICT_EDITOR)
 NOT_EDITABLE = {"id", "row_version", "key_hash", "key_revoked", "mqtt_hash"}
@@ -41,3 +53,11 @@ _steps = {"step", "note", "assignee", "photo"}
 register(AlarmStep, create={r: _steps for r in (*EDITORS, Role.DEPT_EDITOR, Role.DEPT_REVIEWER)}, update={},
          reasons={"step": "处置记录只增不改"})
 register_audit_scope(AlarmStep, lambda user: None)
+
+# the city's retention periods: 市级管理员 (the city is set by the page); retention's removals are recorded
+# against the purge watermarks (RollupMark), written by the jobs only
+register(RetentionSettings, create={Role.CITY_ADMIN: {"city", "raw_days", "hourly_days"}},
+         update={Role.CITY_ADMIN: {"raw_days", "hourly_days"}}, reasons={"city": "由系统按所在城市设置"})
+register_audit_scope(RetentionSettings, lambda user: None)
+register(RollupMark, create={}, update={}, reasons={f.name: "由聚合与数据保留任务记录" for f in RollupMark._meta.concrete_fields})
+register_audit_scope(RollupMark, lambda user: None)

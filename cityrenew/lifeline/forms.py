@@ -13,7 +13,7 @@ from cityrenew.core.fieldrules import FieldRulesFormMixin
 from cityrenew.core.uploads import validate_photo
 
 from .choices import DisposalStep
-from .models import AlarmRule, Device, MonitoredAsset
+from .models import AlarmRule, Device, MonitoredAsset, RetentionSettings
 from .rules import RuleError, parse_rule
 
 
@@ -96,6 +96,12 @@ class AlarmRuleForm(FieldRulesFormMixin, forms.ModelForm):
         except RuleError as exc:
             raise forms.ValidationError(str(exc)) from None
         return data
+
+
+class RetentionForm(FieldRulesFormMixin, forms.ModelForm):
+    class Meta:
+        model = RetentionSettings
+        fields = ["raw_days", "hourly_days"]
 
 
 class StepForm(forms.Form):

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.gis.db import models as gis_models
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 
@@ -305,3 +307,100 @@ class AlarmStep(AuditedModel):  # 报警处置记录（派单 → 处置 → 复
         verbose_name = "处置记录"
         verbose_name_plural = "处置记录"
         ordering = ["at", "id"]
+
+
+# --- downsampling and retention (聚合与数据保留) ----------------------------------------------------
+
+class Aggregate(models.Model):
+    """One bucket of one datastream: count, minimum, maximum, sum (average = sum / count), the times of the
+    first and last reading in it. Written by :mod:`cityrenew.lifeline.rollup` only (``INSERT … SELECT …
+    GROUP BY`` with an upsert on ``(datastream, bucket)``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    datastream = models.ForeignKey(Datastream, verbose_name="数据流", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    bucket = models.DateTimeField("时段起点")
+    n = models.PositiveIntegerField("读数条数")
+    min_value = models.FloatField("最小值")
+    max_value = models.FloatField("最大值")
+    sum_value = models.FloatField("读数之和")
+    first_time = models.DateTimeField("首条读数时间")
+    last_time = models.DateTimeField("末条读数时间")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def avg_value(self) -> float:
+        return self.sum_value / self.n if self.n else float("nan")
+
+
+class HourlyAggregate(Aggregate):  # 小时聚合
+    """Hours (UTC-aligned, ``[hh:00, hh+1:00)``). On PostgreSQL partitioned by month of ``bucket`` like the
+    readings (migration ``0004_rollups_retention``), so retention drops whole months; SQLite: a plain table."""
+
+    backup = True  # table created by migration 0003 (unmanaged): cityrenew backup includes it
+
+    class Meta:
+        managed = False
+        db_table = "lifeline_hourly"
+        verbose_name = "小时聚合"
+        verbose_name_plural = "小时聚合"
+
+
+class DailyAggregate(Aggregate):  # 日聚合（永久保留）
+    """Days of ``TIME_ZONE`` (北京时间: ``[00:00, 24:00)`` local), built from the hourly aggregates."""
+
+    class Meta:
+        db_table = "lifeline_daily"
+        verbose_name = "日聚合"
+        verbose_name_plural = "日聚合"
+        constraints = [models.UniqueConstraint(fields=["datastream", "bucket"], name="uniq_lifeline_daily_bucket")]
+
+
+class RollupMark(models.Model):  # 聚合与清理进度（水位线）
+    """How far a level is done: ``hour``/``day`` — every bucket before ``until`` is rolled up; ``raw_purge`` /
+    ``hour_purge`` — rows before ``until`` were re-aggregated and are being (or were) removed."""
+
+    level = models.CharField("层级", max_length=16, unique=True)
+    until = models.DateTimeField("已完成至")
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    LABELS = {"hour": "小时聚合", "day": "日聚合", "raw_purge": "原始读数清理", "hour_purge": "小时聚合清理"}
+
+    class Meta:
+        verbose_name = "聚合水位线"
+        verbose_name_plural = "聚合水位线"
+
+    def __str__(self) -> str:
+        return f"{self.LABELS.get(self.level, self.level)}水位线"
+
+
+class RetentionSettings(AuditedModel):  # 读数保留期限（城市配置）
+    """The city's retention periods, applied by :func:`cityrenew.lifeline.rollup.purge`. The defaults are the
+    platform's (no policy document sets a period): raw readings as long as the batch path accepts late ones
+    (``CITYRENEW_LIFELINE_MAX_AGE_DAYS``, 400 days), hourly aggregates three years; daily aggregates forever."""
+
+    city = models.OneToOneField(Region, verbose_name="城市", on_delete=models.PROTECT, related_name="+")
+    raw_days = models.PositiveIntegerField(
+        "原始读数保留（天）", default=400, validators=[MinValueValidator(30, "原始读数至少保留 30 天")],
+        help_text="超过期限且已汇总为小时聚合的原始读数按整月删除（PostgreSQL 按月分区整体删除），最少 30 天")
+    hourly_days = models.PositiveIntegerField(
+        "小时聚合保留（天）", default=1095, validators=[MinValueValidator(90, "小时聚合至少保留 90 天（90 天以内的曲线读小时聚合）")],
+        help_text="超过期限且已汇总为日聚合的小时聚合被删除；不得短于原始读数的保留期限；日聚合永久保留")
+
+    class Meta:
+        verbose_name = "读数保留期限"
+        verbose_name_plural = "读数保留期限"
+
+    def __str__(self) -> str:
+        return f"{self.city.display_name}读数保留期限"
+
+    def region_ids(self) -> list[int]:  # the city region itself: 市级管理员
+        return [self.city_id]
+
+    def clean(self) -> None:
+        if self.raw_days and self.hourly_days and self.hourly_days < self.raw_days:
+            raise ValidationError({"hourly_days": f"小时聚合的保留期限（{self.hourly_days} 天）不得短于原始读数的保留期限（{self.raw_days} 天）"})
+
+    def get_absolute_url(self) -> str:
+        return reverse("lifeline:retention")

@@ -20,5 +20,7 @@ urlpatterns = [
                                         edit_view=views.AssetEditView, delete_view=views.AssetDeleteView))),
     path("rules/", include(object_urls("alarmrule", list_view=views.RuleListView, detail_view=views.RuleView,
                                        edit_view=views.RuleEditView, delete_view=views.RuleDeleteView))),
+    path("retention/", views.RetentionView.as_view(), name="retention"),
+    path("retention/", include(object_urls("retentionsettings", edit_view=views.RetentionEditView))),
     path("alarms/", include(object_urls("alarm", list_view=views.AlarmListView, detail_view=views.AlarmView))),
 ]

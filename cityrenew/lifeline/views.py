@@ -12,7 +12,10 @@
 * ``/lifeline/statistics/`` — devices, assets and alarms by sector and by district for a period, within the
   user's districts (:mod:`cityrenew.lifeline.statistics`), a chart, a table and ``?export=xlsx``;
 * ``/lifeline/datastreams/<id>/series.json`` — a week (``?hours=``) of one datastream, with the
-  thresholds of its rules, for the charts.
+  thresholds of its rules, for the charts: raw readings up to 7 days, hourly aggregates up to 90 days,
+  daily beyond (with each bucket's minimum and maximum), see :func:`cityrenew.lifeline.rollup.chart_series`;
+* ``/lifeline/retention/`` — the city's retention periods (读数保留期限, edited by 市级管理员 on the generic
+  edit page, audited), the rollup watermarks and the last rollup and retention jobs.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Count, Min, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -46,12 +49,12 @@ from . import exports, keys
 from . import statistics as stats
 from .choices import AlarmStatus, DisposalStep, Sector
 from .filtersets import AlarmFilterSet, AlarmRuleFilterSet, AssetFilterSet, DeviceFilterSet
-from .forms import AlarmRuleForm, AssetForm, DeviceForm, DeviceImportForm, StepForm
+from .forms import AlarmRuleForm, AssetForm, DeviceForm, DeviceImportForm, RetentionForm, StepForm
 from .importer import import_devices
 from .jobs import IMPORT_SUFFIXES, UPLOAD_KIND
-from .models import Alarm, AlarmRule, Datastream, Device, MonitoredAsset
+from .models import Alarm, AlarmRule, Datastream, Device, MonitoredAsset, RetentionSettings, RollupMark
+from .rollup import chart_series, city, retention_periods
 from .rules import parse_rule
-from .storage import series
 
 ACTORS = (Role.CITY_ADMIN, Role.DISTRICT_EDITOR, Role.DEPT_EDITOR, Role.DEPT_REVIEWER)
 
@@ -387,17 +390,21 @@ class DashboardView(LoginRequiredMixin, View):
         return render(request, "lifeline/dashboard.html", ctx)
 
 
+MAX_CHART_HOURS = 24 * 366 * 3
+
+
 class SeriesView(LoginRequiredMixin, View):
-    """``/lifeline/datastreams/<id>/series.json?hours=168``: readings and the thresholds of its rules."""
+    """``/lifeline/datastreams/<id>/series.json?hours=168``: readings (or hourly/daily averages with their
+    minimum–maximum band, ``resolution`` raw/hour/day) and the thresholds of its rules."""
 
     def get(self, request: HttpRequest, pk: int) -> JsonResponse:
         ds = get_object_or_404(Datastream.objects.select_related("device"), pk=pk)
         try:
-            hours = min(max(int(request.GET.get("hours", "168")), 1), 24 * 92)
+            hours = min(max(int(request.GET.get("hours", "168")), 1), MAX_CHART_HOURS)
         except ValueError:
             return JsonResponse({"error": "hours 须为整数（小时）"}, status=400)
         end = timezone.now() + dt.timedelta(minutes=5)
-        points = series(ds.pk, end - dt.timedelta(hours=hours), end)
+        data = chart_series(ds.pk, end - dt.timedelta(hours=hours), end)
         thresholds = []
         for rule in AlarmRule.objects.filter(enabled=True, observed_property=ds.observed_property_id, unit_symbol=ds.unit_symbol):
             if rule.sector and rule.sector != ds.device.sector:
@@ -408,7 +415,8 @@ class SeriesView(LoginRequiredMixin, View):
                         thresholds.append({"level": lv.name, "value": c.value, "text": c.text(ds.unit_symbol), "rule": rule.name})
         return JsonResponse({
             "name": f"{ds.device.code} {ds.name}", "unit": ds.unit_symbol,
-            "points": [[t.isoformat(), v] for t, v in points], "thresholds": thresholds,
+            "points": [[t.isoformat(), v] for t, v in data.points], "thresholds": thresholds,
+            "resolution": data.resolution, "band": [[t.isoformat(), lo, hi] for t, lo, hi in data.band],
         })
 
 
@@ -461,3 +469,62 @@ def statistics_workbook(data: dict[str, Any]):
     write_table(ws, ["项目", "口径"], [("统计期", f"{p['start']} 至 {p['end']}（{p['days']} 天）")]
                 + [(d["term"], d["meaning"]) for d in data["definitions"]], widths=[22, 100])
     return wb
+
+
+# --- retention (读数保留期限) --------------------------------------------------------------------
+
+def may_set_retention(user: Any) -> bool:
+    """市级管理员 of the city (a district's editors do not hold the city region itself)."""
+    here = city()
+    return here is not None and permissions.can_edit_regions(user, [here.id])
+
+
+class RetentionBase:
+    queryset = RetentionSettings.objects.select_related("city")
+    url_base = "lifeline:retentionsettings"
+    list_url_name = "lifeline:retention"
+
+    def can_add(self, request: HttpRequest) -> bool:
+        return may_set_retention(request.user) and not RetentionSettings.objects.filter(city=city()).exists()
+
+    def can_edit(self, request: HttpRequest, obj: Any) -> bool:
+        return may_set_retention(request.user)
+
+
+class RetentionView(RetentionBase, ObjectView):
+    """The city's periods (the defaults until 市级管理员 sets them), the watermarks and the last jobs."""
+
+    template_name = "lifeline/retention.html"
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Any:
+        here = city()
+        if here is None:
+            raise Http404("尚未加载行政区划")
+        return RetentionSettings.objects.filter(city=here).first() or RetentionSettings(city=here)
+
+    def get_extra_context(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        from cityrenew.jobs.models import Job
+
+        from .jobs import RETENTION, ROLLUP
+
+        obj = kwargs["object"]
+        raw_days, hourly_days = retention_periods()
+        marks = {m.level: m.until for m in RollupMark.objects.all()}
+        return {
+            "raw_days": raw_days, "hourly_days": hourly_days, "configured": obj.pk is not None,
+            "add_url": reverse("lifeline:retentionsettings_add") if obj.pk is None and self.can_add(request) else "",
+            "marks": [(label, marks.get(level)) for level, label in RollupMark.LABELS.items()],
+            "jobs": [(title, Job.objects.filter(kind=kind).order_by("-created_at").first())
+                     for kind, title in ((ROLLUP, "读数聚合"), (RETENTION, "数据保留清理"))],
+        }
+
+
+class RetentionEditView(RetentionBase, ObjectEditView):
+    form_class = RetentionForm
+
+    def save(self, request: HttpRequest, form: Any, formsets: dict[str, Any]) -> Any:
+        obj = form.save(commit=False)
+        if obj.pk is None:
+            obj.city = city()
+        obj.save()
+        return obj

@@ -5,7 +5,8 @@ datastream id, ``@iot.id``) — or ``设备编码`` with ``数据流`` (the data
 ``观测时间`` (ISO 8601; a time without a zone is read as 北京时间, UTC+8), ``读数``, and optionally
 ``单位`` (checked against the datastream's unit). UTF-8 (with or without BOM) or GB18030/GBK. The
 readings are checked as every channel's are (:func:`cityrenew.lifeline.storage.ingest`); history older
-than the usual limit needs ``--max-age-days``. One problem refuses the file; nothing is stored.
+than the usual limit needs ``--max-age-days``. One problem refuses the file; nothing is stored. After an
+import the aggregates' watermarks go back to its oldest reading (the next rollup re-aggregates from there).
 """
 
 from __future__ import annotations
@@ -115,4 +116,7 @@ def run(command, opts) -> None:
         lines = [f"第 {numbered[p.index - 1][0]} 行「{p.field}」：{p.reason}" if p.index else f"「{p.field}」：{p.reason}"
                  for p in exc.problems[:20]]
         raise CommandError("；".join(lines) + "。文件未导入（整批未保存）。", returncode=1) from None
+    from cityrenew.lifeline.rollup import reopen
+
+    reopen(min(r.phenomenon_time for _, r in numbered))  # history older than the aggregates: rolled up again
     command.stdout.write(f"已导入 {result.count} 条读数（{result.datastreams} 个数据流），报警变化 {len(result.events)} 项")
