@@ -35,7 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .storage import TABLE as RAW
-from .storage import month_bounds
+from .storage import create_month_partition, month_bounds
 
 HOURLY = "lifeline_hourly"
 DAILY = "lifeline_daily"
@@ -185,17 +185,7 @@ def ensure_hourly_partitions(lo: dt.datetime, hi: dt.datetime) -> None:
         first, nxt = month_bounds(month)
         name = f"{HOURLY}_{first:%Y%m}"
         if name not in existing:
-            a, b = f"{first.isoformat()} 00:00:00+00", f"{nxt.isoformat()} 00:00:00+00"
-            with transaction.atomic(), connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
-                cur.execute("SELECT to_regclass(%s)", [name])
-                if cur.fetchone()[0] is None:
-                    cur.execute(f"CREATE TEMP TABLE _moving ON COMMIT DROP AS SELECT * FROM {HOURLY}_default "
-                                "WHERE bucket >= %s AND bucket < %s", [a, b])
-                    cur.execute(f"DELETE FROM {HOURLY}_default WHERE bucket >= %s AND bucket < %s", [a, b])
-                    cur.execute(f"CREATE TABLE {name} PARTITION OF {HOURLY} FOR VALUES FROM (%s) TO (%s)", [a, b])
-                    cur.execute(f"INSERT INTO {HOURLY} SELECT * FROM _moving")
-                    cur.execute("DROP TABLE _moving")
+            create_month_partition(HOURLY, "bucket", first, nxt)
         month = dt.datetime.combine(nxt, dt.time(), UTC)
 
 

@@ -217,23 +217,30 @@ def ensure_partitions(times: Iterable[dt.datetime]) -> list[str]:
     created = []
     for first, nxt in months:
         name = partition_name(first)
-        if name in existing:
-            continue
-        with transaction.atomic(), connection.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
-            cur.execute("SELECT to_regclass(%s)", [name])
-            if cur.fetchone()[0] is not None:
-                continue
-            lo, hi = f"{first.isoformat()} 00:00:00+00", f"{nxt.isoformat()} 00:00:00+00"
-            # rows of this month that reached the DEFAULT partition first move with the new partition
-            cur.execute(f"CREATE TEMP TABLE _moving ON COMMIT DROP AS SELECT * FROM {TABLE}_default "
-                        "WHERE phenomenon_time >= %s AND phenomenon_time < %s", [lo, hi])
-            cur.execute(f"DELETE FROM {TABLE}_default WHERE phenomenon_time >= %s AND phenomenon_time < %s", [lo, hi])
-            cur.execute(f"CREATE TABLE {name} PARTITION OF {TABLE} FOR VALUES FROM (%s) TO (%s)", [lo, hi])
-            cur.execute(f"INSERT INTO {TABLE} SELECT * FROM _moving")
-            cur.execute("DROP TABLE _moving")
-        created.append(name)
+        if name not in existing and create_month_partition(TABLE, "phenomenon_time", first, nxt):
+            created.append(name)
     return created
+
+
+def create_month_partition(table: str, column: str, first: dt.date, nxt: dt.date) -> bool:
+    """PostgreSQL: the partition ``<table>_YYYYMM`` of ``table`` (partitioned by ``column``) for
+    [first, nxt), unless another process made it first (an advisory lock per name); the rows of that month
+    that reached the DEFAULT partition move into it. Its own transaction (a savepoint inside one). True
+    when this call created it."""
+    name = f"{table}_{first:%Y%m}"
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
+        cur.execute("SELECT to_regclass(%s)", [name])
+        if cur.fetchone()[0] is not None:
+            return False
+        lo, hi = f"{first.isoformat()} 00:00:00+00", f"{nxt.isoformat()} 00:00:00+00"
+        cur.execute(f"CREATE TEMP TABLE _moving ON COMMIT DROP AS SELECT * FROM {table}_default "
+                    f"WHERE {column} >= %s AND {column} < %s", [lo, hi])
+        cur.execute(f"DELETE FROM {table}_default WHERE {column} >= %s AND {column} < %s", [lo, hi])
+        cur.execute(f"CREATE TABLE {name} PARTITION OF {table} FOR VALUES FROM (%s) TO (%s)", [lo, hi])
+        cur.execute(f"INSERT INTO {table} SELECT * FROM _moving")
+        cur.execute("DROP TABLE _moving")
+    return True
 
 
 def forget_partitions(names: Iterable[str] | None = None) -> None:
