@@ -47,6 +47,27 @@ class RowErrorReport:
             self.errors.append(err)
 
 
+@dataclass
+class CountedImportReport(RowErrorReport):
+    """An import of rows that are created, updated or left unchanged: the counts, whether it was a dry run
+    and whether it wrote; errors listed up to ``max_listed`` (``error_count`` says how many in all)."""
+
+    source: str = ""
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    error_count: int = 0
+    dry_run: bool = False
+    written: bool = False
+    max_listed: int = field(default=1_000, repr=False, compare=False)
+
+    def error(self, row: int, label: str, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < self.max_listed:
+            self.add_error(RowError(row, label, message))
+
+
 def write_failed(exc: Exception) -> str:
     """The message of an import whose one transaction failed at the database and was rolled back."""
     return f"写入数据库时出错，已全部撤销，数据库未做任何修改（{type(exc).__name__}：{exc}）"

@@ -42,7 +42,7 @@ from cityrenew.core.fieldrules import writable_fields
 from cityrenew.core.models import Region
 from cityrenew.core.permissions import editable_region_ids
 from cityrenew.core.regions import regions_not_loaded
-from cityrenew.core.tabular import RowError, RowErrorReport, read_upload, write_failed
+from cityrenew.core.tabular import CountedImportReport, RowError, read_upload, write_failed
 from cityrenew.core.uploads import UploadLimitError
 
 from .choices import RENOVATION_ITEMS, LedgerKind, LedgerStatus
@@ -84,27 +84,10 @@ class LedgerFileError(ValueError):
 
 
 @dataclass
-class LedgerImportReport(RowErrorReport):  # 台账导入报告
+class LedgerImportReport(CountedImportReport):  # 台账导入报告
     kind: str = ""
-    source: str = ""
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    error_count: int = 0
-    dry_run: bool = False
-    written: bool = False
     batch_id: int | None = None
     changes: list[str] = field(default_factory=list)  # 编号 of the rows updated
-
-    def error(self, row: int, label: str, message: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_ERRORS:
-            self.add_error(RowError(row, label, message))
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
     def headline(self) -> str:
         what = f"{KIND_LABELS.get(self.kind, self.kind)}台账 {self.source}".strip()

@@ -43,13 +43,12 @@ from cityrenew.core.fieldrules import is_city_level, refusal_message, writable_f
 from cityrenew.core.models import Region
 from cityrenew.core.permissions import editable_region_ids
 from cityrenew.core.regions import default_city
-from cityrenew.core.tabular import RowError, RowErrorReport, TableFileError, read_rows, write_failed
+from cityrenew.core.tabular import CountedImportReport, RowError, TableFileError, read_rows, write_failed
 
 from .choices import DeviceStatus, Sector
 from .models import AlarmRule, Datastream, Device, MonitoredAsset, ObservedProperty, Sensor
 
 Progress = Callable[[int, int, str], None]
-MAX_ERRORS = 1_000  # listed; the count says how many there are in all
 TRUE = {"是", "Y", "y", "yes", "Yes", "TRUE", "True", "true", "1", "√"}
 FALSE = {"否", "N", "n", "no", "No", "FALSE", "False", "false", "0", "×"}
 STREAM_SPLIT = re.compile(r"[；;\n]+")
@@ -107,22 +106,9 @@ HEADER_INDEX = {normalise_header(h): c.name for c in COLUMNS for h in (c.header,
 
 
 @dataclass
-class DeviceImportReport(RowErrorReport):  # 设备导入报告
-    source: str = ""
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
+class DeviceImportReport(CountedImportReport):  # 设备导入报告
     streams_created: int = 0
     new_properties: list[str] = field(default_factory=list)  # 观测属性 the import creates
-    error_count: int = 0
-    dry_run: bool = False
-    written: bool = False
-
-    def error(self, row: int, label: str, message: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_ERRORS:
-            self.add_error(RowError(row, label, message))
 
     def headline(self) -> str:
         what = f"感知设备 {self.source}".strip()
