@@ -67,6 +67,15 @@ class CountedImportReport(RowErrorReport):
         if len(self.errors) < self.max_listed:
             self.add_error(RowError(row, label, message))
 
+    def counts_headline(self, what: str, *, unit: str = "行", trial: str = "试导入") -> str:
+        """``what：发现 N 处错误…`` or ``what：导入完成，共 N 行：新增 a 行，更新 b 行，未变 c 行`` (no final 。)."""
+        if not self.ok:
+            more = f"（列出前 {len(self.errors)} 处）" if self.error_count > len(self.errors) else ""
+            return f"{what}：发现 {self.error_count} 处错误{more}，未导入任何数据，请修改后重新导入"
+        verb = f"校验通过（{trial}，未写入）" if self.dry_run else "导入完成"
+        return (f"{what}：{verb}，共 {self.rows} 行：新增 {self.created} {unit}，更新 {self.updated} {unit}，"
+                f"未变 {self.unchanged} {unit}")
+
 
 def write_failed(exc: Exception) -> str:
     """The message of an import whose one transaction failed at the database and was rolled back."""

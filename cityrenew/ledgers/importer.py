@@ -90,12 +90,7 @@ class LedgerImportReport(CountedImportReport):  # 台账导入报告
     changes: list[str] = field(default_factory=list)  # 编号 of the rows updated
 
     def headline(self) -> str:
-        what = f"{KIND_LABELS.get(self.kind, self.kind)}台账 {self.source}".strip()
-        if not self.ok:
-            more = f"（列出前 {len(self.errors)} 处）" if self.error_count > len(self.errors) else ""
-            return f"{what}：发现 {self.error_count} 处错误{more}，未导入任何数据，请修改后重新导入。"
-        verb = "校验通过（试运行，未写入）" if self.dry_run else "导入完成"
-        return f"{what}：{verb}，共 {self.rows} 行：新增 {self.created} 行，更新 {self.updated} 行，未变 {self.unchanged} 行。"
+        return self.counts_headline(f"{KIND_LABELS.get(self.kind, self.kind)}台账 {self.source}".strip(), trial="试运行") + "。"
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "source": self.source, "ok": self.ok, "rows": self.rows, "created": self.created,

@@ -111,13 +111,10 @@ class DeviceImportReport(CountedImportReport):  # 设备导入报告
     new_properties: list[str] = field(default_factory=list)  # 观测属性 the import creates
 
     def headline(self) -> str:
-        what = f"感知设备 {self.source}".strip()
+        text = self.counts_headline(f"感知设备 {self.source}".strip(), unit="台")
         if not self.ok:
-            more = f"（列出前 {len(self.errors)} 处）" if self.error_count > len(self.errors) else ""
-            return f"{what}：发现 {self.error_count} 处错误{more}，未导入任何数据，请修改后重新导入。"
-        verb = "校验通过（试导入，未写入）" if self.dry_run else "导入完成"
-        text = (f"{what}：{verb}，共 {self.rows} 行：新增 {self.created} 台，更新 {self.updated} 台，未变 {self.unchanged} 台；"
-                f"新增数据流 {self.streams_created} 个")
+            return text + "。"
+        text += f"；新增数据流 {self.streams_created} 个"
         if self.new_properties:
             text += f"；新增观测属性：{'、'.join(self.new_properties)}"
         return text + "。"
