@@ -65,16 +65,23 @@ def _pg_admin(sql: str) -> None:
 
 
 class ScratchDatabases:
-    """Makes scratch databases under ``directory`` (SQLite) or on the PostgreSQL server; drops them."""
+    """Makes scratch databases under ``directory`` (SQLite) or on the PostgreSQL server; drops them.
+    ``migrated=True``: a copy of the template the console script migrated once per test process
+    (``migrated_template``) instead of an empty database — for tests of commands, not of migrating."""
 
-    def __init__(self, directory: Path):
-        self.directory, self.made = directory, []
+    def __init__(self, directory: Path, template=None):
+        self.directory, self.made, self.template = directory, [], template
 
-    def __call__(self, name: str = "cli") -> ScratchDatabase:
+    def __call__(self, name: str = "cli", *, migrated: bool = False) -> ScratchDatabase:
+        template = self.template() if migrated else None
         if not ON_POSTGRES:
-            return ScratchDatabase(f"sqlite:///{self.directory / (name + '.sqlite3')}", "sqlite")
+            path = self.directory / (name + ".sqlite3")
+            if template:
+                shutil.copyfile(urlsplit(template).path, path)
+            return ScratchDatabase(f"sqlite:///{path}", "sqlite")
         dbname = f"cityrenew_scratch_{name}_{uuid.uuid4().hex[:10]}"
-        _pg_admin(f'CREATE DATABASE "{dbname}"')
+        copy = f' TEMPLATE "{urlsplit(template).path.lstrip("/")}"' if template else ""
+        _pg_admin(f'CREATE DATABASE "{dbname}"{copy}')
         self.made.append(dbname)
         return ScratchDatabase(urlsplit(DATABASE_URL)._replace(path="/" + dbname).geturl(), "postgresql")
 
@@ -83,10 +90,33 @@ class ScratchDatabases:
             _pg_admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """A database migrated by ``cityrenew migrate`` once per test process (xdist worker); scratch databases
+    with ``migrated=True`` are copies of it (a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on
+    PostgreSQL), so each command test does not pay for the migrations again."""
+    root = tmp_path_factory.mktemp("migrated-template")
+    if ON_POSTGRES:
+        dbname = f"cityrenew_template_{uuid.uuid4().hex[:10]}"
+        _pg_admin(f'CREATE DATABASE "{dbname}"')
+        url = urlsplit(DATABASE_URL)._replace(path="/" + dbname).geturl()
+    else:
+        url = f"sqlite:///{root / 'template.sqlite3'}"
+    env = {**os.environ, "DATABASE_URL": url, "CITYRENEW_DATA_DIR": str(root)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run([CITYRENEW, "migrate", "--no-input", "-v", "0"], capture_output=True, text=True, env=env,
+                          cwd=root, timeout=900, check=False)
+    assert done.returncode == 0, done.stderr
+    yield url
+    if ON_POSTGRES:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
 @pytest.fixture
-def scratch_db(tmp_path):
-    """Factory: ``scratch_db("name")`` makes a new empty database (see ScratchDatabase)."""
-    databases = ScratchDatabases(tmp_path)
+def scratch_db(tmp_path, request):
+    """Factory: ``scratch_db("name")`` makes a new empty database, ``scratch_db("name", migrated=True)`` a
+    migrated one (see ScratchDatabases)."""
+    databases = ScratchDatabases(tmp_path, lambda: request.getfixturevalue("migrated_template"))
     yield databases
     databases.drop_all()
 
@@ -109,6 +139,12 @@ def cli_runner(database: ScratchDatabase, data_dir: Path):
 def cityrenew_cli(tmp_path, scratch_db):
     """The ``cityrenew`` console script on a scratch database (``.database``) and ``tmp_path``."""
     return cli_runner(scratch_db(), tmp_path)
+
+
+@pytest.fixture
+def migrated_cli(tmp_path, scratch_db):
+    """The ``cityrenew`` console script on a scratch database already migrated by it (``.database``)."""
+    return cli_runner(scratch_db(migrated=True), tmp_path)
 
 
 @pytest.fixture

@@ -13,14 +13,13 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 @pytest.fixture
-def run(cityrenew_cli):
+def run(migrated_cli):
     def go(*args):
-        return cityrenew_cli(*args, PYTHONPATH=REPO)
+        return migrated_cli(*args, PYTHONPATH=REPO)
     return go
 
 
 def test_cap_sichuan_and_shanghai(run):
-    assert run("migrate", "--no-input", "-v0").returncode == 0
     out = run("funding", "cap", "--province", "四川省")
     assert out.returncode == 0, out.stderr
     assert "西部地区" in out.stdout and "12 亿元" in out.stdout

@@ -60,13 +60,11 @@ def test_report_contains_all_60_indicators_and_the_problem_counts(sets, regions,
     assert out["indicators"] == 60 and out["problems"] == 5
 
 
-def test_cli_indicators_json_and_report(tmp_path, cityrenew_cli):
+def test_cli_indicators_json_and_report(tmp_path, migrated_cli):
     def _cli(args, env):
-        return cityrenew_cli(*args, **env)
+        return migrated_cli(*args, **env)
 
     env = {"CITYRENEW_DATA_DIR": str(tmp_path / "data")}
-    r = _cli(["migrate", "-v", "0"], env)
-    assert r.returncode == 0, r.stderr
     r = _cli(["checkup", "indicators", "--set", "MOHURD-2025", "--format", "json"], env)
     assert r.returncode == 0, r.stderr
     items = json.loads(r.stdout)

@@ -316,13 +316,12 @@ def test_engine_summary_errors_are_chinese_and_attach_nothing(client, sets, regi
 
 
 @pytest.mark.django_db(False)
-def test_cli_units_import_dry_run_commit_and_errors(tmp_path, cityrenew_cli):
+def test_cli_units_import_dry_run_commit_and_errors(tmp_path, migrated_cli):
     def _cli(args, env):
-        return cityrenew_cli(*args, **env)
+        return migrated_cli(*args, **env)
 
-    db = cityrenew_cli.database
+    db = migrated_cli.database
     env = {"CITYRENEW_DATA_DIR": str(tmp_path / "data")}
-    assert _cli(["migrate", "-v", "0"], env).returncode == 0
     assert _cli(["regions", "load"], env).returncode == 0
 
     def count() -> int:

@@ -105,9 +105,8 @@ def test_demo_banner_on_pages(client, regions, city_admin):
     assert 'data-testid="demo-banner"' in html and "国办发〔2020〕23号" in html
 
 
-def test_cli_import_contract(tmp_path, cityrenew_cli):
-    cli = cityrenew_cli
-    assert cli("migrate", "-v0").returncode == 0
+def test_cli_import_contract(tmp_path, migrated_cli):
+    cli = migrated_cli
     assert cli("shell", "-c", "from cityrenew.core.regions import load_regions; load_regions()").returncode == 0
     eq = tmp_path / "equipment.csv"
     eq.write_text("编号,设备类别,材质,投用日期,额定蒸发量（蒸吨/小时）,能效等级,排放达标,安全隐患,检验结论,所在区域,备注\n"

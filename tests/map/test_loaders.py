@@ -269,23 +269,22 @@ def test_only_city_admin_loads(tmp_path, zhongyuan_editor, city_admin):
     assert load_file(f, name="a", title="甲", user=city_admin).loaded == 3
 
 
-def test_cli_load_osm_and_load_layer(cityrenew_cli, tmp_path):
-    assert cityrenew_cli("migrate", "-v0", CITYRENEW_DEBUG="1").returncode == 0
-    r = cityrenew_cli("map", "load-osm", str(OSM), "--layers", "water,green", CITYRENEW_DEBUG="1")
+def test_cli_load_osm_and_load_layer(migrated_cli, tmp_path):
+    r = migrated_cli("map", "load-osm", str(OSM), "--layers", "water,green", CITYRENEW_DEBUG="1")
     assert r.returncode == 0, r.stderr
     assert "水系（OSM）" in r.stdout and "绿地（OSM）" in r.stdout
-    r = cityrenew_cli("map", "load-osm", str(OSM), "--layers", "water", CITYRENEW_DEBUG="1")
+    r = migrated_cli("map", "load-osm", str(OSM), "--layers", "water", CITYRENEW_DEBUG="1")
     assert r.returncode == 1 and "已存在" in r.stderr
     bad = geojson_file(tmp_path / "zones.geojson", [{"type": "Polygon", "coordinates": [square(*ZZ)]},
                                                     {"type": "LineString", "coordinates": [list(ZZ), [113.7, 34.8]]}])
-    r = cityrenew_cli("map", "load-layer", str(bad), "--name", "zones", "--title", "开发区", "--kind", "boundaries",
+    r = migrated_cli("map", "load-layer", str(bad), "--name", "zones", "--title", "开发区", "--kind", "boundaries",
                       CITYRENEW_DEBUG="1")
     assert r.returncode == 1 and "第 2 个（LineString）" in r.stderr
     ok = polygons_file(tmp_path / "ok.geojson")
-    r = cityrenew_cli("map", "load-layer", str(ok), "--name", "zones", "--title", "开发区", "--kind", "boundaries",
+    r = migrated_cli("map", "load-layer", str(ok), "--name", "zones", "--title", "开发区", "--kind", "boundaries",
                       "--basemap", CITYRENEW_DEBUG="1")
     assert r.returncode == 0, r.stderr
-    db = cityrenew_cli.database
+    db = migrated_cli.database
     assert db.rows("SELECT name, feature_count, basemap FROM map_referencelayer ORDER BY name") == [
         ("osm-green", 46, True), ("osm-water", 62, True), ("zones", 3, True)]
 

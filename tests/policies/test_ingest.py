@@ -411,9 +411,8 @@ def test_bad_files_are_refused_and_nothing_is_saved(db, tmp_path):
     assert list(news.articles.values_list("ref", flat=True)) == ["第1段", "第2段"]
 
 
-def test_cli_ingest_and_import(cityrenew_cli, tmp_path):
-    run = cityrenew_cli
-    assert run("migrate", "-v", "0").returncode == 0
+def test_cli_ingest_and_import(migrated_cli, tmp_path):
+    run = migrated_cli
     r = run("policies", "ingest")
     assert r.returncode == 0, r.stderr
     assert "政策库入库：39 个文件" in r.stdout and "JS-2024-3《关于支持城市更新行动的若干政策措施》：20 条" in r.stdout

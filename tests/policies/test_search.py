@@ -248,9 +248,8 @@ def test_cli_show_unknown_exits_2_with_a_chinese_message(library):
     assert e.value.returncode == 2 and "没有条款“第九十九条”" in str(e.value)
 
 
-def test_cli_show_unknown_document_exit_code_as_a_process(cityrenew_cli):
-    assert cityrenew_cli("migrate", "--no-input", "-v0").returncode == 0
-    done = cityrenew_cli("policies", "show", "财办建〔2099〕1号", "第一条")
+def test_cli_show_unknown_document_exit_code_as_a_process(migrated_cli):
+    done = migrated_cli("policies", "show", "财办建〔2099〕1号", "第一条")
     assert done.returncode == 2
     assert "政策库中没有文号或编码为“财办建〔2099〕1号”的文件" in done.stderr
     assert "Traceback" not in done.stderr

@@ -172,9 +172,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-def test_cli_import_summary_export(tmp_path, reference_data, cityrenew_cli):
-    cli = cityrenew_cli
-    assert cli("migrate", "-v0").returncode == 0
+def test_cli_import_summary_export(tmp_path, reference_data, migrated_cli):
+    cli = migrated_cli
     bad = tmp_path / "bad.csv"
     bad.write_text("序号,项目编号,项目名称,项目总投资（亿元）,区域\n1,X2022,坏行,1,中原区\n", encoding="utf-8")
     r = cli("shell", "-c", "from cityrenew.core.regions import load_regions; load_regions()")
