@@ -32,6 +32,7 @@ class SubcommandCommand(BaseCommand):
     """A management command whose sub-commands are the modules of :attr:`package`."""
 
     package = ""  # e.g. "cityrenew.ledgers.cli"
+    requires_system_checks = ()  # data commands: the system checks run with check, migrate and serve
     entry = "run"  # the function each module defines
 
     def add_arguments(self, parser):

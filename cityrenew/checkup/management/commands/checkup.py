@@ -42,6 +42,7 @@ def _run(city_name: str, year: int) -> CheckupRun:
 
 class Command(BaseCommand):
     help = "城市体检：指标体系、评价、报告"
+    requires_system_checks = ()  # a data command: the system checks run with check, migrate and serve
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)

@@ -12,6 +12,7 @@ from cityrenew.core.regions import DEFAULT_FILE, load_regions
 
 class Command(BaseCommand):
     help = "行政区划：加载区划（load）、导入边界（import-boundaries）"
+    requires_system_checks = ()  # a data command: the system checks run with check, migrate and serve
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)

@@ -32,6 +32,7 @@ from ...models import ReferenceLayer, ReferenceLayerKind
 
 class Command(BaseCommand):
     help = "一张图参考图层：载入 OSM（load-osm）、载入图层文件（load-layer）、列出图层（layers）"
+    requires_system_checks = ()  # a data command: the system checks run with check, migrate and serve
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True, metavar="{load-osm,load-layer,layers}")

@@ -16,6 +16,7 @@ from cityrenew.core import audit
 
 class Command(BaseCommand):
     help = "实施方案公示：处理公示期满的方案（close），导出公示记录（record）"
+    requires_system_checks = ()  # a data command: the system checks run with check, migrate and serve
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)

@@ -33,6 +33,7 @@ from ...summary import compute_summary, library_queryset, summary_table
 
 class Command(BaseCommand):
     help = "项目库：导入（import）、汇总（summary）、导出（export）"
+    requires_system_checks = ()  # a data command: the system checks run with check, migrate and serve
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True, metavar="{import,import-geometry,summary,export}")

@@ -22,6 +22,7 @@ from cityrenew.reports.views import MAX_YEARS
 
 class Command(BaseCommand):
     help = "报送与统计：全国城市更新统计（按年度、城市）"
+    requires_system_checks = ()  # a data command: the system checks run with check, migrate and serve
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True, metavar="statistics")

@@ -34,6 +34,7 @@ def _count(text: str) -> int:
 
 class Command(BaseCommand):
     help = "工作日历：按民法典期间计算规则推算工作日期间（add-workdays、add-days、is-workday），导入节假日安排通知（load-notice）"
+    requires_system_checks = ()  # a data command: the system checks run with check, migrate and serve
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
