@@ -351,7 +351,9 @@ def coverage(
     fac_ok = fac_snap <= max_snap_m
     limits = search_limits(rules_ + jobs_rules)
     jobs_cats = {c for r in jobs_rules for c in r.categories} if jobs is not None else set()
-    node_dist: dict[str, NDArray[np.float64]] = {}
+    # workplaces (指标43 就业端) are searched with the units, in the same Dijkstra per category
+    j_node, j_snap = network.snap(jobs.x, jobs.y) if jobs_cats else (np.empty(0, dtype=np.int64), np.empty(0))
+    jobs_dist_all: dict[str, NDArray[np.float64]] = {}
     if search_limit_m is not None:
         check_search_limit(search_limit_m, rules_)
         limits = {c: float(search_limit_m) for c in limits}
@@ -377,14 +379,11 @@ def coverage(
             mask = facilities.access_mask(cat)
             n_fac[cat] = int(len(facilities.members.get(cat, ())))
             src = fac_node[mask & fac_ok]
-            if src.size:
-                dnode = network.distances_from(src, limits[cat])
-                d = dnode[unit_node]
-            else:
-                dnode = np.full(network.n, np.inf)
-                d = np.full(units.n, np.inf)
+            targets = np.concatenate([unit_node, j_node]) if cat in jobs_cats else unit_node
+            dt = network.distances_to(src, targets, limits[cat])
+            d = dt[: units.n]
             if cat in jobs_cats:
-                node_dist[cat] = dnode
+                jobs_dist_all[cat] = dt[units.n:]
             d = np.where(valid, d, np.nan)
             distance[cat] = d
             usable = len(np.unique(facilities.owner[mask & fac_ok]))
@@ -558,11 +557,10 @@ def coverage(
                                            share_by_area=None, share_by_population=None, facilities=nfac,
                                            status="no_jobs", message=message))
             continue
-        j_node, j_snap = network.snap(jobs.x, jobs.y)
         j_valid = j_snap <= max_snap_m
         if (~j_valid).any():
             warn.append(f"{int((~j_valid).sum())} 个就业地距步行路网超过 {max_snap_m:.0f} 米，不计入 {r.code}")
-        dj = np.vstack([np.where(j_valid, node_dist[c][j_node], np.nan) for c in cats])
+        dj = np.vstack([np.where(j_valid, jobs_dist_all[c], np.nan) for c in cats])
         for c, row in zip(cats, dj):
             jobs_dist[c] = row
         jp = np.column_stack([jobs.x, jobs.y])

@@ -75,6 +75,7 @@ class WalkNetwork:  # 步行网络（保留的连通分量）
     min_component_m: float = DEFAULT_MIN_COMPONENT_M
     _tree: cKDTree | None = field(default=None, repr=False)
     _tree_nodes: NDArray[np.int64] | None = field(default=None, repr=False)
+    _chains: Chains | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
@@ -119,6 +120,24 @@ class WalkNetwork:  # 步行网络（保留的连通分量）
             return np.full(self.n, np.inf)
         return dijkstra(self.graph, directed=True, indices=src, min_only=True, limit=float(limit_m))
 
+    def chains(self) -> Chains:
+        """The graph with its chains of degree-2 nodes contracted (:class:`Chains`), built once."""
+        if self._chains is None:
+            self._chains = contract_chains(self.graph)
+        return self._chains
+
+    def distances_to(self, sources: ArrayLike, targets: ArrayLike, limit_m: float = np.inf) -> NDArray[np.float64]:
+        """Walking distance in metres from each of ``targets`` (node indices) to the nearest of
+        ``sources`` (node indices); ``inf`` beyond ``limit_m``. The same numbers as
+        ``distances_from(sources, limit_m)[targets]``, computed on the contracted graph
+        (:class:`Chains`): one multi-source Dijkstra over the junctions, then each target on a chain
+        from the two ends of its chain."""
+        t = np.asarray(targets, dtype=np.int64)
+        src = np.unique(np.asarray(sources, dtype=np.int64))
+        if src.size == 0:
+            return np.full(t.size, np.inf)
+        return self.chains().distances(src, t, float(limit_m))
+
     def component_report(
         self,
         unit_node: NDArray[np.int64],
@@ -157,6 +176,153 @@ class WalkNetwork:  # 步行网络（保留的连通分量）
                 }
             )
         return out
+
+
+@dataclass
+class Chains:  # 收缩度为2的节点链
+    """The walking graph with every chain of degree-2 nodes contracted into one edge.
+
+    Most nodes of an OSM walking network only shape a way: they have exactly two neighbours
+    (64 % of the nodes in the tiled Chengdu network). A *chain* is a maximal path of such nodes
+    between two *junctions* (nodes of any other degree; on a ring without any junction, every node
+    counts as one). ``graph`` is the junction graph: the original edges between junctions plus one
+    edge per chain, as long as the chain. A shortest path to a chain node enters its chain from one
+    of the two ends, so its distance is the smaller of ``D[end0] + dist0`` and ``D[end1] + dist1``;
+    a source on a chain becomes an extra node joined to its chain's ends, and a target on the same
+    chain as a source is also reached along the chain (``pos`` difference). The distances are the
+    same as on the full graph, up to the order in which floating-point lengths are added (< 1e-9 m).
+
+    Per node (index of the full graph): ``junction``; ``index`` its row in ``graph`` (junctions, else
+    -1); for chain nodes ``end0``/``end1`` (rows in ``graph``) and ``dist0``/``dist1`` (metres along
+    the chain to them), ``chain`` (an id shared by the nodes of one chain) and ``pos`` (metres from
+    one fixed end of the chain).
+    """
+
+    junction: NDArray[np.bool_]
+    index: NDArray[np.int64]
+    graph: sp.csr_matrix
+    end0: NDArray[np.int64]
+    end1: NDArray[np.int64]
+    dist0: NDArray[np.float64]
+    dist1: NDArray[np.float64]
+    chain: NDArray[np.int64]
+    pos: NDArray[np.float64]
+
+    def distances(self, src: NDArray[np.int64], t: NDArray[np.int64], limit: float) -> NDArray[np.float64]:
+        g = self.graph
+        m = g.shape[0]
+        on_chain = ~self.junction[src]
+        si = src[on_chain]
+        starts = self.index[src[~on_chain]]
+        if si.size:  # a source inside a chain: an extra node with an edge to each end of its chain
+            k = si.size
+            indices = np.concatenate([g.indices, np.column_stack([self.end0[si], self.end1[si]]).ravel().astype(g.indices.dtype)])
+            data = np.concatenate([g.data, np.column_stack([self.dist0[si], self.dist1[si]]).ravel()])
+            indptr = np.concatenate([g.indptr, g.indptr[-1] + 2 * np.arange(1, k + 1, dtype=g.indptr.dtype)])
+            g = sp.csr_matrix((data, indices, indptr), shape=(m + k, m + k))
+            starts = np.concatenate([starts, m + np.arange(k)])
+        d = dijkstra(g, directed=True, indices=starts, min_only=True, limit=limit)
+        out = np.empty(t.size)
+        tj = self.junction[t]
+        out[tj] = d[self.index[t[tj]]]
+        tc = t[~tj]
+        via = np.minimum(d[self.end0[tc]] + self.dist0[tc], d[self.end1[tc]] + self.dist1[tc])
+        if si.size:
+            via = np.minimum(via, self._along_chain(si, tc))
+        with np.errstate(invalid="ignore"):
+            via[via > limit] = np.inf
+        out[~tj] = via
+        return out
+
+    def _along_chain(self, si: NDArray[np.int64], tc: NDArray[np.int64]) -> NDArray[np.float64]:
+        """For chain targets ``tc``: the distance along the chain to the nearest source of ``si`` on
+        the same chain (``inf`` where none): neighbours in (chain, pos) order, filled forwards and
+        backwards."""
+        out = np.full(tc.size, np.inf)
+        near = np.flatnonzero(np.isin(self.chain[tc], self.chain[si]))
+        if near.size == 0:
+            return out
+        ch = np.concatenate([self.chain[si], self.chain[tc[near]]])
+        pos = np.concatenate([self.pos[si], self.pos[tc[near]]])
+        is_src = np.concatenate([np.ones(si.size, dtype=bool), np.zeros(near.size, dtype=bool)])
+        order = np.lexsort((~is_src, pos, ch))
+        ch, pos, is_src = ch[order], pos[order], is_src[order]
+        idx = np.arange(ch.size)
+        before = np.maximum.accumulate(np.where(is_src, idx, -1))
+        after = np.minimum.accumulate(np.where(is_src, idx, ch.size)[::-1])[::-1]
+        best = np.full(ch.size, np.inf)
+        ok = (before >= 0) & (ch[np.maximum(before, 0)] == ch)
+        best[ok] = pos[ok] - pos[before[ok]]
+        ok = (after < ch.size) & (ch[np.minimum(after, ch.size - 1)] == ch)
+        best[ok] = np.minimum(best[ok], pos[after[ok]] - pos[ok])
+        res = np.empty(ch.size)
+        res[order] = best
+        out[near] = res[si.size:]
+        return out
+
+
+def contract_chains(graph: sp.csr_matrix) -> Chains:
+    """:class:`Chains` of a symmetric CSR graph (no self-loops, no parallel edges). Every chain is
+    walked from both of its ends at once, one node per step, all chains together (vectorised)."""
+    n = graph.shape[0]
+    indptr, indices, data = graph.indptr, graph.indices.astype(np.int64), graph.data
+    deg = np.diff(indptr)
+    inner = deg == 2
+    first = indptr[:-1]
+    nb0 = np.where(inner, indices[np.minimum(first, max(indices.size - 1, 0))], -1) if indices.size else np.full(n, -1)
+    nb1 = np.where(inner, indices[np.minimum(first + 1, max(indices.size - 1, 0))], -1) if indices.size else np.full(n, -1)
+    w0 = np.where(inner, data[np.minimum(first, max(data.size - 1, 0))], 0.0) if data.size else np.zeros(n)
+    w1 = np.where(inner, data[np.minimum(first + 1, max(data.size - 1, 0))], 0.0) if data.size else np.zeros(n)
+    rows = np.repeat(np.arange(n, dtype=np.int64), deg)
+    # one walk per edge from a junction into a chain
+    start = ~inner[rows] & inner[indices]
+    walk_from = rows[start]
+    cur, prev, dist = indices[start], walk_from.copy(), data[start].copy()
+    walk = np.arange(cur.size)
+    walk0 = np.full(n, -1, dtype=np.int64)  # the walk that arrived from nb0 (so nb0's side is its end)
+    walk1 = np.full(n, -1, dtype=np.int64)
+    d0 = np.zeros(n)
+    d1 = np.zeros(n)
+    ends_s, ends_e, ends_w = [], [], []
+    while cur.size:
+        from0 = nb0[cur] == prev
+        walk0[cur[from0]], d0[cur[from0]] = walk[from0], dist[from0]
+        walk1[cur[~from0]], d1[cur[~from0]] = walk[~from0], dist[~from0]
+        nxt = np.where(from0, nb1[cur], nb0[cur])
+        dist = dist + np.where(from0, w1[cur], w0[cur])
+        done = ~inner[nxt]
+        if done.any():
+            ends_s.append(walk_from[walk[done]])
+            ends_e.append(nxt[done])
+            ends_w.append(dist[done])
+        go = ~done
+        prev, cur, dist, walk = cur[go], nxt[go], dist[go], walk[go]
+    # rings without any junction: never walked; their nodes count as junctions
+    junction = ~inner | (walk0 < 0) | (walk1 < 0)
+    index = np.full(n, -1, dtype=np.int64)
+    m = int(junction.sum())
+    index[junction] = np.arange(m)
+    direct = junction[rows] & junction[indices]
+    es = np.concatenate([rows[direct]] + ends_s)
+    ee = np.concatenate([indices[direct]] + ends_e)
+    ew = np.concatenate([data[direct]] + ends_w)
+    keep = es != ee  # a chain from a junction back to itself never shortens a path
+    r, c, w = index[es[keep]], index[ee[keep]], ew[keep]
+    order = np.argsort(r, kind="stable")
+    r, c, w = r[order], c[order], w[order]
+    counts = np.bincount(r, minlength=m)
+    jptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32 if r.size < 2**31 else np.int64)
+    # both walks of a chain record it, so every chain appears in both directions (parallel entries
+    # between two junctions are kept: Dijkstra relaxes each)
+    jgraph = sp.csr_matrix((w, c.astype(jptr.dtype), jptr), shape=(m, m))
+    chain_nodes = ~junction
+    e0 = np.full(n, -1, dtype=np.int64)
+    e1 = np.full(n, -1, dtype=np.int64)
+    e0[chain_nodes] = index[walk_from[walk0[chain_nodes]]]
+    e1[chain_nodes] = index[walk_from[walk1[chain_nodes]]]
+    chain = np.where(chain_nodes, np.minimum(walk0, walk1), -1)
+    pos = np.where(walk0 < walk1, d0, d1)
+    return Chains(junction=junction, index=index, graph=jgraph, end0=e0, end1=e1, dist0=d0, dist1=d1, chain=chain, pos=pos)
 
 
 def build_network(
@@ -253,4 +419,5 @@ def build_network(
         min_component_m=float(min_component_m),
     )
     net._kdtree()  # the snapping index is part of the network: built once, used by every query
+    net.chains()  # and so is the contracted graph the searches run on
     return net
