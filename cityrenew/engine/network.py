@@ -199,13 +199,13 @@ class Chains:  # 收缩度为2的节点链
     """
 
     junction: NDArray[np.bool_]
-    index: NDArray[np.int64]
+    index: NDArray[np.integer]
     graph: sp.csr_matrix
-    end0: NDArray[np.int64]
-    end1: NDArray[np.int64]
+    end0: NDArray[np.integer]
+    end1: NDArray[np.integer]
     dist0: NDArray[np.float64]
     dist1: NDArray[np.float64]
-    chain: NDArray[np.int64]
+    chain: NDArray[np.integer]
     pos: NDArray[np.float64]
 
     def distances(self, src: NDArray[np.int64], t: NDArray[np.int64], limit: float) -> NDArray[np.float64]:
@@ -265,7 +265,7 @@ def contract_chains(graph: sp.csr_matrix) -> Chains:
     """:class:`Chains` of a symmetric CSR graph (no self-loops, no parallel edges). Every chain is
     walked from both of its ends at once, one node per step, all chains together (vectorised)."""
     n = graph.shape[0]
-    indptr, indices, data = graph.indptr, graph.indices.astype(np.int64), graph.data
+    indptr, indices, data = graph.indptr, graph.indices, graph.data
     deg = np.diff(indptr)
     inner = deg == 2
     first = indptr[:-1]
@@ -273,14 +273,16 @@ def contract_chains(graph: sp.csr_matrix) -> Chains:
     nb1 = np.where(inner, indices[np.minimum(first + 1, max(indices.size - 1, 0))], -1) if indices.size else np.full(n, -1)
     w0 = np.where(inner, data[np.minimum(first, max(data.size - 1, 0))], 0.0) if data.size else np.zeros(n)
     w1 = np.where(inner, data[np.minimum(first + 1, max(data.size - 1, 0))], 0.0) if data.size else np.zeros(n)
-    rows = np.repeat(np.arange(n, dtype=np.int64), deg)
+    del first
+    it = np.int32 if n < 2**31 else np.int64  # node indices: half the memory of int64 for any city
+    rows = np.repeat(np.arange(n, dtype=it), deg)
     # one walk per edge from a junction into a chain
     start = ~inner[rows] & inner[indices]
     walk_from = rows[start]
     cur, prev, dist = indices[start], walk_from.copy(), data[start].copy()
-    walk = np.arange(cur.size)
-    walk0 = np.full(n, -1, dtype=np.int64)  # the walk that arrived from nb0 (so nb0's side is its end)
-    walk1 = np.full(n, -1, dtype=np.int64)
+    walk = np.arange(cur.size, dtype=it)
+    walk0 = np.full(n, -1, dtype=it)  # the walk that arrived from nb0 (so nb0's side is its end)
+    walk1 = np.full(n, -1, dtype=it)
     d0 = np.zeros(n)
     d1 = np.zeros(n)
     ends_s, ends_e, ends_w = [], [], []
@@ -299,9 +301,9 @@ def contract_chains(graph: sp.csr_matrix) -> Chains:
         prev, cur, dist, walk = cur[go], nxt[go], dist[go], walk[go]
     # rings without any junction: never walked; their nodes count as junctions
     junction = ~inner | (walk0 < 0) | (walk1 < 0)
-    index = np.full(n, -1, dtype=np.int64)
+    index = np.full(n, -1, dtype=it)
     m = int(junction.sum())
-    index[junction] = np.arange(m)
+    index[junction] = np.arange(m, dtype=it)
     direct = junction[rows] & junction[indices]
     es = np.concatenate([rows[direct]] + ends_s)
     ee = np.concatenate([indices[direct]] + ends_e)
@@ -316,8 +318,8 @@ def contract_chains(graph: sp.csr_matrix) -> Chains:
     # between two junctions are kept: Dijkstra relaxes each)
     jgraph = sp.csr_matrix((w, c.astype(jptr.dtype), jptr), shape=(m, m))
     chain_nodes = ~junction
-    e0 = np.full(n, -1, dtype=np.int64)
-    e1 = np.full(n, -1, dtype=np.int64)
+    e0 = np.full(n, -1, dtype=it)
+    e1 = np.full(n, -1, dtype=it)
     e0[chain_nodes] = index[walk_from[walk0[chain_nodes]]]
     e1[chain_nodes] = index[walk_from[walk1[chain_nodes]]]
     chain = np.where(chain_nodes, np.minimum(walk0, walk1), -1)
