@@ -264,17 +264,34 @@ def check_search_limit(search_limit_m: float, rules: Sequence[SpatialRule]) -> N
 def road_network_density(
     roads: NDArray[np.object_], area: Any, *, threshold: float | None = None, source: str = ""
 ) -> dict[str, Any]:
-    """城市道路网密度: length of city roads inside ``area`` (km) per km² of ``area`` (metric CRS)."""
+    """城市道路网密度: length of city roads inside ``area`` (km) per km² of ``area`` (metric CRS).
+
+    ``roads``: line geometries, or road segments as coordinates, shape (n, 2, 2) (metres), as the
+    OSM reader gives them: a segment with both ends inside a convex ``area`` (the default built-up
+    area, a convex hull) lies inside, and only the others are made into geometries and clipped."""
     if area is None or shapely.is_empty(area) or shapely.area(area) <= 0:
         return {"value": None, "message": "没有建成区范围，无法计算道路网密度"}
-    r = np.asarray(roads, dtype=object)
     km = 0.0
+    r = np.asarray(roads)
+    if r.dtype != object and r.ndim == 3 and len(r):
+        shapely.prepare(area)
+        hull = shapely.convex_hull(area)
+        convex = shapely.get_type_id(area) == 3 and shapely.get_num_interior_rings(area) == 0 and (
+            shapely.area(hull) - shapely.area(area) <= 1e-9 * shapely.area(hull)
+        )
+        inside = np.zeros(len(r), dtype=bool)
+        if convex:
+            inside = shapely.contains_xy(area, r[:, 0, 0], r[:, 0, 1]) & shapely.contains_xy(area, r[:, 1, 0], r[:, 1, 1])
+        d = r[inside, 1] - r[inside, 0]
+        km = float(np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]).sum()) / 1000.0
+        r = shapely.linestrings(r[~inside])
+    r = np.asarray(r, dtype=object)
     if len(r):
         # only roads crossing the boundary are clipped; the rest are wholly inside or outside
         shapely.prepare(area)
         inside = shapely.contains_properly(area, r)
         cross = ~inside & shapely.intersects(area, r)
-        km = (float(shapely.length(r[inside]).sum()) + float(shapely.length(shapely.intersection(r[cross], area)).sum())) / 1000.0
+        km += (float(shapely.length(r[inside]).sum()) + float(shapely.length(shapely.intersection(r[cross], area)).sum())) / 1000.0
     km2 = float(shapely.area(area)) / 1e6
     value = km / km2
     return {
@@ -296,7 +313,7 @@ def coverage(
     rules: Sequence[SpatialRule] | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     search_limit_m: float | None = None,
-    roads: NDArray[np.object_] | None = None,
+    roads: NDArray | None = None,
     area: Any = None,
     area_source: str = "",
     progress: Callable[[str], None] | None = None,

@@ -74,7 +74,7 @@ class City:  # 一个城市（或分区）的计算输入
     units: Units
     facilities: Facilities
     crs: str
-    roads: NDArray[np.object_]  # city-road line geometries in ``crs`` (for 道路网密度)
+    roads: NDArray  # city roads in ``crs`` (for 道路网密度): line geometries, or segments as coordinates (n, 2, 2) from OSM
     area: object  # shapely polygon in ``crs``: the built-up area the density is measured over
     area_source: str
     sources: dict[str, str] = field(default_factory=dict)
@@ -523,7 +523,8 @@ def load_city(
         )
         is_city = np.isin(ext.highway.astype(str), CITY_ROAD_CLASSES)
         ru, rv = iu[is_city], iv[is_city]
-        road_geoms = shapely.linestrings(np.stack([np.column_stack([x[ru], y[ru]]), np.column_stack([x[rv], y[rv]])], axis=1))
+        # segments as coordinates (n, 2, 2): road_network_density makes geometries only where needed
+        road_geoms = np.stack([np.column_stack([x[ru], y[ru]]), np.column_stack([x[rv], y[rv]])], axis=1)
         sources["network"] = f"OSM {Path(osm).name}（步行路网 walking，pyosmium 读取）"  # type: ignore[arg-type]
         timings["parse_s"] = round(ext.parse_s, 3)
     else:
@@ -733,7 +734,7 @@ def load_city(
         units=the_units,
         facilities=the_facilities,
         crs=mcrs,
-        roads=np.asarray(road_geoms, dtype=object),
+        roads=road_geoms if isinstance(road_geoms, np.ndarray) and road_geoms.dtype != object else np.asarray(road_geoms, dtype=object),
         area=area_poly,
         area_source=area_source,
         sources=sources,
