@@ -262,7 +262,7 @@ def check_search_limit(search_limit_m: float, rules: Sequence[SpatialRule]) -> N
 
 
 def road_network_density(
-    roads: NDArray[np.object_], area: Any, *, threshold: float | None = None, source: str = ""
+    roads: NDArray, area: Any, *, threshold: float | None = None, source: str = ""
 ) -> dict[str, Any]:
     """城市道路网密度: length of city roads inside ``area`` (km) per km² of ``area`` (metric CRS).
 

@@ -519,7 +519,8 @@ def load_city(
         iu, iv = ext.edge_index()
         dx, dy = x[iv] - x[iu], y[iv] - y[iu]
         network = build_network(
-            ext.node_ids, x, y, ext.u, ext.v, np.sqrt(dx * dx + dy * dy), crs=mcrs, min_component_m=min_component_m
+            ext.node_ids, x, y, ext.u, ext.v, np.sqrt(dx * dx + dy * dy), crs=mcrs, min_component_m=min_component_m,
+            edge_index=(iu, iv),
         )
         is_city = np.isin(ext.highway.astype(str), CITY_ROAD_CLASSES)
         ru, rv = iu[is_city], iv[is_city]
@@ -766,7 +767,7 @@ def _drive_network(
             iu, iv = np.searchsorted(d.node_ids, d.u), np.searchsorted(d.node_ids, d.v)
             return build_drive_network(
                 d.node_ids, x, y, d.u, d.v, np.hypot(x[iv] - x[iu], y[iv] - y[iu]),
-                d.highway, crs=mcrs, oneway=d.oneway, junction=d.junction,
+                d.highway, crs=mcrs, oneway=d.oneway, junction=d.junction, edge_index=(iu, iv),
             )
         if road_layer is not None:
             hw = _first_col(road_layer.gdf, ("highway", "fclass", "class"))

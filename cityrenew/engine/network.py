@@ -337,6 +337,7 @@ def build_network(
     *,
     crs: str,
     min_component_m: float = DEFAULT_MIN_COMPONENT_M,
+    edge_index: tuple[ArrayLike, ArrayLike] | None = None,
 ) -> WalkNetwork:
     """Build a :class:`WalkNetwork` from node and edge arrays.
 
@@ -345,23 +346,31 @@ def build_network(
     lengths in metres (default: straight segment length between the end nodes). Parallel edges keep
     the shortest; self-loops are dropped; edges naming unknown nodes are dropped. The largest
     connected component is kept, and every other with at least ``min_component_m`` metres of edges.
+    ``edge_index``: the positions of ``u`` and ``v`` in ``node_ids`` when the caller has them and
+    ``node_ids`` are strictly ascending (the OSM reader's arrays), so they are not searched again.
     Raises :class:`NetworkError` if no edge is left.
     """
     ids = np.asarray(node_ids, dtype=np.int64)
     nx_ = np.asarray(x, dtype=float)
     ny_ = np.asarray(y, dtype=float)
-    order = np.argsort(ids, kind="stable")
-    ids, nx_, ny_ = ids[order], nx_[order], ny_[order]
-    if ids.size > 1 and np.any(ids[1:] == ids[:-1]):
-        keep = np.ones(ids.size, dtype=bool)
-        keep[1:] = ids[1:] != ids[:-1]
-        ids, nx_, ny_ = ids[keep], nx_[keep], ny_[keep]
+    ascending = ids.size < 2 or bool(np.all(ids[1:] > ids[:-1]))
+    if not ascending:
+        order = np.argsort(ids, kind="stable")
+        ids, nx_, ny_ = ids[order], nx_[order], ny_[order]
+        if ids.size > 1 and np.any(ids[1:] == ids[:-1]):
+            keep = np.ones(ids.size, dtype=bool)
+            keep[1:] = ids[1:] != ids[:-1]
+            ids, nx_, ny_ = ids[keep], nx_[keep], ny_[keep]
     uu = np.asarray(u, dtype=np.int64)
     vv = np.asarray(v, dtype=np.int64)
     if ids.size == 0 or uu.size == 0:
         raise NetworkError("没有可用的步行路网（0条道路）。请检查输入文件是否包含 highway 道路（no walking network）")
-    iu = np.searchsorted(ids, uu).clip(0, ids.size - 1)
-    iv = np.searchsorted(ids, vv).clip(0, ids.size - 1)
+    if edge_index is not None and ascending:
+        iu = np.asarray(edge_index[0], dtype=np.int64).clip(0, ids.size - 1)
+        iv = np.asarray(edge_index[1], dtype=np.int64).clip(0, ids.size - 1)
+    else:
+        iu = np.searchsorted(ids, uu).clip(0, ids.size - 1)
+        iv = np.searchsorted(ids, vv).clip(0, ids.size - 1)
     ok = (ids[iu] == uu) & (ids[iv] == vv) & (iu != iv)
     if length_m is None:
         w = np.hypot(nx_[iu] - nx_[iv], ny_[iu] - ny_[iv])
