@@ -264,37 +264,51 @@ def _network(
     )
 
 
-def _opl_pass(path: str, osmium, node_filter, way_filter, areas, area_ids: list[int], on_area) -> list[str]:
-    """The one pass over the file, all in C++ except the few relation areas: nodes passing
-    ``node_filter`` and ways passing ``way_filter``, the ways with the locations of their nodes,
-    written by libosmium as OPL text (one line per object) to a temporary file and read back as
-    lines. Multipolygon relations are assembled by libosmium; the areas whose id is in ``area_ids``
-    are handed to ``on_area`` (areas from closed ways are not needed: those ways are in the text)."""
-    from osmium.filter import EntityFilter, IdFilter
+def _opl_lines(path: str, osmium, node_filter, way_filter, area_keys: set[str], on_area):
+    """The one pass over the file, all in C++ except the few relation areas, as an iterator of
+    OPL lines: nodes passing ``node_filter`` and ways passing ``way_filter``, the ways with the
+    locations of their nodes, written by libosmium to a temporary file and read back line by line
+    (never all in memory). Multipolygon relations with one of ``area_keys`` are assembled by
+    libosmium (after a read of the relations) and the areas with one of those keys handed to
+    ``on_area`` (which skips the ones from closed ways: those ways are in the text). The location
+    index and the assembler's member store are freed before the text is read."""
+    from osmium.filter import EntityFilter, KeyFilter
+
+    areas = osmium.area.AreaManager()
+    rel_ids: list[int] = []
+
+    class _Relations(osmium.SimpleHandler):
+        def relation(self, r) -> None:
+            rel_ids.append(r.id)
 
     class _Areas(osmium.SimpleHandler):
         def area(self, a) -> None:
             on_area(a)
 
+    with osmium.io.Reader(path, osmium.osm.RELATION) as rd:
+        osmium.apply(rd, KeyFilter(*sorted(area_keys)), areas.first_pass_handler(), _Relations())
     index = osmium.index.create_map("flex_mem")
     locations = osmium.NodeLocationsForWays(index)
     locations.ignore_errors()  # nodes missing from the extract: written without a location
-    wanted = IdFilter(area_ids)
-    wanted.enable_for(osmium.osm.AREA)
-    collector = _Areas()
+    handlers = [locations]
+    if rel_ids:
+        # areas with one of the keys (an IdFilter of the relation areas' ids would be a dense bit
+        # set over the id range: 0.5 GB for the tiled bench file); the ones from closed ways are
+        # skipped in Python
+        wanted = KeyFilter(*sorted(area_keys))
+        wanted.enable_for(osmium.osm.AREA)
+        handlers.append(areas.second_pass_handler(wanted, _Areas()))
     with tempfile.TemporaryDirectory(prefix="cityrenew-pbf-") as tmp:
         out = str(Path(tmp) / "objects.opl")
         writer = osmium.SimpleWriter(osmium.io.File(out, "opl,locations_on_ways=true,add_metadata=false"))
         try:
-            handlers = [locations]
-            if areas is not None:
-                handlers.append(areas.second_pass_handler(wanted, collector))
-            osmium.apply(str(path), *handlers, EntityFilter(osmium.osm.NODE | osmium.osm.WAY), node_filter, way_filter, writer)
+            osmium.apply(path, *handlers, EntityFilter(osmium.osm.NODE | osmium.osm.WAY), node_filter, way_filter, writer)
         finally:
             writer.close()
-        del index, locations
+        del handlers, areas, index, locations
         with open(out, encoding="utf-8") as f:
-            return f.read().splitlines()
+            for line in f:
+                yield line[:-1]
 
 
 def read_pbf(
@@ -349,22 +363,14 @@ def _read(path: str | Path, poi_filter: dict[str, frozenset[str] | None], *, bui
             return _keeps(tags, way_filter)
         return any(k in tags for k in way_keys)
 
-    # ---- relations: the multipolygons libosmium assembles into areas (ids 2·id+1) in the main pass
-    areas = osmium.area.AreaManager()
-    rel_ids: list[int] = []
-
-    class _Relations(osmium.SimpleHandler):
-        def relation(self, r) -> None:
-            rel_ids.append(r.id)
-
-    with osmium.io.Reader(str(path), osmium.osm.RELATION) as rd:
-        osmium.apply(rd, KeyFilter(*sorted(area_keys)), areas.first_pass_handler(), _Relations())
     wkb = WKBFactory()
     poi_rel: list[tuple] = []
     res_rel: list[tuple] = []
     bld_rel: list[tuple] = []
 
     def on_area(obj) -> None:
+        if obj.from_way():
+            return  # closed ways are read as ways
         tags = obj.tags
         is_res = tags.get("landuse") == "residential"
         is_poi = _keeps(tags, poi_filter)
@@ -397,7 +403,7 @@ def _read(path: str | Path, poi_filter: dict[str, frozenset[str] | None], *, bui
     way_f = KeyFilter("highway", *sorted(way_keys))  # a superset; the exact choice is made per line
     way_f.enable_for(WAY)
     exact_nodes = isinstance(node_f, TagFilter)
-    lines = _opl_pass(str(path), osmium, node_f, way_f, areas if rel_ids else None, [2 * r + 1 for r in rel_ids], on_area)
+    lines = _opl_lines(str(path), osmium, node_f, way_f, area_keys, on_area)
 
     walk_l: list[bool] = []
     drive_l: list[bool] = []
@@ -484,7 +490,6 @@ def _read(path: str | Path, poi_filter: dict[str, frozenset[str] | None], *, bui
             is_bld = buildings and tags.get("building", "no") != "no"
             if is_res or is_poi or is_bld:
                 kept.append((int(wid[1:]), nfield, tags.get("area") == "no", is_res, is_poi, is_bld, tfield))
-    del lines
     refs, lons, lats, counts = _opl_nodes(net_fields)
     del net_fields
     ok = ~np.isnan(lons)
