@@ -120,13 +120,17 @@ def build_drive_network(
     rows = np.concatenate([iu[fwd], iv[bwd]])
     cols = np.concatenate([iv[fwd], iu[bwd]])
     w = np.maximum(np.concatenate([secs[fwd], secs[bwd]]), 1e-3)
-    # shortest of parallel edges
-    o = np.lexsort((w, cols, rows))
-    rows, cols, w = rows[o], cols[o], w[o]
-    first = np.ones(rows.size, dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, w = rows[first], cols[first], w[first]
-    ncomp, labels = connected_components(sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n_, n_)), directed=True, connection="weak")
+    # shortest of parallel edges: sort by (row, col) as one key, the smallest time of each run
+    key = rows * n_ + cols
+    o = np.argsort(key, kind="stable")
+    key, w = key[o], w[o]
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    w = np.minimum.reduceat(w, first)
+    key = key[first]
+    rows, cols = key // n_, key % n_
+    # rows and columns are sorted: CSR without another sort
+    ptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=n_))]
+    ncomp, labels = connected_components(sp.csr_matrix((np.ones(rows.size), cols, ptr), shape=(n_, n_)), directed=True, connection="weak")
     used = np.zeros(n_, dtype=bool)
     used[rows] = True
     used[cols] = True
@@ -138,7 +142,8 @@ def build_drive_network(
     new[keepn] = np.arange(int(keepn.sum()))
     ek = keepn[rows]
     m = int(keepn.sum())
-    graph = sp.csr_matrix((w[ek], (new[rows[ek]], new[cols[ek]])), shape=(m, m))
+    graph = sp.csr_matrix((w[ek], new[cols[ek]], np.r_[0, np.cumsum(np.bincount(new[rows[ek]], minlength=m))]), shape=(m, m))
+    graph.has_sorted_indices = True
     seg_len = np.asarray(length_m, dtype=float)[ok]
     return DriveNetwork(
         x=nx_[keepn], y=ny_[keepn], node_ids=ids[keepn], graph=graph, crs=crs,

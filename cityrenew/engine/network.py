@@ -380,19 +380,18 @@ def build_network(
     iu, iv, w = iu[ok], iv[ok], np.maximum(w[ok], MIN_EDGE_M)
     if iu.size == 0:
         raise NetworkError("步行路网没有有效的道路段（all edges invalid or self-loops）")
-    a = np.minimum(iu, iv)
-    b = np.maximum(iu, iv)
-    # keep the shortest of parallel edges: sort by (a, b, w), take the first of each (a, b)
-    o = np.lexsort((w, b, a))
-    a, b, w = a[o], b[o], w[o]
-    first = np.ones(a.size, dtype=bool)
-    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    a, b, w = a[first], b[first], w[first]
-
     n = ids.size
-    ncomp, labels = connected_components(
-        sp.csr_matrix((np.ones(a.size), (a, b)), shape=(n, n)), directed=False
-    )
+    # keep the shortest of parallel edges: sort by the pair (a, b) as one key, take the smallest
+    # length of each run of equal keys
+    key = np.minimum(iu, iv) * n + np.maximum(iu, iv)
+    o = np.argsort(key, kind="stable")
+    key, w = key[o], w[o]
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    w = np.minimum.reduceat(w, first)
+    key = key[first]
+    a, b = key // n, key % n  # sorted by (a, b): the upper triangle as CSR without a sort
+    upper = sp.csr_matrix((np.ones(a.size), b, np.r_[0, np.cumsum(np.bincount(a, minlength=n))]), shape=(n, n))
+    ncomp, labels = connected_components(upper, directed=False)
     # only nodes that carry an edge compete for "largest"
     used = np.zeros(n, dtype=bool)
     used[a] = True
@@ -412,10 +411,14 @@ def build_network(
     ek = keep[a]  # both ends share a component
     a2, b2, w2 = new_index[a[ek]], new_index[b[ek]], w[ek]
     m = int(keep.sum())
+    # the symmetric matrix in canonical CSR form (rows, then columns ascending; no duplicates)
     rows = np.concatenate([a2, b2])
     cols = np.concatenate([b2, a2])
-    graph = sp.csr_matrix((np.concatenate([w2, w2]), (rows, cols)), shape=(m, m))
-    graph.sort_indices()
+    o = np.argsort(rows * m + cols)
+    graph = sp.csr_matrix(
+        (np.concatenate([w2, w2])[o], cols[o], np.r_[0, np.cumsum(np.bincount(rows, minlength=m))]), shape=(m, m)
+    )
+    graph.has_sorted_indices = True
     net = WalkNetwork(
         x=nx_[keep],
         y=ny_[keep],
