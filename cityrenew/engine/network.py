@@ -411,14 +411,11 @@ def build_network(
     ek = keep[a]  # both ends share a component
     a2, b2, w2 = new_index[a[ek]], new_index[b[ek]], w[ek]
     m = int(keep.sum())
-    # the symmetric matrix in canonical CSR form (rows, then columns ascending; no duplicates)
-    rows = np.concatenate([a2, b2])
-    cols = np.concatenate([b2, a2])
-    o = np.argsort(rows * m + cols)
-    graph = sp.csr_matrix(
-        (np.concatenate([w2, w2])[o], cols[o], np.r_[0, np.cumsum(np.bincount(rows, minlength=m))]), shape=(m, m)
-    )
-    graph.has_sorted_indices = True
+    # the symmetric matrix in canonical CSR form: the upper triangle (rows a2 ascending, then b2)
+    # plus its transpose, which share no entry
+    upper = sp.csr_matrix((w2, b2, np.r_[0, np.cumsum(np.bincount(a2, minlength=m))]), shape=(m, m))
+    graph = (upper + upper.T.tocsr()).tocsr()
+    graph.sort_indices()
     net = WalkNetwork(
         x=nx_[keep],
         y=ny_[keep],
