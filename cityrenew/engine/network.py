@@ -90,7 +90,10 @@ class WalkNetwork:  # 步行网络（保留的连通分量）
             xy = np.column_stack([self.x, self.y])
             # one representative per distinct coordinate: the first in node order (smallest id),
             # found by hashing (linear time) rather than sorting
-            keep = np.flatnonzero(~pd.DataFrame({"x": self.x, "y": self.y}).duplicated(keep="first").to_numpy())
+            # (one complex number per node holds both coordinates exactly: one hashed column)
+            xy_c = np.empty(self.x.size, dtype=complex)
+            xy_c.real, xy_c.imag = self.x, self.y
+            keep = np.flatnonzero(~pd.Series(xy_c).duplicated(keep="first").to_numpy())
             self._tree = cKDTree(xy[keep], balanced_tree=False, compact_nodes=False)
             self._tree_nodes = keep.astype(np.int64)
         assert self._tree_nodes is not None
