@@ -19,8 +19,9 @@ by side, and stitched at the borders (each border node joined to the nearest bor
 neighbouring copy). Units and facilities are copied with their tile.
 
 Tools, each in its own process (so peak memory is its own):
-* engine   — ``build_network`` (sparse matrix, largest component) + ``coverage()`` (snapping,
-  multi-source Dijkstra per category, straight-line distances, flags and shares);
+* engine   — ``build_network`` (sparse matrix, kept components, snapping tree, the graph with its
+  degree-2 chains contracted) + ``coverage()`` (snapping, multi-source Dijkstra per category on the
+  contracted graph, straight-line distances, flags and shares);
 * scipy    — the plain baseline: a CSR matrix from the edge list and one
   ``scipy.sparse.csgraph.dijkstra(directed=False, indices=sources, min_only=True, limit=…)`` per
   category;

@@ -262,19 +262,36 @@ def check_search_limit(search_limit_m: float, rules: Sequence[SpatialRule]) -> N
 
 
 def road_network_density(
-    roads: NDArray[np.object_], area: Any, *, threshold: float | None = None, source: str = ""
+    roads: NDArray, area: Any, *, threshold: float | None = None, source: str = ""
 ) -> dict[str, Any]:
-    """城市道路网密度: length of city roads inside ``area`` (km) per km² of ``area`` (metric CRS)."""
+    """城市道路网密度: length of city roads inside ``area`` (km) per km² of ``area`` (metric CRS).
+
+    ``roads``: line geometries, or road segments as coordinates, shape (n, 2, 2) (metres), as the
+    OSM reader gives them: a segment with both ends inside a convex ``area`` (the default built-up
+    area, a convex hull) lies inside, and only the others are made into geometries and clipped."""
     if area is None or shapely.is_empty(area) or shapely.area(area) <= 0:
         return {"value": None, "message": "没有建成区范围，无法计算道路网密度"}
-    r = np.asarray(roads, dtype=object)
     km = 0.0
+    r = np.asarray(roads)
+    if r.dtype != object and r.ndim == 3 and len(r):
+        shapely.prepare(area)
+        hull = shapely.convex_hull(area)
+        convex = shapely.get_type_id(area) == 3 and shapely.get_num_interior_rings(area) == 0 and (
+            shapely.area(hull) - shapely.area(area) <= 1e-9 * shapely.area(hull)
+        )
+        inside = np.zeros(len(r), dtype=bool)
+        if convex:
+            inside = shapely.contains_xy(area, r[:, 0, 0], r[:, 0, 1]) & shapely.contains_xy(area, r[:, 1, 0], r[:, 1, 1])
+        d = r[inside, 1] - r[inside, 0]
+        km = float(np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]).sum()) / 1000.0
+        r = shapely.linestrings(r[~inside])
+    r = np.asarray(r, dtype=object)
     if len(r):
         # only roads crossing the boundary are clipped; the rest are wholly inside or outside
         shapely.prepare(area)
         inside = shapely.contains_properly(area, r)
         cross = ~inside & shapely.intersects(area, r)
-        km = (float(shapely.length(r[inside]).sum()) + float(shapely.length(shapely.intersection(r[cross], area)).sum())) / 1000.0
+        km += (float(shapely.length(r[inside]).sum()) + float(shapely.length(shapely.intersection(r[cross], area)).sum())) / 1000.0
     km2 = float(shapely.area(area)) / 1e6
     value = km / km2
     return {
@@ -296,7 +313,7 @@ def coverage(
     rules: Sequence[SpatialRule] | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     search_limit_m: float | None = None,
-    roads: NDArray[np.object_] | None = None,
+    roads: NDArray | None = None,
     area: Any = None,
     area_source: str = "",
     progress: Callable[[str], None] | None = None,
@@ -351,7 +368,9 @@ def coverage(
     fac_ok = fac_snap <= max_snap_m
     limits = search_limits(rules_ + jobs_rules)
     jobs_cats = {c for r in jobs_rules for c in r.categories} if jobs is not None else set()
-    node_dist: dict[str, NDArray[np.float64]] = {}
+    # workplaces (指标43 就业端) are searched with the units, in the same Dijkstra per category
+    j_node, j_snap = network.snap(jobs.x, jobs.y) if jobs_cats else (np.empty(0, dtype=np.int64), np.empty(0))
+    jobs_dist_all: dict[str, NDArray[np.float64]] = {}
     if search_limit_m is not None:
         check_search_limit(search_limit_m, rules_)
         limits = {c: float(search_limit_m) for c in limits}
@@ -377,14 +396,11 @@ def coverage(
             mask = facilities.access_mask(cat)
             n_fac[cat] = int(len(facilities.members.get(cat, ())))
             src = fac_node[mask & fac_ok]
-            if src.size:
-                dnode = network.distances_from(src, limits[cat])
-                d = dnode[unit_node]
-            else:
-                dnode = np.full(network.n, np.inf)
-                d = np.full(units.n, np.inf)
+            targets = np.concatenate([unit_node, j_node]) if cat in jobs_cats else unit_node
+            dt = network.distances_to(src, targets, limits[cat])
+            d = dt[: units.n]
             if cat in jobs_cats:
-                node_dist[cat] = dnode
+                jobs_dist_all[cat] = dt[units.n:]
             d = np.where(valid, d, np.nan)
             distance[cat] = d
             usable = len(np.unique(facilities.owner[mask & fac_ok]))
@@ -558,11 +574,10 @@ def coverage(
                                            share_by_area=None, share_by_population=None, facilities=nfac,
                                            status="no_jobs", message=message))
             continue
-        j_node, j_snap = network.snap(jobs.x, jobs.y)
         j_valid = j_snap <= max_snap_m
         if (~j_valid).any():
             warn.append(f"{int((~j_valid).sum())} 个就业地距步行路网超过 {max_snap_m:.0f} 米，不计入 {r.code}")
-        dj = np.vstack([np.where(j_valid, node_dist[c][j_node], np.nan) for c in cats])
+        dj = np.vstack([np.where(j_valid, jobs_dist_all[c], np.nan) for c in cats])
         for c, row in zip(cats, dj):
             jobs_dist[c] = row
         jp = np.column_stack([jobs.x, jobs.y])

@@ -79,23 +79,32 @@ def build_drive_network(
     oneway: ArrayLike | None = None,
     junction: ArrayLike | None = None,
     speeds: dict[str, DriveSpeed] | None = None,
+    edge_index: tuple[ArrayLike, ArrayLike] | None = None,
 ) -> DriveNetwork:
-    """Directed travel-time network from road segments ``u → v`` (node ids; metres in ``crs``)."""
+    """Directed travel-time network from road segments ``u → v`` (node ids; metres in ``crs``).
+    ``edge_index``: positions of ``u``/``v`` in strictly ascending ``node_ids``, when known."""
     speeds = speeds if speeds is not None else load_drive_speeds()
     ids = np.asarray(node_ids, dtype=np.int64)
-    order = np.argsort(ids, kind="stable")
-    ids, nx_, ny_ = ids[order], np.asarray(x, dtype=float)[order], np.asarray(y, dtype=float)[order]
-    keep = np.ones(ids.size, dtype=bool)
-    keep[1:] = ids[1:] != ids[:-1]
-    ids, nx_, ny_ = ids[keep], nx_[keep], ny_[keep]
+    nx_, ny_ = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    ascending = ids.size < 2 or bool(np.all(ids[1:] > ids[:-1]))
+    if not ascending:
+        order = np.argsort(ids, kind="stable")
+        ids, nx_, ny_ = ids[order], nx_[order], ny_[order]
+        keep = np.ones(ids.size, dtype=bool)
+        keep[1:] = ids[1:] != ids[:-1]
+        ids, nx_, ny_ = ids[keep], nx_[keep], ny_[keep]
     uu, vv = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
     codes, uniq = pd.factorize(np.asarray(highway, dtype=object))  # few distinct classes: map those
     table = np.array([speeds[str(h)].speed_kmh if str(h) in speeds else np.nan for h in uniq] + [np.nan])
     kmh = table[codes]  # code -1 (missing) → the trailing NaN
     secs = np.asarray(length_m, dtype=float) / (kmh / 3.6)
     n_ = ids.size
-    iu = np.searchsorted(ids, uu).clip(0, max(n_ - 1, 0))
-    iv = np.searchsorted(ids, vv).clip(0, max(n_ - 1, 0))
+    if edge_index is not None and ascending:
+        iu = np.asarray(edge_index[0], dtype=np.int64).clip(0, max(n_ - 1, 0))
+        iv = np.asarray(edge_index[1], dtype=np.int64).clip(0, max(n_ - 1, 0))
+    else:
+        iu = np.searchsorted(ids, uu).clip(0, max(n_ - 1, 0))
+        iv = np.searchsorted(ids, vv).clip(0, max(n_ - 1, 0))
     ok = (n_ > 0) & (ids[iu] == uu) & (ids[iv] == vv) & (iu != iv) & np.isfinite(secs) if n_ else np.zeros(0, bool)
     if not np.any(ok):
         raise NetworkError("没有可用的行车路网（没有可通行机动车的道路），无法计算消防站行车时间（no driving network）")
@@ -111,13 +120,17 @@ def build_drive_network(
     rows = np.concatenate([iu[fwd], iv[bwd]])
     cols = np.concatenate([iv[fwd], iu[bwd]])
     w = np.maximum(np.concatenate([secs[fwd], secs[bwd]]), 1e-3)
-    # shortest of parallel edges
-    o = np.lexsort((w, cols, rows))
-    rows, cols, w = rows[o], cols[o], w[o]
-    first = np.ones(rows.size, dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, w = rows[first], cols[first], w[first]
-    ncomp, labels = connected_components(sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n_, n_)), directed=True, connection="weak")
+    # shortest of parallel edges: sort by (row, col) as one key, the smallest time of each run
+    key = rows * n_ + cols
+    o = np.argsort(key, kind="stable")
+    key, w = key[o], w[o]
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    w = np.minimum.reduceat(w, first)
+    key = key[first]
+    rows, cols = key // n_, key % n_
+    # rows and columns are sorted: CSR without another sort
+    ptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=n_))]
+    ncomp, labels = connected_components(sp.csr_matrix((np.ones(rows.size), cols, ptr), shape=(n_, n_)), directed=True, connection="weak")
     used = np.zeros(n_, dtype=bool)
     used[rows] = True
     used[cols] = True
@@ -129,7 +142,8 @@ def build_drive_network(
     new[keepn] = np.arange(int(keepn.sum()))
     ek = keepn[rows]
     m = int(keepn.sum())
-    graph = sp.csr_matrix((w[ek], (new[rows[ek]], new[cols[ek]])), shape=(m, m))
+    graph = sp.csr_matrix((w[ek], new[cols[ek]], np.r_[0, np.cumsum(np.bincount(new[rows[ek]], minlength=m))]), shape=(m, m))
+    graph.has_sorted_indices = True
     seg_len = np.asarray(length_m, dtype=float)[ok]
     return DriveNetwork(
         x=nx_[keepn], y=ny_[keepn], node_ids=ids[keepn], graph=graph, crs=crs,

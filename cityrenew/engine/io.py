@@ -74,7 +74,7 @@ class City:  # 一个城市（或分区）的计算输入
     units: Units
     facilities: Facilities
     crs: str
-    roads: NDArray[np.object_]  # city-road line geometries in ``crs`` (for 道路网密度)
+    roads: NDArray  # city roads in ``crs`` (for 道路网密度): line geometries, or segments as coordinates (n, 2, 2) from OSM
     area: object  # shapely polygon in ``crs``: the built-up area the density is measured over
     area_source: str
     sources: dict[str, str] = field(default_factory=dict)
@@ -519,11 +519,13 @@ def load_city(
         iu, iv = ext.edge_index()
         dx, dy = x[iv] - x[iu], y[iv] - y[iu]
         network = build_network(
-            ext.node_ids, x, y, ext.u, ext.v, np.sqrt(dx * dx + dy * dy), crs=mcrs, min_component_m=min_component_m
+            ext.node_ids, x, y, ext.u, ext.v, np.sqrt(dx * dx + dy * dy), crs=mcrs, min_component_m=min_component_m,
+            edge_index=(iu, iv),
         )
         is_city = np.isin(ext.highway.astype(str), CITY_ROAD_CLASSES)
         ru, rv = iu[is_city], iv[is_city]
-        road_geoms = shapely.linestrings(np.stack([np.column_stack([x[ru], y[ru]]), np.column_stack([x[rv], y[rv]])], axis=1))
+        # segments as coordinates (n, 2, 2): road_network_density makes geometries only where needed
+        road_geoms = np.stack([np.column_stack([x[ru], y[ru]]), np.column_stack([x[rv], y[rv]])], axis=1)
         sources["network"] = f"OSM {Path(osm).name}（步行路网 walking，pyosmium 读取）"  # type: ignore[arg-type]
         timings["parse_s"] = round(ext.parse_s, 3)
     else:
@@ -733,7 +735,7 @@ def load_city(
         units=the_units,
         facilities=the_facilities,
         crs=mcrs,
-        roads=np.asarray(road_geoms, dtype=object),
+        roads=road_geoms if isinstance(road_geoms, np.ndarray) and road_geoms.dtype != object else np.asarray(road_geoms, dtype=object),
         area=area_poly,
         area_source=area_source,
         sources=sources,
@@ -765,7 +767,7 @@ def _drive_network(
             iu, iv = np.searchsorted(d.node_ids, d.u), np.searchsorted(d.node_ids, d.v)
             return build_drive_network(
                 d.node_ids, x, y, d.u, d.v, np.hypot(x[iv] - x[iu], y[iv] - y[iu]),
-                d.highway, crs=mcrs, oneway=d.oneway, junction=d.junction,
+                d.highway, crs=mcrs, oneway=d.oneway, junction=d.junction, edge_index=(iu, iv),
             )
         if road_layer is not None:
             hw = _first_col(road_layer.gdf, ("highway", "fclass", "class"))

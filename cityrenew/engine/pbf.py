@@ -1,17 +1,19 @@
-"""Reading an ``.osm.pbf`` with pyosmium in two passes that run mostly in C++ (OSM读取).
+"""Reading an ``.osm.pbf`` with pyosmium in one pass that runs mostly in C++ (OSM读取).
 
 What the engine needs from an extract — the walking network, the ``landuse=residential`` areas
 (小区), the facility POIs and, when asked for, the driving network, the 绿道 ways and the buildings —
 is read with pyosmium (``osmium``, the Python binding of libosmium):
 
-1. every ``highway`` way with the locations of its nodes, written by libosmium as OPL text without
-   any Python object per way or node (C++ location index, key filter and writer); the text is
-   parsed in bulk: node ids and coordinates by numpy's C number parser, tags per way. The walking
-   and the driving networks are the ways that pass pyrosm's filters (:data:`WALKING_EXCLUDE`,
-   :data:`DRIVING_EXCLUDE`), kept as flat node-id/coordinate arrays; 绿道 ways are kept as lines.
-2. residential areas, POIs and buildings: only objects with one of their key=value pairs reach
-   Python (C++ tag filters); multipolygon relations are assembled by libosmium; geometries are
-   built in bulk from the WKB libosmium writes.
+1. a short read of the relations: the multipolygons libosmium will assemble;
+2. one pass over the file, in C++: the POI nodes and every way with a ``highway`` or an area/POI/
+   building key, with the locations of their nodes, written by libosmium as OPL text without any
+   Python object per node or way (C++ location index, tag filters and writer); only the areas
+   assembled from multipolygon relations reach Python. The text is parsed in bulk: node ids and
+   coordinates by numpy's C number parser, a highway way's tags by two regular-expression searches
+   when its highway value alone decides (most ways), else into a dict. The walking and the driving
+   networks are the ways that pass pyrosm's filters (:data:`WALKING_EXCLUDE`,
+   :data:`DRIVING_EXCLUDE`), kept as flat node-id/coordinate arrays; 绿道 ways are kept as lines;
+   the geometries of residential areas, POI ways and buildings are built in bulk.
 
 Peak memory is the location index (≈ 16 bytes per node of the file) plus these arrays. The result
 is the same as the previous pyrosm reader (``pyrosm.OSM.get_network("walking"/"driving")``,
@@ -117,6 +119,7 @@ def _unescape(text: str) -> str:
 
 
 _OPL_TAG = re.compile(r"([^,=]+)=([^,]*)")
+_HIGHWAY_OPL = re.compile(r"(?:^T|,)highway=([^,]*)")
 
 
 def _opl_tags(field: str) -> dict[str, str]:
@@ -261,26 +264,51 @@ def _network(
     )
 
 
-def _highway_pass(path: str, osmium) -> list[str]:
-    """First pass, all in C++: every way with a ``highway`` tag, with the locations of its nodes,
-    written as OPL text (one line per way) to a temporary file and read back as lines."""
+def _opl_lines(path: str, osmium, node_filter, way_filter, area_keys: set[str], on_area):
+    """The one pass over the file, all in C++ except the few relation areas, as an iterator of
+    OPL lines: nodes passing ``node_filter`` and ways passing ``way_filter``, the ways with the
+    locations of their nodes, written by libosmium to a temporary file and read back line by line
+    (never all in memory). Multipolygon relations with one of ``area_keys`` are assembled by
+    libosmium (after a read of the relations) and the areas with one of those keys handed to
+    ``on_area`` (which skips the ones from closed ways: those ways are in the text). The location
+    index and the assembler's member store are freed before the text is read."""
     from osmium.filter import EntityFilter, KeyFilter
 
+    areas = osmium.area.AreaManager()
+    rel_ids: list[int] = []
+
+    class _Relations(osmium.SimpleHandler):
+        def relation(self, r) -> None:
+            rel_ids.append(r.id)
+
+    class _Areas(osmium.SimpleHandler):
+        def area(self, a) -> None:
+            on_area(a)
+
+    with osmium.io.Reader(path, osmium.osm.RELATION) as rd:
+        osmium.apply(rd, KeyFilter(*sorted(area_keys)), areas.first_pass_handler(), _Relations())
     index = osmium.index.create_map("flex_mem")
     locations = osmium.NodeLocationsForWays(index)
     locations.ignore_errors()  # nodes missing from the extract: written without a location
-    highways = KeyFilter("highway")
-    highways.enable_for(osmium.osm.WAY)
+    handlers = [locations]
+    if rel_ids:
+        # areas with one of the keys (an IdFilter of the relation areas' ids would be a dense bit
+        # set over the id range: 0.5 GB for the tiled bench file); the ones from closed ways are
+        # skipped in Python
+        wanted = KeyFilter(*sorted(area_keys))
+        wanted.enable_for(osmium.osm.AREA)
+        handlers.append(areas.second_pass_handler(wanted, _Areas()))
     with tempfile.TemporaryDirectory(prefix="cityrenew-pbf-") as tmp:
-        out = str(Path(tmp) / "highways.opl")
+        out = str(Path(tmp) / "objects.opl")
         writer = osmium.SimpleWriter(osmium.io.File(out, "opl,locations_on_ways=true,add_metadata=false"))
         try:
-            osmium.apply(str(path), locations, EntityFilter(osmium.osm.WAY), highways, writer)
+            osmium.apply(path, *handlers, EntityFilter(osmium.osm.NODE | osmium.osm.WAY), node_filter, way_filter, writer)
         finally:
             writer.close()
-        del index, locations
+        del handlers, areas, index, locations
         with open(out, encoding="utf-8") as f:
-            return f.read().splitlines()
+            for line in f:
+                yield line[:-1]
 
 
 def read_pbf(
@@ -295,11 +323,9 @@ def read_pbf(
     buildings, the driving network and the 绿道 ways from ``path``. Raises whatever pyosmium raises
     for a file it cannot read.
 
-    Two passes, each mostly in C++: (1) every ``highway`` way with its node locations, written by
-    libosmium as OPL text and parsed in bulk (node ids and coordinates by numpy's C parser, tags per
-    way): the walking and driving networks, the 绿道 ways, and POIs tagged only through ``highway``;
-    (2) residential areas, POIs and buildings, with only the objects carrying one of their keys
-    handed to Python (C++ key/tag filters). The second pass does not see highway-only ways.
+    One pass over the file, mostly in C++ (after a short read of its relations): the POI nodes and
+    the ways with a ``highway`` or an area/POI/building key, with their node locations, written by
+    libosmium as OPL text and parsed in bulk; multipolygon relations assembled by libosmium.
     """
     t0 = time.perf_counter()
     gc_was = gc.isenabled()
@@ -317,25 +343,68 @@ def _read(path: str | Path, poi_filter: dict[str, frozenset[str] | None], *, bui
           greenways: bool) -> PbfData:
     import osmium
     from osmium.filter import EntityFilter, KeyFilter, TagFilter
+    from osmium.geom import WKBFactory
 
-    NODE, WAY, AREA = osmium.osm.NODE, osmium.osm.WAY, osmium.osm.AREA
+    NODE, WAY = osmium.osm.NODE, osmium.osm.WAY
     area_keys = {"landuse", *poi_filter} | ({"building"} if buildings else set())
-    # Pass 2 takes the ways with a residential/POI/building tag other than highway (an exact
-    # key=value filter when every key lists its values, else a key filter); the first pass takes
-    # the POIs tagged only through highway (highway=bus_stop).
+    # Residential areas, POI ways and buildings: the ways with a residential/POI/building tag other
+    # than highway (exact key=value pairs when every key lists its values, else keys); POIs tagged
+    # only through highway (highway=bus_stop) are read with the highway ways.
     way_filter = {k: v for k, v in poi_filter.items() if k != "highway"}
     landuse = way_filter.get("landuse", frozenset())
     way_filter["landuse"] = None if landuse is None else frozenset(landuse) | {"residential"}
     exact_ways = not buildings and all(v is not None for v in way_filter.values())
     way_keys = frozenset(way_filter) | ({"building"} if buildings else set())
 
-    def pass2_takes(tags: dict) -> bool:
+    def area_way(tags: dict) -> bool:
+        if way_keys.isdisjoint(tags):
+            return False  # most highway ways
         if exact_ways:
             return _keeps(tags, way_filter)
         return any(k in tags for k in way_keys)
 
-    # ---- pass 1: highway ways
-    lines = _highway_pass(str(path), osmium)
+    wkb = WKBFactory()
+    poi_rel: list[tuple] = []
+    res_rel: list[tuple] = []
+    bld_rel: list[tuple] = []
+
+    def on_area(obj) -> None:
+        if obj.from_way():
+            return  # closed ways are read as ways
+        tags = obj.tags
+        is_res = tags.get("landuse") == "residential"
+        is_poi = _keeps(tags, poi_filter)
+        is_bld = buildings and tags.get("building", "no") != "no"
+        if not (is_res or is_poi or is_bld):
+            return
+        try:
+            geom = shapely.from_wkb(wkb.create_multipolygon(obj))
+        except RuntimeError:
+            return  # an incomplete multipolygon (members outside the extract)
+        parts = shapely.get_parts(geom)
+        if len(parts) == 1:
+            geom = parts[0]
+        rid, d = obj.orig_id(), dict(tags)
+        if is_res:
+            res_rel.append((rid, "relation", geom, d))
+        if is_poi:
+            poi_rel.append((rid, "relation", geom, d))
+        if is_bld:
+            bld_rel.append((rid, "relation", geom, d))
+
+    # ---- the main pass: POI nodes, highway ways and area/POI/building ways as OPL text
+    if not poi_filter:
+        node_f = EntityFilter(WAY)  # no POI keys: no node is needed
+    elif all(v is not None for v in poi_filter.values()):
+        node_f = TagFilter(*sorted((k, v) for k, vs in poi_filter.items() for v in vs))
+    else:
+        node_f = KeyFilter(*sorted(poi_filter))
+    node_f.enable_for(NODE)
+    way_f = KeyFilter("highway", *sorted(way_keys))  # a superset; the exact choice is made per line
+    way_f.enable_for(WAY)
+    exact_nodes = isinstance(node_f, TagFilter)
+    lines = _opl_lines(str(path), osmium, node_f, way_f, area_keys, on_area)
+
     walk_l: list[bool] = []
     drive_l: list[bool] = []
     highway: list[str] = []
@@ -343,41 +412,84 @@ def _read(path: str | Path, poi_filter: dict[str, frozenset[str] | None], *, bui
     junction: list[str | None] = []
     net_fields: list[str] = []
     gw = _table()
-    hw_pois: list[tuple] = []
-    net_keys = NETWORK_KEYS | {"oneway", "junction"}
+    pois = _table()
+    kept: list[tuple] = []  # ways with a geometry to build: id, N field, area=no, residential, POI, building, tags
+    read_keys = NETWORK_KEYS | {"oneway", "junction", "building"} | set(poi_filter) | way_keys
+    other_net_keys = NETWORK_KEYS - {"highway"}
+    walk_hw, drive_hw = WALKING_EXCLUDE["highway"], DRIVING_EXCLUDE["highway"]
     hw_poi = poi_filter.get("highway")  # None: any value (when "highway" is a POI key at all)
+    def add_greenway(wid: str, tfield: str, nfield: str) -> None:
+        full = _decoded(_opl_tags(tfield))
+        if is_greenway(full):
+            _, lo, la, _ = _opl_nodes([nfield])
+            ok = ~np.isnan(lo)
+            if ok.sum() >= 2:
+                _add(gw, int(wid[1:]), "way", shapely.linestrings(np.column_stack([lo[ok], la[ok]])), full)
+
+    # Most highway ways carry no tag that decides anything but their highway value: for those the
+    # tag field is not parsed into a dict (one search for the keys that matter, one for the value)
+    deciding = re.compile("(?:^T|,)(?:" + "|".join(re.escape(k) for k in sorted(other_net_keys | way_keys | {"oneway", "junction"})) + ")=")
     for line in lines:
-        wid, tfield, nfield = line.split(" ")
+        if line[0] == "w":
+            wid, tfield, nfield = line.split(" ")
+            hm = _HIGHWAY_OPL.search(tfield)
+            if hm is not None and "%" not in hm.group(1) and deciding.search(tfield) is None:
+                hv = hm.group(1)
+                is_walk = not _value_in(hv, walk_hw)
+                is_drive = driving and not _value_in(hv, drive_hw)
+                if is_walk or is_drive:
+                    walk_l.append(is_walk)
+                    drive_l.append(is_drive)
+                    highway.append(hv)
+                    oneway.append(None)
+                    junction.append(None)
+                    net_fields.append(nfield)
+                if greenways and (_GREENWAY_OPL in tfield or "greenway" in tfield.lower()):
+                    add_greenway(wid, tfield, nfield)
+                if "highway" in poi_filter and (hw_poi is None or hv in hw_poi):
+                    kept.append((int(wid[1:]), nfield, False, False, True, False, tfield))
+                continue
+        else:
+            nid, tfield, xf, yf = line.split(" ")
+            if len(xf) == 1 or len(yf) == 1:
+                continue  # a node without a valid location
+            tags = _opl_tags(tfield)
+            if "%" in tfield:
+                tags = _decoded(tags)
+            if exact_nodes or _keeps(tags, poi_filter):
+                _add(pois, int(nid[1:]), "node", shapely.Point(float(xf[1:]), float(yf[1:])), tags)
+            continue
         tags = _opl_tags(tfield)
         if "%" in tfield:
-            tags = _decoded(tags, net_keys)
-        is_walk = is_walking_way(tags)
-        is_drive = driving and is_driving_way(tags)
-        if is_walk or is_drive:
-            walk_l.append(is_walk)
-            drive_l.append(is_drive)
-            highway.append(tags["highway"])
-            oneway.append(tags.get("oneway"))
-            junction.append(tags.get("junction"))
-            net_fields.append(nfield)
-        is_gw = greenways and (_GREENWAY_OPL in tfield or "greenway" in tfield.lower()) and any(
-            v is not None and (_GREENWAY_OPL in v or "greenway" in v.lower()) for v in (tags.get("name"), tags.get("name:zh"))
-        )
+            tags = _decoded(tags, read_keys)
         hv = tags.get("highway")
-        is_poi = (hw_poi is None or hv in hw_poi) and "highway" in poi_filter and not pass2_takes(tags)
-        if is_gw or is_poi:
-            ids, lo, la, _ = _opl_nodes([nfield])
-            ok = ~np.isnan(lo)
-            if ok.sum() < 2:
+        takes = area_way(tags)
+        if hv is not None:
+            if other_net_keys.isdisjoint(tags):  # only the highway value decides (most ways)
+                is_walk = not _value_in(hv, walk_hw)
+                is_drive = driving and not _value_in(hv, drive_hw)
+            else:
+                is_walk = is_walking_way(tags)
+                is_drive = driving and is_driving_way(tags)
+            if is_walk or is_drive:
+                walk_l.append(is_walk)
+                drive_l.append(is_drive)
+                highway.append(hv)
+                oneway.append(tags.get("oneway"))
+                junction.append(tags.get("junction"))
+                net_fields.append(nfield)
+            if greenways and (_GREENWAY_OPL in tfield or "greenway" in tfield.lower()):
+                add_greenway(wid, tfield, nfield)
+            if not takes and "highway" in poi_filter and (hw_poi is None or hv in hw_poi):
+                kept.append((int(wid[1:]), nfield, tags.get("area") == "no", False, True, False, tfield))
+            if not takes:
                 continue
-            coords = np.column_stack([lo[ok], la[ok]])
-            full = _decoded(tags)
-            if is_gw:
-                _add(gw, int(wid[1:]), "way", shapely.linestrings(coords), full)
-            if is_poi:
-                closed = ids.size >= 4 and ids[0] == ids[-1] and bool(ok.all()) and tags.get("area") != "no"
-                hw_pois.append((int(wid[1:]), "way", shapely.polygons(coords) if closed else shapely.linestrings(coords), full))
-    del lines
+        if takes:
+            is_res = tags.get("landuse") == "residential"
+            is_poi = _keeps(tags, poi_filter)
+            is_bld = buildings and tags.get("building", "no") != "no"
+            if is_res or is_poi or is_bld:
+                kept.append((int(wid[1:]), nfield, tags.get("area") == "no", is_res, is_poi, is_bld, tfield))
     refs, lons, lats, counts = _opl_nodes(net_fields)
     del net_fields
     ok = ~np.isnan(lons)
@@ -392,101 +504,25 @@ def _read(path: str | Path, poi_filter: dict[str, frozenset[str] | None], *, bui
                              np.asarray(oneway, dtype=object), np.asarray(junction, dtype=object))
     del refs, lons, lats
 
-    # ---- pass 2: residential areas, POIs, buildings
-    # Nodes: only POIs (exact key=value pairs when every POI key lists its values).
-    if not poi_filter:
-        node_f = EntityFilter(WAY | AREA)  # no POI keys: no node is needed
-    elif all(v is not None for v in poi_filter.values()):
-        node_f = TagFilter(*sorted((k, v) for k, vs in poi_filter.items() for v in vs))
-    else:
-        node_f = KeyFilter(*sorted(poi_filter))
-    node_f.enable_for(NODE)
-    if exact_ways:
-        way_f = TagFilter(*sorted((k, v) for k, vs in way_filter.items() for v in vs))
-    else:
-        way_f = KeyFilter(*sorted(way_keys))
-    way_f.enable_for(WAY)
-    if exact_ways and all(v is not None for v in poi_filter.values()):
-        area_f = TagFilter(*sorted({(k, v) for f in (way_filter, poi_filter) for k, vs in f.items() for v in vs}))
-    else:
-        area_f = KeyFilter(*sorted(area_keys))
-    area_f.enable_for(AREA)
-    proc = (
-        osmium.FileProcessor(str(path))
-        .with_locations("flex_mem")
-        .with_areas(KeyFilter(*sorted(area_keys)))  # relations assembled into multipolygons
-        .with_filter(EntityFilter(NODE | WAY | AREA))
-        .with_filter(node_f)
-        .with_filter(way_f)
-        .with_filter(area_f)
-    )
-    from osmium.geom import ALL, WKBFactory
-
-    wkb = WKBFactory()
-    kept: list[tuple] = []  # ways of pass 2: id, WKB or coordinates, closed, residential, POI, building, tags
-    res, pois, bld = _table(), _table(), _table()
+    # the kept ways' geometries, built in bulk from the node coordinates of their lines
+    res, bld = _table(), _table()
     poi_ways: list[tuple] = []
-    poi_rel: list[tuple] = []
-    res_rel: list[tuple] = []
-    bld_rel: list[tuple] = []
-    exact = isinstance(node_f, TagFilter)  # then every node reaching Python is a POI
-    for obj in proc:
-        tags = obj.tags  # osmium's TagList: .get() reads the C++ buffer; dict() only for kept features
-        kind = obj.type_str()
-        if kind == "n":
-            if exact or _keeps(tags, poi_filter):
-                loc = obj.location
-                if loc.valid():
-                    _add(pois, obj.id, "node", shapely.Point(loc.lon, loc.lat), dict(tags))
-            continue
-        if kind == "w":
-            is_res = tags.get("landuse") == "residential"
-            is_poi = _keeps(tags, poi_filter)
-            is_bld = buildings and tags.get("building", "no") != "no"
-            if is_res or is_poi or is_bld:
-                kept.append((obj.id, *_way_wkb(obj, tags.get("area") == "no", wkb, ALL), is_res, is_poi, is_bld, dict(tags)))
-            continue
-        if kind == "a":
-            if obj.from_way():
-                continue  # closed ways were handled as ways above
-            is_res = tags.get("landuse") == "residential"
-            is_poi = _keeps(tags, poi_filter)
-            is_bld = buildings and tags.get("building", "no") != "no"
-            if not (is_res or is_poi or is_bld):
-                continue
-            try:
-                geom = shapely.from_wkb(wkb.create_multipolygon(obj))
-            except RuntimeError:
-                continue  # an incomplete multipolygon (members outside the extract)
-            parts = shapely.get_parts(geom)
-            if len(parts) == 1:
-                geom = parts[0]
-            rid = obj.orig_id()
-            tags = dict(tags)
-            if is_res:
-                res_rel.append((rid, "relation", geom, tags))
-            if is_poi:
-                poi_rel.append((rid, "relation", geom, tags))
-            if is_bld:
-                bld_rel.append((rid, "relation", geom, tags))
-    # the kept ways' geometries, built in bulk from the WKB libosmium wrote
-    geoms = _way_geometries([k[1] for k in kept], [k[2] for k in kept])
-    for (wid, _, closed, is_res, is_poi, is_bld, tags), geom in zip(kept, geoms, strict=True):
+    geoms, closed = _way_geometries([k[1] for k in kept], np.fromiter((k[2] for k in kept), dtype=bool, count=len(kept)))
+    for (wid, _, _, is_res, is_poi, is_bld, tfield), geom, cl in zip(kept, geoms, closed, strict=True):
         if geom is None:
             continue
-        if is_res and closed:
+        tags = _decoded(_opl_tags(tfield)) if "%" in tfield else _opl_tags(tfield)
+        if is_res and cl:
             _add(res, wid, "way", geom, tags)
         if is_poi:
             poi_ways.append((wid, "way", geom, tags))
-        if is_bld and closed:
+        if is_bld and cl:
             _add(bld, wid, "way", geom, tags)
     del kept, geoms
-    if hw_pois:  # both lists are in file order; an .osm.pbf is sorted by id
-        poi_ways = sorted(poi_ways + hw_pois, key=_first)
-    # ways in file order, then relations by id (areas are assembled when their last member way
-    # has been read, in no fixed order), as pyrosm gives them
-    for table, rows in ((pois, poi_ways), (pois, sorted(poi_rel, key=_first)), (res, sorted(res_rel, key=_first)),
-                        (bld, sorted(bld_rel, key=_first))):
+    # ways by id (the file order of an .osm.pbf), then relations by id (areas are assembled when
+    # their last member way has been read, in no fixed order), as pyrosm gives them
+    for table, rows in ((pois, sorted(poi_ways, key=_first)), (pois, sorted(poi_rel, key=_first)),
+                        (res, sorted(res_rel, key=_first)), (bld, sorted(bld_rel, key=_first))):
         for rid, kind, geom, t in rows:
             _add(table, rid, kind, geom, t)
 
@@ -505,34 +541,35 @@ def _read(path: str | Path, poi_filter: dict[str, frozenset[str] | None], *, bui
     )
 
 
-def _way_wkb(way, area_no: bool, wkb, all_nodes) -> tuple[object, bool]:
-    """The way's line as WKB (from C++, every node located) or as a coordinate list (some nodes
-    without a location: those are left out), and whether it is a polygon: closed (first node = last
-    node), ≥ 4 nodes, every node located, not ``area=no``."""
-    nodes = way.nodes
-    try:
-        line = wkb.create_linestring(way, use_nodes=all_nodes)
-    except Exception:  # noqa: BLE001 — osmium raises InvalidLocationError, or RuntimeError below 2 points
-        return [(nd.lon, nd.lat) for nd in nodes if nd.location.valid()], False
-    return line, (not area_no and len(nodes) >= 4 and nodes[0].ref == nodes[-1].ref)
-
-
-def _way_geometries(lines: list, closed: list[bool]) -> NDArray[np.object_]:
-    """Polygons (closed) and LineStrings from :func:`_way_wkb`'s output, in bulk; ``None`` for a way
-    with fewer than two located nodes. Invalid polygons are kept as drawn (the caller repairs and
+def _way_geometries(fields: list[str], area_no: NDArray[np.bool_]) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
+    """Geometries of ways from their OPL ``N`` fields, in bulk: a polygon where the way is closed
+    (first node = last node), has ≥ 4 nodes, every node located and no ``area=no``; else a
+    LineString of its located nodes; ``None`` with fewer than two located nodes. Returns the
+    geometries and the polygon flags. Invalid polygons are kept as drawn (the caller repairs and
     counts them)."""
-    n = len(lines)
+    n = len(fields)
     out = np.full(n, None, dtype=object)
-    is_wkb = np.fromiter((not isinstance(x, list) for x in lines), dtype=bool, count=n)
-    if is_wkb.any():
-        wk = np.empty(int(is_wkb.sum()), dtype=object)
-        wk[:] = [x for x, w in zip(lines, is_wkb, strict=True) if w]
-        out[is_wkb] = shapely.from_wkb(wk)
-    for i in np.flatnonzero(~is_wkb):
-        if len(lines[i]) >= 2:
-            out[i] = shapely.LineString(lines[i])
-    poly = np.asarray(closed, dtype=bool) & is_wkb
-    if poly.any():
-        coords, idx = shapely.get_coordinates(out[poly], return_index=True)
-        out[poly] = shapely.polygons(shapely.linearrings(coords, indices=idx))
-    return out
+    refs, lon, lat, counts = _opl_nodes(fields)
+    if n == 0 or refs.size == 0:
+        return out, np.zeros(n, dtype=bool)
+    way = np.repeat(np.arange(n), counts)
+    located = ~np.isnan(lon)
+    nloc = np.bincount(way[located], minlength=n)
+    last = np.cumsum(counts) - 1
+    first = last - counts + 1
+    has = counts > 0
+    same_end = np.zeros(n, dtype=bool)
+    same_end[has] = refs[first[has]] == refs[last[has]]
+    closed = (nloc == counts) & (counts >= 4) & same_end & ~np.asarray(area_no, dtype=bool)
+    for polygon in (True, False):
+        want = closed if polygon else (~closed & (nloc >= 2))
+        sel = located & want[way]
+        if not sel.any():
+            continue
+        owners, dense = np.unique(way[sel], return_inverse=True)
+        xy = np.column_stack([lon[sel], lat[sel]])
+        if polygon:
+            out[owners] = shapely.polygons(shapely.linearrings(xy, indices=dense.ravel()))
+        else:
+            out[owners] = shapely.linestrings(xy, indices=dense.ravel())
+    return out, closed

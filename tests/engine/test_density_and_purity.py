@@ -26,6 +26,23 @@ def test_road_density_counts_only_the_length_inside_the_area():
     assert sparse["value"] == pytest.approx(6.0) and sparse["meets_threshold"] is False
 
 
+def test_road_density_from_segments_equals_from_geometries():
+    # segments as coordinates (the OSM reader's form): inside a convex area they are summed without
+    # geometries; crossing ones are clipped; a non-convex area (an L) and a hole take the general path
+    rng = np.random.default_rng(3)
+    a = rng.uniform(-200, 1200, (400, 2))
+    segs = np.stack([a, a + rng.normal(0, 60, (400, 2))], axis=1)
+    lines = shapely.linestrings(segs)
+    square = shapely.box(0, 0, 1000, 1000)
+    ell = shapely.difference(square, shapely.box(500, 500, 1000, 1000))
+    holed = shapely.difference(square, shapely.box(300, 300, 700, 700))
+    for area in (square, ell, holed):
+        fast, slow = road_network_density(segs, area), road_network_density(lines, area)
+        assert fast["road_km"] == pytest.approx(slow["road_km"], rel=1e-12)
+        assert fast["value"] == slow["value"]
+    assert road_network_density(segs, ell)["road_km"] < road_network_density(segs, square)["road_km"]
+
+
 def test_engine_imports_no_web_framework():
     code = (
         "import sys, cityrenew.engine.cli, cityrenew.engine.coverage, cityrenew.engine.io, "

@@ -70,3 +70,51 @@ def test_multi_source_limit_returns_inf_beyond_limit():
     assert d[2] == pytest.approx(200.0)
     assert d[8] == pytest.approx(200.0)
     assert np.isinf(d[5])
+
+
+def test_contracted_search_equals_the_full_graph_search():
+    # A grid of streets (junctions) whose blocks are drawn with shape nodes (degree 2), a dead end,
+    # a loop back to its own junction and a separate ring without any junction (≥ 5 km, kept).
+    # Sources and targets on chains, on junctions and on the same chain: every node's distance from
+    # the contracted search equals the plain Dijkstra on the full graph.
+    rng = np.random.default_rng(7)
+    ids, xs, ys, us, vs = [], [], [], [], []
+
+    def node(x, y):
+        ids.append(len(ids))
+        xs.append(x)
+        ys.append(y)
+        return ids[-1]
+
+    grid = {(i, j): node(i * 100.0, j * 100.0) for i in range(6) for j in range(6)}
+    for (i, j), a in grid.items():
+        for di, dj in ((1, 0), (0, 1)):
+            b = grid.get((i + di, j + dj))
+            if b is None:
+                continue
+            prev = a
+            for k in range(1, int(rng.integers(0, 5)) + 1):  # shape nodes along the block
+                s = node(i * 100.0 + di * 100.0 * k / 6 + rng.normal(0, 3), j * 100.0 + dj * 100.0 * k / 6 + rng.normal(0, 3))
+                us.append(prev)
+                vs.append(s)
+                prev = s
+            us.append(prev)
+            vs.append(b)
+    tail = [grid[(5, 5)]] + [node(500.0 + 20 * k, 500.0 + 15 * k) for k in range(1, 5)]  # dead end
+    loop = [grid[(0, 0)], node(-30.0, -10.0), node(-40.0, -40.0), node(-10.0, -30.0), grid[(0, 0)]]  # loop
+    ring = [node(5000.0 + 900 * np.cos(t), 900 * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 40, endpoint=False)]
+    for path in (tail, loop, ring + ring[:1]):
+        us += path[:-1]
+        vs += path[1:]
+    net = build_network(ids, xs, ys, us, vs, crs="EPSG:4544")
+    ch = net.chains()
+    assert ch.graph.shape[0] < net.n / 2 and (~ch.junction).any()
+    everything = np.arange(net.n)
+    ring_nodes = np.searchsorted(net.node_ids, ring)
+    for sources in ([0], rng.choice(net.n, 3, replace=False), rng.choice(net.n, 25, replace=False), ring_nodes[[3, 20]]):
+        for limit in (120.0, 400.0, np.inf):
+            full = net.distances_from(sources, limit)
+            fast = net.distances_to(sources, everything, limit)
+            np.testing.assert_array_equal(np.isfinite(full), np.isfinite(fast))
+            np.testing.assert_allclose(fast[np.isfinite(full)], full[np.isfinite(full)], atol=1e-9)
+    assert net.distances_to([], everything).tolist() == [np.inf] * net.n
