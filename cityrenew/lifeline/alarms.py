@@ -96,7 +96,7 @@ class _Writes:
         self.new: list[Alarm] = []
         self.dirty: dict[int, Alarm] = {}  # existing alarms changed, by pk
         self.bumps: dict[int, int] = {}  # versions each existing alarm moves on by
-        self.fields: set[str] = set()
+        self.fields: dict[int, set[str]] = {}  # the fields each existing alarm changed (only those are written)
         self.log: list[tuple[Alarm, str, dict[str, Any], str, int]] = []  # alarm, action, changes, repr, version
         self.events: list[tuple[str, Alarm | None, str, int, str, float | None]] = []
 
@@ -106,7 +106,7 @@ class _Writes:
             setattr(alarm, f, v)
         if alarm.pk is not None:
             self.dirty[alarm.pk] = alarm
-            self.fields.update(fields)
+            self.fields.setdefault(alarm.pk, set()).update(fields)
             self.bumps[alarm.pk] = self.bumps.get(alarm.pk, 0) + 1
         elif audited and diff:
             alarm.row_version += 1
@@ -117,12 +117,14 @@ class _Writes:
     def flush(self) -> list[Change]:
         if self.new:
             Alarm.objects.bulk_create(self.new)
-        if self.dirty:
-            alarms = list(self.dirty.values())
+        groups: dict[tuple[str, ...], list[Alarm]] = {}
+        for pk, alarm in self.dirty.items():  # one update per set of changed fields: a repeat writes value and time only
+            groups.setdefault(tuple(sorted(self.fields[pk])), []).append(alarm)
+        for fields, alarms in groups.items():
             loaded = {a.pk: a.row_version for a in alarms}
             for a in alarms:  # each changed row moves on by one version per save it stands for
                 a.row_version = F("row_version") + self.bumps[a.pk]
-            Alarm.objects.bulk_update(alarms, [*sorted(self.fields), "row_version"])
+            Alarm.objects.bulk_update(alarms, [*fields, "row_version"])
             for a in alarms:
                 a.row_version = loaded[a.pk] + self.bumps[a.pk]
         if self.log:
