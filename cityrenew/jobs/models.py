@@ -36,6 +36,26 @@ class JobError(Exception):
         self.summary = summary or {}
 
 
+MAX_LISTED_ERRORS = 500  # row errors the page of a failed import job lists (the count says how many in all)
+
+
+def import_summary(report: Any, *, details: bool = True) -> dict[str, Any]:
+    """The result of an import job from its report (``ok``, ``headline()``, ``errors``; ``error_count`` when the
+    report counts more errors than it keeps; ``as_dict()`` when ``details``): the summary, or :class:`JobError`
+    with the first :data:`MAX_LISTED_ERRORS` errors listed when the import was refused."""
+    summary: dict[str, Any] = {"text": report.headline()}
+    if details:
+        summary["report"] = {k: v for k, v in report.as_dict().items() if k != "errors"}
+    if not report.ok:
+        errors = [str(e) for e in report.errors]
+        total = max(getattr(report, "error_count", 0), len(errors))
+        summary["errors"] = errors[:MAX_LISTED_ERRORS]
+        if total > MAX_LISTED_ERRORS:
+            summary["errors"].append(f"……另有 {total - MAX_LISTED_ERRORS} 处错误未列出")
+        raise JobError(summary["text"], summary)
+    return summary
+
+
 def jobs_dir() -> Path:
     return Path(settings.DATA_DIR) / "jobs"
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from cityrenew.core.uploads import stashed_upload
-from cityrenew.jobs.models import Job, JobError
+from cityrenew.jobs.models import Job, JobError, import_summary
 from cityrenew.jobs.registry import register
 
 from .importer import import_ledger
 
 UPLOAD_KIND = "ledger-imports"
 IMPORT_SUFFIXES = (".csv", ".xlsx")
-MAX_LISTED_ERRORS = 500
 
 
 @register("ledgers.import", title="导入台账", atomic=False)
@@ -25,11 +24,5 @@ def import_job(job: Job, *, ledger_kind: str, token: str = "", path: str = "", f
         raise JobError("导入文件已失效，请重新上传")
     job.progress(0, 0, f"读取文件 {filename}")
     report = import_ledger(source, ledger_kind, user=job.owner, dry_run=dry_run, name=filename, progress=job.progress)
-    summary: dict[str, Any] = {"text": report.headline(), "report": {k: v for k, v in report.as_dict().items() if k != "errors"}}
-    if not report.ok:
-        errors = [str(e) for e in report.errors]
-        summary["errors"] = errors[:MAX_LISTED_ERRORS]
-        if report.error_count > MAX_LISTED_ERRORS:
-            summary["errors"].append(f"……另有 {report.error_count - MAX_LISTED_ERRORS} 处错误未列出")
-        raise JobError(summary["text"], summary)
+    summary = import_summary(report)
     return summary

@@ -7,9 +7,8 @@ from typing import Any
 from django.http import QueryDict
 from django.urls import reverse
 
-from cityrenew.core.tabular import estimate_rows  # noqa: F401 — the project page asks project_jobs.estimate_rows
 from cityrenew.core.uploads import stashed_upload
-from cityrenew.jobs.models import Job, JobError
+from cityrenew.jobs.models import MAX_LISTED_ERRORS, Job, JobError, import_summary
 from cityrenew.jobs.registry import register
 
 from . import exports
@@ -20,7 +19,6 @@ from .models import AdjustmentBatch, RenewalProject
 
 UPLOAD_KIND = "project-imports"
 IMPORT_SUFFIXES = (".csv", ".xlsx")
-MAX_LISTED_ERRORS = 500
 
 
 @register("projects.import", title="导入项目", atomic=False)
@@ -37,13 +35,7 @@ def import_job(job: Job, *, token: str, filename: str = "", batch_no: str = "", 
     job.progress(0, 0, f"读取文件 {filename}")
     report = import_projects(path, user=job.owner, batch_no=batch_no or None, batch_type=batch_type or None,
                              dry_run=dry_run, update=update, crs=crs or None, progress=job.progress)
-    summary: dict[str, Any] = {"text": report.headline()}
-    if not report.ok:
-        errors = [str(e) for e in report.errors]
-        summary["errors"] = errors[:MAX_LISTED_ERRORS]
-        if len(errors) > MAX_LISTED_ERRORS:
-            summary["errors"].append(f"……另有 {len(errors) - MAX_LISTED_ERRORS} 处错误未列出")
-        raise JobError(summary["text"], summary)
+    summary = import_summary(report, details=False)
     if dry_run:
         fields = {"confirm": "1", "token": token, "filename": filename, "batch_no": batch_no, "batch_type": batch_type}
         if crs:  # the page's crs/epsg fields

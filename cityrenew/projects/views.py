@@ -34,6 +34,7 @@ from cityrenew.core.choices import RegionKind, RegionLevel
 from cityrenew.core.models import Region
 from cityrenew.core.permissions import can_edit_any
 from cityrenew.core.regions import default_city
+from cityrenew.core.tabular import estimate_rows
 from cityrenew.core.uploads import stash_upload, stashed_upload
 from cityrenew.core.xlsx import xlsx_response
 from cityrenew.jobs.runner import launch
@@ -521,7 +522,7 @@ class ProjectImportView(LoginRequiredMixin, View):
     @staticmethod
     def as_job(path: Path) -> bool:
         """Files above ``CITYRENEW_IMPORT_JOB_ROWS`` rows are checked and imported by a background job."""
-        rows = project_jobs.estimate_rows(path)
+        rows = estimate_rows(path)
         return rows is None or rows > settings.CITYRENEW_IMPORT_JOB_ROWS
 
     def launch(self, request: HttpRequest, token: str, filename: str, options: dict[str, Any], *, dry_run: bool) -> HttpResponse:
