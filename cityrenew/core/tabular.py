@@ -63,9 +63,13 @@ class CountedImportReport(RowErrorReport):
     max_listed: int = field(default=1_000, repr=False, compare=False)
 
     def error(self, row: int, label: str, message: str) -> None:
+        self.count_error(RowError(row, label, message))
+
+    def count_error(self, err: RowError) -> None:
+        """Count ``err`` and list it while fewer than ``max_listed`` are listed."""
         self.error_count += 1
         if len(self.errors) < self.max_listed:
-            self.add_error(RowError(row, label, message))
+            self.add_error(err)
 
     def counts_headline(self, what: str, *, unit: str = "行", trial: str = "试导入") -> str:
         """``what：发现 N 处错误…`` or ``what：导入完成，共 N 行：新增 a 行，更新 b 行，未变 c 行`` (no final 。)."""

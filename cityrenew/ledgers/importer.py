@@ -566,8 +566,7 @@ def import_ledger(file: Any, kind: str, *, user: Any = None, dry_run: bool = Fal
         progress(0, report.rows, f"校验 {report.rows} 行")
         values = validate(frame, kind, report, user=user)
     except LedgerFileError as exc:
-        report.error_count += 1
-        report.add_error(exc.error)
+        report.count_error(exc.error)
         return report
     if not report.ok:
         return report
@@ -615,8 +614,7 @@ def import_ledger(file: Any, kind: str, *, user: Any = None, dry_run: bool = Fal
                 obj.save()  # audited: {field: [old, new]}
             report.batch_id = batch.pk
     except DatabaseError as exc:
-        report.error_count += 1
-        report.add_error(RowError(0, "文件", write_failed(exc)))
+        report.count_error(RowError(0, "文件", write_failed(exc)))
         return report
     report.written = True
     return report

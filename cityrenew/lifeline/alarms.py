@@ -302,14 +302,15 @@ def tick(now: dt.datetime | None = None) -> list[Change]:
         ds_ids = list(applicable)
         states, stored = _states([(r.pk, d) for d, rs in applicable.items() for r in rs], ds_ids)
         active = _active(ds_ids)
+        engines = {r.pk: parsed(r) for r in rules}
         writes = _Writes()
         ticked = {}
         for ds_id, rule_rows in applicable.items():
             for rule_row in rule_rows:
                 state = states[(rule_row.pk, ds_id)]
-                event = engine.tick(parsed(rule_row), state, now)
+                event = engine.tick(engines[rule_row.pk], state, now)
                 if event is not None:
-                    _apply(rule_row, parsed(rule_row), streams[ds_id], event, active, writes)
+                    _apply(rule_row, engines[rule_row.pk], streams[ds_id], event, active, writes)
                     ticked[(rule_row.pk, ds_id)] = state
         changes = writes.flush()
         _save_states(ticked, stored)

@@ -406,8 +406,7 @@ def import_devices(file: Any, *, user: Any = None, dry_run: bool = False, name: 
     try:
         table = read_rows(file, name)
     except TableFileError as exc:
-        report.error_count += 1
-        report.add_error(exc.error)
+        report.count_error(exc.error)
         return report
     report.source = table.name
     mapping = _header(table, report)
@@ -458,8 +457,7 @@ def import_devices(file: Any, *, user: Any = None, dry_run: bool = False, name: 
         with audit.actor(user, AuditSource.IMPORT, note=f"导入感知设备 {report.source}"[:300]), transaction.atomic():
             _write(rows, look, report, progress)
     except DatabaseError as exc:
-        report.error_count += 1
-        report.add_error(RowError(0, "文件", write_failed(exc)))
+        report.count_error(RowError(0, "文件", write_failed(exc)))
         return report
     report.written = True
     return report
