@@ -35,7 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .storage import TABLE as RAW
-from .storage import create_month_partition, month_bounds
+from .storage import create_month_partition, months_spanned, partition_name, partitions
 
 HOURLY = "lifeline_hourly"
 DAILY = "lifeline_daily"
@@ -158,35 +158,15 @@ def earliest_raw() -> dt.datetime | None:
 
 # --- partitions (PostgreSQL) --------------------------------------------------------------------
 
-def partitions(table: str) -> list[tuple[str, dt.datetime, dt.datetime]]:
-    """The month partitions of ``table`` (named ``<table>_YYYYMM``): (name, first, next), oldest first."""
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s", [table])
-        names = sorted(r[0] for r in cur.fetchall())
-    out = []
-    for name in names:
-        suffix = name[len(table) + 1:]
-        if len(suffix) == 6 and suffix.isdigit():
-            first = dt.datetime(int(suffix[:4]), int(suffix[4:]), 1, tzinfo=UTC)
-            out.append((name, first, dt.datetime.combine(month_bounds(first)[1], dt.time(), UTC)))
-    return out
-
-
 def ensure_hourly_partitions(lo: dt.datetime, hi: dt.datetime) -> None:
     """PostgreSQL: the month partitions of ``lifeline_hourly`` for [lo, hi) (rows of such a month already in
     the DEFAULT partition, e.g. restored from a backup, move into it)."""
     if connection.vendor != "postgresql" or hi <= lo:
         return
     existing = {name for name, _, _ in partitions(HOURLY)}
-    month = dt.datetime(lo.year, lo.month, 1, tzinfo=UTC)
-    while month < hi:
-        first, nxt = month_bounds(month)
-        name = f"{HOURLY}_{first:%Y%m}"
-        if name not in existing:
+    for first, nxt in months_spanned([lo, hi - dt.timedelta(microseconds=1)]):  # the months [lo, hi) touches
+        if partition_name(first, HOURLY) not in existing:
             create_month_partition(HOURLY, "bucket", first, nxt)
-        month = dt.datetime.combine(nxt, dt.time(), UTC)
 
 
 # --- the rollup statements ----------------------------------------------------------------------

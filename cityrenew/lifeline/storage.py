@@ -160,34 +160,54 @@ def _check(readings: Sequence[Reading], *, device: Device | None, now: dt.dateti
     return problems, streams
 
 
+def next_month(first: dt.date) -> dt.date:
+    return dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+
+
 def month_bounds(t: dt.datetime) -> tuple[dt.date, dt.date]:
     """The first day of ``t``'s month (UTC) and of the next month."""
     t = t.astimezone(dt.timezone.utc)
     first = dt.date(t.year, t.month, 1)
-    nxt = dt.date(t.year + (t.month == 12), t.month % 12 + 1, 1)
-    return first, nxt
+    return first, next_month(first)
 
 
-def partition_name(first: dt.date) -> str:
-    return f"{TABLE}_{first:%Y%m}"
+def partition_name(first: dt.date, table: str = TABLE) -> str:
+    return f"{table}_{first:%Y%m}"
+
+
+def partitions(table: str) -> list[tuple[str, dt.datetime, dt.datetime]]:
+    """PostgreSQL: the month partitions of ``table`` (named ``<table>_YYYYMM``): (name, first, next), oldest
+    first (from the catalogue)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s", [table])
+        names = sorted(r[0] for r in cur.fetchall())
+    out = []
+    for name in names:
+        suffix = name[len(table) + 1:]
+        if len(suffix) == 6 and suffix.isdigit():
+            first = dt.date(int(suffix[:4]), int(suffix[4:]), 1)
+            out.append((name, dt.datetime.combine(first, dt.time(), dt.timezone.utc),
+                        dt.datetime.combine(next_month(first), dt.time(), dt.timezone.utc)))
+    return out
 
 
 _KNOWN_PARTITIONS: set[str] = set()  # committed month partitions this process has seen (only grows: see below)
 
 
-def _months(times: Iterable[dt.datetime]) -> list[tuple[dt.date, dt.date]]:
-    """Every month from the earliest to the latest of ``times`` (UTC): two comparisons per reading instead of
-    a month computation per reading; a batch spanning months creates the ones between too (at most the
-    accepted age, 400 days by default)."""
+def months_spanned(times: Iterable[dt.datetime]) -> list[tuple[dt.date, dt.date]]:
+    """Every month (first day, first day of the next) from the earliest to the latest of ``times`` (UTC): two
+    comparisons per reading instead of a month computation per reading; a batch spanning months creates the
+    ones between too (at most the accepted age, 400 days by default)."""
     times = list(times)
     if not times:
         return []
     (first, _), (last, _) = month_bounds(min(times)), month_bounds(max(times))
     out = []
     while first <= last:
-        nxt = dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-        out.append((first, nxt))
-        first = nxt
+        out.append((first, next_month(first)))
+        first = next_month(first)
     return out
 
 
@@ -203,15 +223,10 @@ def ensure_partitions(times: Iterable[dt.datetime]) -> list[str]:
     the name (:func:`forget_partitions`)."""
     if connection.vendor != "postgresql":
         return []
-    months = [m for m in _months(times) if partition_name(m[0]) not in _KNOWN_PARTITIONS]
+    months = [m for m in months_spanned(times) if partition_name(m[0]) not in _KNOWN_PARTITIONS]
     if not months:
         return []
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s", [TABLE]
-        )
-        existing = {row[0] for row in cur.fetchall()}
+    existing = {name for name, _, _ in partitions(TABLE)}
     seen = {partition_name(first) for first, _ in months}
     transaction.on_commit(lambda: _KNOWN_PARTITIONS.update(seen))
     created = []
@@ -227,7 +242,7 @@ def create_month_partition(table: str, column: str, first: dt.date, nxt: dt.date
     [first, nxt), unless another process made it first (an advisory lock per name); the rows of that month
     that reached the DEFAULT partition move into it. Its own transaction (a savepoint inside one). True
     when this call created it."""
-    name = f"{table}_{first:%Y%m}"
+    name = partition_name(first, table)
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
         cur.execute("SELECT to_regclass(%s)", [name])
