@@ -87,8 +87,8 @@ def _level_rank(rule: engine.Rule, name: str) -> int:
 
 class _Writes:
     """The alarm writes of one batch (or clock tick), kept in memory while the rules run and stored at the
-    end in a few statements (:meth:`flush`): new alarms in one insert, changed ones in one update, their
-    audit rows in one insert. The rows and the log are what one ``save()`` per event would have written:
+    end in a few statements (:meth:`flush`): new alarms in one insert, changed ones in one update per set of
+    changed fields, their audit rows in one insert. The rows and the log are what one ``save()`` per event would have written:
     a raise logs 新增 with the alarm's fields, a level change or a clear logs 修改 with the fields it
     changed (old → new), a repeat of the same level only moves the value and time (no log row)."""
 
